@@ -1,0 +1,115 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# mailscreen - build, test, install.
+#
+#   make            build ./mailscreen
+#   make deps       install the Debian packages needed to build and test (root)
+#   make check      deps + build + every test (unit, filter samples, netns)
+#   make demo       build, then show an attacker blocked inside a private netns
+#   make bench      throughput / memory against fail2ban and sshguard
+#   make asan       build with AddressSanitizer + UBSan into build-asan/
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+CC      ?= gcc
+BUILD   ?= build
+
+PKGS    := libpcre2-8 libnftnl libmnl inih libsystemd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wpointer-arith \
+           -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wundef -Wcast-qual \
+           -Wno-unused-parameter
+HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+OPT     ?= -O2 -g
+CFLAGS  ?= $(OPT)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) $(PKG_CFLAGS) \
+              -DSYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
+LDFLAGS ?=
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+SRCS    := $(sort $(wildcard watcher/*.c))
+LIBSRCS := $(filter-out watcher/main.c,$(SRCS))
+LIBOBJS := $(LIBSRCS:watcher/%.c=$(BUILD)/%.o)
+OBJS    := $(SRCS:watcher/%.c=$(BUILD)/%.o)
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
+HELPERS   := $(BUILD)/tests/tcpprobe
+
+DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev check
+DEBS_TEST  := nftables iproute2 jq systemd-journal-remote util-linux procps
+DEBS_BENCH := fail2ban sshguard time
+
+.PHONY: all deps deps-bench check unit samples netns demo bench asan install clean
+
+all: mailscreen
+
+mailscreen: $(OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(BUILD)/%.o: watcher/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD) $(BUILD)/tests:
+	mkdir -p $@
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBOBJS) | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Iwatcher -o $@ $< $(LIBOBJS) $(ALL_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/tcpprobe: tests/netns/tcpprobe.c | $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+
+# Install only what is missing, so a machine that has everything needs no
+# network; as root and non-interactive.
+deps:
+	@DEBS="$(DEBS_BUILD) $(DEBS_TEST)" sh tests/deps.sh
+
+deps-bench:
+	@DEBS="$(DEBS_BUILD) $(DEBS_BENCH)" sh tests/deps.sh
+
+unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(UNIT_BINS)
+
+samples: mailscreen
+	@sh tests/filters/run-samples.sh
+
+netns: mailscreen $(HELPERS)
+	@sh tests/netns/run.sh
+
+# make check re-enters make after deps, so pkg-config sees freshly
+# installed packages.
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: mailscreen $(UNIT_BINS) $(HELPERS)
+	@sh tests/check.sh $(UNIT_BINS)
+
+demo: deps
+	@$(MAKE) --no-print-directory mailscreen $(HELPERS)
+	@sh contrib/demo.sh
+
+bench: deps deps-bench
+	@$(MAKE) --no-print-directory mailscreen
+	@sh tests/bench/bench.sh
+
+asan:
+	$(MAKE) BUILD=build-asan OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
+		LDFLAGS='-fsanitize=address,undefined' mailscreen
+
+install: mailscreen
+	install -D -m 0755 mailscreen $(DESTDIR)$(PREFIX)/sbin/mailscreen
+	install -d $(DESTDIR)$(SYSCONFDIR)/mailscreen/filters $(DESTDIR)$(SYSCONFDIR)/mailscreen/rules
+	install -m 0644 filters/*.conf $(DESTDIR)$(SYSCONFDIR)/mailscreen/filters/
+	install -m 0644 rules/*.conf $(DESTDIR)$(SYSCONFDIR)/mailscreen/rules/
+	test -e $(DESTDIR)$(SYSCONFDIR)/mailscreen/mailscreen.conf || \
+		install -m 0644 contrib/mailscreen.conf $(DESTDIR)$(SYSCONFDIR)/mailscreen/mailscreen.conf
+	install -D -m 0644 contrib/mailscreen.service $(DESTDIR)/lib/systemd/system/mailscreen.service
+
+clean:
+	rm -rf build build-asan mailscreen tests/out
+
+-include $(OBJS:.o=.d)

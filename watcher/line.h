@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * line - one log line, split once into its syslog header and message.
+ *
+ * Every source hands lines to the filters as a struct logline: files by
+ * parsing the header (logline_parse), the journal by filling the fields
+ * from the entry. Pointers refer into the caller's buffer; nothing is
+ * copied or allocated. The header parser never fails: what it cannot
+ * recognise stays in msg.
+ */
+#ifndef MS_LINE_H
+#define MS_LINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct logline {
+	const char *raw;        /* the whole line, no newline */
+	size_t rawlen;
+	const char *msg;        /* message after "prog[pid]: " (or the whole line) */
+	size_t msglen;
+	const char *prog;       /* syslog tag without [pid]; NULL if none */
+	size_t proglen;
+	const char *host;       /* NULL if none */
+	size_t hostlen;
+	long pid;               /* -1 if none */
+	int64_t time;           /* the log's timestamp, Unix seconds; 0 if none */
+	uint32_t usec;
+};
+
+/* Split raw[0..len) into header fields. now is used to infer the year of
+ * RFC 3164 stamps (a stamp more than a few days in the future belongs to
+ * the previous year). */
+void logline_parse(struct logline *ll, const char *raw, size_t len, time_t now);
+
+#endif

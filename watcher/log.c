@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * log - see log.h. Owns the program name and the current level; nothing
+ * else. Never allocates, so it is safe on the allocation failure path.
+ */
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+static const char *log_prog = "mailscreen";
+static enum log_level log_max = LOG_LVL_INFO;
+static bool log_syslog;
+
+void log_init(const char *progname, enum log_level max)
+{
+	log_prog = progname;
+	log_max = max;
+}
+
+void log_set_level(enum log_level max) { log_max = max; }
+enum log_level log_get_level(void) { return log_max; }
+
+void log_to_syslog(bool on)
+{
+	if (on && !log_syslog)
+		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (!on && log_syslog)
+		closelog();
+	log_syslog = on;
+}
+
+static void log_emit(enum log_level lvl, int errnum, const char *fmt, va_list ap)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
+	char msg[2048];
+	int n;
+
+	if (lvl > log_max)
+		return;
+	n = vsnprintf(msg, sizeof msg, fmt, ap);
+	if (n < 0)
+		return;
+	if (errnum && (size_t)n < sizeof msg)
+		snprintf(msg + n, sizeof msg - (size_t)n, ": %s", strerror(errnum));
+	if (log_syslog)
+		syslog(prio[lvl], "%s%s", tag[lvl], msg);
+	else
+		fprintf(stderr, "%s: %s%s\n", log_prog, tag[lvl], msg);
+}
+
+#define LOG_BODY(lvl, errnum) do { \
+	va_list ap; va_start(ap, fmt); log_emit(lvl, errnum, fmt, ap); va_end(ap); \
+} while (0)
+
+void log_warn(const char *fmt, ...) { int e = errno; LOG_BODY(LOG_LVL_WARN, e); errno = e; }
+void log_warnx(const char *fmt, ...) { LOG_BODY(LOG_LVL_WARN, 0); }
+void log_info(const char *fmt, ...) { LOG_BODY(LOG_LVL_INFO, 0); }
+void log_debug(const char *fmt, ...) { LOG_BODY(LOG_LVL_DEBUG, 0); }
+void fatal(const char *fmt, ...) { int e = errno; LOG_BODY(LOG_LVL_ERR, e); exit(1); }
+void fatalx(const char *fmt, ...) { LOG_BODY(LOG_LVL_ERR, 0); exit(1); }
+void log_panic(const char *fmt, ...) { LOG_BODY(LOG_LVL_ERR, 0); abort(); }
+
+int errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tail - follow log files with inotify, never polling.
+ *
+ * One inotify instance serves every watched file. A watch is a path or a
+ * glob (wildcards in the last component only). For each file the tailer
+ * follows appends; survives rename-and-create rotation (the old file is
+ * read to its end before switching), copytruncate and truncation (reading
+ * restarts at offset 0), delete-and-recreate; waits for a file (or
+ * directory entry) that does not exist yet; buffers a partial last line
+ * until its newline arrives; cuts lines longer than max_line (the first
+ * max_line bytes are delivered, the rest up to the newline is discarded
+ * and counted). A new file found at start is read from its end unless
+ * from_start; a file that appears later is read from its beginning.
+ */
+#ifndef MS_TAIL_H
+#define MS_TAIL_H
+
+#include "loop.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct tail;
+struct tail_watch;
+
+/* A complete line (without its newline), from the file at path, for the
+ * watch registered with cookie. line[len] is '\0' (a NUL inside the line
+ * is possible; len is the truth). cut: the line was longer than max_line. */
+typedef void tail_line_fn(void *cookie, const char *path, const char *line, size_t len, bool cut);
+
+struct tail_opts {
+	size_t max_line;        /* 0 = default 16384 */
+	bool from_start;        /* read existing content at start */
+};
+
+struct tail_stats {
+	uint64_t lines, bytes, cut_lines, rotations, truncations, files;
+};
+
+struct tail *tail_new(struct loop *l, const struct tail_opts *opts, tail_line_fn *fn);
+void tail_free(struct tail *t);
+/* Start watching pattern. NULL with a message in err on failure (bad
+ * pattern, directory missing is NOT a failure: it is waited for only if
+ * its parent exists; otherwise an error). */
+struct tail_watch *tail_add(struct tail *t, const char *pattern, void *cookie, char *err, size_t errlen);
+void tail_watch_set_cookie(struct tail_watch *w, void *cookie);
+const char *tail_watch_pattern(const struct tail_watch *w);
+void tail_remove(struct tail *t, struct tail_watch *w);
+void tail_get_stats(const struct tail *t, struct tail_stats *st);
+
+#endif

@@ -14,6 +14,7 @@ SYSCONFDIR ?= /etc
 DESTDIR ?=
 CC      ?= gcc
 BUILD   ?= build
+BIN     ?= mailscreen
 
 PKGS    := libpcre2-8 libnftnl libmnl inih libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -46,9 +47,9 @@ DEBS_BENCH := fail2ban sshguard time
 
 .PHONY: all deps deps-bench check unit samples netns demo bench asan install clean
 
-all: mailscreen
+all: $(BIN)
 
-mailscreen: $(OBJS)
+$(BIN): $(OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
 
 $(BUILD)/%.o: watcher/%.c | $(BUILD)

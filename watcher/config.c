@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * config - see config.h. Owns the option table and the struct config it
+ * fills. Parsing is strict: unknown sections and keys are errors, values
+ * are checked against their bounds, and nothing is applied until the whole
+ * file is good.
+ */
+#include "config.h"
+#include "inifile.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum opt_type { OPT_STR, OPT_BOOL, OPT_UINT, OPT_PORTS };
+
+struct option_def {
+	const char *section, *key;
+	enum opt_type type;
+	size_t offset;
+	const char *def;
+	uint64_t min, max;
+	const char *doc;
+};
+
+#define OFF(f) offsetof(struct config, f)
+
+static const struct option_def options[] = {
+	{ "daemon", "state_dir", OPT_STR, OFF(state_dir), "/var/lib/mailscreen", 0, 0,
+	  "directory for persisted state" },
+	{ "daemon", "control", OPT_STR, OFF(control), "/run/mailscreen/control", 0, 0,
+	  "control socket path" },
+	{ "daemon", "filters", OPT_STR, OFF(filters), SYSCONFDIR "/mailscreen/filters", 0, 0,
+	  "directory of filter files (*.conf), or a space-separated list of files" },
+	{ "daemon", "rules", OPT_STR, OFF(rules), SYSCONFDIR "/mailscreen/rules", 0, 0,
+	  "directory of rule files (*.conf), or a space-separated list of files" },
+	{ "daemon", "dry_run", OPT_BOOL, OFF(dry_run), "no", 0, 0,
+	  "log every decision but never touch nftables" },
+	{ "daemon", "log_level", OPT_STR, OFF(log_level), "info", 0, 0,
+	  "error, warning, info or debug" },
+	{ "daemon", "max_line", OPT_UINT, OFF(max_line), "16384", 256, 1048576,
+	  "longest log line kept, in bytes; longer lines are cut and counted" },
+	{ "daemon", "match_limit", OPT_UINT, OFF(match_limit), "100000", 1000, 100000000,
+	  "PCRE2 match limit per regex and line (stops runaway backtracking)" },
+	{ "daemon", "depth_limit", OPT_UINT, OFF(depth_limit), "10000", 100, 10000000,
+	  "PCRE2 depth limit per regex and line" },
+	{ "daemon", "max_keys", OPT_UINT, OFF(max_keys), "1000000", 1000, 100000000,
+	  "most keys (addresses, prefixes) tracked per rule; beyond it the oldest are dropped" },
+	{ "nftables", "table", OPT_STR, OFF(table), "mailscreen", 0, 0,
+	  "name of the daemon's own table (family inet)" },
+	{ "nftables", "ports", OPT_PORTS, OFF(ports_text), "25 465 587 110 995 143 993 4190", 0, 0,
+	  "TCP ports dropped for blocked addresses, or 'all'" },
+};
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+static void set_str(struct config *c, size_t off, const char *v)
+{
+	char **p = (char **)((char *)c + off);
+	free(*p);
+	*p = xstrdup(v);
+}
+
+static int parse_ports(struct config *c, const char *v, char *err, size_t errlen)
+{
+	char **w, *st;
+	size_t n = ini_words(v, &w, &st);
+	int rc = 0;
+
+	c->nports = 0;
+	c->all_ports = false;
+	if (n == 1 && strcmp(w[0], "all") == 0) {
+		c->all_ports = true;
+	} else if (n == 0) {
+		rc = errf(err, errlen, "ports: give port numbers or 'all'");
+	} else {
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			char *end;
+			long p = strtol(w[i], &end, 10);
+			if (*end || p < 1 || p > 65535)
+				rc = errf(err, errlen, "ports: '%s' is not a port number (1-65535) or 'all'", w[i]);
+			else if (c->nports == sizeof c->ports / sizeof c->ports[0])
+				rc = errf(err, errlen, "ports: at most %zu ports (or 'all')", sizeof c->ports / sizeof c->ports[0]);
+			else
+				c->ports[c->nports++] = (uint16_t)p;
+		}
+	}
+	free(w);
+	free(st);
+	if (rc == 0)
+		set_str(c, OFF(ports_text), v);
+	return rc;
+}
+
+static int set_option(struct config *c, const struct option_def *o, const char *v, char *err, size_t errlen)
+{
+	switch (o->type) {
+	case OPT_STR:
+		if (!*v)
+			return errf(err, errlen, "%s: empty value", o->key);
+		set_str(c, o->offset, v);
+		return 0;
+	case OPT_BOOL: {
+		int b;
+		if (ini_bool(v, &b) < 0)
+			return errf(err, errlen, "%s: '%s' is not yes or no", o->key, v);
+		*(int *)((char *)c + o->offset) = b;
+		return 0;
+	}
+	case OPT_UINT: {
+		char *end;
+		unsigned long long n;
+		errno = 0;
+		n = strtoull(v, &end, 10);
+		if (errno || *end || end == v || v[0] == '-' || n < o->min || n > o->max)
+			return errf(err, errlen, "%s: '%s' is not a number from %llu to %llu", o->key, v,
+				    (unsigned long long)o->min, (unsigned long long)o->max);
+		*(uint64_t *)((char *)c + o->offset) = n;
+		return 0;
+	}
+	case OPT_PORTS:
+		return parse_ports(c, v, err, errlen);
+	}
+	return -1;
+}
+
+static void defaults(struct config *c)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (set_option(c, &options[i], options[i].def, NULL, 0) < 0)
+			log_panic("bad built-in default for %s", options[i].key);
+}
+
+static struct source_cfg *source_get(struct config *c, const char *name, int lineno)
+{
+	for (size_t i = 0; i < c->nsources; i++)
+		if (strcmp(c->sources[i].name, name) == 0)
+			return &c->sources[i];
+	XGROW(c->sources, c->asources, c->nsources + 1);
+	c->sources[c->nsources] = (struct source_cfg){ .name = xstrdup(name), .lineno = lineno };
+	return &c->sources[c->nsources++];
+}
+
+static char **words_dup(const char *v, size_t *count)
+{
+	char **w, *st, **out;
+	size_t n = ini_words(v, &w, &st);
+
+	out = xcalloc(n + 1, sizeof *out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(w[i]);
+	free(w);
+	free(st);
+	if (count)
+		*count = n;
+	return out;
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int source_key(struct config *c, const char *name, const char *key, const char *v, int lineno,
+		      char *err, size_t errlen)
+{
+	struct source_cfg *s;
+
+	if (!*name)
+		return errf(err, errlen, "a source section needs a name: [source NAME]");
+	s = source_get(c, name, lineno);
+	if (strcmp(key, "path") == 0) {
+		if (v[0] != '/')
+			return errf(err, errlen, "path '%s' must be absolute", v);
+		free(s->path);
+		s->path = xstrdup(v);
+	} else if (strcmp(key, "journal") == 0) {
+		strv_free(s->journal);
+		s->journal = words_dup(v, NULL);
+		if (!s->journal[0])
+			return errf(err, errlen, "journal: name units or FIELD=VALUE matches");
+	} else if (strcmp(key, "journal_path") == 0) {
+		free(s->journal_path);
+		s->journal_path = xstrdup(v);
+	} else if (strcmp(key, "filters") == 0) {
+		strv_free(s->filters);
+		s->filters = words_dup(v, &s->nfilters);
+		if (!s->nfilters)
+			return errf(err, errlen, "filters: name at least one filter file");
+	} else {
+		return errf(err, errlen, "unknown key '%s' in [source %s] (known: path, journal, journal_path, filters)",
+			    key, name);
+	}
+	return 0;
+}
+
+static int handler(void *arg, const char *section, const char *key, const char *v, int lineno,
+		   char *err, size_t errlen)
+{
+	struct config *c = arg;
+
+	if (strncmp(section, "source", 6) == 0 && (section[6] == ' ' || section[6] == '\0')) {
+		const char *name = section + 6;
+		while (*name == ' ')
+			name++;
+		return source_key(c, name, key, v, lineno, err, errlen);
+	}
+	if (strcmp(section, "allow") == 0) {
+		struct cidr r;
+		char msg[256];
+		if (strcmp(key, "address") != 0)
+			return errf(err, errlen, "unknown key '%s' in [allow] (known: address)", key);
+		if (cidr_parse(v, &r, msg, sizeof msg) < 0)
+			return errf(err, errlen, "%s", msg);
+		cidrlist_add(&c->allow, &r);
+		return 0;
+	}
+	bool known_section = false;
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		if (strcmp(section, options[i].section) != 0)
+			continue;
+		known_section = true;
+		if (strcmp(key, options[i].key) == 0)
+			return set_option(c, &options[i], v, err, errlen);
+	}
+	if (known_section)
+		return errf(err, errlen, "unknown key '%s' in [%s] (see 'mailscreen options')", key, section);
+	return errf(err, errlen, "unknown section [%s] (known: daemon, nftables, source NAME, allow)", section);
+}
+
+static int validate(struct config *c, char *err, size_t errlen)
+{
+	const char *f = c->file ? c->file : "(defaults)";
+
+	if (strcmp(c->log_level, "error") && strcmp(c->log_level, "warning") && strcmp(c->log_level, "info") &&
+	    strcmp(c->log_level, "debug"))
+		return errf(err, errlen, "%s: log_level '%s' is not error, warning, info or debug", f, c->log_level);
+	for (size_t i = 0; i < strlen(c->table); i++)
+		if (!((c->table[i] >= 'a' && c->table[i] <= 'z') || (c->table[i] >= '0' && c->table[i] <= '9') ||
+		      c->table[i] == '_' || c->table[i] == '-') || i >= 32)
+			return errf(err, errlen, "%s: table name '%s': use up to 32 of a-z 0-9 _ -", f, c->table);
+	for (size_t i = 0; i < c->nsources; i++) {
+		struct source_cfg *s = &c->sources[i];
+		if (!s->path && !s->journal)
+			return errf(err, errlen, "%s:%d: [source %s] needs 'path' (a log file) or 'journal' (units)",
+				    f, s->lineno, s->name);
+		if (s->path && s->journal)
+			return errf(err, errlen, "%s:%d: [source %s] has both 'path' and 'journal'; make two sources",
+				    f, s->lineno, s->name);
+		if (s->journal_path && !s->journal)
+			return errf(err, errlen, "%s:%d: [source %s]: journal_path needs 'journal'", f, s->lineno, s->name);
+		if (!s->nfilters)
+			return errf(err, errlen, "%s:%d: [source %s] needs 'filters' (e.g. filters = postfix dovecot)",
+				    f, s->lineno, s->name);
+	}
+	return 0;
+}
+
+/* Debian defaults: Postfix and Dovecot through rsyslog's mail.log when it
+ * exists, otherwise straight from the journal (Debian 12 has no rsyslog). */
+static void default_sources(struct config *c)
+{
+	struct source_cfg *s = source_get(c, "mail", 0);
+
+	if (access("/var/log/mail.log", F_OK) == 0) {
+		s->path = xstrdup("/var/log/mail.log");
+	} else {
+		s->journal = words_dup("postfix@-.service postfix.service dovecot.service", NULL);
+	}
+	s->filters = words_dup("postfix dovecot", &s->nfilters);
+}
+
+int config_load(struct config *c, const char *path, bool must_exist, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof *c);
+	defaults(c);
+	if (!path) {
+		path = CONFIG_DEFAULT_FILE;
+		if (access(path, F_OK) != 0 && errno == ENOENT)
+			path = NULL;
+	} else if (!must_exist && access(path, F_OK) != 0) {
+		path = NULL;
+	}
+	if (path) {
+		c->file = xstrdup(path);
+		if (inifile_parse(path, handler, c, err, errlen) < 0) {
+			config_release(c);
+			return -1;
+		}
+	}
+	if (c->nsources == 0)
+		default_sources(c);
+	if (validate(c, err, errlen) < 0) {
+		config_release(c);
+		return -1;
+	}
+	return 0;
+}
+
+void config_release(struct config *c)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (options[i].type == OPT_STR || options[i].type == OPT_PORTS)
+			free(*(char **)((char *)c + options[i].offset));
+	for (size_t i = 0; i < c->nsources; i++) {
+		free(c->sources[i].name);
+		free(c->sources[i].path);
+		free(c->sources[i].journal_path);
+		strv_free(c->sources[i].journal);
+		strv_free(c->sources[i].filters);
+	}
+	free(c->sources);
+	free(c->file);
+	cidrlist_release(&c->allow);
+	memset(c, 0, sizeof *c);
+}
+
+void config_print_reference(FILE *fp)
+{
+	const char *sec = "";
+
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const struct option_def *o = &options[i];
+		if (strcmp(sec, o->section) != 0) {
+			fprintf(fp, "%s| `[%s]` key | default | meaning |\n|---|---|---|\n", *sec ? "\n" : "", o->section);
+			sec = o->section;
+		}
+		fprintf(fp, "| `%s` | `%s` | %s", o->key, o->def, o->doc);
+		if (o->type == OPT_UINT)
+			fprintf(fp, " (%llu to %llu)", (unsigned long long)o->min, (unsigned long long)o->max);
+		fprintf(fp, " |\n");
+	}
+}
+
+const char *config_resolve_dir(const char *configured, const char *builtin, const char *leaf)
+{
+	static char buf[PATH_MAX];
+	char exe[PATH_MAX];
+	ssize_t n;
+	struct stat st;
+
+	if (strcmp(configured, builtin) != 0 || stat(configured, &st) == 0)
+		return configured;
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return configured;
+	exe[n] = '\0';
+	for (int up = 0; up < 3; up++) {
+		char *slash = strrchr(exe, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+		if (strlen(exe) + strlen(leaf) + 2 > sizeof buf)
+			break;
+		strcpy(buf, exe);
+		strcat(buf, "/");
+		strcat(buf, leaf);
+		if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+			return buf;
+	}
+	return configured;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * config - mailscreen.conf: one table lists every option of [daemon] and
+ * [nftables] with its type, default, bounds and documentation; the parser,
+ * `mailscreen check`, `mailscreen options` (the reference in the README) and
+ * the defaults all read that table. [source NAME] and [allow] sections are
+ * parsed beside it. Loading never changes a running daemon: it fills a new
+ * struct config that the caller swaps in only when it is complete.
+ */
+#ifndef MS_CONFIG_H
+#define MS_CONFIG_H
+
+#include "addr.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONFIG_DEFAULT_FILE SYSCONFDIR "/mailscreen/mailscreen.conf"
+
+struct source_cfg {
+	char *name;
+	char *path;             /* file or glob; NULL for a journal source */
+	char **journal;         /* NULL-terminated terms; NULL for a file source */
+	char *journal_path;     /* journal directory or file; NULL = the system journal */
+	char **filters;         /* filter file names (without .conf) */
+	size_t nfilters;
+	int lineno;
+};
+
+struct config {
+	char *file;             /* the file loaded; NULL = built-in defaults */
+	/* [daemon] */
+	char *state_dir, *control, *filters, *rules, *log_level;
+	int dry_run;
+	uint64_t max_line, match_limit, depth_limit, max_keys;
+	/* [nftables] */
+	char *table;
+	char *ports_text;
+	bool all_ports;
+	uint16_t ports[64];
+	size_t nports;
+	/* [source NAME] */
+	struct source_cfg *sources;
+	size_t nsources, asources;
+	/* [allow] */
+	struct cidrlist allow;
+};
+
+/* Load path; path NULL means the default file if it exists, else the
+ * built-in defaults. must_exist: an explicit -c. On error the message is
+ * "file:line: what is wrong (what to do)" and *c is left released. */
+int config_load(struct config *c, const char *path, bool must_exist, char *err, size_t errlen);
+void config_release(struct config *c);
+/* The option reference (markdown table) for the README. */
+void config_print_reference(FILE *fp);
+/* Resolve a directory option: if the configured directory does not exist
+ * and it is the built-in default, fall back to the directory next to the
+ * executable (running from a source tree). Returns a static buffer. */
+const char *config_resolve_dir(const char *configured, const char *builtin, const char *leaf);
+
+#endif

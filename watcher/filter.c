@@ -1,0 +1,697 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * filter - see filter.h. Owns the compiled regexes, the shared PCRE2
+ * match data and JIT stack, per-filter counters, and each matcher's
+ * program-tag cache. Never trusts a capture: addresses are validated,
+ * fields bounded, counts capped.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "filter.h"
+#include "inifile.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_COUNT 1000000UL
+#define PROG_MAX 64
+#define PROGCACHE 256           /* slots; cleared when 3/4 full */
+
+struct regex {
+	pcre2_code *code;
+	bool jit;
+	int g_ip, g_user, g_session, g_count, g_service;
+};
+
+struct prog_service {
+	char *prog, *service;
+};
+
+struct filter {
+	char *name;
+	const char *file;       /* owned by the filterset's file table */
+	int lineno;             /* first key of the section */
+	char **programs;        /* globs; NULL = every line */
+	size_t nprograms;
+	char *programs_storage;
+	int kind;               /* -1 until set */
+	char *service;
+	struct prog_service *ps;
+	size_t nps, aps;
+	struct regex *re, *ign;
+	size_t nre, are, nign, aign;
+	uint64_t tried, matched, ignored, bad_ip, limit_hits;
+	uint64_t *re_matched;
+};
+
+struct ffile {
+	char *name;
+	size_t first, n;
+};
+
+struct filterset {
+	struct filter_limits lim;
+	struct filter **f;
+	size_t nf, af;
+	struct ffile *files;
+	size_t nfiles, afiles;
+	pcre2_compile_context *cctx;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jstack;
+	pcre2_match_data *md;
+	uint32_t md_pairs;
+};
+
+struct progent {
+	uint8_t len;
+	bool used;
+	char prog[PROG_MAX];
+	struct filter **list;
+	size_t n;
+};
+
+struct matcher {
+	struct filterset *fs;
+	struct filter **all;    /* in file order */
+	size_t nall;
+	struct filter **noprog; /* filters without program: for untagged lines */
+	size_t nnoprog;
+	struct progent cache[PROGCACHE];
+	size_t cached;
+	char sessbuf[PROG_MAX + 96];
+};
+
+const char *filter_name(const struct filter *f)
+{
+	return f->name;
+}
+
+struct filterset *filterset_new(const struct filter_limits *lim)
+{
+	struct filterset *fs = xcalloc(1, sizeof *fs);
+
+	if (lim)
+		fs->lim = *lim;
+	if (!fs->lim.match_limit)
+		fs->lim.match_limit = 100000;
+	if (!fs->lim.depth_limit)
+		fs->lim.depth_limit = 10000;
+	if (!fs->lim.max_field)
+		fs->lim.max_field = 256;
+	fs->cctx = pcre2_compile_context_create(NULL);
+	fs->mctx = pcre2_match_context_create(NULL);
+	fs->jstack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
+	if (!fs->cctx || !fs->mctx || !fs->jstack)
+		fatalx("out of memory (pcre2 contexts)");
+	pcre2_set_match_limit(fs->mctx, fs->lim.match_limit);
+	pcre2_set_depth_limit(fs->mctx, fs->lim.depth_limit);
+	pcre2_jit_stack_assign(fs->mctx, NULL, fs->jstack);
+	return fs;
+}
+
+static void regex_release(struct regex *r)
+{
+	pcre2_code_free(r->code);
+}
+
+static void filter_free(struct filter *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->nre; i++)
+		regex_release(&f->re[i]);
+	for (size_t i = 0; i < f->nign; i++)
+		regex_release(&f->ign[i]);
+	for (size_t i = 0; i < f->nps; i++) {
+		free(f->ps[i].prog);
+		free(f->ps[i].service);
+	}
+	free(f->ps);
+	free(f->re);
+	free(f->ign);
+	free(f->re_matched);
+	free(f->programs);
+	free(f->programs_storage);
+	free(f->service);
+	free(f->name);
+	free(f);
+}
+
+void filterset_free(struct filterset *fs)
+{
+	if (!fs)
+		return;
+	for (size_t i = 0; i < fs->nf; i++)
+		filter_free(fs->f[i]);
+	for (size_t i = 0; i < fs->nfiles; i++)
+		free(fs->files[i].name);
+	free(fs->f);
+	free(fs->files);
+	pcre2_match_data_free(fs->md);
+	pcre2_jit_stack_free(fs->jstack);
+	pcre2_match_context_free(fs->mctx);
+	pcre2_compile_context_free(fs->cctx);
+	free(fs);
+}
+
+/* ---- loading ---- */
+
+struct load {
+	struct filterset *fs;
+	const char *fname;      /* file's filter name (stem) */
+	const char *path;
+	struct filter **f;      /* filters of this file, not yet in fs */
+	size_t nf, af;
+	struct filter *cur;
+	char section[128];
+};
+
+static int compile(struct load *ld, const char *pattern, struct regex *r, bool need_fields,
+		   char *err, size_t errlen)
+{
+	static const char *const allowed[] = { "ip", "user", "session", "count", "service" };
+	PCRE2_SIZE off;
+	int ec;
+	uint32_t namecount, entsize, caps;
+	PCRE2_SPTR table;
+
+	memset(r, 0, sizeof *r);
+	r->g_ip = r->g_user = r->g_session = r->g_count = r->g_service = -1;
+	r->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &ec, &off, ld->fs->cctx);
+	if (!r->code) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(ec, msg, sizeof msg);
+		return errf(err, errlen, "bad regex: %s at offset %zu in '%s'", (char *)msg, (size_t)off, pattern);
+	}
+	r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
+	pcre2_pattern_info(r->code, PCRE2_INFO_NAMECOUNT, &namecount);
+	pcre2_pattern_info(r->code, PCRE2_INFO_NAMEENTRYSIZE, &entsize);
+	pcre2_pattern_info(r->code, PCRE2_INFO_NAMETABLE, &table);
+	pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &caps);
+	for (uint32_t i = 0; i < namecount; i++) {
+		const unsigned char *e = table + (size_t)i * entsize;
+		int num = (e[0] << 8) | e[1];
+		const char *name = (const char *)e + 2;
+		int *slot[] = { &r->g_ip, &r->g_user, &r->g_session, &r->g_count, &r->g_service };
+		size_t k;
+		for (k = 0; k < 5; k++)
+			if (strcmp(name, allowed[k]) == 0)
+				break;
+		if (k == 5) {
+			pcre2_code_free(r->code);
+			return errf(err, errlen, "unknown named group '%s' (known: ip, user, session, count, service)", name);
+		}
+		*slot[k] = num;
+	}
+	if (need_fields && r->g_ip < 0 && r->g_user < 0) {
+		pcre2_code_free(r->code);
+		return errf(err, errlen, "regex has neither (?<ip>...) nor (?<user>...): it could not name whom to count");
+	}
+	if (caps + 1 > ld->fs->md_pairs)
+		ld->fs->md_pairs = caps + 1;
+	return 0;
+}
+
+static int finish_filter(struct load *ld, char *err, size_t errlen)
+{
+	struct filter *f = ld->cur;
+
+	if (!f)
+		return 0;
+	ld->cur = NULL;
+	if (f->kind < 0)
+		return errf(err, errlen, "filter '%s' (line %d) has no 'event' key", f->name, f->lineno);
+	if (f->nre == 0)
+		return errf(err, errlen, "filter '%s' (line %d) has no 'regex' key", f->name, f->lineno);
+	f->re_matched = xcalloc(f->nre, sizeof *f->re_matched);
+	return 0;
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}
+
+static bool filter_name_taken(struct load *ld, const char *name)
+{
+	for (size_t i = 0; i < ld->fs->nf; i++)
+		if (strcmp(ld->fs->f[i]->name, name) == 0)
+			return true;
+	for (size_t i = 0; i < ld->nf; i++)
+		if (strcmp(ld->f[i]->name, name) == 0)
+			return true;
+	return false;
+}
+
+static int load_key(void *arg, const char *section, const char *key, const char *value, int lineno,
+		    char *err, size_t errlen)
+{
+	struct load *ld = arg;
+	struct filter *f;
+
+	if (!ld->cur || strcmp(section, ld->section) != 0) {
+		char tmp[1024];
+		if (finish_filter(ld, tmp, sizeof tmp) < 0)
+			return errf(err, errlen, "%s", tmp);
+		if (!*section)
+			return errf(err, errlen, "key '%s' outside a [filter] section", key);
+		if (!valid_name(section))
+			return errf(err, errlen, "bad filter name '%s' (use a-z, 0-9, '-', '_', '.')", section);
+		if (filter_name_taken(ld, section))
+			return errf(err, errlen, "filter '%s' is defined twice", section);
+		snprintf(ld->section, sizeof ld->section, "%s", section);
+		f = xcalloc(1, sizeof *f);
+		f->name = xstrdup(section);
+		f->kind = -1;
+		XGROW(ld->f, ld->af, ld->nf + 1);
+		ld->f[ld->nf++] = f;
+		ld->cur = f;
+	}
+	f = ld->cur;
+	if (!f->lineno)
+		f->lineno = lineno;
+	if (strcmp(key, "event") == 0) {
+		int k = ev_kind_parse(value, strlen(value));
+		if (k < 0)
+			return errf(err, errlen, "unknown event '%s' (known: connect, auth-fail, auth-ok, rcpt-fail, "
+				    "rset, abuse, disconnect)", value);
+		f->kind = k;
+	} else if (strcmp(key, "program") == 0) {
+		free(f->programs);
+		free(f->programs_storage);
+		f->nprograms = ini_words(value, &f->programs, &f->programs_storage);
+		for (size_t i = 0; i < f->nprograms; i++)
+			if (strlen(f->programs[i]) >= PROG_MAX)
+				return errf(err, errlen, "program '%s' is too long", f->programs[i]);
+	} else if (strcmp(key, "service") == 0) {
+		free(f->service);
+		f->service = xstrdup(value);
+	} else if (strcmp(key, "program_service") == 0) {
+		char **w, *st;
+		size_t n = ini_words(value, &w, &st);
+		for (size_t i = 0; i < n; i++) {
+			char *eq = strchr(w[i], '=');
+			if (!eq || eq == w[i] || !eq[1]) {
+				free(w);
+				free(st);
+				return errf(err, errlen, "program_service wants PROGRAM=SERVICE pairs, not '%s'", w[i]);
+			}
+			*eq = '\0';
+			XGROW(f->ps, f->aps, f->nps + 1);
+			f->ps[f->nps].prog = xstrdup(w[i]);
+			f->ps[f->nps++].service = xstrdup(eq + 1);
+		}
+		free(w);
+		free(st);
+	} else if (strcmp(key, "regex") == 0 || strcmp(key, "ignore") == 0) {
+		bool ign = key[0] == 'i';
+		struct regex r;
+		if (compile(ld, value, &r, !ign, err, errlen) < 0)
+			return -1;
+		if (ign) {
+			XGROW(f->ign, f->aign, f->nign + 1);
+			f->ign[f->nign++] = r;
+		} else {
+			XGROW(f->re, f->are, f->nre + 1);
+			f->re[f->nre++] = r;
+		}
+	} else {
+		return errf(err, errlen, "unknown key '%s' in [%s] (known: program, event, service, "
+			    "program_service, regex, ignore)", key, section);
+	}
+	return 0;
+}
+
+static void load_abort(struct load *ld)
+{
+	for (size_t i = 0; i < ld->nf; i++)
+		filter_free(ld->f[i]);
+	free(ld->f);
+}
+
+int filterset_load(struct filterset *fs, const char *path, char *err, size_t errlen)
+{
+	const char *base = strrchr(path, '/');
+	char stem[128];
+	struct load ld = { .fs = fs, .path = path };
+	size_t len;
+
+	base = base ? base + 1 : path;
+	len = strlen(base);
+	if (len > 5 && strcmp(base + len - 5, ".conf") == 0)
+		len -= 5;
+	snprintf(stem, sizeof stem, "%.*s", (int)len, base);
+	if (filterset_has_file(fs, stem))
+		return errf(err, errlen, "%s: a filter file named '%s' is already loaded", path, stem);
+	ld.fname = stem;
+	if (inifile_parse(path, load_key, &ld, err, errlen) < 0) {
+		load_abort(&ld);
+		return -1;
+	}
+	{
+		char tmp[1024];
+		if (finish_filter(&ld, tmp, sizeof tmp) < 0) {
+			errf(err, errlen, "%s: %s", path, tmp);
+			load_abort(&ld);
+			return -1;
+		}
+	}
+	if (ld.nf == 0) {
+		load_abort(&ld);
+		return errf(err, errlen, "%s: no filters in this file", path);
+	}
+	XGROW(fs->files, fs->afiles, fs->nfiles + 1);
+	fs->files[fs->nfiles] = (struct ffile){ xstrdup(stem), fs->nf, ld.nf };
+	for (size_t i = 0; i < ld.nf; i++) {
+		ld.f[i]->file = fs->files[fs->nfiles].name;
+		XGROW(fs->f, fs->af, fs->nf + 1);
+		fs->f[fs->nf++] = ld.f[i];
+	}
+	fs->nfiles++;
+	free(ld.f);
+	pcre2_match_data_free(fs->md);
+	fs->md = pcre2_match_data_create(fs->md_pairs ? fs->md_pairs : 1, NULL);
+	if (!fs->md)
+		fatalx("out of memory (pcre2 match data)");
+	return 0;
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int filterset_load_dir(struct filterset *fs, const char *dir, char *err, size_t errlen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, alloc = 0;
+	int rc = 0;
+
+	if (!d)
+		return errf(err, errlen, "%s: cannot open filter directory: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
+			continue;
+		XGROW(names, alloc, n + 1);
+		names[n++] = xasprintf("%s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, cmpstr);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && filterset_load(fs, names[i], err, errlen) < 0)
+			rc = -1;
+		free(names[i]);
+	}
+	free(names);
+	if (rc == 0 && n == 0)
+		return errf(err, errlen, "%s: no *.conf filter files", dir);
+	return rc;
+}
+
+bool filterset_has_file(const struct filterset *fs, const char *name)
+{
+	for (size_t i = 0; i < fs->nfiles; i++)
+		if (strcmp(fs->files[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+size_t filterset_nfilters(const struct filterset *fs)
+{
+	return fs->nf;
+}
+
+void filterset_stats(const struct filterset *fs, size_t i, struct filter_stats *st)
+{
+	const struct filter *f = fs->f[i];
+
+	*st = (struct filter_stats){
+		.file = f->file, .name = f->name, .tried = f->tried, .matched = f->matched,
+		.ignored = f->ignored, .bad_ip = f->bad_ip, .limit_hits = f->limit_hits,
+		.nregex = f->nre, .regex_matched = f->re_matched,
+	};
+}
+
+/* ---- matching ---- */
+
+struct matcher *matcher_new(struct filterset *fs, const char *const *files, size_t nfiles,
+			    char *err, size_t errlen)
+{
+	struct matcher *m = xcalloc(1, sizeof *m);
+	size_t alloc = 0, anp = 0;
+
+	m->fs = fs;
+	for (size_t k = 0; k < fs->nfiles; k++) {
+		bool want = !files;
+		for (size_t j = 0; files && j < nfiles; j++)
+			if (strcmp(files[j], fs->files[k].name) == 0)
+				want = true;
+		if (!want)
+			continue;
+		for (size_t i = fs->files[k].first; i < fs->files[k].first + fs->files[k].n; i++) {
+			XGROW(m->all, alloc, m->nall + 1);
+			m->all[m->nall++] = fs->f[i];
+			if (!fs->f[i]->nprograms) {
+				XGROW(m->noprog, anp, m->nnoprog + 1);
+				m->noprog[m->nnoprog++] = fs->f[i];
+			}
+		}
+	}
+	for (size_t j = 0; files && j < nfiles; j++)
+		if (!filterset_has_file(fs, files[j])) {
+			matcher_free(m);
+			errf(err, errlen, "no filter file named '%s' is loaded", files[j]);
+			return NULL;
+		}
+	return m;
+}
+
+static void cache_clear(struct matcher *m)
+{
+	for (size_t i = 0; i < PROGCACHE; i++) {
+		free(m->cache[i].list);
+		m->cache[i].list = NULL;
+		m->cache[i].used = false;
+	}
+	m->cached = 0;
+}
+
+void matcher_free(struct matcher *m)
+{
+	if (!m)
+		return;
+	cache_clear(m);
+	free(m->all);
+	free(m->noprog);
+	free(m);
+}
+
+static uint32_t hash_prog(const char *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	return h;
+}
+
+static bool prog_matches(const struct filter *f, const char *prog)
+{
+	if (!f->nprograms)
+		return true;
+	for (size_t i = 0; i < f->nprograms; i++)
+		if (fnmatch(f->programs[i], prog, 0) == 0)
+			return true;
+	return false;
+}
+
+/* The filters that apply to lines tagged prog[0..n). */
+static struct progent *lookup(struct matcher *m, const char *prog, size_t n)
+{
+	uint32_t h = hash_prog(prog, n);
+	struct progent *e;
+	size_t alloc = 0;
+
+	for (size_t i = 0; i < PROGCACHE; i++) {
+		e = &m->cache[(h + i) % PROGCACHE];
+		if (!e->used)
+			break;
+		if (e->len == n && memcmp(e->prog, prog, n) == 0)
+			return e;
+	}
+	if (m->cached >= PROGCACHE * 3 / 4)
+		cache_clear(m);
+	for (size_t i = 0;; i++) {
+		e = &m->cache[(h + i) % PROGCACHE];
+		if (!e->used)
+			break;
+	}
+	e->used = true;
+	e->len = (uint8_t)n;
+	memcpy(e->prog, prog, n);
+	e->prog[n] = '\0';
+	e->n = 0;
+	for (size_t i = 0; i < m->nall; i++)
+		if (prog_matches(m->all[i], e->prog)) {
+			XGROW(e->list, alloc, e->n + 1);
+			e->list[e->n++] = m->all[i];
+		}
+	m->cached++;
+	return e;
+}
+
+/* 1 match, 0 no match, -1 limit or error */
+static int run_regex(struct filterset *fs, const struct regex *r, const char *s, size_t n)
+{
+	int rc;
+
+	if (r->jit)
+		rc = pcre2_jit_match(r->code, (PCRE2_SPTR)s, n, 0, 0, fs->md, fs->mctx);
+	else
+		rc = pcre2_match(r->code, (PCRE2_SPTR)s, n, 0, 0, fs->md, fs->mctx);
+	if (rc >= 0)
+		return 1;
+	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
+static bool group(struct filterset *fs, int g, const char *s, const char **p, size_t *len)
+{
+	PCRE2_SIZE *ov;
+
+	if (g < 0)
+		return false;
+	ov = pcre2_get_ovector_pointer(fs->md);
+	if (ov[2 * g] == PCRE2_UNSET)
+		return false;
+	*p = s + ov[2 * g];
+	*len = ov[2 * g + 1] - ov[2 * g];
+	return true;
+}
+
+static const char *service_for(const struct filter *f, const struct logline *ll)
+{
+	for (size_t i = 0; ll->prog && i < f->nps; i++)
+		if (strlen(f->ps[i].prog) == ll->proglen && memcmp(f->ps[i].prog, ll->prog, ll->proglen) == 0)
+			return f->ps[i].service;
+	return f->service;
+}
+
+static bool try_filter(struct matcher *m, struct filter *f, const struct logline *ll, struct event *ev)
+{
+	struct filterset *fs = m->fs;
+	const struct regex *r = NULL;
+	const char *p;
+	size_t len;
+	int rc = 0;
+
+	f->tried++;
+	for (size_t i = 0; i < f->nre; i++) {
+		rc = run_regex(fs, &f->re[i], ll->msg, ll->msglen);
+		if (rc < 0) {
+			f->limit_hits++;
+			return false;
+		}
+		if (rc) {
+			r = &f->re[i];
+			memset(ev, 0, sizeof *ev);
+			ev->regex = (int)i;
+			break;
+		}
+	}
+	if (!r)
+		return false;
+	ev->kind = (enum ev_kind)f->kind;
+	ev->filter = f;
+	ev->filter_name = f->name;
+	ev->time = ll->time;
+	ev->usec = ll->usec;
+	ev->count = 1;
+	if (group(fs, r->g_ip, ll->msg, &p, &len)) {
+		if (addr_parse(p, len, &ev->ip) < 0) {
+			f->bad_ip++;
+			return false;
+		}
+		ev->has_ip = true;
+	}
+	if (group(fs, r->g_user, ll->msg, &p, &len) && len) {
+		ev->user = p;
+		ev->userlen = len < fs->lim.max_field ? len : fs->lim.max_field;
+	}
+	if (group(fs, r->g_session, ll->msg, &p, &len) && len) {
+		ev->session = p;
+		ev->sessionlen = len < fs->lim.max_field ? len : fs->lim.max_field;
+	} else if (ll->prog && ll->pid >= 0) {
+		int n = snprintf(m->sessbuf, sizeof m->sessbuf, "%.*s[%ld]", (int)ll->proglen, ll->prog, ll->pid);
+		ev->session = m->sessbuf;
+		ev->sessionlen = n > 0 && (size_t)n < sizeof m->sessbuf ? (size_t)n : 0;
+	}
+	if (group(fs, r->g_count, ll->msg, &p, &len)) {
+		unsigned long c = 0;
+		for (size_t i = 0; i < len && p[i] >= '0' && p[i] <= '9' && c < MAX_COUNT; i++)
+			c = c * 10 + (unsigned long)(p[i] - '0');
+		if (c > MAX_COUNT)
+			c = MAX_COUNT;
+		if (c == 0)
+			return false;
+		ev->count = c;
+	}
+	if (group(fs, r->g_service, ll->msg, &p, &len) && len) {
+		ev->service = p;
+		ev->servicelen = len < 32 ? len : 32;
+	} else if ((ev->service = service_for(f, ll))) {
+		ev->servicelen = strlen(ev->service);
+	}
+	/* the event keeps pointers into the line, not into the match data, so
+	 * the ignore regexes may reuse it now */
+	for (size_t i = 0; i < f->nign; i++) {
+		rc = run_regex(fs, &f->ign[i], ll->msg, ll->msglen);
+		if (rc < 0) {
+			f->limit_hits++;
+			return false;
+		}
+		if (rc) {
+			f->ignored++;
+			return false;
+		}
+	}
+	f->matched++;
+	f->re_matched[ev->regex]++;
+	return true;
+}
+
+int matcher_run(struct matcher *m, const struct logline *ll, filter_event_fn *fn, void *arg)
+{
+	struct filter **list;
+	size_t n;
+	struct event ev;
+	int events = 0;
+
+	if (ll->prog && ll->proglen < PROG_MAX) {
+		struct progent *e = lookup(m, ll->prog, ll->proglen);
+		list = e->list;
+		n = e->n;
+	} else {
+		list = m->noprog;
+		n = m->nnoprog;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (try_filter(m, list[i], ll, &ev)) {
+			fn(arg, &ev, ll);
+			events++;
+		}
+	return events;
+}

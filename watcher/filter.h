@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * filter - turn log lines into events with PCRE2 (JIT) regexes.
+ *
+ * A filter file (filters/postfix.conf) holds filters, one per INI section;
+ * a filterset holds the loaded files. A matcher is what a source uses: the
+ * filters of the files it names, dispatched by syslog program tag through
+ * a small cache, so that most lines are rejected before any regex runs.
+ * Every filter whose program matches is tried on the line; each yields at
+ * most one event (its first matching regex), unless one of its ignore
+ * regexes matches. Regexes run on the message only, with match and depth
+ * limits; a line that hits a limit counts as not matched and the limit
+ * hit is counted for the filter.
+ */
+#ifndef MS_FILTER_H
+#define MS_FILTER_H
+
+#include "event.h"
+#include "line.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct filterset;
+struct matcher;
+
+struct filter_limits {
+	uint32_t match_limit;   /* PCRE2 match limit (0 = default 100000) */
+	uint32_t depth_limit;   /* PCRE2 depth limit (0 = default 10000) */
+	size_t max_field;       /* longest user/session capture kept (0 = 256) */
+};
+
+struct filter_stats {
+	const char *file, *name;
+	uint64_t tried, matched, ignored, bad_ip, limit_hits;
+	size_t nregex;
+	const uint64_t *regex_matched;  /* per regex */
+};
+
+typedef void filter_event_fn(void *arg, const struct event *ev, const struct logline *ll);
+
+struct filterset *filterset_new(const struct filter_limits *lim);
+void filterset_free(struct filterset *fs);
+/* Load one filter file; its name is the file name without ".conf". On
+ * error, "file:line: message" in err and the set is unchanged. */
+int filterset_load(struct filterset *fs, const char *path, char *err, size_t errlen);
+/* Load every *.conf in a directory, in name order. */
+int filterset_load_dir(struct filterset *fs, const char *dir, char *err, size_t errlen);
+bool filterset_has_file(const struct filterset *fs, const char *name);
+size_t filterset_nfilters(const struct filterset *fs);
+void filterset_stats(const struct filterset *fs, size_t i, struct filter_stats *st);
+
+/* A matcher over the files named in files (NULL = all files). Fails if a
+ * name is not loaded. */
+struct matcher *matcher_new(struct filterset *fs, const char *const *files, size_t nfiles,
+			    char *err, size_t errlen);
+void matcher_free(struct matcher *m);
+/* Run the filters on one line; calls fn per event. Returns the number of
+ * events. */
+int matcher_run(struct matcher *m, const struct logline *ll, filter_event_fn *fn, void *arg);
+
+const char *filter_name(const struct filter *f);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * inifile - read an INI file with inih, knowing the line of every key.
+ *
+ * Debian's inih is built without line numbers in the handler and with a
+ * 200-byte line limit by default; this wrapper feeds inih through a reader
+ * that counts lines, turns the limits it needs on (heap line buffer that
+ * grows, no inline comments, no continuation lines, stop at the first
+ * error) and formats every error as "file:line: message".
+ */
+#ifndef MS_INIFILE_H
+#define MS_INIFILE_H
+
+#include <stddef.h>
+
+/* Called for every key. Return 0, or -1 after writing a message (without
+ * file:line, which is prepended) into err. */
+typedef int inifile_fn(void *arg, const char *section, const char *key, const char *value,
+		       int lineno, char *err, size_t errlen);
+
+/* 0 on success; -1 with "file:line: message" in err. */
+int inifile_parse(const char *path, inifile_fn *fn, void *arg, char *err, size_t errlen);
+/* The same for a string (name is used in messages). */
+int inifile_parse_string(const char *name, const char *text, inifile_fn *fn, void *arg,
+			 char *err, size_t errlen);
+
+/* Helpers for handlers: parse a boolean (yes/no/true/false/on/off/1/0) and
+ * split a value into space-separated words (the words point into a copy
+ * that *storage owns; free it and the array). */
+int ini_bool(const char *value, int *out);
+size_t ini_words(const char *value, char ***words, char **storage);
+
+#endif

@@ -12,6 +12,13 @@
  * max_line bytes are delivered, the rest up to the newline is discarded
  * and counted). A new file found at start is read from its end unless
  * from_start; a file that appears later is read from its beginning.
+ *
+ * After a rename or delete, the old file stays open for rotate_wait_ms and
+ * whatever is still appended to it is delivered; then its unfinished last
+ * line (if any) is delivered and it is closed. Per file, reading stops after
+ * a bounded amount per loop turn and goes on in the next turn, so one busy
+ * file never starves the loop. The line callback may call tail_remove() (on
+ * any watch) but not tail_free().
  */
 #ifndef MS_TAIL_H
 #define MS_TAIL_H
@@ -33,11 +40,26 @@ typedef void tail_line_fn(void *cookie, const char *path, const char *line, size
 struct tail_opts {
 	size_t max_line;        /* 0 = default 16384 */
 	bool from_start;        /* read existing content at start */
+	unsigned rotate_wait_ms; /* keep reading a rotated file; 0 = default 10000 */
 };
 
 struct tail_stats {
 	uint64_t lines, bytes, cut_lines, rotations, truncations, files;
+	uint64_t cut_bytes;     /* bytes discarded from overlong lines */
+	uint64_t overflows;     /* inotify queue overflows (each forced a rescan) */
 };
+
+/* The position of one open file, for persisting. offset is where the
+ * first byte not yet delivered starts (a buffered partial line is not
+ * counted as read). retired: the path no longer names this file (it was
+ * rotated away and is read until rotate_wait_ms runs out). */
+struct tail_pos {
+	const char *path;
+	void *cookie;
+	uint64_t dev, ino, offset;
+	bool retired;
+};
+typedef void tail_pos_fn(void *arg, const struct tail_pos *pos);
 
 struct tail *tail_new(struct loop *l, const struct tail_opts *opts, tail_line_fn *fn);
 void tail_free(struct tail *t);
@@ -49,5 +71,11 @@ void tail_watch_set_cookie(struct tail_watch *w, void *cookie);
 const char *tail_watch_pattern(const struct tail_watch *w);
 void tail_remove(struct tail *t, struct tail_watch *w);
 void tail_get_stats(const struct tail *t, struct tail_stats *st);
+/* Call fn for every open file of every watch. */
+void tail_foreach_file(const struct tail *t, tail_pos_fn *fn, void *arg);
+/* Look at every watch again as if the inotify queue had overflowed: pick
+ * up files and directories that appeared, notice those that changed, read
+ * what is pending. Also retries watches whose directory vanished. */
+void tail_rescan(struct tail *t);
 
 #endif

@@ -15,6 +15,11 @@
  *     service of the same name must not feed the blocker. A process that
  *     exits before journald reads its cgroup can lack _SYSTEMD_UNIT; select
  *     by SYSLOG_IDENTIFIER=... where that matters.
+ * Prefer units: journald sets _SYSTEMD_UNIT itself, while any local user can
+ * send a line tagged SYSLOG_IDENTIFIER=postfix/smtpd (logger -t), just as
+ * into a syslog file. The system journal is opened with
+ * SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM, so per-user journal files are
+ * not read.
  * No terms (NULL or empty) selects every entry.
  *
  * Reading. The journal's own fd is watched in the event loop (and a loop

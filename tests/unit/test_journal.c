@@ -737,6 +737,24 @@ START_TEST(bad_terms_and_paths_are_reported)
 }
 END_TEST
 
+START_TEST(system_journal_opens_without_a_path)
+{
+	const char *terms[] = { "postfix@-.service", "SYSLOG_IDENTIFIER=postfix/smtpd", NULL };
+	struct loop *l = loop_new();
+	struct jsource *js;
+	char err[256] = "", *cur;
+
+	/* The machine's own journal (possibly empty, as in a container
+	 * without journald): opening at the tail must work either way. */
+	js = journal_open(l, terms, NULL, on_line, NULL, err, sizeof err);
+	ck_assert_msg(js != NULL, "journal_open: %s", err);
+	cur = journal_cursor(js);
+	free(cur);
+	journal_close(js);
+	loop_free(l);
+}
+END_TEST
+
 /* ---- main ---- */
 
 static const char *find_journal_remote(void)
@@ -805,6 +823,7 @@ int main(void)
 	tcase_add_test(tc, cursor_resumes_after_the_last_consumed_entry);
 	tcase_add_test(tc, close_from_the_callback_stops_delivery);
 	tcase_add_test(tc, bad_terms_and_paths_are_reported);
+	tcase_add_test(tc, system_journal_opens_without_a_path);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_COUNT 1000000UL
 #define PROG_MAX 64
@@ -419,6 +420,25 @@ int filterset_load_dir(struct filterset *fs, const char *dir, char *err, size_t 
 	free(names);
 	if (rc == 0 && n == 0)
 		return errf(err, errlen, "%s: no *.conf filter files", dir);
+	return rc;
+}
+
+int filterset_load_spec(struct filterset *fs, const char *spec, char *err, size_t errlen)
+{
+	struct stat sb;
+	char **w, *storage;
+	size_t n;
+	int rc = 0;
+
+	if (stat(spec, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return filterset_load_dir(fs, spec, err, errlen);
+	n = ini_words(spec, &w, &storage);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = filterset_load(fs, w[i], err, errlen);
+	free(w);
+	free(storage);
+	if (n == 0)
+		return errf(err, errlen, "no filter files given");
 	return rc;
 }
 

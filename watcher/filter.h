@@ -47,6 +47,8 @@ void filterset_free(struct filterset *fs);
 int filterset_load(struct filterset *fs, const char *path, char *err, size_t errlen);
 /* Load every *.conf in a directory, in name order. */
 int filterset_load_dir(struct filterset *fs, const char *dir, char *err, size_t errlen);
+/* A directory, or a space-separated list of files. */
+int filterset_load_spec(struct filterset *fs, const char *spec, char *err, size_t errlen);
 bool filterset_has_file(const struct filterset *fs, const char *name);
 size_t filterset_nfilters(const struct filterset *fs);
 void filterset_stats(const struct filterset *fs, size_t i, struct filter_stats *st);

@@ -209,14 +209,16 @@ void loop_cancel_timer(struct loop *l, uint64_t id)
 
 static void timer_fd_cb(struct loop *l, int fd, uint32_t ev, void *arg)
 {
-	uint64_t exp, now = loop_now_ms();
+	uint64_t exp, now = loop_now_ms(), last_id = l->next_id;
 
 	(void)ev;
 	(void)arg;
 	if (read(fd, &exp, sizeof exp) < 0 && errno != EAGAIN)
 		log_warn("timerfd read");
 	l->armed = 0;
-	while (l->nheap && l->heap[0].when <= now) {
+	/* timers added by these callbacks wait for the next turn, so a
+	 * callback that re-schedules itself at 0 ms cannot starve the fds */
+	while (l->nheap && l->heap[0].when <= now && l->heap[0].id < last_id) {
 		struct timer t = l->heap[0];
 		heap_remove(l, 0);
 		t.fn(l, t.arg);

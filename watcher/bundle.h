@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * bundle - everything a configuration file names, loaded and checked
+ * together: the config, its filter files and its rules, with every
+ * source's filter names resolved. `check` loads a bundle and reports;
+ * `run` loads one at start and one per reload, and swaps it in only when
+ * all of it is good.
+ */
+#ifndef MS_BUNDLE_H
+#define MS_BUNDLE_H
+
+#include "config.h"
+#include "filter.h"
+#include "rules.h"
+
+#include <stdbool.h>
+
+struct bundle {
+	struct config cfg;
+	struct filterset *fs;
+	struct ruleset rules;
+	const char *filters_dir, *rules_dir;    /* resolved (static storage) */
+};
+
+int bundle_load(struct bundle *b, const char *cfgpath, bool must_exist, char *err, size_t errlen);
+void bundle_release(struct bundle *b);
+
+#endif

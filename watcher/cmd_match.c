@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * cmd_match - "mailscreen match": the filter tester. Reads a log file (or
+ * stdin) with the same header parser and filters as the daemon and prints
+ * every event, as JSON lines or a table, with a summary on stderr. It
+ * never counts, blocks or touches the network.
+ */
+#include "cmd.h"
+#include "config.h"
+#include "filter.h"
+#include "jsonw.h"
+#include "line.h"
+#include "log.h"
+#include "logtime.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum fmt { FMT_TABLE, FMT_JSON, FMT_QUIET };
+
+struct mstate {
+	enum fmt fmt;
+	uint64_t lineno, events, matched_lines;
+	bool line_matched;
+	FILE *out;
+};
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: mailscreen match [-c FILE | --filter FILE ...] [--json | --quiet] [--max-line N] [FILE|-]\n"
+		"\n"
+		"Run filters over a log file (default: standard input) and print one line per event.\n"
+		"\n"
+		"  -c, --config FILE  use the filters of this configuration\n"
+		"  -f, --filter FILE  load this filter file (repeatable); overrides -c\n"
+		"  -j, --json         one JSON object per event: line, time, filter, event, ip, user,\n"
+		"                     session, count, service (absent fields omitted)\n"
+		"  -q, --quiet        print only the summary\n"
+		"      --max-line N   cut lines longer than N bytes (default 16384)\n"
+		"  -h, --help         this help\n"
+		"\n"
+		"A summary (lines read, events per filter and regex, elapsed time) goes to stderr.\n");
+}
+
+static void print_event(void *arg, const struct event *ev, const struct logline *ll)
+{
+	struct mstate *st = arg;
+	char ip[ADDR_STRLEN] = "-", when[32] = "-";
+	FILE *o = st->out;
+
+	st->events++;
+	st->line_matched = true;
+	if (st->fmt == FMT_QUIET)
+		return;
+	if (ev->has_ip)
+		addr_format(&ev->ip, ip);
+	if (ev->time)
+		logtime_format_utc(ev->time, when);
+	if (st->fmt == FMT_JSON) {
+		fprintf(o, "{\"line\": %llu", (unsigned long long)st->lineno);
+		if (ev->time)
+			fprintf(o, ", \"time\": \"%s\"", when);
+		fprintf(o, ", \"filter\": ");
+		json_str(o, ev->filter_name, strlen(ev->filter_name));
+		fprintf(o, ", \"event\": \"%s\"", ev_kind_name(ev->kind));
+		if (ev->has_ip)
+			fprintf(o, ", \"ip\": \"%s\"", ip);
+		if (ev->user) {
+			fprintf(o, ", \"user\": ");
+			json_str(o, ev->user, ev->userlen);
+		}
+		if (ev->session) {
+			fprintf(o, ", \"session\": ");
+			json_str(o, ev->session, ev->sessionlen);
+		}
+		fprintf(o, ", \"count\": %lu", ev->count);
+		if (ev->service) {
+			fprintf(o, ", \"service\": ");
+			json_str(o, ev->service, ev->servicelen);
+		}
+		fputs("}\n", o);
+	} else {
+		char user[80] = "-", svc[40] = "-";
+		if (ev->user)
+			text_sanitize(user, sizeof user, ev->user, ev->userlen);
+		if (ev->service)
+			text_sanitize(svc, sizeof svc, ev->service, ev->servicelen);
+		fprintf(o, "%6llu  %-20s  %-10s  %-39s  %-11s %-20s %s", (unsigned long long)st->lineno, when,
+			ev_kind_name(ev->kind), ip, svc, ev->filter_name, user);
+		if (ev->count != 1)
+			fprintf(o, " count=%lu", ev->count);
+		fputc('\n', o);
+	}
+	(void)ll;
+}
+
+static void summary(struct filterset *fs, const struct mstate *st, uint64_t cut, double secs)
+{
+	fprintf(stderr, "\nlines read: %llu, lines with events: %llu, events: %llu, cut lines: %llu\n",
+		(unsigned long long)st->lineno, (unsigned long long)st->matched_lines,
+		(unsigned long long)st->events, (unsigned long long)cut);
+	fprintf(stderr, "elapsed: %.3f s (%.0f lines/s)\n", secs, secs > 0 ? (double)st->lineno / secs : 0.0);
+	fprintf(stderr, "%-28s %10s %8s %8s %8s  per regex\n", "filter", "matched", "ignored", "bad-ip", "limit");
+	for (size_t i = 0; i < filterset_nfilters(fs); i++) {
+		struct filter_stats fst;
+		filterset_stats(fs, i, &fst);
+		fprintf(stderr, "%-28s %10llu %8llu %8llu %8llu ", fst.name, (unsigned long long)fst.matched,
+			(unsigned long long)fst.ignored, (unsigned long long)fst.bad_ip,
+			(unsigned long long)fst.limit_hits);
+		for (size_t r = 0; r < fst.nregex; r++)
+			fprintf(stderr, " %llu", (unsigned long long)fst.regex_matched[r]);
+		fputc('\n', stderr);
+		if (fst.limit_hits)
+			log_warnx("filter '%s' hit the regex match limit on %llu lines (counted as not matched)",
+				  fst.name, (unsigned long long)fst.limit_hits);
+	}
+}
+
+static int load_filters(struct filterset *fs, const char *const *files, size_t nfiles, const char *cfgpath,
+			char *err, size_t errlen)
+{
+	struct config cfg;
+	int rc;
+
+	if (nfiles) {
+		for (size_t i = 0; i < nfiles; i++)
+			if (filterset_load(fs, files[i], err, errlen) < 0)
+				return -1;
+		return 0;
+	}
+	if (config_load(&cfg, cfgpath, cfgpath != NULL, err, errlen) < 0)
+		return -1;
+	rc = filterset_load_spec(fs, config_resolve_dir(cfg.filters, SYSCONFDIR "/mailscreen/filters", "filters"),
+				 err, errlen);
+	config_release(&cfg);
+	return rc;
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int cmd_match(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "max-line", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cfgpath = NULL, *input = "-";
+	const char **files = NULL;
+	size_t nfiles = 0, afiles = 0, max_line = 16384, cap, have = 0;
+	struct mstate st = { .fmt = FMT_TABLE, .out = stdout };
+	struct filterset *fs;
+	struct matcher *m;
+	char err[1024], *buf;
+	uint64_t cut = 0;
+	bool skipping = false;
+	time_t ref;
+	int fd, opt;
+	double t0;
+
+	while ((opt = getopt_long(argc, argv, "c:f:jqh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': cfgpath = optarg; break;
+		case 'f':
+			XGROW(files, afiles, nfiles + 1);
+			files[nfiles++] = optarg;
+			break;
+		case 'j': st.fmt = FMT_JSON; break;
+		case 'q': st.fmt = FMT_QUIET; break;
+		case 'L': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || v < 64 || v > 16 * 1024 * 1024) {
+				fprintf(stderr, "mailscreen match: --max-line wants a number from 64 to 16777216\n");
+				return 2;
+			}
+			max_line = v;
+			break;
+		}
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc)
+		input = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "mailscreen match: one input file at most ('%s' is extra)\n", argv[optind]);
+		return 2;
+	}
+	fs = filterset_new(NULL);
+	if (load_filters(fs, files, nfiles, cfgpath, err, sizeof err) < 0) {
+		fprintf(stderr, "mailscreen match: %s\n", err);
+		filterset_free(fs);
+		free(files);
+		return 1;
+	}
+	free(files);
+	m = matcher_new(fs, NULL, 0, err, sizeof err);
+	if (strcmp(input, "-") == 0) {
+		fd = 0;
+	} else if ((fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "mailscreen match: cannot open '%s': %s\n", input, strerror(errno));
+		matcher_free(m);
+		filterset_free(fs);
+		return 1;
+	}
+	/* RFC 3164 stamps have no year: infer it from the file's age */
+	{
+		struct stat sb;
+		ref = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? sb.st_mtime : time(NULL);
+	}
+	cap = max_line + 65536;
+	buf = xmalloc(cap + 1);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	t0 = mono();
+	for (;;) {
+		ssize_t n = read(fd, buf + have, cap - have);
+		size_t start = 0;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "mailscreen match: read '%s': %s\n", input, strerror(errno));
+			break;
+		}
+		have += (size_t)n;
+		for (;;) {
+			char *nl = memchr(buf + start, '\n', have - start);
+			size_t len;
+			if (!nl) {
+				if (n > 0 && have - start <= max_line)
+					break;          /* wait for the rest of the line */
+				if (n == 0 && have == start)
+					break;
+				len = have - start;     /* overlong, or last line without newline */
+			} else {
+				len = (size_t)(nl - (buf + start));
+			}
+			if (!skipping) {
+				struct logline ll;
+				size_t use = len > max_line ? max_line : len;
+				if (len > max_line)
+					cut++;
+				st.lineno++;
+				st.line_matched = false;
+				logline_parse(&ll, buf + start, use, ref);
+				matcher_run(m, &ll, print_event, &st);
+				if (st.line_matched)
+					st.matched_lines++;
+			}
+			/* an overlong line without newline yet: drop what we have, skip to its end */
+			skipping = !nl;
+			start += nl ? len + 1 : len;
+			if (!nl)
+				break;
+		}
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		if (n == 0)
+			break;
+	}
+	fflush(stdout);
+	summary(fs, &st, cut, mono() - t0);
+	free(buf);
+	if (fd > 0)
+		close(fd);
+	matcher_free(m);
+	filterset_free(fs);
+	return 0;
+}

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rules - see rules.h. Owns the parsed rules; nothing else. A rule file
+ * is INI, one section per rule:
+ *
+ *   [auth-ip]
+ *   events   = auth-fail          ; kinds counted
+ *   services = smtp imap          ; optional: only these services
+ *   per      = ip                 ; the key counted
+ *   limit    = 5
+ *   window   = 10m
+ *   block    = 1h                 ; a duration, permanent, or log
+ *   ipv6_prefix = 64              ; IPv6 addresses are keyed per /64
+ */
+#include "rules.h"
+#include "duration.h"
+#include "event.h"
+#include "inifile.h"
+#include "log.h"
+#include "xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct rload {
+	struct ruleset *rs;
+	size_t first;           /* rules of this file start here */
+	const char *path;
+	struct rule *cur;
+};
+
+static void rule_release(struct rule *r)
+{
+	free(r->name);
+	free(r->file);
+	for (size_t i = 0; r->services && r->services[i]; i++)
+		free(r->services[i]);
+	free(r->services);
+}
+
+static int finish(struct rload *ld, char *err, size_t errlen)
+{
+	struct rule *r = ld->cur;
+
+	if (!r)
+		return 0;
+	ld->cur = NULL;
+	if (!r->kinds)
+		return errf(err, errlen, "rule '%s' (line %d) has no 'events' (e.g. events = auth-fail)", r->name, r->lineno);
+	if (!r->limit)
+		return errf(err, errlen, "rule '%s' (line %d) has no 'limit'", r->name, r->lineno);
+	if (!r->window_ms)
+		return errf(err, errlen, "rule '%s' (line %d) has no 'window' (e.g. window = 10m)", r->name, r->lineno);
+	if (!r->log_only && !r->block_ms)
+		return errf(err, errlen, "rule '%s' (line %d) has no 'block' (a duration, permanent, or log)",
+			    r->name, r->lineno);
+	return 0;
+}
+
+static int key(void *arg, const char *section, const char *k, const char *v, int lineno, char *err, size_t errlen)
+{
+	struct rload *ld = arg;
+	struct rule *r = ld->cur;
+	char msg[512];
+
+	if (!r || strcmp(r->name, section) != 0) {
+		if (finish(ld, msg, sizeof msg) < 0)
+			return errf(err, errlen, "%s", msg);
+		if (!*section)
+			return errf(err, errlen, "key '%s' outside a [rule] section", k);
+		for (size_t i = 0; i < ld->rs->n; i++)
+			if (strcmp(ld->rs->v[i].name, section) == 0)
+				return errf(err, errlen, "rule '%s' is defined twice (also in %s:%d)", section,
+					    ld->rs->v[i].file, ld->rs->v[i].lineno);
+		XGROW(ld->rs->v, ld->rs->alloc, ld->rs->n + 1);
+		r = &ld->rs->v[ld->rs->n++];
+		*r = (struct rule){ .name = xstrdup(section), .file = xstrdup(ld->path), .lineno = lineno,
+				    .enabled = true, .per = PER_IP, .ipv4_prefix = 32, .ipv6_prefix = 64 };
+		ld->cur = r;
+	}
+	if (strcmp(k, "events") == 0) {
+		char **w, *st;
+		size_t n = ini_words(v, &w, &st);
+		r->kinds = 0;
+		for (size_t i = 0; i < n; i++) {
+			int kind = ev_kind_parse(w[i], strlen(w[i]));
+			if (kind < 0) {
+				errf(err, errlen, "unknown event '%s' (known: connect, auth-fail, auth-ok, rcpt-fail, "
+				     "rset, abuse, disconnect)", w[i]);
+				free(w);
+				free(st);
+				return -1;
+			}
+			r->kinds |= 1u << kind;
+		}
+		free(w);
+		free(st);
+		if (!r->kinds)
+			return errf(err, errlen, "events: name at least one event kind");
+	} else if (strcmp(k, "services") == 0) {
+		char **w, *st;
+		size_t n = ini_words(v, &w, &st);
+		for (size_t i = 0; r->services && r->services[i]; i++)
+			free(r->services[i]);
+		free(r->services);
+		r->services = xcalloc(n + 1, sizeof *r->services);
+		for (size_t i = 0; i < n; i++)
+			r->services[i] = xstrdup(w[i]);
+		free(w);
+		free(st);
+	} else if (strcmp(k, "per") == 0) {
+		if (strcmp(v, "ip") != 0)
+			return errf(err, errlen, "per = '%s': only 'ip' is supported in this version", v);
+		r->per = PER_IP;
+	} else if (strcmp(k, "limit") == 0) {
+		char *end;
+		unsigned long n = strtoul(v, &end, 10);
+		if (*end || v[0] == '-' || n < 1 || n > 10000)
+			return errf(err, errlen, "limit: '%s' is not a number from 1 to 10000", v);
+		r->limit = (uint32_t)n;
+	} else if (strcmp(k, "window") == 0) {
+		if (duration_parse(v, &r->window_ms, 0, false, msg, sizeof msg) < 0)
+			return errf(err, errlen, "window: %s", msg);
+	} else if (strcmp(k, "block") == 0) {
+		r->log_only = strcmp(v, "log") == 0;
+		if (!r->log_only && duration_parse(v, &r->block_ms, 0, true, msg, sizeof msg) < 0)
+			return errf(err, errlen, "block: %s (or 'log' to only log)", msg);
+	} else if (strcmp(k, "enabled") == 0) {
+		int b;
+		if (ini_bool(v, &b) < 0)
+			return errf(err, errlen, "enabled: '%s' is not yes or no", v);
+		r->enabled = b;
+	} else if (strcmp(k, "ipv4_prefix") == 0 || strcmp(k, "ipv6_prefix") == 0) {
+		bool six = k[3] == '6';
+		char *end;
+		unsigned long n = strtoul(v, &end, 10);
+		if (*end || v[0] == '-' || n < (six ? 16u : 8u) || n > (six ? 128u : 32u))
+			return errf(err, errlen, "%s: '%s' is not a prefix length from %u to %u", k, v,
+				    six ? 16u : 8u, six ? 128u : 32u);
+		if (six)
+			r->ipv6_prefix = (uint8_t)n;
+		else
+			r->ipv4_prefix = (uint8_t)n;
+	} else {
+		return errf(err, errlen, "unknown key '%s' in rule [%s] (known: events, services, per, limit, "
+			    "window, block, enabled, ipv4_prefix, ipv6_prefix)", k, section);
+	}
+	return 0;
+}
+
+int ruleset_load(struct ruleset *rs, const char *path, char *err, size_t errlen)
+{
+	struct rload ld = { .rs = rs, .first = rs->n, .path = path };
+
+	char msg[512];
+	int rc = inifile_parse(path, key, &ld, err, errlen);
+
+	if (rc == 0 && finish(&ld, msg, sizeof msg) < 0)
+		rc = errf(err, errlen, "%s: %s", path, msg);
+	if (rc < 0) {
+		while (rs->n > ld.first)
+			rule_release(&rs->v[--rs->n]);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ruleset_load_spec(struct ruleset *rs, const char *spec, char *err, size_t errlen)
+{
+	struct stat sb;
+	char **names = NULL;
+	size_t n = 0, alloc = 0;
+	int rc = 0;
+
+	if (stat(spec, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		DIR *d = opendir(spec);
+		struct dirent *de;
+		if (!d)
+			return errf(err, errlen, "%s: cannot open rule directory: %s", spec, strerror(errno));
+		while ((de = readdir(d))) {
+			size_t len = strlen(de->d_name);
+			if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
+				continue;
+			XGROW(names, alloc, n + 1);
+			names[n++] = xasprintf("%s/%s", spec, de->d_name);
+		}
+		closedir(d);
+		qsort(names, n, sizeof *names, cmpstr);
+	} else {
+		char **w, *st;
+		size_t nw = ini_words(spec, &w, &st);
+		for (size_t i = 0; i < nw; i++) {
+			XGROW(names, alloc, n + 1);
+			names[n++] = xstrdup(w[i]);
+		}
+		free(w);
+		free(st);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && ruleset_load(rs, names[i], err, errlen) < 0)
+			rc = -1;
+		free(names[i]);
+	}
+	free(names);
+	if (rc == 0 && n == 0)
+		return errf(err, errlen, "%s: no rule files (*.conf)", spec);
+	return rc;
+}
+
+void ruleset_release(struct ruleset *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		rule_release(&rs->v[i]);
+	free(rs->v);
+	memset(rs, 0, sizeof *rs);
+}
+
+uint64_t ruleset_max_window(const struct ruleset *rs)
+{
+	uint64_t m = 0;
+
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].enabled && rs->v[i].window_ms > m)
+			m = rs->v[i].window_ms;
+	return m;
+}
+
+bool rule_wants_service(const struct rule *r, const char *svc, size_t len)
+{
+	if (!r->services || !r->services[0])
+		return true;
+	if (!svc)
+		return false;
+	for (size_t i = 0; r->services[i]; i++)
+		if (strlen(r->services[i]) == len && memcmp(r->services[i], svc, len) == 0)
+			return true;
+	return false;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * rules - screening rules from the rule files (rules/NAME.conf). A rule counts events of some
+ * kinds (optionally only of some services) per key within a window and,
+ * at the limit, decides: block the key for a duration, or only log.
+ */
+#ifndef MS_RULES_H
+#define MS_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum rule_per { PER_IP };
+
+struct rule {
+	char *name;
+	char *file;
+	int lineno;
+	bool enabled;
+	uint32_t kinds;         /* bit (1 << ev_kind) */
+	char **services;        /* NULL-terminated; NULL = any service */
+	enum rule_per per;
+	uint32_t limit;
+	uint64_t window_ms;
+	bool log_only;
+	uint64_t block_ms;      /* DURATION_PERMANENT for permanent */
+	uint8_t ipv4_prefix, ipv6_prefix;
+};
+
+struct ruleset {
+	struct rule *v;
+	size_t n, alloc;
+};
+
+int ruleset_load(struct ruleset *rs, const char *path, char *err, size_t errlen);
+/* A directory of *.conf, or a space-separated list of files. */
+int ruleset_load_spec(struct ruleset *rs, const char *spec, char *err, size_t errlen);
+void ruleset_release(struct ruleset *rs);
+uint64_t ruleset_max_window(const struct ruleset *rs);
+bool rule_wants_service(const struct rule *r, const char *svc, size_t len);
+
+#endif

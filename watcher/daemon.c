@@ -178,7 +178,13 @@ static void handle_line(struct daemon *d, struct src *s, const struct logline *l
 	s->lines++;
 	/* catching up: lines older than every window cannot matter any more */
 	if (ll->time && d->max_window_ms && (uint64_t)ll->time * 1000 + d->max_window_ms < c.now_ms) {
-		d->old_lines++;
+		if (d->old_lines++ == 0) {
+			char win[32];
+			duration_format(d->max_window_ms, win, sizeof win);
+			log_warnx("source %s: skipping lines stamped more than %s (the longest rule window) in the "
+				  "past; if this happens for new lines, check the clock and time zone of the logger",
+				  s->name, win);
+		}
 		return;
 	}
 	matcher_run(s->m, ll, on_event, &c);

@@ -73,7 +73,9 @@
 #define REPLY_WAIT_MS   5000
 
 struct change {
-	struct cidr c;
+	struct cidr c;                  /* c.addr is the first address */
+	struct ipaddr last;             /* last address (a delete found in the set
+	                                 * may be a range that is no prefix) */
 	uint64_t timeout_ms;            /* 0 = permanent */
 	bool del;
 };
@@ -673,11 +675,15 @@ int fw_nft_setup(struct fw_nft *f, const struct fw_nft_config *cfg, char *err, s
 
 static void enqueue(struct fw_nft *f, const struct cidr *c, uint64_t timeout_ms, bool del)
 {
+	struct change *ch;
+
 	XGROW(f->q, f->qalloc, f->nq + 1);
-	f->q[f->nq].c = *c;
-	f->q[f->nq].timeout_ms = del ? 0 : timeout_ms;
-	f->q[f->nq].del = del;
-	f->nq++;
+	ch = &f->q[f->nq++];
+	ch->c = *c;
+	addr_mask(&ch->c.addr, c->len);
+	cidr_last(&ch->c, &ch->last);
+	ch->timeout_ms = del ? 0 : timeout_ms;
+	ch->del = del;
 }
 
 void fw_nft_queue_add(struct fw_nft *f, const struct cidr *c, uint64_t timeout_ms)
@@ -695,9 +701,37 @@ size_t fw_nft_pending(const struct fw_nft *f)
 	return f->nq;
 }
 
+#define CHANGE_STRLEN (2 * ADDR_STRLEN + 2)
+
+static void change_format(const struct change *ch, char buf[CHANGE_STRLEN])
+{
+	struct ipaddr last;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+
+	cidr_last(&ch->c, &last);
+	if (addr_equal(&last, &ch->last)) {
+		cidr_format(&ch->c, buf);
+		return;
+	}
+	addr_format(&ch->c.addr, a);
+	addr_format(&ch->last, b);
+	snprintf(buf, CHANGE_STRLEN, "%s-%s", a, b);
+}
+
+/* [a..alast] lies within [b..blast] */
+static bool within(const struct change *a, const struct change *b)
+{
+	return a->c.addr.family == b->c.addr.family && addr_cmp(&b->c.addr, &a->c.addr) <= 0 &&
+	       addr_cmp(&a->last, &b->last) <= 0;
+}
+
 /* One change = one message: the range's start element (with the timeout,
- * and an expiration equal to it, which is what makes re-adding an existing
- * element restart its clock) and the end element at last+1. */
+ * and an expiration equal to it: re-adding an existing element with only
+ * the same timeout would not restart its clock) and the end element at
+ * last+1, flagged as such. Deletes use the strict DELSETELEM on purpose:
+ * DESTROYSETELEM ignores a missing end element, so "unblock 192.0.2.0"
+ * while 192.0.2.0/24 is blocked would remove the /24's start element and
+ * leave its end behind, unblocking the range. */
 static void put_change(struct fw_nft *f, const struct change *ch)
 {
 	bool v6 = ch->c.addr.family == AF_INET6;
@@ -705,7 +739,7 @@ static void put_change(struct fw_nft *f, const struct change *ch)
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
 	struct nlmsghdr *nlh;
-	struct ipaddr end;
+	struct ipaddr end = ch->last;
 
 	if (!s || !e)
 		fatalx("out of memory");
@@ -717,7 +751,6 @@ static void put_change(struct fw_nft *f, const struct change *ch)
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION, ch->timeout_ms);
 	}
 	nftnl_set_elem_add(s, e);
-	cidr_last(&ch->c, &end);
 	if (addr_increment(&end)) {
 		e = nftnl_set_elem_alloc();
 		if (!e)
@@ -733,46 +766,309 @@ static void put_change(struct fw_nft *f, const struct change *ch)
 	nftnl_set_free(s);
 }
 
-static void report_refused(const struct change *ch, const struct reply *r, unsigned *warned)
-{
-	char buf[CIDR_STRLEN];
+/* ---- what is in a set (only asked when an added range overlaps) ------- */
 
-	if (++*warned > WARN_MAX)
-		return;
-	cidr_format(&ch->c, buf);
-	if (ch->del)
-		log_warnx("nftables refused to unblock %s: %s%s%s%s", buf, strerror(r->error),
-			  r->ext ? " (" : "", r->ext ? r->ext : "", r->ext ? ")" : "");
-	else
-		log_warnx("nftables refused to block %s for %llu ms: %s%s%s%s", buf,
-			  (unsigned long long)ch->timeout_ms, strerror(r->error),
-			  r->ext ? " (" : "", r->ext ? r->ext : "", r->ext ? ")" : "");
+struct range {
+	struct ipaddr first, last;
+};
+
+struct ranges {
+	bool loaded;
+	struct range *v;
+	size_t n, alloc;
+};
+
+struct key {
+	struct ipaddr a;
+	bool end;
+};
+
+struct keys {
+	uint8_t family;
+	struct key *v;
+	size_t n, alloc;
+};
+
+static int dump_elem_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct keys *k = data;
+	uint32_t len = 0;
+	const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	struct key *x;
+
+	if (!key || len != (k->family == AF_INET ? 4u : 16u))
+		return 0;
+	XGROW(k->v, k->alloc, k->n + 1);
+	x = &k->v[k->n++];
+	memset(x, 0, sizeof *x);
+	x->a.family = k->family;
+	memcpy(x->a.b, key, len);
+	x->end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+		 (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
+	return 0;
 }
 
-/* Send q[0..n) in one batch, dropping the changes the kernel refuses and
- * resending the rest until the batch goes through. Returns the number of
- * refused changes or -1. */
+static int dump_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s)
+		fatalx("out of memory");
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) == 0)
+		nftnl_set_elem_foreach(s, dump_elem_cb, data);
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+/* by address; an end element sorts before a start at the same address
+ * (adjacent ranges) */
+static int key_cmp(const void *pa, const void *pb)
+{
+	const struct key *a = pa, *b = pb;
+	int c = addr_cmp(&a->a, &b->a);
+
+	return c ? c : (int)b->end - (int)a->end;
+}
+
+static void addr_decrement(struct ipaddr *a)
+{
+	for (int i = addr_bits(a) / 8 - 1; i >= 0; i--)
+		if (a->b[i]-- != 0)
+			break;
+}
+
+/* Dump block4 or block6 and pair its start and end elements into ranges.
+ * Slow on a big set; expired elements are not listed, an end element
+ * left from one is ignored. */
+static int load_ranges(struct fw_nft *f, uint8_t family, struct ranges *out, char *err,
+		       size_t errlen)
+{
+	struct keys k = { .family = family };
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh;
+	bool open = false;
+	struct ipaddr start = { 0 };
+	uint32_t seq = f->seq++;
+	ssize_t n;
+	int ret;
+
+	if (!s)
+		fatalx("out of memory");
+	drain(f);
+	f->len = 0;
+	nlh = nftnl_nlmsg_build_hdr(room(f), NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, seq);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, f->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, family == AF_INET ? SET4_NAME : SET6_NAME);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	put_done(f, nlh);
+	if (mnl_socket_sendto(f->nl, f->buf, f->len) < 0)
+		return errf(err, errlen, "netlink: cannot list set elements: %s", strerror(errno));
+	do {
+		n = mnl_socket_recvfrom(f->nl, f->rx, RX_SIZE);
+		if (n < 0) {
+			ret = -1;
+			break;
+		}
+		ret = mnl_cb_run(f->rx, (size_t)n, seq, f->portid, dump_msg_cb, &k);
+	} while (ret > 0);
+	if (ret < 0) {
+		free(k.v);
+		return errf(err, errlen, "netlink: cannot list set elements: %s", strerror(errno));
+	}
+
+	qsort(k.v, k.n, sizeof *k.v, key_cmp);
+	out->n = 0;
+	for (size_t i = 0; i <= k.n; i++) {
+		struct range *r;
+
+		if (i < k.n && !k.v[i].end) {
+			open = true;    /* a start with no end before the next start is stale */
+			start = k.v[i].a;
+			continue;
+		}
+		if (!open)
+			continue;
+		XGROW(out->v, out->alloc, out->n + 1);
+		r = &out->v[out->n++];
+		r->first = start;
+		if (i < k.n) {
+			r->last = k.v[i].a;
+			addr_decrement(&r->last);
+		} else {                /* reaches the top of the address space */
+			r->last = start;
+			memset(r->last.b, 0xff, (size_t)addr_bits(&start) / 8);
+		}
+		open = false;
+	}
+	free(k.v);
+	out->loaded = true;
+	return 0;
+}
+
+/* ---- commit ------------------------------------------------------------ */
+
+struct item {
+	struct change ch;
+	bool dropped;
+	bool overlap;                   /* EEXIST in the last round */
+	bool resolved;                  /* overlap handled once already */
+};
+
+struct work {
+	struct item *v;
+	size_t n, alloc;
+	struct ranges rs[2];            /* what block4 / block6 hold, when asked */
+	unsigned *warned;
+	int refused;
+};
+
+static void report_refused(struct work *w, const struct change *ch, int error, const char *ext)
+{
+	char buf[CHANGE_STRLEN];
+
+	w->refused++;
+	if (++*w->warned > WARN_MAX)
+		return;
+	change_format(ch, buf);
+	if (ch->del)
+		log_warnx("nftables refused to unblock %s: %s%s%s%s", buf, strerror(error),
+			  ext ? " (" : "", ext ? ext : "", ext ? ")" : "");
+	else
+		log_warnx("nftables refused to block %s for %llu ms: %s%s%s%s", buf,
+			  (unsigned long long)ch->timeout_ms, strerror(error),
+			  ext ? " (" : "", ext ? ext : "", ext ? ")" : "");
+}
+
+/* An add failed with EEXIST: it overlaps something. Prefixes either nest
+ * or are disjoint, so either an existing block (in the set, or earlier in
+ * this batch) covers it -- nothing to do -- or it covers narrower blocks,
+ * which it replaces: they are deleted just before it in the next round.
+ * *ip is moved past any item inserted before it. */
+static int resolve_overlap(struct fw_nft *f, struct work *w, size_t *ip, char *err, size_t errlen)
+{
+	size_t i = *ip, added = 0;
+	struct change c = w->v[i].ch;
+	struct ranges *rs = &w->rs[c.c.addr.family == AF_INET6];
+	char buf[CHANGE_STRLEN];
+	bool superseded = false;
+
+	change_format(&c, buf);
+	for (size_t j = 0; j < i; j++) {
+		const struct item *o = &w->v[j];
+
+		if (!o->dropped && !o->ch.del && within(&c, &o->ch)) {
+			log_debug("nftables: %s already covered by a blocked range", buf);
+			w->v[i].dropped = true;
+			return 0;
+		}
+	}
+	for (size_t j = 0; j < i; j++) {
+		struct item *o = &w->v[j];
+
+		if (!o->dropped && !o->ch.del && within(&o->ch, &c)) {
+			o->dropped = true;
+			superseded = true;
+		}
+	}
+	if (superseded)
+		return 0;
+	if (w->v[i].resolved) {
+		report_refused(w, &c, EEXIST, "overlaps blocks that could not be replaced");
+		w->v[i].dropped = true;
+		return 0;
+	}
+	w->v[i].resolved = true;
+	if (!rs->loaded && load_ranges(f, c.c.addr.family, rs, err, errlen) < 0)
+		return -1;
+	for (size_t k = 0; k < rs->n; k++) {
+		const struct range *r = &rs->v[k];
+
+		if (addr_cmp(&r->first, &c.c.addr) <= 0 && addr_cmp(&c.last, &r->last) <= 0) {
+			log_debug("nftables: %s already covered by a blocked range", buf);
+			w->v[i].dropped = true;
+			return 0;
+		}
+	}
+	for (size_t k = 0; k < rs->n; k++) {
+		const struct range *r = &rs->v[k];
+		struct item *d;
+		int len = addr_bits(&r->first);
+
+		if (addr_cmp(&c.c.addr, &r->first) > 0 || addr_cmp(&r->last, &c.last) > 0)
+			continue;
+		XGROW(w->v, w->alloc, w->n + 1);
+		memmove(&w->v[i + 1], &w->v[i], (w->n - i) * sizeof *w->v);
+		w->n++;
+		d = &w->v[i++];
+		memset(d, 0, sizeof *d);
+		/* the range as a prefix when it is one (for messages) */
+		while (len > 0) {
+			struct cidr t;
+			struct ipaddr l;
+
+			cidr_from_addr(&t, &r->first, len - 1);
+			cidr_last(&t, &l);
+			if (!addr_equal(&t.addr, &r->first) || addr_cmp(&l, &r->last) > 0)
+				break;
+			len--;
+		}
+		cidr_from_addr(&d->ch.c, &r->first, len);
+		d->ch.last = r->last;
+		d->ch.del = true;
+		added++;
+	}
+	if (added == 0) {
+		report_refused(w, &c, EEXIST, NULL);
+		w->v[i].dropped = true;
+	} else {
+		log_debug("nftables: %s replaces %zu narrower blocks", buf, added);
+		/* the set changes under the dump once this batch goes in */
+		rs->loaded = false;
+	}
+	*ip = i;
+	return 0;
+}
+
+/* Send q[0..n) in one batch; drop what the kernel refuses and resend the
+ * rest until the batch goes through. Returns the number of refused
+ * changes, or -1. */
 static int commit_batch(struct fw_nft *f, const struct change *q, size_t n, unsigned *warned,
 			char *err, size_t errlen)
 {
-	bool *dropped = xcalloc(n, sizeof *dropped);
-	size_t *map = xcalloc(n, sizeof *map);
-	struct reply *r = xcalloc(n, sizeof *r);
-	int refused = 0, ret = -1;
+	struct work w = { .warned = warned };
+	size_t *map = NULL, mapalloc = 0;
+	struct reply *r = NULL;
+	size_t ralloc = 0;
+	int ret = -1;
+
+	w.v = xcalloc(n, sizeof *w.v);
+	w.n = w.alloc = n;
+	for (size_t i = 0; i < n; i++) {
+		w.v[i].ch = q[i];
+		/* a /0 has no end element, so the kernel cannot see what it
+		 * overlaps; and it would block a whole address family */
+		if (!q[i].del && q[i].c.len == 0) {
+			report_refused(&w, &q[i], EINVAL, "refusing to block a whole address family");
+			w.v[i].dropped = true;
+		}
+	}
 
 	for (int round = 1;; round++) {
 		uint32_t first = batch_begin(f);
 		size_t nmsg = 0;
-		bool failed = false, progress = false;
+		bool failed = false;
 
-		for (size_t i = 0; i < n; i++) {
-			if (dropped[i])
+		XGROW(map, mapalloc, w.n);
+		XGROW(r, ralloc, w.n);
+		for (size_t i = 0; i < w.n; i++) {
+			if (w.v[i].dropped)
 				continue;
-			put_change(f, &q[i]);
+			put_change(f, &w.v[i].ch);
 			map[nmsg++] = i;
 		}
 		if (nmsg == 0) {
-			ret = refused;
+			ret = w.refused;
 			break;
 		}
 		batch_end(f);
@@ -780,49 +1076,55 @@ static int commit_batch(struct fw_nft *f, const struct change *q, size_t n, unsi
 			break;
 
 		for (size_t m = 0; m < nmsg; m++) {
-			const struct change *ch = &q[map[m]];
-			char buf[CIDR_STRLEN];
+			struct item *it = &w.v[map[m]];
+			char buf[CHANGE_STRLEN];
 			int e = r[m].error;
 
 			if (!e)
 				continue;
 			failed = true;
-			cidr_format(&ch->c, buf);
-			if (!ch->del && e == ENOENT) {
+			change_format(&it->ch, buf);
+			if (!it->ch.del && e == ENOENT) {
 				/* no such set or table: nothing of this batch can work */
 				errf(err, errlen, "set %s of table inet %s is missing (was the ruleset "
-				     "flushed?): set up again", ch->c.addr.family == AF_INET6 ?
+				     "flushed?): set up again", it->ch.c.addr.family == AF_INET6 ?
 				     SET6_NAME : SET4_NAME, f->table);
 				replies_release(r, nmsg);
 				goto out;
 			}
-			if (!ch->del && e == EEXIST) {
-				/* overlaps an existing range (or one earlier in this batch) */
-				log_debug("nftables: %s already covered by a blocked range", buf);
-			} else if (ch->del && e == ENOENT) {
-				/* expired or never there; strict delete keeps ranges whole */
-				log_debug("nftables: %s not in the set (expired?)", buf);
+			if (!it->ch.del && e == EEXIST) {
+				it->overlap = true;
+			} else if (it->ch.del && e == ENOENT) {
+				log_debug("nftables: %s is not in the set (expired?)", buf);
+				it->dropped = true;
 			} else {
-				report_refused(ch, &r[m], warned);
-				refused++;
+				report_refused(&w, &it->ch, e, r[m].ext);
+				it->dropped = true;
 			}
-			dropped[map[m]] = true;
-			progress = true;
 		}
 		replies_release(r, nmsg);
 		if (!failed) {
-			ret = refused;
+			ret = w.refused;
 			break;
 		}
-		if (!progress || round >= ROUNDS_MAX) {
+		for (size_t i = 0; i < w.n; i++) {
+			if (!w.v[i].overlap)
+				continue;
+			w.v[i].overlap = false;
+			if (resolve_overlap(f, &w, &i, err, errlen) < 0)
+				goto out;
+		}
+		if (round >= ROUNDS_MAX) {
 			errf(err, errlen, "netlink: batch still refused after %d rounds", round);
 			break;
 		}
-		log_debug("nftables: batch aborted by the kernel, resending %zu changes",
-			  nmsg - (size_t)0);
+		log_debug("nftables: batch aborted by the kernel, sending it again without the "
+			  "changes at fault");
 	}
 out:
-	free(dropped);
+	free(w.v);
+	free(w.rs[0].v);
+	free(w.rs[1].v);
 	free(map);
 	free(r);
 	return ret;

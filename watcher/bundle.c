@@ -28,8 +28,13 @@ int bundle_load(struct bundle *b, const char *cfgpath, bool must_exist, char *er
 		struct source_cfg *s = &b->cfg.sources[i];
 		for (size_t k = 0; k < s->nfilters; k++)
 			if (!filterset_has_file(b->fs, s->filters[k])) {
-				errf(err, errlen, "%s:%d: [source %s] names filter file '%s', which is not in %s",
-				     b->cfg.file ? b->cfg.file : "(defaults)", s->lineno, s->name, s->filters[k], fdir);
+				if (s->lineno)
+					errf(err, errlen, "%s:%d: [source %s] names filter file '%s', which is not in %s",
+					     b->cfg.file, s->lineno, s->name, s->filters[k], fdir);
+				else
+					errf(err, errlen, "the built-in source '%s' needs filter file '%s', which is not in "
+					     "%s (install the shipped filters, or configure [source NAME] sections)",
+					     s->name, s->filters[k], fdir);
 				goto fail;
 			}
 		for (size_t k = 0; s->journal && s->journal[k]; k++) {

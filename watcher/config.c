@@ -201,7 +201,7 @@ static int source_key(struct config *c, const char *name, const char *key, const
 	return 0;
 }
 
-static int handler(void *arg, const char *section, const char *key, const char *v, int lineno,
+static int handler(void *arg, const char *section, const char *key, const char *v, int lineno, int secline,
 		   char *err, size_t errlen)
 {
 	struct config *c = arg;

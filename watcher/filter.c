@@ -171,6 +171,7 @@ struct load {
 	size_t nf, af;
 	struct filter *cur;
 	char section[128];
+	int secline;
 };
 
 static int compile(struct load *ld, const char *pattern, struct regex *r, bool need_fields,
@@ -256,12 +257,12 @@ static bool filter_name_taken(struct load *ld, const char *name)
 }
 
 static int load_key(void *arg, const char *section, const char *key, const char *value, int lineno,
-		    char *err, size_t errlen)
+		    int secline, char *err, size_t errlen)
 {
 	struct load *ld = arg;
 	struct filter *f;
 
-	if (!ld->cur || strcmp(section, ld->section) != 0) {
+	if (!ld->cur || strcmp(section, ld->section) != 0 || secline != ld->secline) {
 		char tmp[1024];
 		if (finish_filter(ld, tmp, sizeof tmp) < 0)
 			return errf(err, errlen, "%s", tmp);
@@ -272,6 +273,7 @@ static int load_key(void *arg, const char *section, const char *key, const char 
 		if (filter_name_taken(ld, section))
 			return errf(err, errlen, "filter '%s' is defined twice", section);
 		snprintf(ld->section, sizeof ld->section, "%s", section);
+		ld->secline = secline;
 		f = xcalloc(1, sizeof *f);
 		f->name = xstrdup(section);
 		f->kind = -1;

@@ -19,7 +19,7 @@
 struct reader {
 	FILE *fp;               /* or text */
 	const char *text;
-	int lineno;
+	int lineno, secline;
 	bool at_bol;            /* the next chunk starts a new line */
 };
 
@@ -56,8 +56,14 @@ static char *reader_fn(char *buf, int size, void *stream)
 	}
 	if (!r)
 		return NULL;
-	if (rd->at_bol)
+	if (rd->at_bol) {
+		const char *p = buf;
 		rd->lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '[')
+			rd->secline = rd->lineno;
+	}
 	rd->at_bol = strchr(buf, '\n') != NULL;
 	return r;
 }
@@ -67,7 +73,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 	struct ctx *c = user;
 	char msg[1024];
 
-	if (c->fn(c->arg, section, key, value, c->rd.lineno, msg, sizeof msg) == 0)
+	if (c->fn(c->arg, section, key, value, c->rd.lineno, c->rd.secline, msg, sizeof msg) == 0)
 		return 1;
 	errf(c->err, c->errlen, "%s:%d: %s", c->name, c->rd.lineno, msg);
 	c->failed = true;

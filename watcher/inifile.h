@@ -13,10 +13,12 @@
 
 #include <stddef.h>
 
-/* Called for every key. Return 0, or -1 after writing a message (without
- * file:line, which is prepended) into err. */
+/* Called for every key. lineno is the key's line, secline the line of
+ * the [section] header it belongs to (0 before any), which tells two
+ * sections of the same name apart. Return 0, or -1 after writing a
+ * message (without file:line, which is prepended) into err. */
 typedef int inifile_fn(void *arg, const char *section, const char *key, const char *value,
-		       int lineno, char *err, size_t errlen);
+		       int lineno, int secline, char *err, size_t errlen);
 
 /* 0 on success; -1 with "file:line: message" in err. */
 int inifile_parse(const char *path, inifile_fn *fn, void *arg, char *err, size_t errlen);

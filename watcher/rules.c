@@ -31,6 +31,7 @@ struct rload {
 	size_t first;           /* rules of this file start here */
 	const char *path;
 	struct rule *cur;
+	int secline;
 };
 
 static void rule_release(struct rule *r)
@@ -61,13 +62,14 @@ static int finish(struct rload *ld, char *err, size_t errlen)
 	return 0;
 }
 
-static int key(void *arg, const char *section, const char *k, const char *v, int lineno, char *err, size_t errlen)
+static int key(void *arg, const char *section, const char *k, const char *v, int lineno, int secline,
+	       char *err, size_t errlen)
 {
 	struct rload *ld = arg;
 	struct rule *r = ld->cur;
 	char msg[512];
 
-	if (!r || strcmp(r->name, section) != 0) {
+	if (!r || strcmp(r->name, section) != 0 || secline != ld->secline) {
 		if (finish(ld, msg, sizeof msg) < 0)
 			return errf(err, errlen, "%s", msg);
 		if (!*section)
@@ -81,6 +83,7 @@ static int key(void *arg, const char *section, const char *k, const char *v, int
 		*r = (struct rule){ .name = xstrdup(section), .file = xstrdup(ld->path), .lineno = lineno,
 				    .enabled = true, .per = PER_IP, .ipv4_prefix = 32, .ipv6_prefix = 64 };
 		ld->cur = r;
+		ld->secline = secline;
 	}
 	if (strcmp(k, "events") == 0) {
 		char **w, *st;

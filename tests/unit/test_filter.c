@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests for filter.c: loading filter files, program dispatch, named
+ * groups, ignore regexes, limits, and hostile captures. */
+#include "filter.h"
+#include "line.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static char tmpdir[] = "/tmp/ms-filter-XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
+#define MAXEV 8
+static struct got {
+	char kind[16], ip[ADDR_STRLEN], user[64], session[64], service[32], filter[32];
+	unsigned long count;
+} got[MAXEV];
+static int ngot;
+
+static void on_event(void *arg, const struct event *ev, const struct logline *ll)
+{
+	struct got *g = &got[ngot++];
+
+	(void)arg;
+	(void)ll;
+	memset(g, 0, sizeof *g);
+	snprintf(g->kind, sizeof g->kind, "%s", ev_kind_name(ev->kind));
+	if (ev->has_ip)
+		addr_format(&ev->ip, g->ip);
+	if (ev->user)
+		snprintf(g->user, sizeof g->user, "%.*s", (int)ev->userlen, ev->user);
+	if (ev->session)
+		snprintf(g->session, sizeof g->session, "%.*s", (int)ev->sessionlen, ev->session);
+	if (ev->service)
+		snprintf(g->service, sizeof g->service, "%.*s", (int)ev->servicelen, ev->service);
+	snprintf(g->filter, sizeof g->filter, "%s", ev->filter_name);
+	g->count = ev->count;
+}
+
+static int run(struct matcher *m, const char *line)
+{
+	struct logline ll;
+
+	ngot = 0;
+	logline_parse(&ll, line, strlen(line), time(NULL));
+	return matcher_run(m, &ll, on_event, NULL);
+}
+
+static const char *ff =
+	"# test filters\n"
+	"[t-sasl]\n"
+	"program = postfix/smtpd postfix/*/smtpd\n"
+	"event = auth-fail\n"
+	"service = smtp\n"
+	"program_service = postfix/submission/smtpd=submission\n"
+	"regex = ^warning: [-._0-9A-Za-z]+\\[(?<ip>[^]]+)\\]: SASL \\w+ authentication failed(?:.*, sasl_username=(?<user>\\S+))?\n"
+	"\n"
+	"[t-disconnect]\n"
+	"program = postfix/smtpd\n"
+	"event = disconnect\n"
+	"regex = ^disconnect from [-._0-9A-Za-z]+\\[(?<ip>[^]]+)\\]\n"
+	"\n"
+	"[t-rset]\n"
+	"program = postfix/smtpd\n"
+	"event = rset\n"
+	"regex = ^disconnect from [-._0-9A-Za-z]+\\[(?<ip>[^]]+)\\].* rset=(?<count>\\d+)\n"
+	"\n"
+	"[t-dovecot]\n"
+	"program = dovecot\n"
+	"event = auth-fail\n"
+	"regex = ^(?<service>imap|pop3)-login: Disconnected.*\\(auth failed.*\\): user=<(?<user>[^>]*)>, method=\\S+, rip=(?<ip>[0-9a-f.:]+), .*session=<(?<session>[^>]+)>\n"
+	"ignore = user=<ignored-user>\n"
+	"\n"
+	"[t-any]\n"
+	"event = abuse\n"
+	"regex = ^EVIL from (?<ip>\\S+)$\n";
+
+static struct filterset *fs;
+static struct matcher *m;
+
+static void setup(void)
+{
+	char err[512];
+
+	fs = filterset_new(NULL);
+	ck_assert_msg(filterset_load(fs, write_file("t.conf", ff), err, sizeof err) == 0, "%s", err);
+	m = matcher_new(fs, NULL, 0, err, sizeof err);
+	ck_assert_ptr_nonnull(m);
+}
+
+static void teardown(void)
+{
+	matcher_free(m);
+	filterset_free(fs);
+}
+
+START_TEST(event_fields_come_from_named_groups)
+{
+	ck_assert_int_eq(run(m, "Nov 22 10:00:01 mx postfix/smtpd[1234]: warning: unknown[203.0.113.5]: SASL LOGIN "
+			     "authentication failed: authentication failure, sasl_username=bob"), 1);
+	ck_assert_str_eq(got[0].kind, "auth-fail");
+	ck_assert_str_eq(got[0].ip, "203.0.113.5");
+	ck_assert_str_eq(got[0].user, "bob");
+	ck_assert_str_eq(got[0].service, "smtp");
+	ck_assert_str_eq(got[0].session, "postfix/smtpd[1234]");
+	ck_assert_uint_eq(got[0].count, 1);
+}
+END_TEST
+
+START_TEST(program_decides_which_filters_run)
+{
+	const char *msg = "warning: unknown[203.0.113.5]: SASL LOGIN authentication failed: x";
+	char line[256];
+
+	snprintf(line, sizeof line, "Nov 22 10:00:01 mx postfix/submission/smtpd[7]: %s", msg);
+	ck_assert_int_eq(run(m, line), 1);
+	ck_assert_str_eq(got[0].service, "submission");
+	snprintf(line, sizeof line, "Nov 22 10:00:01 mx postfix/qmgr[7]: %s", msg);
+	ck_assert_int_eq(run(m, line), 0);
+	snprintf(line, sizeof line, "Nov 22 10:00:01 mx evil[7]: %s", msg);
+	ck_assert_int_eq(run(m, line), 0);
+	/* a filter without program sees every line, tagged or not */
+	ck_assert_int_eq(run(m, "Nov 22 10:00:01 mx anything[1]: EVIL from 198.51.100.7"), 1);
+	ck_assert_int_eq(run(m, "EVIL from 198.51.100.8"), 1);
+	ck_assert_str_eq(got[0].ip, "198.51.100.8");
+}
+END_TEST
+
+START_TEST(one_line_can_feed_several_filters_in_file_order)
+{
+	ck_assert_int_eq(run(m, "Nov 22 10:00:01 mx postfix/smtpd[9]: disconnect from unknown[2001:db8::7] ehlo=1 "
+			     "auth=0/1 rset=3 quit=1 commands=2/5"), 2);
+	ck_assert_str_eq(got[0].kind, "disconnect");
+	ck_assert_str_eq(got[1].kind, "rset");
+	ck_assert_uint_eq(got[1].count, 3);
+	ck_assert_str_eq(got[1].ip, "2001:db8::7");
+	/* rset=0 is no event */
+	ck_assert_int_eq(run(m, "Nov 22 10:00:01 mx postfix/smtpd[9]: disconnect from unknown[2001:db8::7] rset=0"), 1);
+}
+END_TEST
+
+START_TEST(service_and_session_groups_override)
+{
+	ck_assert_int_eq(run(m, "Nov 22 10:00:01 mx dovecot[5]: pop3-login: Disconnected (auth failed, 1 attempts): "
+			     "user=<carol>, method=PLAIN, rip=::ffff:198.51.100.9, lip=192.0.2.1, session=<AbCd>"), 1);
+	ck_assert_str_eq(got[0].service, "pop3");
+	ck_assert_str_eq(got[0].session, "AbCd");
+	ck_assert_str_eq(got[0].ip, "198.51.100.9");
+	ck_assert_str_eq(got[0].user, "carol");
+}
+END_TEST
+
+START_TEST(ignore_regex_suppresses_the_event)
+{
+	ck_assert_int_eq(run(m, "Nov 22 10:00:01 mx dovecot[5]: imap-login: Disconnected (auth failed, 1 attempts): "
+			     "user=<ignored-user>, method=PLAIN, rip=198.51.100.9, lip=192.0.2.1, session=<x>"), 0);
+}
+END_TEST
+
+START_TEST(invalid_captured_address_yields_no_event)
+{
+	ck_assert_int_eq(run(m, "Nov 22 10:00:01 mx postfix/smtpd[1]: warning: unknown[999.1.1.1]: SASL LOGIN "
+			     "authentication failed: x"), 0);
+	ck_assert_int_eq(run(m, "Nov 22 10:00:01 mx postfix/smtpd[1]: warning: unknown[not-an-ip]: SASL LOGIN "
+			     "authentication failed: x"), 0);
+	{
+		struct filter_stats st;
+		filterset_stats(fs, 0, &st);
+		ck_assert_uint_eq(st.bad_ip, 2);
+	}
+}
+END_TEST
+
+START_TEST(binary_and_huge_lines_are_harmless)
+{
+	char *big = malloc(1 << 20);
+	struct logline ll;
+
+	memset(big, 'A', 1 << 20);
+	memcpy(big, "EVIL from ", 10);
+	ngot = 0;
+	logline_parse(&ll, big, 1 << 20, time(NULL));
+	ck_assert_int_eq(matcher_run(m, &ll, on_event, NULL), 0);
+	memcpy(big, "Nov 22 10:00:01 mx postfix/smtpd[1]: \0\xff\xfe warning", 48);
+	logline_parse(&ll, big, 1 << 20, time(NULL));
+	ck_assert_int_eq(matcher_run(m, &ll, on_event, NULL), 0);
+	free(big);
+}
+END_TEST
+
+START_TEST(runaway_regex_hits_the_match_limit)
+{
+	struct filter_limits lim = { .match_limit = 10000 };
+	struct filterset *f2 = filterset_new(&lim);
+	struct matcher *m2;
+	struct logline ll;
+	struct filter_stats st;
+	char err[512], line[64];
+
+	ck_assert_int_eq(filterset_load(f2, write_file("evil.conf", "[evil]\nevent = abuse\nregex = ^(a+)+$(?<ip>x)?\n"),
+					err, sizeof err), 0);
+	m2 = matcher_new(f2, NULL, 0, err, sizeof err);
+	memset(line, 'a', 40);
+	strcpy(line + 40, "b");
+	logline_parse(&ll, line, strlen(line), time(NULL));
+	ck_assert_int_eq(matcher_run(m2, &ll, on_event, NULL), 0);
+	filterset_stats(f2, 0, &st);
+	ck_assert_uint_eq(st.limit_hits, 1);
+	matcher_free(m2);
+	filterset_free(f2);
+}
+END_TEST
+
+START_TEST(filter_file_errors_name_file_and_line)
+{
+	static const struct { const char *text, *expect; } cases[] = {
+		{ "[a]\nevent = auth-fail\nregex = ^x(?<ip>\n", "bad.conf:3: bad regex" },
+		{ "[a]\nevent = auth-fial\n", "bad.conf:2: unknown event 'auth-fial'" },
+		{ "[a]\nevent = abuse\nregex = ^(?<host>\\S+)\n", "bad.conf:3: unknown named group 'host'" },
+		{ "[a]\nevent = abuse\nregex = ^x\n", "bad.conf:3: regex has neither" },
+		{ "[a]\nevent = abuse\ncolour = x\n", "bad.conf:3: unknown key 'colour'" },
+		{ "[a]\nregex = ^(?<ip>x)\n", "filter 'a' (line 2) has no 'event'" },
+		{ "[a]\nevent = abuse\n[b]\nevent = abuse\nregex = ^(?<ip>x)\n", "filter 'a' (line 2) has no 'regex'" },
+		{ "[a]\nevent = abuse\nregex = ^(?<ip>x)\n[a]\nevent = abuse\n", "bad.conf:5: filter 'a' is defined twice" },
+		{ "[A B]\nevent = abuse\n", "bad filter name" },
+		{ "# nothing\n", "no filters" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct filterset *f2 = filterset_new(NULL);
+		char err[512] = "";
+		ck_assert_int_eq(filterset_load(f2, write_file("bad.conf", cases[i].text), err, sizeof err), -1);
+		ck_assert_msg(strstr(err, cases[i].expect), "case %zu: '%s' lacks '%s'", i, err, cases[i].expect);
+		ck_assert_uint_eq(filterset_nfilters(f2), 0);
+		filterset_free(f2);
+	}
+}
+END_TEST
+
+START_TEST(matcher_refuses_unknown_file_names)
+{
+	const char *names[] = { "nope" };
+	char err[256];
+
+	ck_assert_ptr_null(matcher_new(fs, names, 1, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "'nope'"));
+}
+END_TEST
+
+START_TEST(program_cache_survives_many_distinct_tags)
+{
+	char line[128];
+
+	for (int i = 0; i < 5000; i++) {
+		snprintf(line, sizeof line, "Nov 22 10:00:01 mx tag%d[1]: EVIL from 192.0.2.%d", i, i % 250);
+		ck_assert_int_eq(run(m, line), 1);
+	}
+	ck_assert_int_eq(run(m, "Nov 22 10:00:01 mx postfix/smtpd[1]: warning: unknown[203.0.113.5]: SASL LOGIN "
+			     "authentication failed: x"), 1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("filter");
+	TCase *tc = tcase_create("filter");
+	SRunner *sr;
+	int nf;
+
+	if (!mkdtemp(tmpdir))
+		return 1;
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, event_fields_come_from_named_groups);
+	tcase_add_test(tc, program_decides_which_filters_run);
+	tcase_add_test(tc, one_line_can_feed_several_filters_in_file_order);
+	tcase_add_test(tc, service_and_session_groups_override);
+	tcase_add_test(tc, ignore_regex_suppresses_the_event);
+	tcase_add_test(tc, invalid_captured_address_yields_no_event);
+	tcase_add_test(tc, binary_and_huge_lines_are_harmless);
+	tcase_add_test(tc, runaway_regex_hits_the_match_limit);
+	tcase_add_test(tc, filter_file_errors_name_file_and_line);
+	tcase_add_test(tc, matcher_refuses_unknown_file_names);
+	tcase_add_test(tc, program_cache_survives_many_distinct_tags);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	{
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+}

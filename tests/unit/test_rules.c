@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests for duration.c, rules.c and screen.c: parsing durations and
+ * rule files, and the screen's decisions and exemptions. */
+#include "duration.h"
+#include "rules.h"
+#include "screen.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/ms-rules-XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
+START_TEST(durations_parse_with_units_and_permanent)
+{
+	uint64_t ms;
+	char err[128];
+
+	ck_assert_int_eq(duration_parse("30s", &ms, 0, false, err, sizeof err), 0);
+	ck_assert_uint_eq(ms, 30000);
+	ck_assert_int_eq(duration_parse("10m", &ms, 0, false, err, sizeof err), 0);
+	ck_assert_uint_eq(ms, 600000);
+	ck_assert_int_eq(duration_parse("2h", &ms, 0, false, err, sizeof err), 0);
+	ck_assert_uint_eq(ms, 7200000);
+	ck_assert_int_eq(duration_parse("7d", &ms, 0, false, err, sizeof err), 0);
+	ck_assert_uint_eq(ms, 7ULL * 86400000);
+	ck_assert_int_eq(duration_parse("1h30m", &ms, 0, false, err, sizeof err), 0);
+	ck_assert_uint_eq(ms, 5400000);
+	ck_assert_int_eq(duration_parse("permanent", &ms, 0, true, err, sizeof err), 0);
+	ck_assert_uint_eq(ms, DURATION_PERMANENT);
+	ck_assert_int_eq(duration_parse("60", &ms, 'm', true, err, sizeof err), 0);
+	ck_assert_uint_eq(ms, 3600000);
+}
+END_TEST
+
+START_TEST(bad_durations_are_refused_with_a_reason)
+{
+	uint64_t ms;
+	char err[128];
+	const char *bad[] = { "", "10", "10x", "m", "-5m", "0s", "permanent", "99999999999d", "1h 5m" };
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		ck_assert_msg(duration_parse(bad[i], &ms, 0, false, err, sizeof err) == -1, "accepted '%s'", bad[i]);
+		ck_assert_msg(err[0], "no message for '%s'", bad[i]);
+	}
+}
+END_TEST
+
+START_TEST(durations_format_readably)
+{
+	char buf[32];
+
+	duration_format(3600000, buf, sizeof buf);
+	ck_assert_str_eq(buf, "1h");
+	duration_format(5400000, buf, sizeof buf);
+	ck_assert_str_eq(buf, "1h30m");
+	duration_format(DURATION_PERMANENT, buf, sizeof buf);
+	ck_assert_str_eq(buf, "permanent");
+}
+END_TEST
+
+START_TEST(rule_file_loads)
+{
+	struct ruleset rs = { 0 };
+	char err[512];
+	const char *p = write_file("ok.conf",
+		"# comment\n[auth-ip]\nevents = auth-fail\nservices = smtp imap\nlimit = 5\nwindow = 10m\n"
+		"block = 1h\nipv6_prefix = 56\n\n[watch]\nevents = rcpt-fail abuse\nlimit = 3\nwindow = 1m\nblock = log\n");
+
+	ck_assert_int_eq(ruleset_load(&rs, p, err, sizeof err), 0);
+	ck_assert_uint_eq(rs.n, 2);
+	ck_assert_str_eq(rs.v[0].name, "auth-ip");
+	ck_assert_uint_eq(rs.v[0].limit, 5);
+	ck_assert_uint_eq(rs.v[0].window_ms, 600000);
+	ck_assert_uint_eq(rs.v[0].block_ms, 3600000);
+	ck_assert_uint_eq(rs.v[0].ipv6_prefix, 56);
+	ck_assert(rule_wants_service(&rs.v[0], "imap", 4));
+	ck_assert(!rule_wants_service(&rs.v[0], "pop3", 4));
+	ck_assert(rs.v[1].log_only);
+	ck_assert(rule_wants_service(&rs.v[1], "pop3", 4));
+	ck_assert_uint_eq(ruleset_max_window(&rs), 600000);
+	ruleset_release(&rs);
+}
+END_TEST
+
+START_TEST(rule_errors_name_file_and_line)
+{
+	static const struct { const char *text, *expect; } cases[] = {
+		{ "[r]\nevents = auth-fail\nlimit = 5\nwindow = 10x\nblock = 1h\n", "bad.conf:4: window:" },
+		{ "[r]\nevents = auth-fial\n", "bad.conf:2: unknown event 'auth-fial'" },
+		{ "[r]\nevents = auth-fail\nlimit = 0\n", "bad.conf:3: limit" },
+		{ "[r]\nevents = auth-fail\ncolour = red\n", "bad.conf:3: unknown key 'colour'" },
+		{ "[r]\nevents = auth-fail\nlimit = 5\nwindow = 1m\n", "rule 'r' (line 2) has no 'block'" },
+		{ "[r]\nevents = auth-fail\nlimit = 5\nwindow = 1m\nblock=1h\n[r]\nlimit = 2\n", "defined twice" },
+		{ "[r]\nper = account\n", "bad.conf:2: per" },
+		{ "oops\n", "bad.conf:1: syntax error" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ruleset rs = { 0 };
+		char err[512] = "";
+		const char *p = write_file("bad.conf", cases[i].text);
+		ck_assert_int_eq(ruleset_load(&rs, p, err, sizeof err), -1);
+		ck_assert_msg(strstr(err, cases[i].expect), "case %zu: '%s' lacks '%s'", i, err, cases[i].expect);
+		ck_assert_uint_eq(rs.n, 0);
+		ruleset_release(&rs);
+	}
+}
+END_TEST
+
+/* ---- screen ---- */
+
+static int ndecisions;
+static struct decision last;
+
+static void on_decision(void *arg, const struct decision *d, const struct event *ev, const struct logline *ll)
+{
+	(void)arg;
+	(void)ev;
+	(void)ll;
+	ndecisions++;
+	last = *d;
+}
+
+static struct screen *screen_with(const char *rules, const char *allow)
+{
+	struct ruleset rs = { 0 };
+	struct cidrlist al = { 0 };
+	struct screen *s = screen_new();
+	char err[512];
+
+	ck_assert_int_eq(ruleset_load(&rs, write_file("s.conf", rules), err, sizeof err), 0);
+	if (allow) {
+		struct cidr c;
+		ck_assert_int_eq(cidr_parse(allow, &c, err, sizeof err), 0);
+		cidrlist_add(&al, &c);
+	}
+	screen_configure(s, &rs, &al, 1000);
+	cidrlist_release(&al);
+	ndecisions = 0;
+	return s;
+}
+
+static void feed(struct screen *s, enum ev_kind k, const char *ip, const char *svc, uint64_t t)
+{
+	struct event ev = { .kind = k, .count = 1, .service = svc, .servicelen = svc ? strlen(svc) : 0 };
+	struct logline ll = { .raw = "x", .rawlen = 1 };
+
+	if (ip) {
+		ck_assert_int_eq(addr_parse(ip, strlen(ip), &ev.ip), 0);
+		ev.has_ip = true;
+	}
+	screen_event(s, &ev, &ll, t, on_decision, NULL);
+}
+
+static const char *auth_rule = "[auth-ip]\nevents = auth-fail\nlimit = 3\nwindow = 10m\nblock = 1h\n";
+
+START_TEST(screen_blocks_at_the_limit_and_starts_over)
+{
+	struct screen *s = screen_with(auth_rule, NULL);
+	char buf[CIDR_STRLEN];
+
+	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 1000);
+	feed(s, EV_AUTH_OK, "203.0.113.5", "smtp", 1001);
+	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 1002);
+	ck_assert_int_eq(ndecisions, 0);
+	feed(s, EV_AUTH_FAIL, "203.0.113.5", "imap", 1003);
+	ck_assert_int_eq(ndecisions, 1);
+	cidr_format(&last.target, buf);
+	ck_assert_str_eq(buf, "203.0.113.5");
+	ck_assert_uint_eq(last.count, 3);
+	ck_assert_str_eq(last.rule->name, "auth-ip");
+	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 1004);
+	ck_assert_int_eq(ndecisions, 1);
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(screen_never_counts_loopback_or_allowed)
+{
+	struct screen *s = screen_with(auth_rule, "192.0.2.0/28");
+	struct screen_stats st;
+
+	for (int i = 0; i < 10; i++) {
+		feed(s, EV_AUTH_FAIL, "127.0.0.1", "smtp", 1000 + (uint64_t)i);
+		feed(s, EV_AUTH_FAIL, "::1", "smtp", 1000 + (uint64_t)i);
+		feed(s, EV_AUTH_FAIL, "192.0.2.10", "smtp", 1000 + (uint64_t)i);
+		feed(s, EV_AUTH_FAIL, "::ffff:192.0.2.11", "smtp", 1000 + (uint64_t)i);
+	}
+	ck_assert_int_eq(ndecisions, 0);
+	screen_stats(s, &st);
+	ck_assert_uint_eq(st.exempt, 40);
+	ck_assert_uint_eq(st.tracked, 0);
+	feed(s, EV_AUTH_FAIL, "192.0.2.16", "smtp", 2000);
+	screen_stats(s, &st);
+	ck_assert_uint_eq(st.tracked, 1);
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(screen_keys_ipv6_per_prefix)
+{
+	struct screen *s = screen_with(auth_rule, NULL);
+	char buf[CIDR_STRLEN];
+
+	feed(s, EV_AUTH_FAIL, "2001:db8:1:2::5", "smtp", 1);
+	feed(s, EV_AUTH_FAIL, "2001:db8:1:2:ffff::6", "smtp", 2);
+	feed(s, EV_AUTH_FAIL, "2001:db8:1:3::7", "smtp", 3);
+	ck_assert_int_eq(ndecisions, 0);
+	feed(s, EV_AUTH_FAIL, "2001:db8:1:2::8", "smtp", 4);
+	ck_assert_int_eq(ndecisions, 1);
+	cidr_format(&last.target, buf);
+	ck_assert_str_eq(buf, "2001:db8:1:2::/64");
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(screen_respects_services_and_disabled_rules)
+{
+	struct screen *s = screen_with("[imap-only]\nevents = auth-fail\nservices = imap\nlimit = 2\nwindow = 1m\n"
+				       "block = 1h\n[off]\nevents = auth-fail\nlimit = 1\nwindow = 1m\nblock = 1h\n"
+				       "enabled = no\n", NULL);
+
+	feed(s, EV_AUTH_FAIL, "203.0.113.9", "smtp", 1);
+	feed(s, EV_AUTH_FAIL, "203.0.113.9", "smtp", 2);
+	feed(s, EV_AUTH_FAIL, "203.0.113.9", NULL, 3);
+	ck_assert_int_eq(ndecisions, 0);
+	feed(s, EV_AUTH_FAIL, "203.0.113.9", "imap", 4);
+	feed(s, EV_AUTH_FAIL, "203.0.113.9", "imap", 5);
+	ck_assert_int_eq(ndecisions, 1);
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(screen_reconfigure_keeps_counts_of_same_rule)
+{
+	struct screen *s = screen_with(auth_rule, NULL);
+	struct ruleset rs = { 0 };
+	char err[512];
+
+	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 1);
+	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 2);
+	ck_assert_int_eq(ruleset_load(&rs, write_file("s2.conf", "[auth-ip]\nevents = auth-fail\nlimit = 3\n"
+						     "window = 10m\nblock = 2h\n"), err, sizeof err), 0);
+	screen_configure(s, &rs, NULL, 1000);
+	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 3);
+	ck_assert_int_eq(ndecisions, 1);
+	ck_assert_uint_eq(last.rule->block_ms, 7200000);
+	screen_free(s);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("rules");
+	TCase *tc = tcase_create("rules");
+	SRunner *sr;
+	int nf;
+
+	if (!mkdtemp(tmpdir))
+		return 1;
+	tcase_add_test(tc, durations_parse_with_units_and_permanent);
+	tcase_add_test(tc, bad_durations_are_refused_with_a_reason);
+	tcase_add_test(tc, durations_format_readably);
+	tcase_add_test(tc, rule_file_loads);
+	tcase_add_test(tc, rule_errors_name_file_and_line);
+	tcase_add_test(tc, screen_blocks_at_the_limit_and_starts_over);
+	tcase_add_test(tc, screen_never_counts_loopback_or_allowed);
+	tcase_add_test(tc, screen_keys_ipv6_per_prefix);
+	tcase_add_test(tc, screen_respects_services_and_disabled_rules);
+	tcase_add_test(tc, screen_reconfigure_keeps_counts_of_same_rule);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	{
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+}

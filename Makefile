@@ -108,7 +108,8 @@ install: mailscreen
 	install -m 0644 rules/*.conf $(DESTDIR)$(SYSCONFDIR)/mailscreen/rules/
 	test -e $(DESTDIR)$(SYSCONFDIR)/mailscreen/mailscreen.conf || \
 		install -m 0644 contrib/mailscreen.conf $(DESTDIR)$(SYSCONFDIR)/mailscreen/mailscreen.conf
-	install -D -m 0644 contrib/mailscreen.service $(DESTDIR)/lib/systemd/system/mailscreen.service
+	install -d $(DESTDIR)/lib/systemd/system
+	sed 's,/usr/local/sbin,$(PREFIX)/sbin,g' contrib/mailscreen.service > $(DESTDIR)/lib/systemd/system/mailscreen.service
 
 clean:
 	rm -rf build build-asan mailscreen tests/out

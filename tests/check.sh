@@ -25,6 +25,8 @@ for t in "$@"; do
 	run "unit/$(basename "$t")" env CK_DEFAULT_TIMEOUT=60 "$t"
 	grep -h '^[0-9]*%: Checks' "tests/out/unit_$(basename "$t").log" 2>/dev/null | sed 's/^/      /'
 done
+run "docs/options-in-readme" sh -c './mailscreen options | while IFS= read -r l; do
+	[ -z "$l" ] || grep -qxF -- "$l" README.md || { echo "README.md lacks: $l"; exit 1; }; done'
 for f in filters/*.conf; do
 	run "samples/$(basename "$f" .conf)" sh tests/filters/run-samples.sh "$f"
 done

@@ -21,6 +21,15 @@
  * at fault, and the next round resends the others. Replies are capped
  * (NETLINK_CAP_ACK) and carry the kernel's extended ack text
  * (NETLINK_EXT_ACK) when there is one.
+ *
+ * What the kernel (6.x) does and how we use it: re-adding an existing
+ * element only restarts its clock when an expiration is sent, so every
+ * timed add carries NFTA_SET_ELEM_EXPIRATION = timeout. An add that
+ * overlaps a range fails with EEXIST; since prefixes nest or are disjoint,
+ * either the new block is already covered (dropped, debug log) or it covers
+ * narrower blocks, which are then deleted in front of it (the set is dumped
+ * to find them: only in that case). Deletes use the strict DELSETELEM, not
+ * DESTROYSETELEM, see put_change(); ENOENT on a delete just drops it.
  */
 #include "fw_nft.h"
 #include "log.h"
@@ -203,6 +212,7 @@ static int batch_send(struct fw_nft *f, uint32_t first, size_t nmsg, struct repl
 	uint32_t begin = first - 1, end = first + (uint32_t)nmsg;
 	size_t got = 0;
 	ssize_t n;
+	int left;
 
 	memset(r, 0, nmsg * sizeof *r);
 	drain(f);
@@ -240,8 +250,9 @@ static int batch_send(struct fw_nft *f, uint32_t first, size_t nmsg, struct repl
 				return errf(err, errlen, "netlink: replies lost (receive buffer overrun)");
 			return errf(err, errlen, "netlink: receive: %s", strerror(e));
 		}
-		for (nlh = (const struct nlmsghdr *)f->rx; mnl_nlmsg_ok(nlh, (int)n);
-		     nlh = mnl_nlmsg_next(nlh, (int *)&n)) {
+		left = (int)n;
+		for (nlh = (const struct nlmsghdr *)f->rx; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
 			const struct nlmsgerr *e;
 			uint32_t seq = nlh->nlmsg_seq;
 
@@ -249,7 +260,7 @@ static int batch_send(struct fw_nft *f, uint32_t first, size_t nmsg, struct repl
 			    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof *e)
 				continue;
 			e = mnl_nlmsg_get_payload(nlh);
-			if (seq >= first && seq < end) {
+			if (seq - first < nmsg) {      /* unsigned: survives wrap-around */
 				struct reply *x = &r[seq - first];
 
 				if (x->got)

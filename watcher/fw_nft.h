@@ -32,20 +32,33 @@ struct fw_nft_config {
 struct fw_nft *fw_nft_open(char *err, size_t errlen);
 void fw_nft_close(struct fw_nft *f);
 /* Create (or, if present, bring up to date) the table, sets and chain, in
- * one batch. Existing set elements are kept. Idempotent; may be called
- * again with another config (ports changed on reload). */
+ * one batch. Existing set elements are kept: existing sets are left as they
+ * are, and the chain is flushed and its two rules added again in the same
+ * batch (never duplicated, never missing). Idempotent; may be called again
+ * with another config (ports changed on reload). New sets get per-element
+ * counters (set expression "counter") when the kernel allows it. Fails if
+ * block4/block6 exist without the timeout and interval flags. */
 int fw_nft_setup(struct fw_nft *f, const struct fw_nft_config *cfg, char *err, size_t errlen);
 /* Queue: block c for timeout_ms (0 = permanent). If c is already in the
- * set, its expiry becomes now + timeout_ms. */
+ * set, its expiry becomes now + timeout_ms (and its timeout timeout_ms).
+ * If a blocked range already covers c, nothing changes (logged at debug
+ * level, not a refusal). If c covers narrower blocks, it replaces them.
+ * A /0 is refused. */
 void fw_nft_queue_add(struct fw_nft *f, const struct cidr *c, uint64_t timeout_ms);
+/* Queue: unblock exactly c (as it was added). Not being in the set
+ * (expired) is not an error. Deleting a part of a blocked range does
+ * nothing: the range stays whole. */
 void fw_nft_queue_del(struct fw_nft *f, const struct cidr *c);
 size_t fw_nft_pending(const struct fw_nft *f);
-/* Send the queued changes in one batch. Returns the number of elements the
- * kernel refused (each reported with log_warnx), or -1 if the batch could
- * not be sent at all (message in err). Elements not at fault are retried
- * so one bad element never loses the others. */
+/* Send the queued changes in one batch (bigger commits go as several
+ * batches of up to 32768 changes). Returns the number of changes the
+ * kernel refused (each reported with log_warnx), or -1 if a batch could
+ * not be sent at all or the sets are missing (message in err). Changes not
+ * at fault are sent again, so one bad change never loses the others. The
+ * queue is empty afterwards, whatever the result. */
 int fw_nft_commit(struct fw_nft *f, char *err, size_t errlen);
-/* Remove the whole table (for tests and "mailscreen run --cleanup"). */
+/* Remove the whole table (for tests and "mailscreen run --cleanup"). A
+ * table that is not there is not an error. */
 int fw_nft_destroy(struct fw_nft *f, const char *table, char *err, size_t errlen);
 
 #endif

@@ -256,6 +256,40 @@ START_TEST(second_setup_keeps_elements_and_does_not_duplicate_rules)
 }
 END_TEST
 
+START_TEST(setup_adopts_existing_sets_and_refuses_wrong_ones)
+{
+	struct fw_nft_config cfg = { .table = "ms_old", .ports = { 25 }, .nports = 1 };
+	char err[256] = "";
+	struct fw_nft *f;
+	char *out;
+	int st;
+
+	/* sets made elsewhere (an older version) without counters */
+	out = run(&st, "nft add table inet ms_old && "
+		  "nft add set inet ms_old block4 '{ type ipv4_addr; flags interval,timeout; }' && "
+		  "nft add set inet ms_old block6 '{ type ipv6_addr; flags interval,timeout; }' && "
+		  "nft add element inet ms_old block4 '{ 192.0.2.44 timeout 1h }'");
+	ck_assert_msg(st == 0, "%s", out);
+	free(out);
+	f = open_setup("ms_old", cfg.ports, 1, false);
+	add(f, "192.0.2.45", 60000);
+	ck_assert_int_eq(commit(f), 0);
+	out = list_set("ms_old", "block4");
+	ck_assert_msg(strstr(out, "192.0.2.44 ") && strstr(out, "192.0.2.45 "), "%s", out);
+	free(out);
+
+	/* a set of the wrong shape is reported, not worked around */
+	out = run(&st, "nft add table inet ms_wrong && "
+		  "nft add set inet ms_wrong block4 '{ type ipv4_addr; }'");
+	ck_assert_msg(st == 0, "%s", out);
+	free(out);
+	cfg.table = "ms_wrong";
+	ck_assert_int_eq(fw_nft_setup(f, &cfg, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "block4") && strstr(err, "ms_wrong"), "%s", err);
+	fw_nft_close(f);
+}
+END_TEST
+
 START_TEST(added_address_appears_with_timeout)
 {
 	struct fw_nft *f = open_default("ms_add");
@@ -635,6 +669,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, empty_ruleset, NULL);
 	tcase_add_test(tc, setup_creates_table_sets_and_chain);
 	tcase_add_test(tc, second_setup_keeps_elements_and_does_not_duplicate_rules);
+	tcase_add_test(tc, setup_adopts_existing_sets_and_refuses_wrong_ones);
 	tcase_add_test(tc, added_address_appears_with_timeout);
 	tcase_add_test(tc, cidr_ranges_appear_as_ranges);
 	tcase_add_test(tc, readding_an_element_extends_its_expiry);

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests for config.c and inifile.c: the option table, sources, the
+ * allow list, strictness and file:line errors. */
+#include "config.h"
+#include "inifile.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char tmpdir[] = "/tmp/ms-config-XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
+START_TEST(defaults_fill_every_option)
+{
+	struct config c;
+	char err[512];
+
+	ck_assert_int_eq(config_load(&c, write_file("empty.conf", "# nothing\n"), true, err, sizeof err), 0);
+	ck_assert_str_eq(c.table, "mailscreen");
+	ck_assert_uint_eq(c.nports, 8);
+	ck_assert(!c.all_ports);
+	ck_assert_uint_eq(c.max_line, 16384);
+	ck_assert_int_eq(c.dry_run, 0);
+	ck_assert_uint_eq(c.nsources, 1);       /* the built-in mail source */
+	ck_assert_str_eq(c.sources[0].name, "mail");
+	ck_assert_uint_eq(c.sources[0].nfilters, 2);
+	config_release(&c);
+}
+END_TEST
+
+START_TEST(full_file_is_read)
+{
+	struct config c;
+	char err[512];
+	struct ipaddr a;
+
+	ck_assert_msg(config_load(&c, write_file("full.conf",
+		"[daemon]\nstate_dir = /tmp/s\ndry_run = yes\nmax_line = 4096\nlog_level = debug\n"
+		"[nftables]\ntable = mstest\nports = all\n"
+		"[source mail]\npath = /var/log/mail.log\nfilters = postfix dovecot\n"
+		"[source j]\njournal = postfix@-.service SYSLOG_IDENTIFIER=dovecot\nfilters = dovecot\n"
+		"[allow]\naddress = 192.0.2.10\naddress = 2001:db8:1::/48\n"), true, err, sizeof err) == 0, "%s", err);
+	ck_assert_str_eq(c.state_dir, "/tmp/s");
+	ck_assert_int_eq(c.dry_run, 1);
+	ck_assert_uint_eq(c.max_line, 4096);
+	ck_assert_str_eq(c.table, "mstest");
+	ck_assert(c.all_ports);
+	ck_assert_uint_eq(c.nsources, 2);
+	ck_assert_str_eq(c.sources[0].path, "/var/log/mail.log");
+	ck_assert_str_eq(c.sources[1].journal[1], "SYSLOG_IDENTIFIER=dovecot");
+	ck_assert_ptr_null(c.sources[1].journal[2]);
+	ck_assert_uint_eq(c.allow.n, 2);
+	ck_assert_int_eq(addr_parse("2001:db8:1:ff::1", 16, &a), 0);
+	ck_assert(cidrlist_contains(&c.allow, &a));
+	config_release(&c);
+}
+END_TEST
+
+START_TEST(errors_name_file_line_and_fix)
+{
+	static const struct { const char *text, *expect; } cases[] = {
+		{ "[daemon]\nfoo = 1\n", "bad.conf:2: unknown key 'foo' in [daemon]" },
+		{ "[deamon]\nfilters = x\n", "bad.conf:2: unknown section [deamon]" },
+		{ "[daemon]\ndry_run = maybe\n", "bad.conf:2: dry_run: 'maybe' is not yes or no" },
+		{ "[daemon]\nmax_line = 10\n", "bad.conf:2: max_line: '10' is not a number from 256" },
+		{ "\n[nftables]\nports = 25 smtp\n", "bad.conf:3: ports: 'smtp' is not a port number" },
+		{ "[nftables]\nports = 70000\n", "bad.conf:2: ports: '70000'" },
+		{ "[allow]\naddress = 198.51.100.1/24\n", "bad.conf:2: '198.51.100.1/24' has host bits set" },
+		{ "[allow]\naddress = example.org\n", "bad.conf:2: 'example.org' is not an IP address" },
+		{ "[source x]\npath = relative.log\n", "bad.conf:2: path 'relative.log' must be absolute" },
+		{ "[source x]\npath = /var/log/a\n", "[source x] needs 'filters'" },
+		{ "[source x]\nfilters = postfix\n", "[source x] needs 'path'" },
+		{ "[source x]\npath = /a\njournal = a.service\nfilters = p\n", "has both 'path' and 'journal'" },
+		{ "[source x]\ncolour = blue\n", "bad.conf:2: unknown key 'colour' in [source x]" },
+		{ "[nftables]\ntable = Bad Name\n", "table name 'Bad Name'" },
+		{ "just words\n", "bad.conf:1: syntax error" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct config c;
+		char err[512] = "";
+		ck_assert_int_eq(config_load(&c, write_file("bad.conf", cases[i].text), true, err, sizeof err), -1);
+		ck_assert_msg(strstr(err, cases[i].expect), "case %zu: '%s' lacks '%s'", i, err, cases[i].expect);
+	}
+}
+END_TEST
+
+START_TEST(missing_explicit_file_is_an_error_default_is_not)
+{
+	struct config c;
+	char err[512];
+
+	ck_assert_int_eq(config_load(&c, "/nonexistent/ms.conf", true, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/ms.conf: cannot open"));
+	ck_assert_int_eq(config_load(&c, "/nonexistent/ms.conf", false, err, sizeof err), 0);
+	ck_assert_ptr_null(c.file);
+	config_release(&c);
+}
+END_TEST
+
+START_TEST(long_lines_and_semicolons_survive_in_values)
+{
+	struct config c;
+	char err[512], *text = malloc(5000);
+
+	/* a value longer than inih's default 200-byte line limit */
+	strcpy(text, "[source x]\npath = /var/log/");
+	memset(text + strlen(text), 'a', 3000);
+	strcpy(text + 27 + 3000, ";b.log\nfilters = p\n");
+	ck_assert_msg(config_load(&c, write_file("long.conf", text), true, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(strlen(c.sources[0].path), 9 + 3000 + 6);
+	ck_assert_ptr_nonnull(strstr(c.sources[0].path, ";b.log"));
+	config_release(&c);
+	free(text);
+}
+END_TEST
+
+START_TEST(reference_lists_every_option)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	config_print_reference(fp);
+	fclose(fp);
+	ck_assert_ptr_nonnull(strstr(buf, "| `ports` | `25 465 587 110 995 143 993 4190` |"));
+	ck_assert_ptr_nonnull(strstr(buf, "| `max_line` | `16384` |"));
+	free(buf);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+	SRunner *sr;
+	int nf;
+
+	if (!mkdtemp(tmpdir))
+		return 1;
+	tcase_add_test(tc, defaults_fill_every_option);
+	tcase_add_test(tc, full_file_is_read);
+	tcase_add_test(tc, errors_name_file_line_and_fix);
+	tcase_add_test(tc, missing_explicit_file_is_an_error_default_is_not);
+	tcase_add_test(tc, long_lines_and_semicolons_survive_in_values);
+	tcase_add_test(tc, reference_lists_every_option);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	{
+		char cmd[128];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+}

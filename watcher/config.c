@@ -259,6 +259,10 @@ static int validate(struct config *c, char *err, size_t errlen)
 		if (!s->nfilters)
 			return errf(err, errlen, "%s:%d: [source %s] needs 'filters' (e.g. filters = postfix dovecot)",
 				    f, s->lineno, s->name);
+		for (size_t k = 0; k < i; k++)
+			if (s->path && c->sources[k].path && strcmp(s->path, c->sources[k].path) == 0)
+				return errf(err, errlen, "%s:%d: [source %s] reads '%s' like [source %s]; name all its "
+					    "filters in one source", f, s->lineno, s->name, s->path, c->sources[k].name);
 	}
 	return 0;
 }

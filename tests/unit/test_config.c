@@ -87,6 +87,7 @@ START_TEST(errors_name_file_line_and_fix)
 		{ "[source x]\npath = /a\njournal = a.service\nfilters = p\n", "has both 'path' and 'journal'" },
 		{ "[source x]\ncolour = blue\n", "bad.conf:2: unknown key 'colour' in [source x]" },
 		{ "[nftables]\ntable = Bad Name\n", "table name 'Bad Name'" },
+		{ "[source a]\npath = /l\nfilters = p\n[source b]\npath = /l\nfilters = d\n", "reads '/l' like [source a]" },
 		{ "just words\n", "bad.conf:1: syntax error" },
 	};
 

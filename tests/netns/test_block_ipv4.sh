@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# test_block_ipv4.sh - SASL failures in the mail log block an IPv4 client
+# in the kernel, exactly at the limit, only on the mail ports (or on every
+# port with `ports = all`), and never an allow-listed one.
+#
+# With the shipped filters and rules (auth-ip: 5 auth-fail in 10m -> 1h):
+#   - 4 failures from 203.0.113.5 do not block; 10 from the allow-listed
+#     192.0.2.10 do not block either (a barrier proves they were read);
+#   - the 5th failure does: the daemon logs the decision, 203.0.113.5 is in
+#     block4 with a 1h kernel timeout, and its SYN to 192.0.2.1:25 goes
+#     unanswered, while 192.0.2.10 and 198.51.100.20 still connect, and
+#     the blocked address still reaches port 8080 (not a mail port);
+#   - with `ports = all`, port 8080 is dropped for it too.
+# Run by run.sh, which has sourced lib.sh.
+
+ms_listen $SERVER4 25 8080
+
+say "before any block, the attacker connects (the network works)"
+expect_connect $ATTACKER $SERVER4 25
+expect_connect $ATTACKER $SERVER4 8080
+
+ms_config
+ms_start
+
+say "4 failures from $ATTACKER and 10 from the allow-listed $COLLEAGUE block nobody"
+sasl_fail $ATTACKER 4
+sasl_fail $COLLEAGUE 10
+barrier 198.51.100.77
+assert_no_element $ATTACKER
+assert_no_element $COLLEAGUE
+log_has "block $ATTACKER " && fail "the daemon blocked $ATTACKER after 4 failures"
+expect_connect $ATTACKER $SERVER4 25
+
+say "the 5th failure blocks $ATTACKER for 1h"
+log_mark
+sasl_fail $ATTACKER
+wait_log "^mailscreen: block 203\.0\.113\.5 for 1h: rule auth-ip, 5 auth-fail within 10m; line: .*unknown\[203\.0\.113\.5\]: SASL LOGIN authentication failed"
+ok "the daemon logged the block with its rule, count and line"
+wait_for_element $ATTACKER
+assert_timeout $ATTACKER 3600
+
+say "the kernel drops the attacker on the mail port, nobody else"
+expect_dropped $ATTACKER $SERVER4 25
+expect_connect $COLLEAGUE $SERVER4 25
+expect_connect $BYSTANDER $SERVER4 25
+expect_connect $ATTACKER $SERVER4 8080
+
+say "the colleague keeps failing; still never blocked"
+sasl_fail $COLLEAGUE 10
+barrier 198.51.100.78
+assert_no_element $COLLEAGUE
+log_has "block $COLLEAGUE" && fail "the daemon logged a block of the allow-listed $COLLEAGUE"
+expect_connect $COLLEAGUE $SERVER4 25
+ms_stop
+
+say "second case: ports = all (a fresh table)"
+nft delete table inet mailscreen || fail "cannot delete the first case's table"
+expect_connect $ATTACKER $SERVER4 8080
+ms_config "[nftables]
+ports = all"
+ms_start
+log_mark
+sasl_fail $ATTACKER 5
+wait_log "^mailscreen: block 203\.0\.113\.5 for 1h: rule auth-ip, 5 auth-fail"
+wait_for_element $ATTACKER
+assert_timeout $ATTACKER 3600
+expect_dropped $ATTACKER $SERVER4 25
+expect_dropped $ATTACKER $SERVER4 8080
+expect_connect $COLLEAGUE $SERVER4 8080
+expect_connect $BYSTANDER $SERVER4 8080
+ms_stop

@@ -209,9 +209,11 @@ check_one() {
 		return 1
 	}
 	grep -v '^#counts ' "$tmp/result"
-	set -- $(sed -n 's/^#counts //p' "$tmp/result")
-	failed=$(($3 + nerr))
-	echo "samples $name: $1 lines, $2 events, $failed failed"
+	read -r nlines nevents nbad <<-EOF
+	$(sed -n 's/^#counts //p' "$tmp/result")
+	EOF
+	failed=$((nbad + nerr))
+	echo "samples $name: $nlines lines, $nevents events, $failed failed"
 	[ "$failed" -eq 0 ]
 }
 

@@ -868,6 +868,7 @@ static int split_pattern(struct tail_watch *w, const char *pattern, char *err, s
 struct tail_watch *tail_add(struct tail *t, const char *pattern, void *cookie, char *err, size_t errlen)
 {
 	struct tail_watch *w = xcalloc(1, sizeof *w);
+	struct stat st;
 
 	w->t = t;
 	w->pattern = xstrdup(pattern);
@@ -879,6 +880,11 @@ struct tail_watch *tail_add(struct tail *t, const char *pattern, void *cookie, c
 	}
 	if (split_pattern(w, pattern, err, errlen) < 0)
 		goto fail;
+	if (!w->glob && stat(pattern, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errf(err, errlen, "'%s' is a directory; name the log files in it (a glob will do)",
+		     pattern);
+		goto fail;
+	}
 	XGROW(t->watches, t->awatches, t->nwatches + 1);
 	t->watches[t->nwatches++] = w;
 	if (establish(w, true) < 0) {

@@ -6,7 +6,10 @@
  * loop and fails the test. Nothing sleeps. Where a test must know that the
  * tailer has looked at a file (to prove it did NOT deliver something), it
  * writes a marker line to a second, later-registered file and waits for it:
- * events are handled in order, so the first file has been read by then.
+ * pending files are read in the order they were registered, so the first
+ * file has been read by then. (tail_add schedules one read of its own: a
+ * test that needs inotify events handled in order first waits for a marker
+ * to consume it.)
  */
 #include "loop.h"
 #include "tail.h"
@@ -569,6 +572,9 @@ START_TEST(glob_picks_up_new_matching_files_and_ignores_others)
 	{
 		char err[256];
 		ck_assert_ptr_null(tail_add(T, P("*/x.log"), NULL, err, sizeof err));
+		ck_assert_ptr_nonnull(strstr(err, "last path component"));
+		ck_assert_ptr_null(tail_add(T, dir, NULL, err, sizeof err));
+		ck_assert_ptr_nonnull(strstr(err, "is a directory"));
 	}
 }
 END_TEST
@@ -631,6 +637,78 @@ START_TEST(tail_remove_from_the_callback_stops_delivery_at_once)
 	ck_line(1, "stop");
 	ck_line(2, "b1");
 	ck_line(3, "b2");
+}
+END_TEST
+
+START_TEST(queue_overflow_rescans_and_finds_what_was_missed)
+{
+	FILE *fp = fopen("/proc/sys/fs/inotify/max_queued_events", "r");
+	long max = 0;
+	char name[64];
+
+	if (fp) {
+		if (fscanf(fp, "%ld", &max) != 1)
+			max = 0;
+		fclose(fp);
+	}
+	if (max <= 0 || max > 200000)
+		return;         /* cannot overflow the queue cheaply here */
+	start(NULL);
+	add(P("*.log"), NULL);
+	/* more events than the queue holds, while the loop does not run */
+	for (long i = 0; i <= max; i++) {
+		snprintf(name, sizeof name, "noise%06ld.txt", i);
+		int fd = open(P(name), O_WRONLY | O_CREAT, 0644);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	}
+	appends(P("late.log"), "found\n");
+	wait_line("found");
+	ck_assert_uint_ge(stats().overflows, 1);
+	ck_assert_int_eq(count("found"), 1);
+}
+END_TEST
+
+START_TEST(directory_and_parent_gone_then_back_after_rescan)
+{
+	ck_assert_int_eq(mkdir(P("p"), 0755), 0);
+	appends(P("sync.log"), "");
+	start(NULL);
+	add(P("p/q/x.log"), NULL);          /* waits for q in p */
+	add(P("sync.log"), NULL);
+	appends(P("sync.log"), "s0\n");
+	wait_line("s0");                    /* nothing left from tail_add */
+	ck_assert_int_eq(rmdir(P("p")), 0);  /* p goes too: dormant */
+	appends(P("sync.log"), "s1\n");
+	wait_line("s1");                    /* the rmdir was handled, no crash */
+	ck_assert_int_eq(mkdir(P("p"), 0755), 0);
+	ck_assert_int_eq(mkdir(P("p/q"), 0755), 0);
+	appends(P("p/q/x.log"), "back\n");
+	tail_rescan(T);
+	wait_line("back");
+	appends(P("p/q/x.log"), "more\n");
+	wait_line("more");
+}
+END_TEST
+
+START_TEST(rotated_file_is_closed_after_rotate_wait_with_its_last_partial_line)
+{
+	struct tail_opts o = { .rotate_wait_ms = 50 };
+
+	appends(P("r.log"), "");
+	start(&o);
+	add(P("r.log"), NULL);
+	appends(P("r.log"), "a\nunfinished");
+	rename(P("r.log"), P("r.log.1"));
+	appends(P("r.log"), "b\n");
+	wait_line("unfinished");            /* delivered when the old file is closed */
+	ck_assert_int_eq(count("a"), 1);
+	ck_assert_int_eq(count("b"), 1);
+	ck_assert_uint_eq(stats().files, 1);
+	appends(P("r.log.1"), "too late\n");
+	appends(P("r.log"), "end\n");
+	wait_line("end");
+	ck_assert_int_eq(count("too late"), 0);
 }
 END_TEST
 
@@ -757,6 +835,9 @@ int main(void)
 	tcase_add_test(tc, tail_remove_stops_delivery);
 	tcase_add_test(tc, tail_remove_from_the_callback_stops_delivery_at_once);
 	tcase_add_test(tc, positions_are_reported_without_the_partial_line);
+	tcase_add_test(tc, queue_overflow_rescans_and_finds_what_was_missed);
+	tcase_add_test(tc, directory_and_parent_gone_then_back_after_rescan);
+	tcase_add_test(tc, rotated_file_is_closed_after_rotate_wait_with_its_last_partial_line);
 	tcase_add_test(tc, stress_100k_lines_in_random_chunks_arrive_once_in_order);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

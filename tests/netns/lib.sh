@@ -288,9 +288,10 @@ assert_no_element() {
 # assert_timeout ADDR SECONDS - the element has this kernel timeout
 assert_timeout() { assert_eq "timeout of $1" "$2" "$(element_timeout "$1")"; }
 
-# barrier ADDR - block ADDR by 5 failures and wait for it: every line
-# written before is then read and counted.
+# barrier ADDR [FILE] - block ADDR by 5 failures written to FILE (default
+# MS_LOG) and wait for it: every line written to FILE before is then read
+# and counted.
 barrier() {
-	sasl_fail "$1" 5
+	sasl_fail "$1" 5 "${2:-$MS_LOG}"
 	wait_for_element "$1"
 }

@@ -94,8 +94,13 @@ demo: deps
 	@sh contrib/demo.sh
 
 bench: deps deps-bench
-	@$(MAKE) --no-print-directory mailscreen
-	@sh tests/bench/bench.sh
+	@$(MAKE) --no-print-directory mailscreen $(BUILD)/bench/gen
+	@BIN=$(BIN) GEN=$(BUILD)/bench/gen sh tests/bench/bench.sh
+
+# corpus generator for the benchmark: plain C, no project code or libraries
+$(BUILD)/bench/gen: tests/bench/gen.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -o $@ $< $(ALL_LDFLAGS)
 
 asan:
 	$(MAKE) BUILD=build-asan OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \

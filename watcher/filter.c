@@ -24,9 +24,13 @@
 #define PROG_MAX 64
 #define PROGCACHE 256           /* slots; cleared when 3/4 full */
 
+#define PREFIX_MAX 32
+
 struct regex {
 	pcre2_code *code;
 	bool jit;
+	uint8_t prefixlen;      /* the literal every match starts with */
+	char prefix[PREFIX_MAX];
 	int g_ip, g_user, g_session, g_count, g_service;
 };
 
@@ -163,6 +167,72 @@ void filterset_free(struct filterset *fs)
 
 /* ---- loading ---- */
 
+/* True if the pattern has a '|' outside any group or class (then a '^'
+ * at its start does not anchor every alternative). Conservative: anything
+ * it does not understand counts as yes. */
+static bool top_level_alternation(const char *p)
+{
+	int depth = 0;
+
+	if (strstr(p, "\\Q"))
+		return true;
+	for (; *p; p++) {
+		if (*p == '\\') {
+			if (!*++p)
+				return true;
+		} else if (*p == '[') {
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			for (; *p && *p != ']'; p++)
+				if (*p == '\\' && !*++p)
+					return true;
+			if (!*p)
+				return true;
+		} else if (*p == '(') {
+			depth++;
+		} else if (*p == ')') {
+			depth--;
+		} else if (*p == '|' && depth <= 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The literal text that every match of an anchored pattern starts with,
+ * so that most lines can be turned away with one memcmp instead of a call
+ * into PCRE2. Stops at the first thing that is not a plain literal, and
+ * drops a literal that a quantifier makes optional. */
+static size_t literal_prefix(const char *p, char *out, size_t max)
+{
+	size_t n = 0;
+
+	if (*p != '^' || top_level_alternation(p))
+		return 0;
+	for (p++; *p && n < max;) {
+		char c = *p, next;
+		size_t adv = 1;
+		if (c == '\\') {
+			unsigned char e = (unsigned char)p[1];
+			if (!e || e >= 0x80 || (e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z'))
+				break;
+			c = (char)e;
+			adv = 2;
+		} else if (strchr("^$.|?*+()[]{}", c) || (unsigned char)c >= 0x80) {
+			break;
+		}
+		next = p[adv];
+		if (next == '?' || next == '*' || next == '+' || next == '{')
+			break;
+		out[n++] = c;
+		p += adv;
+	}
+	return n;
+}
+
 struct load {
 	struct filterset *fs;
 	const char *fname;      /* file's filter name (stem) */
@@ -192,6 +262,7 @@ static int compile(struct load *ld, const char *pattern, struct regex *r, bool n
 		return errf(err, errlen, "bad regex: %s at offset %zu in '%s'", (char *)msg, (size_t)off, pattern);
 	}
 	r->jit = pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
+	r->prefixlen = (uint8_t)literal_prefix(pattern, r->prefix, PREFIX_MAX);
 	pcre2_pattern_info(r->code, PCRE2_INFO_NAMECOUNT, &namecount);
 	pcre2_pattern_info(r->code, PCRE2_INFO_NAMEENTRYSIZE, &entsize);
 	pcre2_pattern_info(r->code, PCRE2_INFO_NAMETABLE, &table);
@@ -581,6 +652,8 @@ static int run_regex(struct filterset *fs, const struct regex *r, const char *s,
 {
 	int rc;
 
+	if (r->prefixlen && (n < r->prefixlen || memcmp(s, r->prefix, r->prefixlen) != 0))
+		return 0;
 	if (r->jit)
 		rc = pcre2_jit_match(r->code, (PCRE2_SPTR)s, n, 0, 0, fs->md, fs->mctx);
 	else
@@ -656,10 +729,21 @@ static bool try_filter(struct matcher *m, struct filter *f, const struct logline
 	if (group(fs, r->g_session, ll->msg, &p, &len) && len) {
 		ev->session = p;
 		ev->sessionlen = len < fs->lim.max_field ? len : fs->lim.max_field;
-	} else if (ll->prog && ll->pid >= 0) {
-		int n = snprintf(m->sessbuf, sizeof m->sessbuf, "%.*s[%ld]", (int)ll->proglen, ll->prog, ll->pid);
+	} else if (ll->prog && ll->pid >= 0 && ll->proglen < PROG_MAX) {
+		/* "prog[pid]", without the cost of snprintf on the hot path */
+		char digits[24], *d = digits + sizeof digits;
+		unsigned long pid = (unsigned long)ll->pid;
+		size_t o = ll->proglen;
+		do
+			*--d = (char)('0' + pid % 10);
+		while (pid /= 10);
+		memcpy(m->sessbuf, ll->prog, o);
+		m->sessbuf[o++] = '[';
+		memcpy(m->sessbuf + o, d, (size_t)(digits + sizeof digits - d));
+		o += (size_t)(digits + sizeof digits - d);
+		m->sessbuf[o++] = ']';
 		ev->session = m->sessbuf;
-		ev->sessionlen = n > 0 && (size_t)n < sizeof m->sessbuf ? (size_t)n : 0;
+		ev->sessionlen = o;
 	}
 	if (group(fs, r->g_count, ll->msg, &p, &len)) {
 		unsigned long c = 0;

@@ -252,6 +252,43 @@ START_TEST(filter_file_errors_name_file_and_line)
 }
 END_TEST
 
+/* The literal-prefix shortcut must never change what a regex matches. */
+START_TEST(literal_prefix_shortcut_keeps_regex_semantics)
+{
+	static const struct { const char *re, *line; int events; } cases[] = {
+		{ "^foo|bar (?<ip>\\S+)", "xx bar 192.0.2.1", 1 },          /* top-level '|' */
+		{ "^ab?c (?<ip>\\S+)", "ac 192.0.2.1", 1 },                 /* optional literal */
+		{ "^ab*c (?<ip>\\S+)", "ac 192.0.2.1", 1 },
+		{ "^ab{0,2}c (?<ip>\\S+)", "ac 192.0.2.1", 1 },
+		{ "^a\\.b (?<ip>\\S+)", "a.b 192.0.2.1", 1 },
+		{ "^a\\.b (?<ip>\\S+)", "axb 192.0.2.1", 0 },
+		{ "^a[|]b (?<ip>\\S+)", "a|b 192.0.2.1", 1 },
+		{ "^(?i)abc (?<ip>\\S+)", "ABC 192.0.2.1", 1 },
+		{ "^abc(?i)def (?<ip>\\S+)", "abcDEF 192.0.2.1", 1 },
+		{ "^abc(?i)def (?<ip>\\S+)", "ABCdef 192.0.2.1", 0 },
+		{ "^\\Qa|b\\E (?<ip>\\S+)", "a|b 192.0.2.1", 1 },
+		{ "^x\\d (?<ip>\\S+)", "x7 192.0.2.1", 1 },
+		{ "^(a|b)c (?<ip>\\S+)", "bc 192.0.2.1", 1 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct filterset *f2 = filterset_new(NULL);
+		struct matcher *m2;
+		char err[512], text[256];
+		struct logline ll;
+
+		snprintf(text, sizeof text, "[p]\nevent = abuse\nregex = %s\n", cases[i].re);
+		ck_assert_msg(filterset_load(f2, write_file("p.conf", text), err, sizeof err) == 0, "%s", err);
+		m2 = matcher_new(f2, NULL, 0, err, sizeof err);
+		logline_parse(&ll, cases[i].line, strlen(cases[i].line), time(NULL));
+		ck_assert_msg(matcher_run(m2, &ll, on_event, NULL) == cases[i].events, "case %zu: '%s' on '%s'", i,
+			      cases[i].re, cases[i].line);
+		matcher_free(m2);
+		filterset_free(f2);
+	}
+}
+END_TEST
+
 START_TEST(matcher_refuses_unknown_file_names)
 {
 	const char *names[] = { "nope" };
@@ -294,6 +331,7 @@ int main(void)
 	tcase_add_test(tc, binary_and_huge_lines_are_harmless);
 	tcase_add_test(tc, runaway_regex_hits_the_match_limit);
 	tcase_add_test(tc, filter_file_errors_name_file_and_line);
+	tcase_add_test(tc, literal_prefix_shortcut_keeps_regex_semantics);
 	tcase_add_test(tc, matcher_refuses_unknown_file_names);
 	tcase_add_test(tc, program_cache_survives_many_distinct_tags);
 	suite_add_tcase(s, tc);

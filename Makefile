@@ -103,8 +103,8 @@ $(BUILD)/bench/gen: tests/bench/gen.c
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -o $@ $< $(ALL_LDFLAGS)
 
 asan:
-	$(MAKE) BUILD=build-asan OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
-		LDFLAGS='-fsanitize=address,undefined' mailscreen
+	$(MAKE) BUILD=build-asan BIN=build-asan/mailscreen OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
+		LDFLAGS='-fsanitize=address,undefined' build-asan/mailscreen
 
 install: mailscreen
 	install -D -m 0755 mailscreen $(DESTDIR)$(PREFIX)/sbin/mailscreen

@@ -277,8 +277,10 @@ static int compile(struct load *ld, const char *pattern, struct regex *r, bool n
 			if (strcmp(name, allowed[k]) == 0)
 				break;
 		if (k == 5) {
+			/* name points into the compiled code: report before freeing it */
+			errf(err, errlen, "unknown named group '%s' (known: ip, user, session, count, service)", name);
 			pcre2_code_free(r->code);
-			return errf(err, errlen, "unknown named group '%s' (known: ip, user, session, count, service)", name);
+			return -1;
 		}
 		*slot[k] = num;
 	}

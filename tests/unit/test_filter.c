@@ -281,6 +281,7 @@ START_TEST(literal_prefix_shortcut_keeps_regex_semantics)
 		ck_assert_msg(filterset_load(f2, write_file("p.conf", text), err, sizeof err) == 0, "%s", err);
 		m2 = matcher_new(f2, NULL, 0, err, sizeof err);
 		logline_parse(&ll, cases[i].line, strlen(cases[i].line), time(NULL));
+		ngot = 0;
 		ck_assert_msg(matcher_run(m2, &ll, on_event, NULL) == cases[i].events, "case %zu: '%s' on '%s'", i,
 			      cases[i].re, cases[i].line);
 		matcher_free(m2);

@@ -143,6 +143,13 @@ size_t blocks_expire(struct blocks *b, uint64_t now_ms)
 	return n;
 }
 
+void blocks_foreach(const struct blocks *b, blocks_fn *fn, void *arg)
+{
+	for (size_t i = 0; i < b->nbuckets; i++)
+		for (const struct bent *e = b->buckets[i]; e; e = e->next)
+			fn(arg, &e->b);
+}
+
 size_t blocks_count(const struct blocks *b)
 {
 	return b->n;

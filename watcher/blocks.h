@@ -35,5 +35,7 @@ struct block *blocks_covering(struct blocks *b, const struct ipaddr *a);
 /* Drop expired entries; returns how many. */
 size_t blocks_expire(struct blocks *b, uint64_t now_ms);
 size_t blocks_count(const struct blocks *b);
+typedef void blocks_fn(void *arg, const struct block *blk);
+void blocks_foreach(const struct blocks *b, blocks_fn *fn, void *arg);
 
 #endif

@@ -208,9 +208,29 @@ static void on_journal_line(void *cookie, const struct logline *ll)
 	handle_line(s->d, s, ll);
 }
 
+static void nft_config(const struct config *c, struct fw_nft_config *fc);
+
+struct requeue {
+	struct fw_nft *nft;
+	uint64_t now;
+	size_t n;
+};
+
+static void requeue_block(void *arg, const struct block *blk)
+{
+	struct requeue *rq = arg;
+
+	if (blk->expiry_ms <= rq->now)
+		return;
+	fw_nft_queue_add(rq->nft, &blk->target, blk->expiry_ms == UINT64_MAX ? 0 : blk->expiry_ms - rq->now);
+	rq->n++;
+}
+
 static void commit(struct loop *l, void *arg)
 {
 	struct daemon *d = arg;
+	struct fw_nft_config fc;
+	struct requeue rq;
 	char err[512];
 	int rc;
 
@@ -218,12 +238,27 @@ static void commit(struct loop *l, void *arg)
 	if (d->dry_run || !d->nft || !fw_nft_pending(d->nft))
 		return;
 	rc = fw_nft_commit(d->nft, err, sizeof err);
-	if (rc < 0) {
-		d->nft_errors++;
-		log_warnx("nftables: %s", err);
-	} else if (rc > 0) {
+	if (rc > 0)
 		d->nft_errors += (uint64_t)rc;
+	if (rc >= 0)
+		return;
+	d->nft_errors++;
+	log_warnx("nftables: %s", err);
+	/* Most likely someone removed our table (a firewall reload running
+	 * "nft flush ruleset"): create it again and put back every block we
+	 * know of, with the time it has left. The queue was emptied. */
+	nft_config(&d->b.cfg, &fc);
+	if (fw_nft_setup(d->nft, &fc, err, sizeof err) < 0) {
+		log_warnx("nftables: cannot restore table inet %s: %s", fc.table, err);
+		return;
 	}
+	rq = (struct requeue){ d->nft, wall_ms(), 0 };
+	blocks_foreach(d->blocks, requeue_block, &rq);
+	rc = fw_nft_commit(d->nft, err, sizeof err);
+	if (rc < 0)
+		log_warnx("nftables: restoring %zu blocks failed: %s", rq.n, err);
+	else
+		log_warnx("nftables: table inet %s was missing or broken; restored it with %zu blocks", fc.table, rq.n);
 }
 
 /* ---- sources ---- */

@@ -36,8 +36,23 @@ skip() {
 	exit 77
 }
 
+# Can tests run here at all? Skips (or fails under CI=true) if not.
+preflight() {
+	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, nftables)"
+	for tool in unshare nsenter ip nft jq timeout tail mkfifo; do
+		command -v "$tool" > /dev/null || skip "'$tool' is missing (make deps)"
+	done
+	[ -x "$repo/mailscreen" ] || { echo "FAIL: $repo/mailscreen is not built (make)"; exit 1; }
+	[ -x "$repo/build/tests/tcpprobe" ] ||
+		{ echo "FAIL: $repo/build/tests/tcpprobe is not built (make build/tests/tcpprobe)"; exit 1; }
+	if ! why=$(unshare --net --mount --pid --fork --kill-child --mount-proc true 2>&1); then
+		skip "cannot create network/mount/PID namespaces: $why"
+	fi
+}
+
 # ---- several tests: one line each ----
 if [ $# -ne 1 ]; then
+	preflight
 	[ $# -eq 0 ] && set -- "$here"/test_*.sh
 	mkdir -p "$repo/tests/out"
 	failed=0 skipped=0 passed=0
@@ -64,16 +79,7 @@ fi
 # ---- one test ----
 test=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 [ -f "$test" ] || { echo "run.sh: no test '$1'"; exit 2; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, nftables)"
-for tool in unshare nsenter ip nft jq timeout tail mkfifo; do
-	command -v "$tool" > /dev/null || skip "'$tool' is missing (make deps)"
-done
-[ -x "$repo/mailscreen" ] || { echo "FAIL: $repo/mailscreen is not built (make)"; exit 1; }
-[ -x "$repo/build/tests/tcpprobe" ] ||
-	{ echo "FAIL: $repo/build/tests/tcpprobe is not built (make build/tests/tcpprobe)"; exit 1; }
-if ! why=$(unshare --net --mount --pid --fork --kill-child --mount-proc true 2>&1); then
-	skip "cannot create network/mount/PID namespaces: $why"
-fi
+preflight
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mailscreen-netns.XXXXXX") || exit 1
 child=

@@ -11,10 +11,23 @@
 #     block4 with a 1h kernel timeout, and its SYN to 192.0.2.1:25 goes
 #     unanswered, while 192.0.2.10 and 198.51.100.20 still connect, and
 #     the blocked address still reaches port 8080 (not a mail port);
-#   - with `ports = all`, port 8080 is dropped for it too.
+#   - with `ports = all`, port 8080 is dropped for it too;
+#   - tables that are not the daemon's (one inet, one ip, made before it
+#     starts) are left exactly as they were.
 # Run by run.sh, which has sourced lib.sh.
 
 ms_listen $SERVER4 25 8080
+nft -f - <<'EOF' || fail "cannot create the bystander tables"
+table inet other {
+	set friends { type ipv4_addr; elements = { 198.51.100.1 } }
+	chain input { type filter hook input priority 0; policy accept; ip saddr @friends counter accept; counter; }
+}
+table ip legacy {
+	chain input { type filter hook input priority 10; policy accept; tcp dport 2525 drop; }
+}
+EOF
+others() { nft -s list table inet other; nft -s list table ip legacy; }
+others_before=$(others)
 
 say "before any block, the attacker connects (the network works)"
 expect_connect $ATTACKER $SERVER4 25
@@ -70,3 +83,5 @@ expect_dropped $ATTACKER $SERVER4 8080
 expect_connect $COLLEAGUE $SERVER4 8080
 expect_connect $BYSTANDER $SERVER4 8080
 ms_stop
+[ "$(others)" = "$others_before" ] || fail "the tables inet other and ip legacy changed: $(others)"
+ok "the other tables are untouched"

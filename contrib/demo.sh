@@ -55,13 +55,13 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 repo=$2
 tmp=$3
-MS=$repo/mailscreen
+MS=${MS_BIN:-$repo/mailscreen}
 PROBE=$repo/build/tests/tcpprobe
 LOG=$tmp/mail.log
 DLOG=$tmp/daemon.log
 step=0
 
-if [ -t 1 ]; then B='\033[1m' R='\033[1;31m' G='\033[1;32m' N='\033[0m'; else B= R= G= N=; fi
+if [ -t 1 ]; then B='\033[1m' R='\033[1;31m' G='\033[1;32m' N='\033[0m'; else B='' R='' G='' N=''; fi
 
 title() {
 	step=$((step + 1))

@@ -113,7 +113,7 @@ ms_listen() {
 	"$MS_PROBE" listen "$@" > "$out" 2>&1 &
 	lpid=$!
 	wait_for_line "$out" 0 '^listening$' "$lpid" ||
-		fail "listener on $1 port(s) ${*#* } did not start: $(cat "$out")"
+		fail "listener on $* did not start: $(cat "$out")"
 }
 
 # probe SRC DST PORT [TIMEOUT_MS] - prints connected, refused, timeout or error: ...

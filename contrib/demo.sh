@@ -47,6 +47,7 @@ if [ "${1:-}" != --inside ]; then
 	wait $child
 	rc=$?
 	child=
+	[ $rc -eq 124 ] || [ $rc -eq 137 ] && echo "DEMO FAILED: it did not finish within 120 s"
 	exit $rc
 fi
 

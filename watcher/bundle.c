@@ -30,7 +30,7 @@ int bundle_load(struct bundle *b, const char *cfgpath, bool must_exist, char *er
 			if (!filterset_has_file(b->fs, s->filters[k])) {
 				if (s->lineno)
 					errf(err, errlen, "%s:%d: [source %s] names filter file '%s', which is not in %s",
-					     b->cfg.file, s->lineno, s->name, s->filters[k], fdir);
+					     b->cfg.file, s->filters_lineno, s->name, s->filters[k], fdir);
 				else
 					errf(err, errlen, "the built-in source '%s' needs filter file '%s', which is not in "
 					     "%s (install the shipped filters, or configure [source NAME] sections)",

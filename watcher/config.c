@@ -192,6 +192,7 @@ static int source_key(struct config *c, const char *name, const char *key, const
 	} else if (strcmp(key, "filters") == 0) {
 		strv_free(s->filters);
 		s->filters = words_dup(v, &s->nfilters);
+		s->filters_lineno = lineno;
 		if (!s->nfilters)
 			return errf(err, errlen, "filters: name at least one filter file");
 	} else {

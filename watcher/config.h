@@ -26,7 +26,8 @@ struct source_cfg {
 	char *journal_path;     /* journal directory or file; NULL = the system journal */
 	char **filters;         /* filter file names (without .conf) */
 	size_t nfilters;
-	int lineno;
+	int lineno;             /* first line of the section */
+	int filters_lineno;     /* the line of its 'filters' key */
 };
 
 struct config {

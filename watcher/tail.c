@@ -76,6 +76,7 @@ struct tfile {
 	enum discard discard;   /* skipping to the next newline */
 	bool pending;           /* may have unread data */
 	bool retired;           /* path names another file now */
+	bool spent;             /* retired and then truncated: nothing more to read */
 	uint64_t grace;         /* timer that closes a retired file */
 };
 
@@ -250,8 +251,18 @@ static bool read_file(struct tail *t, struct tfile *f, size_t budget)
 	struct stat st;
 	size_t done = 0;
 
-	if (f->fd < 0 || f->w->removed)
+	if (f->fd < 0 || f->w->removed || f->spent)
 		return true;
+	if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size < f->off && f->retired) {
+		/* A rotated-away file that shrinks is being reused (copied over,
+		 * or truncated by a second rotation): what it holds now is not
+		 * the rest of what we read, so stop here rather than read its
+		 * lines a second time. */
+		log_info("rotated '%s' was truncated; no longer reading it", f->path);
+		flush_partial(t, f);
+		f->spent = true;
+		return true;
+	}
 	if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size < f->off) {
 		t->st.truncations++;
 		log_info("'%s' was truncated; reading it from the start", f->path);

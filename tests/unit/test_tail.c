@@ -427,6 +427,30 @@ START_TEST(rotated_name_matching_the_glob_is_not_read_twice)
 }
 END_TEST
 
+START_TEST(rotated_file_overwritten_in_place_is_not_read_again)
+{
+	int fd;
+
+	appends(P("m.log"), "");
+	start(NULL);
+	add(P("m.log"), NULL);
+	appends(P("m.log"), "old1\nold2\n");
+	wait_lines(2);
+	ck_assert_int_eq(rename(P("m.log"), P("m.log.1")), 0);
+	appends(P("m.log"), "new1\n");
+	wait_lines(3);
+	/* someone copies the new file over the rotated one (same inode) */
+	fd = open(P("m.log.1"), O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	appends(P("m.log.1"), "new1\n");
+	appends(P("m.log"), "end\n");
+	wait_line("end");
+	ck_assert_int_eq(count("new1"), 1);
+	ck_assert_uint_eq(ngot, 4);
+}
+END_TEST
+
 START_TEST(copytruncate_restarts_at_offset_zero)
 {
 	char buf[4096];
@@ -824,6 +848,7 @@ int main(void)
 	tcase_add_test(tc, rename_and_create_rotation_loses_no_line);
 	tcase_add_test(tc, rotation_between_two_reads_loses_no_line);
 	tcase_add_test(tc, rotated_name_matching_the_glob_is_not_read_twice);
+	tcase_add_test(tc, rotated_file_overwritten_in_place_is_not_read_again);
 	tcase_add_test(tc, copytruncate_restarts_at_offset_zero);
 	tcase_add_test(tc, truncation_restarts_at_offset_zero);
 	tcase_add_test(tc, delete_and_recreate_reads_the_new_file);

@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# test_restore.sh - when someone flushes the ruleset (a firewall reload
+# running "nft flush ruleset"), the next batch the daemon sends finds its
+# table gone, creates it again and puts back every block it knows of, with
+# the time each has left; the attacker blocked before the flush is dropped
+# again, and the new block is there too.
+# Run by run.sh, which has sourced lib.sh.
+
+ms_listen $SERVER4 25
+ms_config
+ms_start
+
+sasl_fail $ATTACKER 5
+wait_for_element $ATTACKER
+expect_dropped $ATTACKER $SERVER4 25
+
+nft flush ruleset
+assert_eq "ruleset after the flush" "" "$(nft list ruleset)"
+expect_connect $ATTACKER $SERVER4 25
+ok "the flush removed the block (the kernel held it, not the daemon)"
+
+log_mark
+sasl_fail $BYSTANDER 5
+wait_for_element $BYSTANDER
+wait_log "^mailscreen: warning: nftables: table inet mailscreen was missing or broken; restored it with 2 blocks$"
+wait_for_element $ATTACKER
+t=$(element_timeout $ATTACKER)
+[ "$t" -gt 3000 ] && [ "$t" -le 3600 ] || fail "restored block of $ATTACKER has timeout $t s, expected its remaining time (3000-3600 s)"
+ok "the restored block keeps its remaining time ($t s)"
+expect_dropped $ATTACKER $SERVER4 25
+expect_dropped $BYSTANDER $SERVER4 25
+expect_connect $COLLEAGUE $SERVER4 25

@@ -11,14 +11,12 @@
 #include "log.h"
 #include "xalloc.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define MAX_COUNT 1000000UL
 #define PROG_MAX 64
@@ -463,57 +461,16 @@ int filterset_load(struct filterset *fs, const char *path, char *err, size_t err
 	return 0;
 }
 
-static int cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int filterset_load_dir(struct filterset *fs, const char *dir, char *err, size_t errlen)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, alloc = 0;
-	int rc = 0;
-
-	if (!d)
-		return errf(err, errlen, "%s: cannot open filter directory: %s", dir, strerror(errno));
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
-			continue;
-		XGROW(names, alloc, n + 1);
-		names[n++] = xasprintf("%s/%s", dir, de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof *names, cmpstr);
-	for (size_t i = 0; i < n; i++) {
-		if (rc == 0 && filterset_load(fs, names[i], err, errlen) < 0)
-			rc = -1;
-		free(names[i]);
-	}
-	free(names);
-	if (rc == 0 && n == 0)
-		return errf(err, errlen, "%s: no *.conf filter files", dir);
-	return rc;
-}
-
 int filterset_load_spec(struct filterset *fs, const char *spec, char *err, size_t errlen)
 {
-	struct stat sb;
-	char **w, *storage;
-	size_t n;
+	char **paths;
 	int rc = 0;
 
-	if (stat(spec, &sb) == 0 && S_ISDIR(sb.st_mode))
-		return filterset_load_dir(fs, spec, err, errlen);
-	n = ini_words(spec, &w, &storage);
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = filterset_load(fs, w[i], err, errlen);
-	free(w);
-	free(storage);
-	if (n == 0)
-		return errf(err, errlen, "no filter files given");
+	if (inifile_expand(spec, "filter", &paths, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; paths[i] && rc == 0; i++)
+		rc = filterset_load(fs, paths[i], err, errlen);
+	inifile_paths_free(paths);
 	return rc;
 }
 

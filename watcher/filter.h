@@ -45,8 +45,6 @@ void filterset_free(struct filterset *fs);
 /* Load one filter file; its name is the file name without ".conf". On
  * error, "file:line: message" in err and the set is unchanged. */
 int filterset_load(struct filterset *fs, const char *path, char *err, size_t errlen);
-/* Load every *.conf in a directory, in name order. */
-int filterset_load_dir(struct filterset *fs, const char *dir, char *err, size_t errlen);
 /* A directory, or a space-separated list of files. */
 int filterset_load_spec(struct filterset *fs, const char *spec, char *err, size_t errlen);
 bool filterset_has_file(const struct filterset *fs, const char *name);

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ini.h>
 #include <stdbool.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 struct reader {
 	FILE *fp;               /* or text */
@@ -151,4 +153,60 @@ size_t ini_words(const char *value, char ***words, char **storage)
 	}
 	*storage = s;
 	return n;
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int inifile_expand(const char *spec, const char *what, char ***paths, char *err, size_t errlen)
+{
+	struct stat sb;
+	char **v = NULL;
+	size_t n = 0, alloc = 0;
+
+	if (stat(spec, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		DIR *d = opendir(spec);
+		struct dirent *de;
+		if (!d)
+			return errf(err, errlen, "%s: cannot open %s directory: %s", spec, what, strerror(errno));
+		while ((de = readdir(d))) {
+			size_t len = strlen(de->d_name);
+			if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
+				continue;
+			XGROW(v, alloc, n + 2);
+			v[n++] = xasprintf("%s/%s", spec, de->d_name);
+		}
+		closedir(d);
+		if (n)
+			qsort(v, n, sizeof *v, cmpstr);
+		else
+			errf(err, errlen, "%s: no %s files (*.conf) in this directory", spec, what);
+	} else {
+		char **w, *st;
+		size_t nw = ini_words(spec, &w, &st);
+		for (size_t i = 0; i < nw; i++) {
+			XGROW(v, alloc, n + 2);
+			v[n++] = xstrdup(w[i]);
+		}
+		free(w);
+		free(st);
+		if (!n)
+			errf(err, errlen, "no %s files given", what);
+	}
+	if (!n) {
+		free(v);
+		return -1;
+	}
+	v[n] = NULL;
+	*paths = v;
+	return 0;
+}
+
+void inifile_paths_free(char **paths)
+{
+	for (size_t i = 0; paths && paths[i]; i++)
+		free(paths[i]);
+	free(paths);
 }

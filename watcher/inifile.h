@@ -30,6 +30,12 @@ int inifile_parse_string(const char *name, const char *text, inifile_fn *fn, voi
  * split a value into space-separated words (the words point into a copy
  * that *storage owns; free it and the array). */
 int ini_bool(const char *value, int *out);
+/* What a "filters" or "rules" option names: a directory (its *.conf files,
+ * in name order) or a space-separated list of files. Fills a NULL-ended
+ * array of paths (free each and the array with inifile_paths_free). 0, or
+ * -1 with a message. */
+int inifile_expand(const char *spec, const char *what, char ***paths, char *err, size_t errlen);
+void inifile_paths_free(char **paths);
 size_t ini_words(const char *value, char ***words, char **storage);
 
 #endif

@@ -19,12 +19,9 @@
 #include "log.h"
 #include "xalloc.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 struct rload {
 	struct ruleset *rs;
@@ -172,50 +169,16 @@ int ruleset_load(struct ruleset *rs, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static int cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int ruleset_load_spec(struct ruleset *rs, const char *spec, char *err, size_t errlen)
 {
-	struct stat sb;
-	char **names = NULL;
-	size_t n = 0, alloc = 0;
+	char **paths;
 	int rc = 0;
 
-	if (stat(spec, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		DIR *d = opendir(spec);
-		struct dirent *de;
-		if (!d)
-			return errf(err, errlen, "%s: cannot open rule directory: %s", spec, strerror(errno));
-		while ((de = readdir(d))) {
-			size_t len = strlen(de->d_name);
-			if (de->d_name[0] == '.' || len <= 5 || strcmp(de->d_name + len - 5, ".conf") != 0)
-				continue;
-			XGROW(names, alloc, n + 1);
-			names[n++] = xasprintf("%s/%s", spec, de->d_name);
-		}
-		closedir(d);
-		qsort(names, n, sizeof *names, cmpstr);
-	} else {
-		char **w, *st;
-		size_t nw = ini_words(spec, &w, &st);
-		for (size_t i = 0; i < nw; i++) {
-			XGROW(names, alloc, n + 1);
-			names[n++] = xstrdup(w[i]);
-		}
-		free(w);
-		free(st);
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (rc == 0 && ruleset_load(rs, names[i], err, errlen) < 0)
-			rc = -1;
-		free(names[i]);
-	}
-	free(names);
-	if (rc == 0 && n == 0)
-		return errf(err, errlen, "%s: no rule files (*.conf)", spec);
+	if (inifile_expand(spec, "rule", &paths, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; paths[i] && rc == 0; i++)
+		rc = ruleset_load(rs, paths[i], err, errlen);
+	inifile_paths_free(paths);
 	return rc;
 }
 

@@ -2,6 +2,8 @@
 /* Unit tests for addr.c: parsing, normalisation, ranges. */
 #include "addr.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,10 +107,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("addr");
 	TCase *tc = tcase_create("addr");
-	SRunner *sr;
-	int nf;
 
 	tcase_add_test(tc, parse_accepts_plain_bracketed_and_ported_forms);
 	tcase_add_test(tc, parse_maps_ipv4_mapped_ipv6_to_ipv4);
@@ -116,10 +115,5 @@ int main(void)
 	tcase_add_test(tc, cidr_parse_checks_length_and_host_bits);
 	tcase_add_test(tc, cidr_contains_and_last);
 	tcase_add_test(tc, loopback_is_recognised);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ut_run("addr", tc);
 }

@@ -4,32 +4,20 @@
 #include "config.h"
 #include "inifile.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static char tmpdir[] = "/tmp/ms-config-XXXXXX";
-
-static const char *write_file(const char *name, const char *text)
-{
-	static char path[256];
-	FILE *fp;
-
-	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-	fp = fopen(path, "w");
-	ck_assert_ptr_nonnull(fp);
-	fputs(text, fp);
-	fclose(fp);
-	return path;
-}
 
 START_TEST(defaults_fill_every_option)
 {
 	struct config c;
 	char err[512];
 
-	ck_assert_int_eq(config_load(&c, write_file("empty.conf", "# nothing\n"), true, err, sizeof err), 0);
+	ck_assert_int_eq(config_load(&c, ut_write("empty.conf", "# nothing\n"), true, err, sizeof err), 0);
 	ck_assert_str_eq(c.table, "mailscreen");
 	ck_assert_uint_eq(c.nports, 8);
 	ck_assert(!c.all_ports);
@@ -48,7 +36,7 @@ START_TEST(full_file_is_read)
 	char err[512];
 	struct ipaddr a;
 
-	ck_assert_msg(config_load(&c, write_file("full.conf",
+	ck_assert_msg(config_load(&c, ut_write("full.conf",
 		"[daemon]\nstate_dir = /tmp/s\ndry_run = yes\nmax_line = 4096\nlog_level = debug\n"
 		"[nftables]\ntable = mstest\nports = all\n"
 		"[source mail]\npath = /var/log/mail.log\nfilters = postfix dovecot\n"
@@ -94,7 +82,7 @@ START_TEST(errors_name_file_line_and_fix)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct config c;
 		char err[512] = "";
-		ck_assert_int_eq(config_load(&c, write_file("bad.conf", cases[i].text), true, err, sizeof err), -1);
+		ck_assert_int_eq(config_load(&c, ut_write("bad.conf", cases[i].text), true, err, sizeof err), -1);
 		ck_assert_msg(strstr(err, cases[i].expect), "case %zu: '%s' lacks '%s'", i, err, cases[i].expect);
 	}
 }
@@ -122,7 +110,7 @@ START_TEST(long_lines_and_semicolons_survive_in_values)
 	strcpy(text, "[source x]\npath = /var/log/");
 	memset(text + strlen(text), 'a', 3000);
 	strcpy(text + 27 + 3000, ";b.log\nfilters = p\n");
-	ck_assert_msg(config_load(&c, write_file("long.conf", text), true, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(config_load(&c, ut_write("long.conf", text), true, err, sizeof err) == 0, "%s", err);
 	ck_assert_uint_eq(strlen(c.sources[0].path), 9 + 3000 + 6);
 	ck_assert_ptr_nonnull(strstr(c.sources[0].path, ";b.log"));
 	config_release(&c);
@@ -146,30 +134,13 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("config");
-	SRunner *sr;
-	int nf;
 
-	if (!mkdtemp(tmpdir))
-		return 1;
 	tcase_add_test(tc, defaults_fill_every_option);
 	tcase_add_test(tc, full_file_is_read);
 	tcase_add_test(tc, errors_name_file_line_and_fix);
 	tcase_add_test(tc, missing_explicit_file_is_an_error_default_is_not);
 	tcase_add_test(tc, long_lines_and_semicolons_survive_in_values);
 	tcase_add_test(tc, reference_lists_every_option);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	{
-		char cmd[128];
-		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-		if (system(cmd) != 0)
-			return 1;
-	}
-	return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ut_run("config", tc);
 }

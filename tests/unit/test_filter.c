@@ -4,26 +4,14 @@
 #include "filter.h"
 #include "line.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static char tmpdir[] = "/tmp/ms-filter-XXXXXX";
-
-static const char *write_file(const char *name, const char *text)
-{
-	static char path[256];
-	FILE *fp;
-
-	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-	fp = fopen(path, "w");
-	ck_assert_ptr_nonnull(fp);
-	fputs(text, fp);
-	fclose(fp);
-	return path;
-}
 
 #define MAXEV 8
 static struct got {
@@ -98,7 +86,7 @@ static void setup(void)
 	char err[512];
 
 	fs = filterset_new(NULL);
-	ck_assert_msg(filterset_load(fs, write_file("t.conf", ff), err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(filterset_load(fs, ut_write("t.conf", ff), err, sizeof err) == 0, "%s", err);
 	m = matcher_new(fs, NULL, 0, err, sizeof err);
 	ck_assert_ptr_nonnull(m);
 }
@@ -212,7 +200,7 @@ START_TEST(runaway_regex_hits_the_match_limit)
 	struct filter_stats st;
 	char err[512], line[64];
 
-	ck_assert_int_eq(filterset_load(f2, write_file("evil.conf", "[evil]\nevent = abuse\nregex = ^(a+)+$(?<ip>x)?\n"),
+	ck_assert_int_eq(filterset_load(f2, ut_write("evil.conf", "[evil]\nevent = abuse\nregex = ^(a+)+$(?<ip>x)?\n"),
 					err, sizeof err), 0);
 	m2 = matcher_new(f2, NULL, 0, err, sizeof err);
 	memset(line, 'a', 40);
@@ -244,7 +232,7 @@ START_TEST(filter_file_errors_name_file_and_line)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct filterset *f2 = filterset_new(NULL);
 		char err[512] = "";
-		ck_assert_int_eq(filterset_load(f2, write_file("bad.conf", cases[i].text), err, sizeof err), -1);
+		ck_assert_int_eq(filterset_load(f2, ut_write("bad.conf", cases[i].text), err, sizeof err), -1);
 		ck_assert_msg(strstr(err, cases[i].expect), "case %zu: '%s' lacks '%s'", i, err, cases[i].expect);
 		ck_assert_uint_eq(filterset_nfilters(f2), 0);
 		filterset_free(f2);
@@ -278,7 +266,7 @@ START_TEST(literal_prefix_shortcut_keeps_regex_semantics)
 		struct logline ll;
 
 		snprintf(text, sizeof text, "[p]\nevent = abuse\nregex = %s\n", cases[i].re);
-		ck_assert_msg(filterset_load(f2, write_file("p.conf", text), err, sizeof err) == 0, "%s", err);
+		ck_assert_msg(filterset_load(f2, ut_write("p.conf", text), err, sizeof err) == 0, "%s", err);
 		m2 = matcher_new(f2, NULL, 0, err, sizeof err);
 		logline_parse(&ll, cases[i].line, strlen(cases[i].line), time(NULL));
 		ngot = 0;
@@ -315,13 +303,8 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("filter");
 	TCase *tc = tcase_create("filter");
-	SRunner *sr;
-	int nf;
 
-	if (!mkdtemp(tmpdir))
-		return 1;
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, event_fields_come_from_named_groups);
 	tcase_add_test(tc, program_decides_which_filters_run);
@@ -335,17 +318,5 @@ int main(void)
 	tcase_add_test(tc, literal_prefix_shortcut_keeps_regex_semantics);
 	tcase_add_test(tc, matcher_refuses_unknown_file_names);
 	tcase_add_test(tc, program_cache_survives_many_distinct_tags);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	{
-		char cmd[128];
-		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-		if (system(cmd) != 0)
-			return 1;
-	}
-	return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ut_run("filter", tc);
 }

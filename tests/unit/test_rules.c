@@ -5,26 +5,14 @@
 #include "rules.h"
 #include "screen.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static char tmpdir[] = "/tmp/ms-rules-XXXXXX";
-
-static const char *write_file(const char *name, const char *text)
-{
-	static char path[256];
-	FILE *fp;
-
-	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-	fp = fopen(path, "w");
-	ck_assert_ptr_nonnull(fp);
-	fputs(text, fp);
-	fclose(fp);
-	return path;
-}
 
 START_TEST(durations_parse_with_units_and_permanent)
 {
@@ -79,7 +67,7 @@ START_TEST(rule_file_loads)
 {
 	struct ruleset rs = { 0 };
 	char err[512];
-	const char *p = write_file("ok.conf",
+	const char *p = ut_write("ok.conf",
 		"# comment\n[auth-ip]\nevents = auth-fail\nservices = smtp imap\nlimit = 5\nwindow = 10m\n"
 		"block = 1h\nipv6_prefix = 56\n\n[watch]\nevents = rcpt-fail abuse\nlimit = 3\nwindow = 1m\nblock = log\n");
 
@@ -115,7 +103,7 @@ START_TEST(rule_errors_name_file_and_line)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct ruleset rs = { 0 };
 		char err[512] = "";
-		const char *p = write_file("bad.conf", cases[i].text);
+		const char *p = ut_write("bad.conf", cases[i].text);
 		ck_assert_int_eq(ruleset_load(&rs, p, err, sizeof err), -1);
 		ck_assert_msg(strstr(err, cases[i].expect), "case %zu: '%s' lacks '%s'", i, err, cases[i].expect);
 		ck_assert_uint_eq(rs.n, 0);
@@ -145,7 +133,7 @@ static struct screen *screen_with(const char *rules, const char *allow)
 	struct screen *s = screen_new();
 	char err[512];
 
-	ck_assert_int_eq(ruleset_load(&rs, write_file("s.conf", rules), err, sizeof err), 0);
+	ck_assert_int_eq(ruleset_load(&rs, ut_write("s.conf", rules), err, sizeof err), 0);
 	if (allow) {
 		struct cidr c;
 		ck_assert_int_eq(cidr_parse(allow, &c, err, sizeof err), 0);
@@ -256,7 +244,7 @@ START_TEST(screen_reconfigure_keeps_counts_of_same_rule)
 
 	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 1);
 	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 2);
-	ck_assert_int_eq(ruleset_load(&rs, write_file("s2.conf", "[auth-ip]\nevents = auth-fail\nlimit = 3\n"
+	ck_assert_int_eq(ruleset_load(&rs, ut_write("s2.conf", "[auth-ip]\nevents = auth-fail\nlimit = 3\n"
 						     "window = 10m\nblock = 2h\n"), err, sizeof err), 0);
 	screen_configure(s, &rs, NULL, 1000);
 	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 3);
@@ -268,13 +256,8 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("rules");
 	TCase *tc = tcase_create("rules");
-	SRunner *sr;
-	int nf;
 
-	if (!mkdtemp(tmpdir))
-		return 1;
 	tcase_add_test(tc, durations_parse_with_units_and_permanent);
 	tcase_add_test(tc, bad_durations_are_refused_with_a_reason);
 	tcase_add_test(tc, durations_format_readably);
@@ -285,17 +268,5 @@ int main(void)
 	tcase_add_test(tc, screen_keys_ipv6_per_prefix);
 	tcase_add_test(tc, screen_respects_services_and_disabled_rules);
 	tcase_add_test(tc, screen_reconfigure_keeps_counts_of_same_rule);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	{
-		char cmd[128];
-		snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-		if (system(cmd) != 0)
-			return 1;
-	}
-	return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ut_run("rules", tc);
 }

@@ -2,6 +2,8 @@
 /* Unit tests for window.c: the exact sliding window, bounds and expiry. */
 #include "window.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdlib.h>
 
@@ -178,10 +180,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("window");
 	TCase *tc = tcase_create("window");
-	SRunner *sr;
-	int nf;
 
 	tcase_add_test(tc, limit_events_within_window_reach_the_limit);
 	tcase_add_test(tc, window_slides_exactly_not_in_buckets);
@@ -194,10 +193,5 @@ int main(void)
 	tcase_add_test(tc, reconfigure_keeps_counts);
 	tcase_add_test(tc, out_of_order_times_do_not_break_the_ring);
 	tcase_add_test(tc, many_keys_stay_bounded);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ut_run("window", tc);
 }

@@ -119,4 +119,4 @@ install: mailscreen
 clean:
 	rm -rf build build-asan mailscreen tests/out
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d)

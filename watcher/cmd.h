@@ -11,5 +11,8 @@ int cmd_run(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_options(int argc, char **argv);
+/* status, list, block, unblock, allow, unallow, block-account,
+ * unblock-account, reset, pause, resume, reload: argv[0] names which. */
+int cmd_ctl(int argc, char **argv);
 
 #endif

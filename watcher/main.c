@@ -23,6 +23,18 @@ static const struct command commands[] = {
 	{ "match", cmd_match, "run filters over a log file and print the events" },
 	{ "check", cmd_check, "validate the configuration, filters and rules" },
 	{ "options", cmd_options, "print the configuration file reference" },
+	{ "status", cmd_ctl, "show the running daemon's state and counters" },
+	{ "list", cmd_ctl, "list blocks, allows, failures or blocked accounts" },
+	{ "block", cmd_ctl, "block an address or range" },
+	{ "unblock", cmd_ctl, "lift the block of an address or range" },
+	{ "allow", cmd_ctl, "allow an address or range (never counted nor blocked)" },
+	{ "unallow", cmd_ctl, "remove an address or range from the allow list" },
+	{ "block-account", cmd_ctl, "refuse logins of an account" },
+	{ "unblock-account", cmd_ctl, "lift the block of an account" },
+	{ "reset", cmd_ctl, "forget failures, blocks, allows, or all" },
+	{ "pause", cmd_ctl, "stop blocking until resume" },
+	{ "resume", cmd_ctl, "block again after pause" },
+	{ "reload", cmd_ctl, "reload configuration, filters and rules" },
 };
 
 static void usage(FILE *fp)

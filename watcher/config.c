@@ -36,6 +36,10 @@ static const struct option_def options[] = {
 	  "directory for persisted state" },
 	{ "daemon", "control", OPT_STR, OFF(control), "/run/mailscreen/control", 0, 0,
 	  "control socket path" },
+	{ "daemon", "control_group", OPT_STR, OFF(control_group), "", 0, 0,
+	  "group whose members may use the control socket (none: root only)" },
+	{ "daemon", "control_clients", OPT_UINT, OFF(control_clients), "16", 1, 1024,
+	  "control socket connections served at once; more are told 'busy'" },
 	{ "daemon", "filters", OPT_STR, OFF(filters), SYSCONFDIR "/mailscreen/filters", 0, 0,
 	  "directory of filter files (*.conf), or a space-separated list of files" },
 	{ "daemon", "rules", OPT_STR, OFF(rules), SYSCONFDIR "/mailscreen/rules", 0, 0,
@@ -101,7 +105,7 @@ static int set_option(struct config *c, const struct option_def *o, const char *
 {
 	switch (o->type) {
 	case OPT_STR:
-		if (!*v)
+		if (!*v && *o->def)
 			return errf(err, errlen, "%s: empty value", o->key);
 		set_str(c, o->offset, v);
 		return 0;

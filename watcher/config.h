@@ -36,6 +36,8 @@ struct config {
 	char *state_dir, *control, *filters, *rules, *log_level;
 	int dry_run;
 	uint64_t max_line, match_limit, depth_limit, max_keys;
+	char *control_group;    /* "" = root only */
+	uint64_t control_clients;
 	/* [nftables] */
 	char *table;
 	char *ports_text;

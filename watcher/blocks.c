@@ -123,6 +123,24 @@ struct block *blocks_add(struct blocks *b, const struct cidr *c, uint64_t now_ms
 	return &e->b;
 }
 
+bool blocks_remove(struct blocks *b, const struct cidr *c)
+{
+	struct bent **pp = slot(b, c, addr_hash(&c->addr, c->len)), *e = *pp;
+
+	if (!e)
+		return false;
+	*pp = e->next;
+	(c->addr.family == AF_INET ? b->lens4 : b->lens6)[c->len]--;
+	free(e);
+	b->n--;
+	return true;
+}
+
+void blocks_clear(struct blocks *b)
+{
+	blocks_expire(b, UINT64_MAX);
+}
+
 size_t blocks_expire(struct blocks *b, uint64_t now_ms)
 {
 	size_t n = 0;

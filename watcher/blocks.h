@@ -30,6 +30,9 @@ void blocks_free(struct blocks *b);
 struct block *blocks_add(struct blocks *b, const struct cidr *c, uint64_t now_ms, uint64_t duration_ms,
 			 const char *origin, const char *reason, bool *extended);
 struct block *blocks_find(struct blocks *b, const struct cidr *c);
+/* Remove exactly this entry; false if absent. */
+bool blocks_remove(struct blocks *b, const struct cidr *c);
+void blocks_clear(struct blocks *b);
 /* The block covering address a (exact or a range containing it), if any. */
 struct block *blocks_covering(struct blocks *b, const struct ipaddr *a);
 /* Drop expired entries; returns how many. */

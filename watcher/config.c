@@ -6,6 +6,7 @@
  * file is good.
  */
 #include "config.h"
+#include "duration.h"
 #include "inifile.h"
 #include "log.h"
 #include "xalloc.h"
@@ -18,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum opt_type { OPT_STR, OPT_BOOL, OPT_UINT, OPT_PORTS };
+enum opt_type { OPT_STR, OPT_BOOL, OPT_UINT, OPT_PORTS, OPT_DURATION };
 
 struct option_def {
 	const char *section, *key;
@@ -56,10 +57,36 @@ static const struct option_def options[] = {
 	  "PCRE2 depth limit per regex and line" },
 	{ "daemon", "max_keys", OPT_UINT, OFF(max_keys), "1000000", 1000, 100000000,
 	  "most keys (addresses, prefixes) tracked per rule; beyond it the oldest are dropped" },
+	{ "daemon", "deny_file", OPT_STR, OFF(deny_file), "/var/lib/mailscreen/denied-accounts", 0, 0,
+	  "blocked accounts, one a line, for Dovecot's passwd-file passdb with deny = yes" },
+	{ "daemon", "blocklist", OPT_STR, OFF(blocklist), SYSCONFDIR "/mailscreen/blocklist", 0, 0,
+	  "hand-edited block list file, watched for changes (a missing file is an empty list)" },
+	{ "daemon", "authenticated_ttl", OPT_DURATION, OFF(authenticated_ttl_ms), "1h", 0, 0,
+	  "an address that logged in successfully counts as authenticated this long, for rules with "
+	  "exempt_authenticated" },
 	{ "nftables", "table", OPT_STR, OFF(table), "mailscreen", 0, 0,
 	  "name of the daemon's own table (family inet)" },
 	{ "nftables", "ports", OPT_PORTS, OFF(ports_text), "25 465 587 110 995 143 993 4190", 0, 0,
 	  "TCP ports dropped for blocked addresses, or 'all'" },
+	{ "nftables", "close_sessions", OPT_BOOL, OFF(close_sessions), "yes", 0, 0,
+	  "destroy a newly blocked address's open TCP connections to those ports (established packets "
+	  "are dropped either way)" },
+	{ "repeat", "factor", OPT_UINT, OFF(repeat_factor), "2", 1, 100,
+	  "each new block of the same address by a rule lasts this many times longer" },
+	{ "repeat", "max", OPT_DURATION, OFF(repeat_max_ms), "7d", 0, 0,
+	  "longest block the factor can reach (permanent allowed)" },
+	{ "repeat", "permanent_after", OPT_UINT, OFF(repeat_permanent_after), "0", 0, 1000,
+	  "the block that makes an address blocked this many times is permanent (0 = never)" },
+	{ "repeat", "memory", OPT_DURATION, OFF(repeat_memory_ms), "30d", 0, 0,
+	  "how long earlier blocks of an address are remembered" },
+	{ "prefix", "enabled", OPT_BOOL, OFF(prefix_enabled), "no", 0, 0,
+	  "block a whole prefix when enough of its addresses are blocked" },
+	{ "prefix", "threshold", OPT_UINT, OFF(prefix_threshold), "5", 2, 65536,
+	  "blocked addresses in one prefix that block the prefix" },
+	{ "prefix", "ipv4_len", OPT_UINT, OFF(prefix_v4), "24", 8, 31, "IPv4 prefix length" },
+	{ "prefix", "ipv6_len", OPT_UINT, OFF(prefix_v6), "48", 16, 127, "IPv6 prefix length" },
+	{ "prefix", "block", OPT_DURATION, OFF(prefix_block_ms), "1d", 0, 0,
+	  "how long a prefix is blocked" },
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -129,6 +156,12 @@ static int set_option(struct config *c, const struct option_def *o, const char *
 	}
 	case OPT_PORTS:
 		return parse_ports(c, v, err, errlen);
+	case OPT_DURATION: {
+		char msg[256];
+		if (duration_parse(v, (uint64_t *)((char *)c + o->offset), 0, true, msg, sizeof msg) < 0)
+			return errf(err, errlen, "%s: %s", o->key, msg);
+		return 0;
+	}
 	}
 	return -1;
 }
@@ -217,6 +250,28 @@ static int handler(void *arg, const char *section, const char *key, const char *
 			name++;
 		return source_key(c, name, key, v, lineno, err, errlen);
 	}
+	if (strcmp(section, "nat") == 0) {
+		char **w, *st, msg[256];
+		size_t n = ini_words(v, &w, &st);
+		struct nat_cfg nc;
+		int rc = 0;
+		if (strcmp(key, "exempt") != 0)
+			rc = errf(err, errlen, "unknown key '%s' in [nat] (known: exempt = ADDRESS[/LEN] DOMAIN)", key);
+		else if (n != 2)
+			rc = errf(err, errlen, "exempt = ADDRESS[/LEN] DOMAIN (e.g. 198.51.100.7 example.org)");
+		else if (cidr_parse(w[0], &nc.range, msg, sizeof msg) < 0)
+			rc = errf(err, errlen, "%s", msg);
+		else if (strlen(w[1]) >= sizeof nc.domain || strchr(w[1], '@') || !strchr(w[1], '.'))
+			rc = errf(err, errlen, "'%s' is not a mail domain (like example.org)", w[1]);
+		if (rc == 0) {
+			snprintf(nc.domain, sizeof nc.domain, "%s", w[1]);
+			XGROW(c->nat, c->anat, c->nnat + 1);
+			c->nat[c->nnat++] = nc;
+		}
+		free(w);
+		free(st);
+		return rc;
+	}
 	if (strcmp(section, "allow") == 0) {
 		struct cidr r;
 		char msg[256];
@@ -237,7 +292,8 @@ static int handler(void *arg, const char *section, const char *key, const char *
 	}
 	if (known_section)
 		return errf(err, errlen, "unknown key '%s' in [%s] (see 'mailscreen options')", key, section);
-	return errf(err, errlen, "unknown section [%s] (known: daemon, nftables, source NAME, allow)", section);
+	return errf(err, errlen, "unknown section [%s] (known: daemon, nftables, repeat, prefix, source NAME, "
+		    "allow, nat)", section);
 }
 
 static int validate(struct config *c, char *err, size_t errlen)
@@ -283,7 +339,7 @@ static void default_sources(struct config *c)
 	} else {
 		s->journal = words_dup("postfix@-.service postfix.service dovecot.service", NULL);
 	}
-	s->filters = words_dup("postfix dovecot", &s->nfilters);
+	s->filters = words_dup("postfix dovecot dovecot-connect", &s->nfilters);
 }
 
 int config_load(struct config *c, const char *path, bool must_exist, char *err, size_t errlen)
@@ -326,6 +382,7 @@ void config_release(struct config *c)
 		strv_free(c->sources[i].filters);
 	}
 	free(c->sources);
+	free(c->nat);
 	free(c->file);
 	cidrlist_release(&c->allow);
 	memset(c, 0, sizeof *c);
@@ -341,7 +398,7 @@ void config_print_reference(FILE *fp)
 			fprintf(fp, "%s| `[%s]` key | default | meaning |\n|---|---|---|\n", *sec ? "\n" : "", o->section);
 			sec = o->section;
 		}
-		fprintf(fp, "| `%s` | `%s` | %s", o->key, o->def, o->doc);
+		fprintf(fp, "| `%s` | `%s` | %s", o->key, *o->def ? o->def : "(none)", o->doc);
 		if (o->type == OPT_UINT)
 			fprintf(fp, " (%llu to %llu)", (unsigned long long)o->min, (unsigned long long)o->max);
 		fprintf(fp, " |\n");

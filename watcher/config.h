@@ -30,6 +30,11 @@ struct source_cfg {
 	int filters_lineno;     /* the line of its 'filters' key */
 };
 
+struct nat_cfg {
+	struct cidr range;
+	char domain[128];
+};
+
 struct config {
 	char *file;             /* the file loaded; NULL = built-in defaults */
 	/* [daemon] */
@@ -38,10 +43,18 @@ struct config {
 	uint64_t max_line, match_limit, depth_limit, max_keys;
 	char *control_group;    /* "" = root only */
 	uint64_t control_clients;
+	char *deny_file, *blocklist;
+	uint64_t authenticated_ttl_ms;
+	/* [repeat] */
+	uint64_t repeat_factor, repeat_max_ms, repeat_permanent_after, repeat_memory_ms;
+	/* [prefix] */
+	int prefix_enabled;
+	uint64_t prefix_threshold, prefix_v4, prefix_v6, prefix_block_ms;
 	/* [nftables] */
 	char *table;
 	char *ports_text;
 	bool all_ports;
+	int close_sessions;
 	uint16_t ports[64];
 	size_t nports;
 	/* [source NAME] */
@@ -49,6 +62,9 @@ struct config {
 	size_t nsources, asources;
 	/* [allow] */
 	struct cidrlist allow;
+	/* [nat] */
+	struct nat_cfg *nat;
+	size_t nnat, anat;
 };
 
 /* Load path; path NULL means the default file if it exists, else the

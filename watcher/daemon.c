@@ -10,9 +10,12 @@
  * of it is good; counters and blocks survive it. Stopping leaves the
  * blocks in the kernel, where their timeouts keep running.
  */
+#include "blockfile.h"
 #include "blocks.h"
 #include "bundle.h"
 #include "cmd.h"
+#include "daemon.h"
+#include "denyfile.h"
 #include "duration.h"
 #include "fw_nft.h"
 #include "journal.h"
@@ -21,9 +24,12 @@
 #include "log.h"
 #include "loop.h"
 #include "screen.h"
+#include "sockkill.h"
 #include "tail.h"
+#include "window.h"
 #include "xalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -39,38 +46,7 @@
 #include <unistd.h>
 
 #define SWEEP_MS 30000
-
-struct daemon;
-
-struct src {
-	struct daemon *d;
-	char *name;
-	struct matcher *m;
-	struct tail_watch *tw;
-	struct jsource *j;
-	char *path;             /* file glob, or NULL */
-	char *jkey;             /* journal terms + path, for reuse on reload */
-	uint64_t lines, events;
-};
-
-struct daemon {
-	struct loop *loop;
-	struct bundle b;
-	const char *cfgpath;
-	bool cfg_explicit, dry_run_flag, from_start, foreground;
-	bool dry_run;
-	struct screen *screen;
-	struct blocks *blocks;
-	struct tail *tail;
-	struct fw_nft *nft;
-	struct src **srcs;
-	size_t nsrcs;
-	int sigfd;
-	uint64_t sweep_timer;
-	uint64_t lines, old_lines, blocks_issued, nft_errors;
-	uint64_t max_window_ms;
-	time_t started;
-};
+#define MAX_ACCOUNT_BLOCKS 100000
 
 struct evctx {
 	struct daemon *d;
@@ -78,7 +54,7 @@ struct evctx {
 	uint64_t now_ms;
 };
 
-static uint64_t wall_ms(void)
+uint64_t daemon_now_ms(void)
 {
 	struct timespec ts;
 
@@ -108,6 +84,12 @@ static void usage(FILE *fp)
 /* ---- sweep: drop idle windows and expired blocks, only while there are any ---- */
 
 static void sweep(struct loop *l, void *arg);
+static void arm_sweep(struct daemon *d);
+
+void daemon_arm_sweep(struct daemon *d)
+{
+	arm_sweep(d);
+}
 
 static void arm_sweep(struct daemon *d)
 {
@@ -119,43 +101,266 @@ static void sweep(struct loop *l, void *arg)
 {
 	struct daemon *d = arg;
 	struct screen_stats st;
-	uint64_t now = wall_ms();
+	uint64_t now = daemon_now_ms();
 
 	(void)l;
 	d->sweep_timer = 0;
 	screen_expire(d->screen, now);
 	blocks_expire(d->blocks, now);
+	window_expire(d->offenders, now);
+	for (size_t i = d->naccounts; i > 0; i--)
+		if (d->accounts[i - 1].expiry_ms <= now) {
+			log_info("account block of '%s' expired", d->accounts[i - 1].user);
+			d->accounts[i - 1] = d->accounts[--d->naccounts];
+			d->deny_dirty = true;
+		}
 	screen_stats(d->screen, &st);
-	if (st.tracked || blocks_count(d->blocks))
+	if (st.tracked || blocks_count(d->blocks) || d->naccounts || window_size(d->offenders) ||
+	    screen_allowlist(d->screen)->n)
 		arm_sweep(d);
 }
 
 /* ---- the pipeline ---- */
+
+/* [repeat]: how long this rule-made block of target lasts, given the
+ * address's earlier blocks within repeat memory. */
+static uint64_t repeat_duration(struct daemon *d, const struct cidr *t, uint64_t base, uint32_t *times)
+{
+	const struct config *c = &d->b.cfg;
+	unsigned char key[18];
+	bool reached;
+	uint64_t dur = base;
+
+	key[0] = t->addr.family;
+	key[1] = t->len;
+	memcpy(key + 2, t->addr.b, 16);
+	*times = window_hit(d->offenders, key, sizeof key, daemon_now_ms(), 1, &reached);
+	if (base == DURATION_PERMANENT)
+		return base;
+	if (c->repeat_permanent_after && *times >= c->repeat_permanent_after)
+		return DURATION_PERMANENT;
+	for (uint32_t i = 1; i < *times && dur < c->repeat_max_ms; i++)
+		dur = dur > UINT64_MAX / c->repeat_factor ? UINT64_MAX : dur * c->repeat_factor;
+	return dur > c->repeat_max_ms ? c->repeat_max_ms : dur;
+}
+
+struct pcount {
+	struct cidr prefix;
+	size_t n;
+};
+
+static void count_in_prefix(void *arg, const struct block *blk)
+{
+	struct pcount *pc = arg;
+
+	if (blk->target.len == addr_bits(&blk->target.addr) && cidr_contains(&pc->prefix, &blk->target.addr))
+		pc->n++;
+}
+
+/* [prefix]: when enough addresses of target's prefix are blocked, block
+ * the prefix. */
+static void prefix_check(struct daemon *d, const struct cidr *target)
+{
+	const struct config *c = &d->b.cfg;
+	struct pcount pc;
+	char pbuf[CIDR_STRLEN], reason[160], err[256];
+	struct block *have;
+
+	if (!c->prefix_enabled || target->len != addr_bits(&target->addr))
+		return;
+	cidr_from_addr(&pc.prefix, &target->addr, target->addr.family == AF_INET ? (int)c->prefix_v4 : (int)c->prefix_v6);
+	if ((have = blocks_covering(d->blocks, &pc.prefix.addr)) && have->target.len <= pc.prefix.len)
+		return;
+	pc.n = 0;
+	blocks_foreach(d->blocks, count_in_prefix, &pc);
+	if (pc.n < c->prefix_threshold)
+		return;
+	cidr_format(&pc.prefix, pbuf);
+	snprintf(reason, sizeof reason, "%zu addresses of %s blocked", pc.n, pbuf);
+	if (daemon_block(d, &pc.prefix, c->prefix_block_ms, "prefix", reason, err, sizeof err) < 0)
+		log_warnx("cannot block %s: %s", pbuf, err);
+}
 
 static void on_decision(void *arg, const struct decision *dc, const struct event *ev, const struct logline *ll)
 {
 	struct evctx *c = arg;
 	struct daemon *d = c->d;
 	const struct rule *r = dc->rule;
-	char target[CIDR_STRLEN], win[32], dur[32], line[320], reason[160];
-	bool extended = false;
+	char target[CIDR_STRLEN + 256], win[32], dur[32], line[320], reason[160], err[256];
+	uint64_t dur_ms = r->block_ms;
+	uint32_t times = 1;
 
-	cidr_format(&dc->target, target);
+	if (dc->kind == DECIDE_ACCOUNT)
+		text_sanitize(target, sizeof target, dc->user, dc->userlen);
+	else
+		cidr_format(&dc->target, target);
 	duration_format(r->window_ms, win, sizeof win);
-	duration_format(r->block_ms, dur, sizeof dur);
 	text_sanitize(line, sizeof line, ll->raw, ll->rawlen);
 	snprintf(reason, sizeof reason, "%u %s within %s", dc->count, ev_kind_name(ev->kind), win);
 	if (r->log_only) {
-		log_info("notice %s: rule %s, %s (log only); line: %s", target, r->name, reason, line);
+		log_info("notice %s%s: rule %s, %s (log only); line: %s", dc->kind == DECIDE_ACCOUNT ? "account " : "",
+			 target, r->name, reason, line);
 		return;
 	}
-	blocks_add(d->blocks, &dc->target, c->now_ms, r->block_ms, r->name, reason, &extended);
-	arm_sweep(d);
+	if (d->paused) {
+		d->paused_decisions++;
+		log_info("paused: would block %s%s: rule %s, %s; line: %s", dc->kind == DECIDE_ACCOUNT ? "account " : "",
+			 target, r->name, reason, line);
+		return;
+	}
+	if (dc->kind == DECIDE_ADDR)
+		dur_ms = repeat_duration(d, &dc->target, r->block_ms, &times);
+	duration_format(dur_ms, dur, sizeof dur);
+	log_info("%s%s %s for %s: rule %s, %s%s; line: %s%s", dc->kind == DECIDE_ACCOUNT ? "block account" : "block",
+		 "", target, dur, r->name, reason,
+		 times > 1 ? (snprintf(win, sizeof win, ", block #%u", times), win) : "", line,
+		 d->dry_run ? " (dry run)" : "");
+	if (dc->kind == DECIDE_ACCOUNT) {
+		if (daemon_block_account(d, dc->user, dc->userlen, dur_ms, r->name, reason, err, sizeof err) < 0)
+			log_warnx("cannot block account %s: %s", target, err);
+		return;
+	}
+	if (daemon_block(d, &dc->target, dur_ms, r->name, reason, err, sizeof err) < 0) {
+		log_warnx("cannot block %s: %s", target, err);
+		return;
+	}
+	prefix_check(d, &dc->target);
+}
+
+/* ---- blocks and account blocks: the one place they are made ---- */
+
+int daemon_block(struct daemon *d, const struct cidr *c, uint64_t dur_ms, const char *origin, const char *reason,
+		 char *err, size_t errlen)
+{
+	bool extended;
+	struct block *covering;
+	uint64_t now = daemon_now_ms();
+
+	if (c->len == 0)
+		return errf(err, errlen, "refusing to block everything (/0)");
+	covering = blocks_covering(d->blocks, &c->addr);
+	if (covering && covering->target.len < c->len && covering->expiry_ms >= (dur_ms == DURATION_PERMANENT ?
+									UINT64_MAX : now + dur_ms)) {
+		char cb[CIDR_STRLEN];
+		cidr_format(&covering->target, cb);
+		log_debug("already covered by the block of %s", cb);
+		return 0;
+	}
+	blocks_add(d->blocks, c, now, dur_ms, origin, reason, &extended);
 	d->blocks_issued++;
-	log_info("%s %s for %s: rule %s, %s; line: %s%s", extended ? "extend" : "block", target, dur, r->name,
-		 reason, line, d->dry_run ? " (dry run)" : "");
+	arm_sweep(d);
+	if (d->dry_run)
+		return 0;
+	fw_nft_queue_add(d->nft, c, dur_ms == DURATION_PERMANENT ? 0 : dur_ms);
+	if (d->b.cfg.close_sessions && !extended) {
+		XGROW(d->kill, d->akill, d->nkill + 1);
+		d->kill[d->nkill++] = *c;
+	}
+	return 0;
+}
+
+int daemon_unblock(struct daemon *d, const struct cidr *c, char *err, size_t errlen)
+{
+	char buf[CIDR_STRLEN];
+
+	if (!blocks_remove(d->blocks, c)) {
+		struct block *cov = blocks_covering(d->blocks, &c->addr);
+		cidr_format(c, buf);
+		if (cov) {
+			char cb[CIDR_STRLEN];
+			cidr_format(&cov->target, cb);
+			return errf(err, errlen, "%s is not blocked itself; it lies in the blocked range %s "
+				    "(unblock that)", buf, cb);
+		}
+		return errf(err, errlen, "%s is not blocked", buf);
+	}
 	if (!d->dry_run)
-		fw_nft_queue_add(d->nft, &dc->target, r->block_ms == DURATION_PERMANENT ? 0 : r->block_ms);
+		fw_nft_queue_del(d->nft, c);
+	return 0;
+}
+
+struct collect {
+	struct cidr *v;
+	size_t n;
+};
+
+static void collect(void *arg, const struct block *blk)
+{
+	struct collect *col = arg;
+
+	col->v[col->n++] = blk->target;
+}
+
+size_t daemon_reset_blocks(struct daemon *d)
+{
+	size_t n = blocks_count(d->blocks);
+	struct cidr *all = xcalloc(n ? n : 1, sizeof *all);
+	struct collect col = { all, 0 };
+
+	blocks_foreach(d->blocks, collect, &col);
+	for (size_t i = 0; i < col.n; i++) {
+		char err[256];
+		daemon_unblock(d, &all[i], err, sizeof err);
+	}
+	free(all);
+	return col.n;
+}
+
+int daemon_block_account(struct daemon *d, const char *user, size_t len, uint64_t dur_ms, const char *origin,
+			 const char *reason, char *err, size_t errlen)
+{
+	uint64_t now = daemon_now_ms();
+	struct account_block *a = NULL;
+
+	if (!denyfile_valid_user(user, len))
+		return errf(err, errlen, "'%.*s' cannot be an account name in the deny file (empty, too long, or "
+			    "has ':' or control characters)", (int)(len > 64 ? 64 : len), user);
+	for (size_t i = 0; i < d->naccounts; i++)
+		if (strlen(d->accounts[i].user) == len && strncasecmp(d->accounts[i].user, user, len) == 0)
+			a = &d->accounts[i];
+	if (!a) {
+		if (d->naccounts >= MAX_ACCOUNT_BLOCKS)
+			return errf(err, errlen, "%d accounts are blocked already", MAX_ACCOUNT_BLOCKS);
+		XGROW(d->accounts, d->aaccounts, d->naccounts + 1);
+		a = &d->accounts[d->naccounts++];
+		memset(a, 0, sizeof *a);
+		for (size_t i = 0; i < len; i++)
+			a->user[i] = (char)tolower((unsigned char)user[i]);
+		a->start_ms = now;
+	}
+	a->expiry_ms = dur_ms == DURATION_PERMANENT ? UINT64_MAX : now + dur_ms;
+	snprintf(a->origin, sizeof a->origin, "%s", origin);
+	snprintf(a->reason, sizeof a->reason, "%s", reason);
+	d->deny_dirty = true;
+	arm_sweep(d);
+	return 0;
+}
+
+int daemon_unblock_account(struct daemon *d, const char *user, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < d->naccounts; i++)
+		if (strcasecmp(d->accounts[i].user, user) == 0) {
+			d->accounts[i] = d->accounts[--d->naccounts];
+			d->deny_dirty = true;
+			return 0;
+		}
+	return errf(err, errlen, "account '%s' is not blocked", user);
+}
+
+static void write_deny_file(struct daemon *d)
+{
+	const char **users;
+	char err[512];
+
+	if (!d->deny_dirty || d->dry_run)
+		return;
+	d->deny_dirty = false;
+	users = xcalloc(d->naccounts ? d->naccounts : 1, sizeof *users);
+	for (size_t i = 0; i < d->naccounts; i++)
+		users[i] = d->accounts[i].user;
+	if (denyfile_write(d->b.cfg.deny_file, users, d->naccounts, err, sizeof err) < 0)
+		log_warnx("cannot write the account deny file: %s", err);
+	free(users);
 }
 
 static void on_event(void *arg, const struct event *ev0, const struct logline *ll)
@@ -172,7 +377,7 @@ static void on_event(void *arg, const struct event *ev0, const struct logline *l
 
 static void handle_line(struct daemon *d, struct src *s, const struct logline *ll)
 {
-	struct evctx c = { d, s, wall_ms() };
+	struct evctx c = { d, s, daemon_now_ms() };
 
 	d->lines++;
 	s->lines++;
@@ -188,6 +393,7 @@ static void handle_line(struct daemon *d, struct src *s, const struct logline *l
 		return;
 	}
 	matcher_run(s->m, ll, on_event, &c);
+	screen_end_line(d->screen);
 }
 
 static void on_file_line(void *cookie, const char *path, const char *line, size_t len, bool cut)
@@ -226,6 +432,32 @@ static void requeue_block(void *arg, const struct block *blk)
 	rq->n++;
 }
 
+/* The drop rule is in place now: destroy the TCP connections the newly
+ * blocked addresses still have open to the mail ports. */
+static void close_sessions(struct daemon *d)
+{
+	const struct config *c = &d->b.cfg;
+	char err[256];
+
+	for (size_t i = 0; i < d->nkill && !d->kill_unsupported; i++) {
+		unsigned killed = 0;
+		if (sockkill(&d->kill[i], c->all_ports ? NULL : c->ports, c->all_ports ? 0 : c->nports, &killed,
+			     err, sizeof err) < 0) {
+			log_warnx("cannot close open connections: %s; established packets are still dropped", err);
+			if (strstr(err, "CONFIG_INET_DIAG_DESTROY"))
+				d->kill_unsupported = true;
+			continue;
+		}
+		if (killed) {
+			char buf[CIDR_STRLEN];
+			cidr_format(&d->kill[i], buf);
+			d->sessions_closed += killed;
+			log_info("closed %u open connection%s of %s", killed, killed == 1 ? "" : "s", buf);
+		}
+	}
+	d->nkill = 0;
+}
+
 static void commit(struct loop *l, void *arg)
 {
 	struct daemon *d = arg;
@@ -235,13 +467,16 @@ static void commit(struct loop *l, void *arg)
 	int rc;
 
 	(void)l;
+	write_deny_file(d);
 	if (d->dry_run || !d->nft || !fw_nft_pending(d->nft))
 		return;
 	rc = fw_nft_commit(d->nft, err, sizeof err);
 	if (rc > 0)
 		d->nft_errors += (uint64_t)rc;
-	if (rc >= 0)
+	if (rc >= 0) {
+		close_sessions(d);
 		return;
+	}
 	d->nft_errors++;
 	log_warnx("nftables: %s", err);
 	/* Most likely someone removed our table (a firewall reload running
@@ -252,7 +487,7 @@ static void commit(struct loop *l, void *arg)
 		log_warnx("nftables: cannot restore table inet %s: %s", fc.table, err);
 		return;
 	}
-	rq = (struct requeue){ d->nft, wall_ms(), 0 };
+	rq = (struct requeue){ d->nft, daemon_now_ms(), 0 };
 	blocks_foreach(d->blocks, requeue_block, &rq);
 	rc = fw_nft_commit(d->nft, err, sizeof err);
 	if (rc < 0)
@@ -395,6 +630,39 @@ static void sources_swap(struct daemon *d, struct src **v, size_t n)
 	d->nsrcs = n;
 }
 
+/* ---- the block list file ---- */
+
+static void on_blockfile(void *arg, const struct bf_entry *added, size_t nadded, const struct bf_entry *removed,
+			 size_t nremoved)
+{
+	struct daemon *d = arg;
+	char buf[CIDR_STRLEN], err[256], dur[32];
+
+	for (size_t i = 0; i < nremoved; i++) {
+		struct block *b = blocks_find(d->blocks, &removed[i].target);
+		cidr_format(&removed[i].target, buf);
+		if (!b || strcmp(b->origin, "file") != 0)
+			continue;       /* made by a rule or by hand since: leave it */
+		if (daemon_unblock(d, &removed[i].target, err, sizeof err) == 0)
+			log_info("unblock %s: removed from %s", buf, d->bfile_path);
+	}
+	for (size_t i = 0; i < nadded; i++) {
+		char reason[160];
+		cidr_format(&added[i].target, buf);
+		if (screen_exempt(d->screen, &added[i].target.addr, daemon_now_ms())) {
+			log_warnx("%s:%d: %s is on the allow list; not blocked", d->bfile_path, added[i].lineno, buf);
+			continue;
+		}
+		snprintf(reason, sizeof reason, "%s:%d%s%s", d->bfile_path, added[i].lineno,
+			 *added[i].comment ? " " : "", added[i].comment);
+		duration_format(added[i].duration_ms, dur, sizeof dur);
+		if (daemon_block(d, &added[i].target, added[i].duration_ms, "file", reason, err, sizeof err) < 0)
+			log_warnx("%s:%d: cannot block %s: %s", d->bfile_path, added[i].lineno, buf, err);
+		else
+			log_info("block %s for %s: %s", buf, dur, reason);
+	}
+}
+
 /* ---- configuration ---- */
 
 static void nft_config(const struct config *c, struct fw_nft_config *fc)
@@ -454,12 +722,29 @@ static int configure(struct daemon *d, bool initial)
 		return -1;
 	}
 	sources_swap(d, v, nb.cfg.nsources);
-	screen_configure(d->screen, &nb.rules, &nb.cfg.allow, nb.cfg.max_keys);
+	{
+		struct screen_opts so = { .allow = &nb.cfg.allow, .nat = nb.cfg.nat, .nnat = nb.cfg.nnat,
+					  .max_keys = nb.cfg.max_keys, .auth_ttl_ms = nb.cfg.authenticated_ttl_ms };
+		screen_configure(d->screen, &nb.rules, &so);
+	}
+	window_reconfigure(d->offenders, 1000, nb.cfg.repeat_memory_ms, nb.cfg.max_keys);
+
 	d->max_window_ms = ruleset_max_window(screen_rules(d->screen));
 	d->dry_run = dry;
 	apply_log_level(&nb.cfg);
 	bundle_release(&d->b);
 	d->b = nb;
+	if (!d->bfile_path || strcmp(d->bfile_path, d->b.cfg.blocklist) != 0) {
+		char msg[512];
+		blockfile_close(d->bfile);
+		free(d->bfile_path);
+		d->bfile_path = xstrdup(d->b.cfg.blocklist);
+		d->bfile = blockfile_open(d->loop, d->bfile_path, on_blockfile, d, msg, sizeof msg);
+		if (!d->bfile)
+			log_warnx("block list %s: %s", d->bfile_path, msg);
+	} else if (d->bfile) {
+		blockfile_reload(d->bfile);
+	}
 	log_info("%s %s: %zu filters from %s, %zu rules from %s, %zu sources%s",
 		 initial ? "started with" : "reloaded", d->b.cfg.file ? d->b.cfg.file : "built-in defaults",
 		 filterset_nfilters(d->b.fs), d->b.filters_dir, screen_rules(d->screen)->n, d->b.rules_dir,
@@ -470,6 +755,11 @@ static int configure(struct daemon *d, bool initial)
 			 sc->path ? "" : sc->journal[0]);
 	}
 	return 0;
+}
+
+int daemon_reload(struct daemon *d)
+{
+	return configure(d, false);
 }
 
 /* ---- signals ---- */
@@ -484,7 +774,7 @@ static void on_signal(struct loop *l, int fd, uint32_t events, void *arg)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_info("SIGHUP: reloading");
-			configure(d, false);
+			daemon_reload(d);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -572,21 +862,38 @@ int cmd_run(int argc, char **argv)
 	d.loop = loop_new();
 	d.screen = screen_new();
 	d.blocks = blocks_new();
+	d.offenders = window_new(1000, 30ULL * 86400 * 1000, 1000000);
 	if (setup_signals(&d) < 0)
 		fatal("signals");
 	if (configure(&d, true) < 0)
 		return 1;
+	{
+		char err[512];
+		d.ctl = control_open(d.loop, d.b.cfg.control, d.b.cfg.control_group, (unsigned)d.b.cfg.control_clients,
+				     daemon_control, &d, err, sizeof err);
+		if (!d.ctl) {
+			log_warnx("control socket: %s", err);
+			return 1;
+		}
+	}
 	loop_on_idle(d.loop, commit, &d);
 	sd_notify(0, "READY=1");
 	loop_run(d.loop);
 	sd_notify(0, "STOPPING=1");
 	commit(d.loop, &d);
+	control_close(d.ctl);
+	blockfile_close(d.bfile);
+	free(d.bfile_path);
+	write_deny_file(&d);
 	sources_swap(&d, NULL, 0);
 	if (d.tail)
 		tail_free(d.tail);
 	fw_nft_close(d.nft);
 	screen_free(d.screen);
 	blocks_free(d.blocks);
+	window_free(d.offenders);
+	free(d.accounts);
+	free(d.kill);
 	bundle_release(&d.b);
 	close(d.sigfd);
 	loop_free(d.loop);

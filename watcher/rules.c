@@ -6,11 +6,13 @@
  *   [auth-ip]
  *   events   = auth-fail          ; kinds counted
  *   services = smtp imap          ; optional: only these services
- *   per      = ip                 ; the key counted
- *   limit    = 5
+ *   per      = ip                 ; the key counted: ip, account or session
+ *   limit    = 5                  ; 0 = no limit
  *   window   = 10m
  *   block    = 1h                 ; a duration, permanent, or log
  *   ipv6_prefix = 64              ; IPv6 addresses are keyed per /64
+ *   users    = any                ; any, bare (no '@') or full
+ *   exempt_authenticated = no     ; skip sessions/addresses that logged in
  */
 #include "rules.h"
 #include "duration.h"
@@ -49,7 +51,7 @@ static int finish(struct rload *ld, char *err, size_t errlen)
 	ld->cur = NULL;
 	if (!r->kinds)
 		return errf(err, errlen, "rule '%s' (line %d) has no 'events' (e.g. events = auth-fail)", r->name, r->lineno);
-	if (!r->limit)
+	if (!r->limit_set)
 		return errf(err, errlen, "rule '%s' (line %d) has no 'limit'", r->name, r->lineno);
 	if (!r->window_ms)
 		return errf(err, errlen, "rule '%s' (line %d) has no 'window' (e.g. window = 10m)", r->name, r->lineno);
@@ -113,15 +115,35 @@ static int key(void *arg, const char *section, const char *k, const char *v, int
 		free(w);
 		free(st);
 	} else if (strcmp(k, "per") == 0) {
-		if (strcmp(v, "ip") != 0)
-			return errf(err, errlen, "per = '%s': only 'ip' is supported in this version", v);
-		r->per = PER_IP;
+		if (strcmp(v, "ip") == 0)
+			r->per = PER_IP;
+		else if (strcmp(v, "account") == 0)
+			r->per = PER_ACCOUNT;
+		else if (strcmp(v, "session") == 0)
+			r->per = PER_SESSION;
+		else
+			return errf(err, errlen, "per = '%s': use ip, account or session", v);
+	} else if (strcmp(k, "users") == 0) {
+		if (strcmp(v, "any") == 0)
+			r->user_form = USER_ANY;
+		else if (strcmp(v, "bare") == 0)
+			r->user_form = USER_BARE;
+		else if (strcmp(v, "full") == 0)
+			r->user_form = USER_FULL;
+		else
+			return errf(err, errlen, "users = '%s': use any, bare (names without '@') or full", v);
+	} else if (strcmp(k, "exempt_authenticated") == 0) {
+		int b;
+		if (ini_bool(v, &b) < 0)
+			return errf(err, errlen, "exempt_authenticated: '%s' is not yes or no", v);
+		r->exempt_authenticated = b;
 	} else if (strcmp(k, "limit") == 0) {
 		char *end;
 		unsigned long n = strtoul(v, &end, 10);
-		if (*end || v[0] == '-' || n < 1 || n > 10000)
-			return errf(err, errlen, "limit: '%s' is not a number from 1 to 10000", v);
+		if (*end || !*v || v[0] == '-' || n > 10000)
+			return errf(err, errlen, "limit: '%s' is not a number from 0 (no limit) to 10000", v);
 		r->limit = (uint32_t)n;
+		r->limit_set = true;
 	} else if (strcmp(k, "window") == 0) {
 		if (duration_parse(v, &r->window_ms, 0, false, msg, sizeof msg) < 0)
 			return errf(err, errlen, "window: %s", msg);
@@ -147,7 +169,7 @@ static int key(void *arg, const char *section, const char *k, const char *v, int
 			r->ipv4_prefix = (uint8_t)n;
 	} else {
 		return errf(err, errlen, "unknown key '%s' in rule [%s] (known: events, services, per, limit, "
-			    "window, block, enabled, ipv4_prefix, ipv6_prefix)", k, section);
+			    "window, block, enabled, users, exempt_authenticated, ipv4_prefix, ipv6_prefix)", k, section);
 	}
 	return 0;
 }

@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum rule_per { PER_IP };
+enum rule_per { PER_IP, PER_ACCOUNT, PER_SESSION };
+enum user_form { USER_ANY, USER_BARE, USER_FULL };
 
 struct rule {
 	char *name;
@@ -21,7 +22,10 @@ struct rule {
 	uint32_t kinds;         /* bit (1 << ev_kind) */
 	char **services;        /* NULL-terminated; NULL = any service */
 	enum rule_per per;
-	uint32_t limit;
+	enum user_form user_form;       /* count only users without / with '@' */
+	bool exempt_authenticated;      /* skip sessions and addresses that logged in */
+	uint32_t limit;                 /* 0 = no limit: never decides */
+	bool limit_set;
 	uint64_t window_ms;
 	bool log_only;
 	uint64_t block_ms;      /* DURATION_PERMANENT for permanent */

@@ -1,27 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * screen - see screen.h. Owns the ruleset in force, a window table per
- * rule and a copy of the allow list. Never blocks anything itself: it
- * only decides.
+ * rule, the allow list, the NAT exemptions and two small tables built on
+ * the same windows: sessions that authenticated (until they disconnect)
+ * and addresses that logged in lately (for auth_ttl).
  */
 #include "screen.h"
 #include "log.h"
 #include "window.h"
 #include "xalloc.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define SESSION_TTL_MS (24ULL * 3600 * 1000)    /* a session longer than a day is forgotten */
+#define MAX_SESSIONS 200000
+#define MAX_PENDING 8
+
 struct screen {
 	struct ruleset rules;
-	struct wtable **win;    /* parallel to rules.v */
-	struct cidrlist allow;
+	struct wtable **win;            /* parallel to rules.v */
+	struct allowlist allow;
+	struct nat_cfg *nat;
+	size_t nnat;
+	struct wtable *auth_sessions;   /* session keys that logged in */
+	struct wtable *auth_ips;        /* addresses that logged in within auth_ttl */
+	uint64_t auth_ttl_ms;
+	/* disconnects seen on the current line, applied at its end */
+	char pending[MAX_PENDING][WINDOW_KEY_MAX];
+	uint8_t pending_len[MAX_PENDING];
+	int npending;
 	uint64_t events[EV_NKINDS], exempt, decisions, evictions_gone;
 };
 
 struct screen *screen_new(void)
 {
-	return xcalloc(1, sizeof(struct screen));
+	struct screen *s = xcalloc(1, sizeof *s);
+
+	s->auth_ttl_ms = 3600 * 1000;
+	s->auth_sessions = window_new(1, SESSION_TTL_MS, MAX_SESSIONS);
+	s->auth_ips = window_new(1, s->auth_ttl_ms, MAX_SESSIONS);
+	return s;
 }
 
 void screen_free(struct screen *s)
@@ -32,24 +53,29 @@ void screen_free(struct screen *s)
 		window_free(s->win[i]);
 	free(s->win);
 	ruleset_release(&s->rules);
-	cidrlist_release(&s->allow);
+	allow_release(&s->allow);
+	free(s->nat);
+	window_free(s->auth_sessions);
+	window_free(s->auth_ips);
 	free(s);
 }
 
-void screen_configure(struct screen *s, struct ruleset *rs, const struct cidrlist *allow, size_t max_keys)
+void screen_configure(struct screen *s, struct ruleset *rs, const struct screen_opts *o)
 {
 	struct wtable **win = xcalloc(rs->n ? rs->n : 1, sizeof *win);
+	size_t max_keys = o && o->max_keys ? o->max_keys : 100000;
 
 	for (size_t i = 0; i < rs->n; i++) {
 		struct rule *r = &rs->v[i];
+		uint32_t cap = r->limit ? r->limit : 1;
 		for (size_t j = 0; j < s->rules.n; j++)
 			if (s->win[j] && strcmp(s->rules.v[j].name, r->name) == 0 && s->rules.v[j].per == r->per) {
 				win[i] = s->win[j];
 				s->win[j] = NULL;
-				window_reconfigure(win[i], r->limit, r->window_ms, max_keys);
+				window_reconfigure(win[i], cap, r->window_ms, max_keys);
 			}
 		if (!win[i])
-			win[i] = window_new(r->limit, r->window_ms, max_keys);
+			win[i] = window_new(cap, r->window_ms, max_keys);
 	}
 	for (size_t j = 0; j < s->rules.n; j++)
 		if (s->win[j]) {
@@ -61,47 +87,173 @@ void screen_configure(struct screen *s, struct ruleset *rs, const struct cidrlis
 	s->rules = *rs;
 	memset(rs, 0, sizeof *rs);
 	s->win = win;
-	cidrlist_release(&s->allow);
-	for (size_t i = 0; allow && i < allow->n; i++)
-		cidrlist_add(&s->allow, &allow->v[i]);
+	allow_set_config(&s->allow, o ? o->allow : NULL);
+	free(s->nat);
+	s->nat = NULL;
+	s->nnat = o ? o->nnat : 0;
+	if (s->nnat) {
+		s->nat = xcalloc(s->nnat, sizeof *s->nat);
+		memcpy(s->nat, o->nat, s->nnat * sizeof *s->nat);
+	}
+	if (o && o->auth_ttl_ms && o->auth_ttl_ms != s->auth_ttl_ms) {
+		s->auth_ttl_ms = o->auth_ttl_ms;
+		window_reconfigure(s->auth_ips, 1, s->auth_ttl_ms, MAX_SESSIONS);
+	}
 }
 
-bool screen_exempt(const struct screen *s, const struct ipaddr *a)
+bool screen_exempt(const struct screen *s, const struct ipaddr *a, uint64_t now_ms)
 {
-	return addr_is_loopback(a) || cidrlist_contains(&s->allow, a);
+	return addr_is_loopback(a) || allow_match(&s->allow, a, now_ms);
+}
+
+struct allowlist *screen_allowlist(struct screen *s)
+{
+	return &s->allow;
+}
+
+static size_t ip_key(const struct ipaddr *a, unsigned char key[17])
+{
+	key[0] = a->family;
+	memcpy(key + 1, a->b, 16);
+	return 17;
+}
+
+/* Lower-case copy of the account name, bounded; returns its length. */
+static size_t account_key(const struct event *ev, char *out, size_t cap)
+{
+	size_t n = ev->userlen < cap ? ev->userlen : cap;
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)tolower((unsigned char)ev->user[i]);
+	return n;
+}
+
+static bool nat_exempt(const struct screen *s, const struct event *ev)
+{
+	const char *at;
+
+	if (!s->nnat || !ev->user || !(at = memchr(ev->user, '@', ev->userlen)))
+		return false;
+	at++;
+	for (size_t i = 0; i < s->nnat; i++) {
+		size_t dl = strlen(s->nat[i].domain);
+		if ((size_t)(ev->user + ev->userlen - at) == dl && strncasecmp(at, s->nat[i].domain, dl) == 0 &&
+		    cidr_contains(&s->nat[i].range, &ev->ip))
+			return true;
+	}
+	return false;
+}
+
+static bool authenticated(const struct screen *s, const struct event *ev, uint64_t now)
+{
+	unsigned char key[17];
+
+	if (ev->session && window_count(s->auth_sessions, ev->session, ev->sessionlen, now))
+		return true;
+	return ev->has_ip && window_count(s->auth_ips, key, ip_key(&ev->ip, key), now);
+}
+
+static bool user_form_ok(const struct rule *r, const struct event *ev)
+{
+	bool has_at;
+
+	if (r->user_form == USER_ANY)
+		return true;
+	if (!ev->user || !ev->userlen)
+		return false;
+	has_at = memchr(ev->user, '@', ev->userlen) != NULL;
+	return r->user_form == USER_FULL ? has_at : !has_at;
 }
 
 int screen_event(struct screen *s, const struct event *ev, const struct logline *ll, uint64_t now_ms,
 		 decision_fn *fn, void *arg)
 {
+	bool exempt_ip, nat, authd = false, authd_known = false;
 	int n = 0;
 
 	s->events[ev->kind]++;
-	if (!ev->has_ip)
-		return 0;
-	if (screen_exempt(s, &ev->ip)) {
+	if (ev->kind == EV_AUTH_OK) {
+		bool dummy;
+		unsigned char key[17];
+		if (ev->session)
+			window_hit(s->auth_sessions, ev->session, ev->sessionlen, now_ms, 1, &dummy);
+		if (ev->has_ip)
+			window_hit(s->auth_ips, key, ip_key(&ev->ip, key), now_ms, 1, &dummy);
+	}
+	if (ev->kind == EV_DISCONNECT && ev->session && s->npending < MAX_PENDING) {
+		size_t len = ev->sessionlen < WINDOW_KEY_MAX ? ev->sessionlen : WINDOW_KEY_MAX;
+		memcpy(s->pending[s->npending], ev->session, len);
+		s->pending_len[s->npending++] = (uint8_t)len;
+	}
+	exempt_ip = ev->has_ip && screen_exempt(s, &ev->ip, now_ms);
+	if (exempt_ip) {
 		s->exempt++;
 		return 0;
 	}
+	nat = ev->kind == EV_AUTH_FAIL && ev->has_ip && nat_exempt(s, ev);
 	for (size_t i = 0; i < s->rules.n; i++) {
 		const struct rule *r = &s->rules.v[i];
-		struct decision d;
-		unsigned char key[17];
+		struct decision d = { .rule = r };
+		unsigned char ipk[18];
+		char acct[WINDOW_KEY_MAX];
+		const void *key;
+		size_t klen;
 		bool reached;
-		uint32_t within;
 
-		if (!r->enabled || !(r->kinds & (1u << ev->kind)) ||
-		    !rule_wants_service(r, ev->service, ev->servicelen))
+		if (!r->enabled || !r->limit || !(r->kinds & (1u << ev->kind)) ||
+		    !rule_wants_service(r, ev->service, ev->servicelen) || !user_form_ok(r, ev))
 			continue;
-		cidr_from_addr(&d.target, &ev->ip, ev->ip.family == AF_INET ? r->ipv4_prefix : r->ipv6_prefix);
-		key[0] = d.target.addr.family;
-		memcpy(key + 1, d.target.addr.b, 16);
-		within = window_hit(s->win[i], key, sizeof key, now_ms, ev->count, &reached);
+		if (r->exempt_authenticated) {
+			if (!authd_known) {
+				authd = authenticated(s, ev, now_ms);
+				authd_known = true;
+			}
+			if (authd) {
+				s->exempt++;
+				continue;
+			}
+		}
+		switch (r->per) {
+		case PER_IP:
+			if (!ev->has_ip)
+				continue;
+			if (nat) {
+				s->exempt++;
+				continue;
+			}
+			cidr_from_addr(&d.target, &ev->ip, ev->ip.family == AF_INET ? r->ipv4_prefix : r->ipv6_prefix);
+			/* family, prefix length, address: a /64 and a /128 are different keys */
+			ipk[0] = d.target.addr.family;
+			ipk[1] = d.target.len;
+			memcpy(ipk + 2, d.target.addr.b, 16);
+			key = ipk;
+			klen = sizeof ipk;
+			d.kind = DECIDE_ADDR;
+			break;
+		case PER_SESSION:
+			if (!ev->has_ip || !ev->session)
+				continue;
+			cidr_from_addr(&d.target, &ev->ip, ev->ip.family == AF_INET ? r->ipv4_prefix : r->ipv6_prefix);
+			key = ev->session;
+			klen = ev->sessionlen;
+			d.kind = DECIDE_ADDR;
+			break;
+		case PER_ACCOUNT:
+			if (!ev->user || !ev->userlen)
+				continue;
+			klen = account_key(ev, acct, sizeof acct);
+			key = acct;
+			d.kind = DECIDE_ACCOUNT;
+			d.user = acct;
+			d.userlen = klen;
+			break;
+		default:
+			continue;
+		}
+		d.count = window_hit(s->win[i], key, klen, now_ms, ev->count, &reached);
 		if (!reached)
 			continue;
-		window_forget(s->win[i], key, sizeof key);
-		d.rule = r;
-		d.count = within;
+		window_forget(s->win[i], key, klen);
 		s->decisions++;
 		n++;
 		fn(arg, &d, ev, ll);
@@ -109,10 +261,24 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 	return n;
 }
 
+void screen_end_line(struct screen *s)
+{
+	for (int p = 0; p < s->npending; p++) {
+		window_forget(s->auth_sessions, s->pending[p], s->pending_len[p]);
+		for (size_t i = 0; i < s->rules.n; i++)
+			if (s->rules.v[i].per == PER_SESSION)
+				window_forget(s->win[i], s->pending[p], s->pending_len[p]);
+	}
+	s->npending = 0;
+}
+
 void screen_expire(struct screen *s, uint64_t now_ms)
 {
 	for (size_t i = 0; i < s->rules.n; i++)
 		window_expire(s->win[i], now_ms);
+	window_expire(s->auth_sessions, now_ms);
+	window_expire(s->auth_ips, now_ms);
+	allow_expire(&s->allow, now_ms);
 }
 
 void screen_stats(const struct screen *s, struct screen_stats *st)
@@ -131,4 +297,51 @@ void screen_stats(const struct screen *s, struct screen_stats *st)
 const struct ruleset *screen_rules(const struct screen *s)
 {
 	return &s->rules;
+}
+
+struct fe {
+	const struct rule *r;
+	screen_key_fn *fn;
+	void *arg;
+};
+
+static void fe_key(void *arg, const void *key, size_t klen, uint32_t within, uint64_t newest)
+{
+	struct fe *fe = arg;
+	char text[WINDOW_KEY_MAX + 1];
+
+	if (fe->r->per == PER_IP && klen == 18) {
+		struct cidr c;
+		const unsigned char *k = key;
+		memset(&c, 0, sizeof c);
+		c.addr.family = k[0];
+		c.len = k[1];
+		memcpy(c.addr.b, k + 2, 16);
+		{
+			char buf[CIDR_STRLEN];
+			cidr_format(&c, buf);
+			snprintf(text, sizeof text, "%s", buf);
+		}
+	} else {
+		memcpy(text, key, klen);
+		text[klen] = '\0';
+	}
+	fe->fn(fe->arg, fe->r, text, within, newest);
+}
+
+void screen_foreach_key(const struct screen *s, enum rule_per per, uint64_t now_ms, screen_key_fn *fn, void *arg)
+{
+	for (size_t i = 0; i < s->rules.n; i++) {
+		struct fe fe = { &s->rules.v[i], fn, arg };
+		if (s->rules.v[i].per == per)
+			window_foreach(s->win[i], now_ms, fe_key, &fe);
+	}
+}
+
+void screen_reset(struct screen *s)
+{
+	for (size_t i = 0; i < s->rules.n; i++)
+		window_clear(s->win[i]);
+	window_clear(s->auth_sessions);
+	window_clear(s->auth_ips);
 }

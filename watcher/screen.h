@@ -3,14 +3,21 @@
  * screen - the rules at work: events in, decisions out.
  *
  * Owns one sliding-window table per rule (kept by rule name across
- * reloads, so counters survive a SIGHUP) and the exemptions: loopback and
- * the allow list are never counted. When a key reaches its rule's limit the
- * decision callback runs and the key's window is cleared.
+ * reloads, so counters survive a SIGHUP), the allow list, the NAT
+ * exemptions, and what it knows of sessions: which authenticated, and
+ * which addresses logged in lately. Exempt events are never counted:
+ * loopback, allowed addresses, authenticated sessions and addresses (for
+ * rules with exempt_authenticated), and failed logins of a NAT'd office's
+ * own domain (for per-address rules). A key that reaches its rule's limit
+ * produces a decision and its window starts over. Never blocks anything
+ * itself.
  */
 #ifndef MS_SCREEN_H
 #define MS_SCREEN_H
 
 #include "addr.h"
+#include "allow.h"
+#include "config.h"
 #include "event.h"
 #include "line.h"
 #include "rules.h"
@@ -19,9 +26,22 @@
 
 struct screen;
 
+struct screen_opts {
+	const struct cidrlist *allow;   /* [allow] of the configuration */
+	const struct nat_cfg *nat;      /* failed logins of domain's users from range never count */
+	size_t nnat;
+	size_t max_keys;                /* per rule */
+	uint64_t auth_ttl_ms;           /* an address that logged in is "authenticated" this long */
+};
+
+enum decision_kind { DECIDE_ADDR, DECIDE_ACCOUNT };
+
 struct decision {
 	const struct rule *rule;
-	struct cidr target;     /* the key: an address or the prefix counted */
+	enum decision_kind kind;
+	struct cidr target;     /* DECIDE_ADDR: the address or prefix counted */
+	const char *user;       /* DECIDE_ACCOUNT: the account, lower case */
+	size_t userlen;
 	uint32_t count;         /* events within the window (= limit) */
 };
 
@@ -35,15 +55,27 @@ struct screen_stats {
 
 struct screen *screen_new(void);
 void screen_free(struct screen *s);
-/* Take the rules (moved: *rs is left empty) and the allow list (copied).
- * Windows of rules that keep their name keep their counts. */
-void screen_configure(struct screen *s, struct ruleset *rs, const struct cidrlist *allow, size_t max_keys);
-/* Feed one event seen at now_ms (wall clock). Returns decisions made. */
+/* Take the rules (moved: *rs is left empty) and the options (copied).
+ * Windows of rules that keep their name and key keep their counts; the
+ * allow list keeps its manual entries. */
+void screen_configure(struct screen *s, struct ruleset *rs, const struct screen_opts *o);
+/* Feed one event seen at now_ms (wall clock). Returns decisions made. A
+ * disconnect takes effect at screen_end_line(), so that the other events
+ * of the same line still belong to the session. */
 int screen_event(struct screen *s, const struct event *ev, const struct logline *ll, uint64_t now_ms,
 		 decision_fn *fn, void *arg);
-bool screen_exempt(const struct screen *s, const struct ipaddr *a);
+void screen_end_line(struct screen *s);
+bool screen_exempt(const struct screen *s, const struct ipaddr *a, uint64_t now_ms);
+struct allowlist *screen_allowlist(struct screen *s);
 void screen_expire(struct screen *s, uint64_t now_ms);
 void screen_stats(const struct screen *s, struct screen_stats *st);
 const struct ruleset *screen_rules(const struct screen *s);
+
+/* What is being counted, for "list failures" and "list accounts":
+ * per key, the rule, the key as text and its events within the window. */
+typedef void screen_key_fn(void *arg, const struct rule *r, const char *key, uint32_t within, uint64_t newest_ms);
+void screen_foreach_key(const struct screen *s, enum rule_per per, uint64_t now_ms, screen_key_fn *fn, void *arg);
+/* Forget every count (reset failures). */
+void screen_reset(struct screen *s);
 
 #endif

@@ -18,7 +18,7 @@ struct wkey {
 	uint64_t *ring;                 /* capacity = cap */
 	uint32_t cap, n, head;          /* head: index of the oldest */
 	uint8_t klen;
-	unsigned char key[WINDOW_KEY_MAX];
+	unsigned char key[];            /* klen bytes */
 };
 
 struct wtable {
@@ -129,7 +129,7 @@ void window_reconfigure(struct wtable *w, uint32_t limit, uint64_t window_ms, si
 	}
 }
 
-static struct wkey *find(struct wtable *w, const void *key, size_t klen, uint64_t h)
+static struct wkey *find(const struct wtable *w, const void *key, size_t klen, uint64_t h)
 {
 	for (struct wkey *k = w->buckets[h & (w->nbuckets - 1)]; k; k = k->next)
 		if (k->hash == h && k->klen == klen && memcmp(k->key, key, klen) == 0)
@@ -171,7 +171,7 @@ uint32_t window_hit(struct wtable *w, const void *key, size_t klen, uint64_t t, 
 		}
 		if (w->nkeys + 1 > w->nbuckets)
 			grow(w);
-		k = xcalloc(1, sizeof *k);
+		k = xcalloc(1, sizeof *k + klen);
 		k->hash = h;
 		k->klen = (uint8_t)klen;
 		memcpy(k->key, key, klen);
@@ -207,6 +207,23 @@ uint32_t window_hit(struct wtable *w, const void *key, size_t klen, uint64_t t, 
 	return within;
 }
 
+uint32_t window_count(const struct wtable *w, const void *key, size_t klen, uint64_t now)
+{
+	const struct wkey *k;
+	uint32_t within = 0;
+
+	if (klen > WINDOW_KEY_MAX)
+		klen = WINDOW_KEY_MAX;
+	k = find(w, key, klen, hash_bytes(key, klen));
+	for (uint32_t i = k ? k->n : 0; i > 0; i--) {
+		uint64_t t = k->ring[(k->head + i - 1) % k->cap];
+		if (now > t && now - t > w->window_ms)
+			break;
+		within++;
+	}
+	return within;
+}
+
 void window_forget(struct wtable *w, const void *key, size_t klen)
 {
 	struct wkey *k;
@@ -232,6 +249,28 @@ size_t window_expire(struct wtable *w, uint64_t now)
 		n++;
 	}
 	return n;
+}
+
+void window_foreach(const struct wtable *w, uint64_t now, window_fn *fn, void *arg)
+{
+	for (const struct wkey *k = w->lru_head; k; k = k->lru_next) {
+		uint64_t newest = k->ring[(k->head + k->n - 1) % k->cap];
+		uint32_t within = 0;
+		for (uint32_t i = k->n; i > 0; i--) {
+			uint64_t t = k->ring[(k->head + i - 1) % k->cap];
+			if (now > t && now - t > w->window_ms)
+				break;
+			within++;
+		}
+		if (within)
+			fn(arg, k->key, k->klen, within, newest);
+	}
+}
+
+void window_clear(struct wtable *w)
+{
+	while (w->lru_head)
+		key_remove(w, w->lru_head);
 }
 
 size_t window_size(const struct wtable *w)

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WINDOW_KEY_MAX 64
+#define WINDOW_KEY_MAX 255
 
 struct wtable;
 
@@ -30,11 +30,19 @@ void window_reconfigure(struct wtable *w, uint32_t limit, uint64_t window_ms, si
  * whether that is the limit. */
 uint32_t window_hit(struct wtable *w, const void *key, size_t klen, uint64_t t_ms, unsigned long count,
 		    bool *reached);
+/* Events of the key within the window at now_ms, without recording one. */
+uint32_t window_count(const struct wtable *w, const void *key, size_t klen, uint64_t now_ms);
 /* Forget a key (after it was blocked). */
 void window_forget(struct wtable *w, const void *key, size_t klen);
 /* Drop keys whose newest event is older than now - window. Returns how many. */
 size_t window_expire(struct wtable *w, uint64_t now_ms);
 size_t window_size(const struct wtable *w);
+/* Every key with the number of its events within the window at now_ms
+ * and the time of its newest event. */
+typedef void window_fn(void *arg, const void *key, size_t klen, uint32_t within, uint64_t newest_ms);
+void window_foreach(const struct wtable *w, uint64_t now_ms, window_fn *fn, void *arg);
+/* Forget every key. */
+void window_clear(struct wtable *w);
 uint64_t window_evictions(const struct wtable *w);
 
 #endif

@@ -25,7 +25,7 @@ START_TEST(defaults_fill_every_option)
 	ck_assert_int_eq(c.dry_run, 0);
 	ck_assert_uint_eq(c.nsources, 1);       /* the built-in mail source */
 	ck_assert_str_eq(c.sources[0].name, "mail");
-	ck_assert_uint_eq(c.sources[0].nfilters, 2);
+	ck_assert_uint_eq(c.sources[0].nfilters, 3);
 	config_release(&c);
 }
 END_TEST

@@ -92,11 +92,11 @@ START_TEST(rule_errors_name_file_and_line)
 	static const struct { const char *text, *expect; } cases[] = {
 		{ "[r]\nevents = auth-fail\nlimit = 5\nwindow = 10x\nblock = 1h\n", "bad.conf:4: window:" },
 		{ "[r]\nevents = auth-fial\n", "bad.conf:2: unknown event 'auth-fial'" },
-		{ "[r]\nevents = auth-fail\nlimit = 0\n", "bad.conf:3: limit" },
+		{ "[r]\nevents = auth-fail\nlimit = -1\n", "bad.conf:3: limit" },
 		{ "[r]\nevents = auth-fail\ncolour = red\n", "bad.conf:3: unknown key 'colour'" },
 		{ "[r]\nevents = auth-fail\nlimit = 5\nwindow = 1m\n", "rule 'r' (line 2) has no 'block'" },
 		{ "[r]\nevents = auth-fail\nlimit = 5\nwindow = 1m\nblock=1h\n[r]\nlimit = 2\n", "defined twice" },
-		{ "[r]\nper = account\n", "bad.conf:2: per" },
+		{ "[r]\nper = prefix\n", "bad.conf:2: per" },
 		{ "oops\n", "bad.conf:1: syntax error" },
 	};
 
@@ -126,6 +126,9 @@ static void on_decision(void *arg, const struct decision *d, const struct event 
 	last = *d;
 }
 
+static struct nat_cfg *nat;
+static size_t nnat;
+
 static struct screen *screen_with(const char *rules, const char *allow)
 {
 	struct ruleset rs = { 0 };
@@ -139,10 +142,29 @@ static struct screen *screen_with(const char *rules, const char *allow)
 		ck_assert_int_eq(cidr_parse(allow, &c, err, sizeof err), 0);
 		cidrlist_add(&al, &c);
 	}
-	screen_configure(s, &rs, &al, 1000);
+	{
+		struct screen_opts o = { .allow = &al, .max_keys = 1000, .nat = nat, .nnat = nnat };
+		screen_configure(s, &rs, &o);
+	}
 	cidrlist_release(&al);
 	ndecisions = 0;
 	return s;
+}
+
+static void feed_full(struct screen *s, enum ev_kind k, const char *ip, const char *svc, const char *user,
+		      const char *session, unsigned long count, uint64_t t)
+{
+	struct event ev = { .kind = k, .count = count, .service = svc, .servicelen = svc ? strlen(svc) : 0,
+			    .user = user, .userlen = user ? strlen(user) : 0, .session = session,
+			    .sessionlen = session ? strlen(session) : 0 };
+	struct logline ll = { .raw = "x", .rawlen = 1 };
+
+	if (ip) {
+		ck_assert_int_eq(addr_parse(ip, strlen(ip), &ev.ip), 0);
+		ev.has_ip = true;
+	}
+	screen_event(s, &ev, &ll, t, on_decision, NULL);
+	screen_end_line(s);
 }
 
 static void feed(struct screen *s, enum ev_kind k, const char *ip, const char *svc, uint64_t t)
@@ -246,10 +268,154 @@ START_TEST(screen_reconfigure_keeps_counts_of_same_rule)
 	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 2);
 	ck_assert_int_eq(ruleset_load(&rs, ut_write("s2.conf", "[auth-ip]\nevents = auth-fail\nlimit = 3\n"
 						     "window = 10m\nblock = 2h\n"), err, sizeof err), 0);
-	screen_configure(s, &rs, NULL, 1000);
+	screen_configure(s, &rs, NULL);
 	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 3);
 	ck_assert_int_eq(ndecisions, 1);
 	ck_assert_uint_eq(last.rule->block_ms, 7200000);
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(account_rule_blocks_the_account_across_addresses)
+{
+	struct screen *s = screen_with("[acct]\nevents = auth-fail\nper = account\nlimit = 3\nwindow = 10m\n"
+				       "block = 1h\n", NULL);
+
+	feed_full(s, EV_AUTH_FAIL, "203.0.113.1", "imap", "Bob@Example.org", NULL, 1, 1);
+	feed_full(s, EV_AUTH_FAIL, "198.51.100.2", "smtp", "bob@example.org", NULL, 1, 2);
+	feed_full(s, EV_AUTH_FAIL, "2001:db8::3", "pop3", "alice@example.org", NULL, 1, 3);
+	feed_full(s, EV_AUTH_FAIL, NULL, "imap", "bob@example.ORG", NULL, 1, 4);
+	ck_assert_int_eq(ndecisions, 1);
+	ck_assert_int_eq(last.kind, DECIDE_ACCOUNT);
+	ck_assert_uint_eq(last.userlen, strlen("bob@example.org"));
+	ck_assert(memcmp(last.user, "bob@example.org", last.userlen) == 0);
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(session_rule_counts_within_one_session_and_ends_at_disconnect)
+{
+	struct screen *s = screen_with("[rcpt]\nevents = rcpt-fail\nper = session\nlimit = 3\nwindow = 1h\n"
+				       "block = 1h\n", NULL);
+	char buf[CIDR_STRLEN];
+
+	feed_full(s, EV_RCPT_FAIL, "203.0.113.5", "smtp", NULL, "smtpd[1]", 1, 1);
+	feed_full(s, EV_RCPT_FAIL, "203.0.113.5", "smtp", NULL, "smtpd[1]", 1, 2);
+	feed_full(s, EV_DISCONNECT, "203.0.113.5", "smtp", NULL, "smtpd[1]", 1, 3);
+	feed_full(s, EV_RCPT_FAIL, "203.0.113.5", "smtp", NULL, "smtpd[1]", 1, 4);     /* a new session, same pid */
+	feed_full(s, EV_RCPT_FAIL, "203.0.113.5", "smtp", NULL, "smtpd[2]", 1, 5);
+	ck_assert_int_eq(ndecisions, 0);
+	feed_full(s, EV_RCPT_FAIL, "203.0.113.5", "smtp", NULL, "smtpd[1]", 1, 6);
+	feed_full(s, EV_RCPT_FAIL, "203.0.113.5", "smtp", NULL, "smtpd[1]", 1, 7);
+	ck_assert_int_eq(ndecisions, 1);
+	ck_assert_int_eq(last.kind, DECIDE_ADDR);
+	cidr_format(&last.target, buf);
+	ck_assert_str_eq(buf, "203.0.113.5");
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(count_of_a_summary_reaches_a_session_limit_at_once)
+{
+	struct screen *s = screen_with("[rset]\nevents = rset\nper = session\nlimit = 20\nwindow = 1h\n"
+				       "block = 1h\n[never]\nevents = rset\nper = session\nlimit = 0\nwindow = 1h\n"
+				       "block = 1h\n", NULL);
+
+	feed_full(s, EV_RSET, "203.0.113.5", "smtp", NULL, "smtpd[1]", 19, 1);
+	ck_assert_int_eq(ndecisions, 0);
+	feed_full(s, EV_RSET, "203.0.113.5", "smtp", NULL, "smtpd[2]", 25, 2);
+	ck_assert_int_eq(ndecisions, 1);
+	ck_assert_str_eq(last.rule->name, "rset");
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(authenticated_sessions_and_addresses_are_exempt_where_asked)
+{
+	struct screen *s = screen_with("[rcpt]\nevents = rcpt-fail\nper = session\nlimit = 2\nwindow = 1h\n"
+				       "block = 1h\nexempt_authenticated = yes\n"
+				       "[conn]\nevents = connect\nper = ip\nlimit = 3\nwindow = 1m\nblock = 1h\n"
+				       "exempt_authenticated = yes\n"
+				       "[strict]\nevents = rcpt-fail\nper = session\nlimit = 4\nwindow = 1h\nblock = 1h\n",
+				       NULL);
+
+	feed_full(s, EV_AUTH_OK, "198.51.100.9", "submission", "bob", "smtpd[7]", 1, 1);
+	for (int i = 0; i < 3; i++)
+		feed_full(s, EV_RCPT_FAIL, "198.51.100.9", "submission", NULL, "smtpd[7]", 1, 2);
+	ck_assert_int_eq(ndecisions, 0);
+	/* the address logged in lately: its new connections are not counted either */
+	for (int i = 0; i < 5; i++)
+		feed_full(s, EV_CONNECT, "198.51.100.9", "smtp", NULL, "smtpd[8]", 1, 3);
+	ck_assert_int_eq(ndecisions, 0);
+	/* a rule without the exemption still counts the authenticated session */
+	feed_full(s, EV_RCPT_FAIL, "198.51.100.9", "submission", NULL, "smtpd[7]", 1, 4);
+	ck_assert_int_eq(ndecisions, 1);
+	ck_assert_str_eq(last.rule->name, "strict");
+	/* another address is counted */
+	for (int i = 0; i < 3; i++)
+		feed_full(s, EV_CONNECT, "203.0.113.8", "smtp", NULL, NULL, 1, 5);
+	ck_assert_int_eq(ndecisions, 2);
+	ck_assert_str_eq(last.rule->name, "conn");
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(nat_exemption_spares_the_office_address_not_the_account)
+{
+	static struct nat_cfg n1;
+	struct screen *s;
+
+	ck_assert_int_eq(cidr_parse("198.51.100.0/28", &n1.range, NULL, 0), 0);
+	strcpy(n1.domain, "example.org");
+	nat = &n1;
+	nnat = 1;
+	s = screen_with("[ip]\nevents = auth-fail\nlimit = 2\nwindow = 1m\nblock = 1h\n"
+			"[acct]\nevents = auth-fail\nper = account\nlimit = 3\nwindow = 1m\nblock = 1h\n", NULL);
+	nat = NULL;
+	nnat = 0;
+	feed_full(s, EV_AUTH_FAIL, "198.51.100.7", "imap", "carol@Example.org", NULL, 1, 1);
+	feed_full(s, EV_AUTH_FAIL, "198.51.100.7", "imap", "carol@example.org", NULL, 1, 2);
+	ck_assert_int_eq(ndecisions, 0);
+	feed_full(s, EV_AUTH_FAIL, "198.51.100.7", "imap", "carol@example.org", NULL, 1, 3);
+	ck_assert_int_eq(ndecisions, 1);
+	ck_assert_int_eq(last.kind, DECIDE_ACCOUNT);
+	/* another domain from the same address is counted against the address */
+	feed_full(s, EV_AUTH_FAIL, "198.51.100.7", "imap", "x@example.net", NULL, 1, 4);
+	feed_full(s, EV_AUTH_FAIL, "198.51.100.7", "imap", "y@example.net", NULL, 1, 5);
+	ck_assert_int_eq(ndecisions, 2);
+	ck_assert_int_eq(last.kind, DECIDE_ADDR);
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(logon_policy_counts_bare_user_names_only)
+{
+	struct screen *s = screen_with("[policy]\nevents = auth-fail auth-ok\nusers = bare\nlimit = 1\n"
+				       "window = 1m\nblock = 1h\n", NULL);
+
+	feed_full(s, EV_AUTH_FAIL, "203.0.113.5", "imap", "bob@example.org", NULL, 1, 1);
+	feed_full(s, EV_AUTH_OK, "203.0.113.5", "imap", "bob@example.org", NULL, 1, 2);
+	feed_full(s, EV_AUTH_FAIL, "203.0.113.5", "imap", NULL, NULL, 1, 3);
+	ck_assert_int_eq(ndecisions, 0);
+	feed_full(s, EV_AUTH_FAIL, "203.0.113.5", "imap", "admin", NULL, 1, 4);
+	ck_assert_int_eq(ndecisions, 1);
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(manual_allow_expires)
+{
+	struct screen *s = screen_with(auth_rule, NULL);
+	struct cidr c;
+	struct ipaddr a;
+
+	ck_assert_int_eq(cidr_parse("203.0.113.0/24", &c, NULL, 0), 0);
+	ck_assert(allow_add(screen_allowlist(s), &c, 5000));
+	ck_assert_int_eq(addr_parse("203.0.113.5", 11, &a), 0);
+	ck_assert(screen_exempt(s, &a, 4999));
+	ck_assert(!screen_exempt(s, &a, 5000));
+	screen_expire(s, 6000);
+	ck_assert_uint_eq(screen_allowlist(s)->n, 0);
 	screen_free(s);
 }
 END_TEST
@@ -268,5 +434,12 @@ int main(void)
 	tcase_add_test(tc, screen_keys_ipv6_per_prefix);
 	tcase_add_test(tc, screen_respects_services_and_disabled_rules);
 	tcase_add_test(tc, screen_reconfigure_keeps_counts_of_same_rule);
+	tcase_add_test(tc, account_rule_blocks_the_account_across_addresses);
+	tcase_add_test(tc, session_rule_counts_within_one_session_and_ends_at_disconnect);
+	tcase_add_test(tc, count_of_a_summary_reaches_a_session_limit_at_once);
+	tcase_add_test(tc, authenticated_sessions_and_addresses_are_exempt_where_asked);
+	tcase_add_test(tc, nat_exemption_spares_the_office_address_not_the_account);
+	tcase_add_test(tc, logon_policy_counts_bare_user_names_only);
+	tcase_add_test(tc, manual_allow_expires);
 	return ut_run("rules", tc);
 }

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * daemon - the running daemon's state, shared by daemon.c (the event loop
+ * and the pipeline) and daemon_ctl.c (the control commands). There is one
+ * struct daemon; nothing else holds mutable state.
+ */
+#ifndef MS_DAEMON_H
+#define MS_DAEMON_H
+
+#include "blocks.h"
+#include "bundle.h"
+#include "control.h"
+#include "fw_nft.h"
+#include "loop.h"
+#include "screen.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+struct daemon;
+struct tail;
+struct jsource;
+struct tail_watch;
+struct blockfile;
+struct wtable;
+
+struct src {
+	struct daemon *d;
+	char *name;
+	struct matcher *m;
+	struct tail_watch *tw;
+	struct jsource *j;
+	char *path;             /* file glob, or NULL */
+	char *jkey;             /* journal terms + path, for reuse on reload */
+	uint64_t lines, events;
+};
+
+struct account_block {
+	char user[256];
+	char origin[48];
+	char reason[160];
+	uint64_t start_ms, expiry_ms;   /* UINT64_MAX = permanent */
+};
+
+struct daemon {
+	struct loop *loop;
+	struct bundle b;
+	const char *cfgpath;
+	bool cfg_explicit, dry_run_flag, from_start, foreground;
+	bool dry_run, paused;
+	struct screen *screen;
+	struct blocks *blocks;
+	struct wtable *offenders;       /* earlier blocks per address, for [repeat] */
+	struct account_block *accounts;
+	size_t naccounts, aaccounts;
+	bool deny_dirty;
+	struct tail *tail;
+	struct fw_nft *nft;
+	struct control *ctl;
+	struct blockfile *bfile;
+	char *bfile_path;
+	struct cidr *kill;              /* blocked since the last commit: close their sessions */
+	size_t nkill, akill;
+	bool kill_unsupported;
+	struct src **srcs;
+	size_t nsrcs;
+	int sigfd;
+	uint64_t sweep_timer;
+	uint64_t lines, old_lines, blocks_issued, nft_errors, sessions_closed, paused_decisions;
+	uint64_t max_window_ms;
+	time_t started;
+};
+
+uint64_t daemon_now_ms(void);
+/* Make sure expiries are looked at (blocks, allows, accounts, windows). */
+void daemon_arm_sweep(struct daemon *d);
+/* Block (or extend) c for dur_ms (DURATION_PERMANENT), now. origin: a rule
+ * name, "manual", "file" or "prefix". Unblocks nothing, allows nothing:
+ * the caller checks the allow list. 0, or -1 with a message. */
+int daemon_block(struct daemon *d, const struct cidr *c, uint64_t dur_ms, const char *origin, const char *reason,
+		 char *err, size_t errlen);
+int daemon_unblock(struct daemon *d, const struct cidr *c, char *err, size_t errlen);
+int daemon_block_account(struct daemon *d, const char *user, size_t len, uint64_t dur_ms, const char *origin,
+			 const char *reason, char *err, size_t errlen);
+int daemon_unblock_account(struct daemon *d, const char *user, char *err, size_t errlen);
+size_t daemon_reset_blocks(struct daemon *d);
+/* Reload the configuration (as SIGHUP does); -1 if refused. */
+int daemon_reload(struct daemon *d);
+/* The control socket's handler (daemon_ctl.c). */
+void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r);
+
+#endif

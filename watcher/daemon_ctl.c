@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * daemon_ctl - what the control commands do in the running daemon: one
+ * function per command, found through a table. Arguments were checked by
+ * the command line already, but every one is checked again here: the
+ * socket is the trust boundary. Replies are plain text for people, or
+ * JSON with --json. Nothing here blocks the loop; "list blocks" reads the
+ * kernel's counters, which is slow only for very large sets.
+ */
+#include "daemon.h"
+#include "duration.h"
+#include "event.h"
+#include "journal.h"
+#include "jsonw.h"
+#include "log.h"
+#include "logtime.h"
+#include "tail.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DEFAULT_MANUAL_BLOCK_MS (24ULL * 3600 * 1000)
+
+struct cmdctx {
+	struct daemon *d;
+	struct ctl_reply *r;
+	FILE *out;              /* body, collected with open_memstream */
+	bool json;
+	uint64_t now;
+	int n;                  /* items printed, for JSON commas */
+};
+
+static void when(uint64_t ms, char buf[32])
+{
+	if (ms == UINT64_MAX)
+		snprintf(buf, 32, "never");
+	else
+		logtime_format_utc((int64_t)(ms / 1000), buf);
+}
+
+static void left(uint64_t expiry, uint64_t now, char buf[32])
+{
+	if (expiry == UINT64_MAX)
+		snprintf(buf, 32, "permanent");
+	else if (expiry <= now)
+		snprintf(buf, 32, "expired");
+	else
+		duration_format(expiry - now, buf, 32);
+}
+
+static void jkey(struct cmdctx *c, const char *k, const char *v)
+{
+	fprintf(c->out, "\"%s\": ", k);
+	json_str(c->out, v, strlen(v));
+}
+
+/* ---- argument parsing (again: the socket is the trust boundary) ---- */
+
+static bool take_flag(int *argc, char **argv, const char *flag)
+{
+	for (int i = 1; i < *argc; i++)
+		if (strcmp(argv[i], flag) == 0) {
+			memmove(argv + i, argv + i + 1, (size_t)(*argc - i) * sizeof *argv);
+			(*argc)--;
+			return true;
+		}
+	return false;
+}
+
+static const char *take_option(int *argc, char **argv, const char *opt)
+{
+	for (int i = 1; i + 1 < *argc; i++)
+		if (strcmp(argv[i], opt) == 0) {
+			const char *v = argv[i + 1];
+			memmove(argv + i, argv + i + 2, (size_t)(*argc - i - 1) * sizeof *argv);
+			*argc -= 2;
+			return v;
+		}
+	return NULL;
+}
+
+static bool parse_target(struct cmdctx *c, const char *s, struct cidr *t)
+{
+	char msg[256];
+
+	if (cidr_parse(s, t, msg, sizeof msg) < 0) {
+		ctl_error(c->r, "%s", msg);
+		return false;
+	}
+	return true;
+}
+
+static bool parse_duration(struct cmdctx *c, const char *s, uint64_t *ms)
+{
+	char msg[256];
+
+	if (duration_parse(s, ms, 0, true, msg, sizeof msg) < 0) {
+		ctl_error(c->r, "%s", msg);
+		return false;
+	}
+	return true;
+}
+
+static bool nargs(struct cmdctx *c, int argc, int min, int max, const char *usage)
+{
+	if (argc - 1 < min || argc - 1 > max) {
+		ctl_error(c->r, "usage: %s", usage);
+		return false;
+	}
+	return true;
+}
+
+/* ---- status ---- */
+
+struct posctx {
+	struct cmdctx *c;
+	const struct src *s;
+	int n;
+};
+
+static void print_pos(void *arg, const struct tail_pos *p)
+{
+	struct posctx *pc = arg;
+	struct cmdctx *c = pc->c;
+
+	if (p->cookie != pc->s)
+		return;
+	if (c->json) {
+		fprintf(c->out, "%s{", pc->n++ ? ", " : "");
+		jkey(c, "path", p->path);
+		fprintf(c->out, ", \"inode\": %llu, \"offset\": %llu, \"rotated\": %s}", (unsigned long long)p->ino,
+			(unsigned long long)p->offset, p->retired ? "true" : "false");
+	} else {
+		fprintf(c->out, "    %s: offset %llu (inode %llu)%s\n", p->path, (unsigned long long)p->offset,
+			(unsigned long long)p->ino, p->retired ? ", rotated away, still being read" : "");
+	}
+}
+
+static void cmd_status(struct cmdctx *c, int argc, char **argv)
+{
+	struct daemon *d = c->d;
+	struct screen_stats st;
+	char up[32];
+	size_t nallow = screen_allowlist(d->screen)->n;
+
+	(void)argv;
+	if (!nargs(c, argc, 0, 0, "status [--json]"))
+		return;
+	screen_stats(d->screen, &st);
+	duration_format((uint64_t)(time(NULL) - d->started) * 1000, up, sizeof up);
+	if (!up[0] || strcmp(up, "0ms") == 0)
+		snprintf(up, sizeof up, "0s");
+	if (c->json) {
+		fprintf(c->out, "{\"uptime_s\": %lld, \"paused\": %s, \"dry_run\": %s, ", (long long)(time(NULL) - d->started),
+			d->paused ? "true" : "false", d->dry_run ? "true" : "false");
+		jkey(c, "config", d->b.cfg.file ? d->b.cfg.file : "built-in defaults");
+		fprintf(c->out, ", \"blocks\": %zu, \"accounts\": %zu, \"allows\": %zu, \"tracked_keys\": %zu, "
+			"\"lines\": %llu, \"old_lines_skipped\": %llu, \"decisions\": %llu, \"exempt\": %llu, "
+			"\"paused_decisions\": %llu, \"evictions\": %llu, \"nft_errors\": %llu, \"sessions_closed\": %llu, "
+			"\"events\": {", blocks_count(d->blocks), d->naccounts, nallow, st.tracked,
+			(unsigned long long)d->lines, (unsigned long long)d->old_lines, (unsigned long long)st.decisions,
+			(unsigned long long)st.exempt, (unsigned long long)d->paused_decisions,
+			(unsigned long long)st.evictions, (unsigned long long)d->nft_errors,
+			(unsigned long long)d->sessions_closed);
+		for (int k = 0; k < EV_NKINDS; k++)
+			fprintf(c->out, "%s\"%s\": %llu", k ? ", " : "", ev_kind_name((enum ev_kind)k),
+				(unsigned long long)st.events[k]);
+		fprintf(c->out, "}, \"sources\": [");
+		for (size_t i = 0; i < d->nsrcs; i++) {
+			const struct src *s = d->srcs[i];
+			fprintf(c->out, "%s{", i ? ", " : "");
+			jkey(c, "name", s->name);
+			fprintf(c->out, ", \"lines\": %llu, \"events\": %llu", (unsigned long long)s->lines,
+				(unsigned long long)s->events);
+			if (s->tw && d->tail) {
+				struct posctx pc = { c, s, 0 };
+				fprintf(c->out, ", \"files\": [");
+				tail_foreach_file(d->tail, print_pos, &pc);
+				fprintf(c->out, "]");
+			} else if (s->j) {
+				char *cur = journal_cursor(s->j);
+				fprintf(c->out, ", ");
+				jkey(c, "journal_cursor", cur ? cur : "");
+				free(cur);
+			}
+			fprintf(c->out, "}");
+		}
+		fprintf(c->out, "]}\n");
+		return;
+	}
+	fprintf(c->out, "mailscreen: up %s%s%s\n", up, d->paused ? ", PAUSED (counting, not blocking)" : "",
+		d->dry_run ? ", dry run (nftables untouched)" : "");
+	fprintf(c->out, "configuration: %s\n", d->b.cfg.file ? d->b.cfg.file : "built-in defaults");
+	fprintf(c->out, "blocks: %zu, blocked accounts: %zu, allows: %zu, tracked keys: %zu\n", blocks_count(d->blocks),
+		d->naccounts, nallow, st.tracked);
+	fprintf(c->out, "lines: %llu (%llu old lines skipped), decisions: %llu, exempt events: %llu, "
+		"evicted keys: %llu\n", (unsigned long long)d->lines, (unsigned long long)d->old_lines,
+		(unsigned long long)st.decisions, (unsigned long long)st.exempt, (unsigned long long)st.evictions);
+	if (d->paused_decisions || d->nft_errors || d->sessions_closed)
+		fprintf(c->out, "while paused: %llu decisions not applied; nftables errors: %llu; connections closed: "
+			"%llu\n", (unsigned long long)d->paused_decisions, (unsigned long long)d->nft_errors,
+			(unsigned long long)d->sessions_closed);
+	fprintf(c->out, "events:");
+	for (int k = 0; k < EV_NKINDS; k++)
+		fprintf(c->out, " %s %llu", ev_kind_name((enum ev_kind)k), (unsigned long long)st.events[k]);
+	fprintf(c->out, "\nsources:\n");
+	for (size_t i = 0; i < d->nsrcs; i++) {
+		const struct src *s = d->srcs[i];
+		fprintf(c->out, "  %s: %llu lines, %llu events\n", s->name, (unsigned long long)s->lines,
+			(unsigned long long)s->events);
+		if (s->tw && d->tail) {
+			struct posctx pc = { c, s, 0 };
+			tail_foreach_file(d->tail, print_pos, &pc);
+		} else if (s->j) {
+			char *cur = journal_cursor(s->j);
+			fprintf(c->out, "    journal cursor: %s\n", cur ? cur : "(nothing read yet)");
+			free(cur);
+		}
+	}
+}
+
+/* ---- list ---- */
+
+struct kcount {
+	struct cidr target;
+	uint64_t packets;
+	bool has;
+};
+
+struct kcounts {
+	struct kcount *v;
+	size_t n, alloc;
+};
+
+static void collect_counter(void *arg, const struct fw_nft_elem *e)
+{
+	struct kcounts *k = arg;
+
+	XGROW(k->v, k->alloc, k->n + 1);
+	k->v[k->n++] = (struct kcount){ e->target, e->packets, e->has_counter };
+}
+
+struct blist {
+	struct cmdctx *c;
+	struct kcounts *k;
+};
+
+static void print_block(void *arg, const struct block *b)
+{
+	struct blist *bl = arg;
+	struct cmdctx *c = bl->c;
+	char t[CIDR_STRLEN], since[32], until[32], rem[32];
+	long long packets = -1;
+
+	for (size_t i = 0; bl->k && i < bl->k->n; i++)
+		if (bl->k->v[i].has && bl->k->v[i].target.len == b->target.len &&
+		    addr_equal(&bl->k->v[i].target.addr, &b->target.addr))
+			packets = (long long)bl->k->v[i].packets;
+	cidr_format(&b->target, t);
+	when(b->start_ms, since);
+	when(b->expiry_ms, until);
+	left(b->expiry_ms, c->now, rem);
+	if (c->json) {
+		fprintf(c->out, "%s{", c->n++ ? ",\n " : "");
+		jkey(c, "target", t);
+		fprintf(c->out, ", ");
+		jkey(c, "origin", b->origin);
+		fprintf(c->out, ", ");
+		jkey(c, "reason", b->reason);
+		fprintf(c->out, ", \"start\": \"%s\", \"expiry\": %s%s%s, \"times\": %u", since,
+			b->expiry_ms == UINT64_MAX ? "" : "\"", b->expiry_ms == UINT64_MAX ? "null" : until,
+			b->expiry_ms == UINT64_MAX ? "" : "\"", b->times);
+		if (packets >= 0)
+			fprintf(c->out, ", \"packets\": %lld", packets);
+		fprintf(c->out, "}");
+	} else {
+		char pk[24] = "-";
+		if (packets >= 0)
+			snprintf(pk, sizeof pk, "%lld", packets);
+		fprintf(c->out, "%-24s %-10s %10s %8s  %-16s %s\n", t, rem, pk, since + 11, b->origin, b->reason);
+	}
+}
+
+static void list_blocks(struct cmdctx *c)
+{
+	struct daemon *d = c->d;
+	struct kcounts k = { 0 };
+	struct blist bl = { c, NULL };
+	char err[256];
+
+	if (d->nft && !d->dry_run) {
+		if (fw_nft_list(d->nft, d->b.cfg.table, collect_counter, &k, err, sizeof err) == 0)
+			bl.k = &k;
+		else
+			log_warnx("list blocks: cannot read the kernel's counters: %s", err);
+	}
+	if (c->json)
+		fprintf(c->out, "[");
+	else
+		fprintf(c->out, "%-24s %-10s %10s %8s  %-16s %s\n", "BLOCK", "LEFT", "DROPPED", "SINCE", "ORIGIN",
+			"REASON");
+	blocks_foreach(d->blocks, print_block, &bl);
+	if (c->json)
+		fprintf(c->out, "]\n");
+	free(k.v);
+}
+
+static void list_allows(struct cmdctx *c)
+{
+	const struct allowlist *a = screen_allowlist(c->d->screen);
+
+	if (c->json)
+		fprintf(c->out, "[");
+	else
+		fprintf(c->out, "%-28s %-8s %s\n", "ALLOW", "ORIGIN", "LEFT");
+	for (size_t i = 0; i < a->n; i++) {
+		char t[CIDR_STRLEN], rem[32];
+		cidr_format(&a->v[i].target, t);
+		left(a->v[i].expiry_ms, c->now, rem);
+		if (c->json) {
+			fprintf(c->out, "%s{", i ? ", " : "");
+			jkey(c, "target", t);
+			fprintf(c->out, ", \"origin\": \"%s\", \"left\": \"%s\"}",
+				a->v[i].origin == ALLOW_CONFIG ? "config" : "manual", rem);
+		} else {
+			fprintf(c->out, "%-28s %-8s %s\n", t, a->v[i].origin == ALLOW_CONFIG ? "config" : "manual", rem);
+		}
+	}
+	if (c->json)
+		fprintf(c->out, "]\n");
+}
+
+static void print_key(void *arg, const struct rule *r, const char *key, uint32_t within, uint64_t newest)
+{
+	struct cmdctx *c = arg;
+	char last[32], win[32];
+
+	when(newest, last);
+	duration_format(r->window_ms, win, sizeof win);
+	if (c->json) {
+		fprintf(c->out, "%s{", c->n++ ? ",\n " : "");
+		jkey(c, "rule", r->name);
+		fprintf(c->out, ", ");
+		jkey(c, "key", key);
+		fprintf(c->out, ", \"count\": %u, \"limit\": %u, \"window\": \"%s\", \"last\": \"%s\"}", within, r->limit,
+			win, last);
+	} else {
+		char safe[96];
+		text_sanitize(safe, sizeof safe, key, strlen(key));
+		fprintf(c->out, "%-16s %-40s %5u/%-5u %-6s %s\n", r->name, safe, within, r->limit, win, last + 11);
+	}
+}
+
+static void list_failures(struct cmdctx *c)
+{
+	if (c->json)
+		fprintf(c->out, "[");
+	else
+		fprintf(c->out, "%-16s %-40s %11s %-6s %s\n", "RULE", "KEY", "COUNT", "WINDOW", "LAST");
+	screen_foreach_key(c->d->screen, PER_IP, c->now, print_key, c);
+	screen_foreach_key(c->d->screen, PER_SESSION, c->now, print_key, c);
+	if (c->json)
+		fprintf(c->out, "]\n");
+}
+
+static void list_accounts(struct cmdctx *c)
+{
+	struct daemon *d = c->d;
+
+	if (c->json)
+		fprintf(c->out, "{\"blocked\": [");
+	else
+		fprintf(c->out, "blocked accounts:\n%-32s %-10s %-16s %s\n", "ACCOUNT", "LEFT", "ORIGIN", "REASON");
+	for (size_t i = 0; i < d->naccounts; i++) {
+		const struct account_block *a = &d->accounts[i];
+		char rem[32];
+		left(a->expiry_ms, c->now, rem);
+		if (c->json) {
+			fprintf(c->out, "%s{", i ? ", " : "");
+			jkey(c, "account", a->user);
+			fprintf(c->out, ", \"left\": \"%s\", ", rem);
+			jkey(c, "origin", a->origin);
+			fprintf(c->out, ", ");
+			jkey(c, "reason", a->reason);
+			fprintf(c->out, "}");
+		} else {
+			char safe[96];
+			text_sanitize(safe, sizeof safe, a->user, strlen(a->user));
+			fprintf(c->out, "%-32s %-10s %-16s %s\n", safe, rem, a->origin, a->reason);
+		}
+	}
+	if (c->json) {
+		fprintf(c->out, "], \"failures\": [");
+	} else {
+		fprintf(c->out, "\ncounted failures:\n%-16s %-40s %11s %-6s %s\n", "RULE", "ACCOUNT", "COUNT", "WINDOW",
+			"LAST");
+	}
+	c->n = 0;
+	screen_foreach_key(d->screen, PER_ACCOUNT, c->now, print_key, c);
+	if (c->json)
+		fprintf(c->out, "]}\n");
+}
+
+static void cmd_list(struct cmdctx *c, int argc, char **argv)
+{
+	if (!nargs(c, argc, 1, 1, "list blocks|allows|failures|accounts [--json]"))
+		return;
+	if (strcmp(argv[1], "blocks") == 0)
+		list_blocks(c);
+	else if (strcmp(argv[1], "allows") == 0)
+		list_allows(c);
+	else if (strcmp(argv[1], "failures") == 0)
+		list_failures(c);
+	else if (strcmp(argv[1], "accounts") == 0)
+		list_accounts(c);
+	else
+		ctl_error(c->r, "cannot list '%s' (blocks, allows, failures or accounts)", argv[1]);
+}
+
+/* ---- changes ---- */
+
+static void cmd_block(struct cmdctx *c, int argc, char **argv)
+{
+	struct daemon *d = c->d;
+	const char *reason = take_option(&argc, argv, "--reason");
+	struct cidr t;
+	uint64_t dur = DEFAULT_MANUAL_BLOCK_MS;
+	struct block *cov;
+	const struct allow_entry *al;
+	char buf[CIDR_STRLEN], cb[CIDR_STRLEN], dbuf[32], err[256], why[160];
+
+	if (!nargs(c, argc, 1, 2, "block ADDR[/LEN] [DURATION] [--reason TEXT]") || !parse_target(c, argv[1], &t) ||
+	    (argc == 3 && !parse_duration(c, argv[2], &dur)))
+		return;
+	cidr_format(&t, buf);
+	if ((al = allow_match(screen_allowlist(d->screen), &t.addr, c->now)) || addr_is_loopback(&t.addr)) {
+		if (al)
+			cidr_format(&al->target, cb);
+		ctl_error(c->r, "%s is on the allow list%s%s%s; remove it from there first", buf, al ? " (" : "",
+			  al ? cb : "", al ? ")" : "");
+		return;
+	}
+	cov = blocks_covering(d->blocks, &t.addr);
+	if (cov && cov->target.len < t.len) {
+		cidr_format(&cov->target, cb);
+		ctl_error(c->r, "%s overlaps the blocked range %s; unblock that first, or block a range that "
+			  "contains it", buf, cb);
+		return;
+	}
+	snprintf(why, sizeof why, "%s", reason ? reason : "manual block");
+	if (daemon_block(d, &t, dur, "manual", why, err, sizeof err) < 0) {
+		ctl_error(c->r, "%s", err);
+		return;
+	}
+	duration_format(dur, dbuf, sizeof dbuf);
+	log_info("block %s for %s: manual (uid %u): %s", buf, dbuf, (unsigned)c->r->peer_uid, why);
+	fprintf(c->out, "blocked %s for %s\n", buf, dbuf);
+}
+
+static void cmd_unblock(struct cmdctx *c, int argc, char **argv)
+{
+	struct cidr t;
+	char buf[CIDR_STRLEN], err[256];
+
+	if (!nargs(c, argc, 1, 1, "unblock ADDR[/LEN]") || !parse_target(c, argv[1], &t))
+		return;
+	cidr_format(&t, buf);
+	if (daemon_unblock(c->d, &t, err, sizeof err) < 0) {
+		ctl_error(c->r, "%s", err);
+		return;
+	}
+	log_info("unblock %s: manual (uid %u)", buf, (unsigned)c->r->peer_uid);
+	fprintf(c->out, "unblocked %s\n", buf);
+}
+
+struct inside {
+	struct cidr range;
+	struct cidr *v;
+	size_t n, alloc;
+};
+
+static void blocks_inside(void *arg, const struct block *b)
+{
+	struct inside *in = arg;
+
+	/* blocks inside the allowed range, and ranges that contain it */
+	if ((b->target.addr.family == in->range.addr.family && b->target.len >= in->range.len &&
+	     cidr_contains(&in->range, &b->target.addr)) ||
+	    (b->target.len < in->range.len && cidr_contains(&b->target, &in->range.addr))) {
+		XGROW(in->v, in->alloc, in->n + 1);
+		in->v[in->n++] = b->target;
+	}
+}
+
+static void cmd_allow(struct cmdctx *c, int argc, char **argv)
+{
+	struct daemon *d = c->d;
+	struct cidr t;
+	uint64_t dur = UINT64_MAX;
+	struct inside in = { 0 };
+	char buf[CIDR_STRLEN], dbuf[32] = "ever", err[256];
+
+	if (!nargs(c, argc, 1, 2, "allow ADDR[/LEN] [DURATION]") || !parse_target(c, argv[1], &t) ||
+	    (argc == 3 && !parse_duration(c, argv[2], &dur)))
+		return;
+	cidr_format(&t, buf);
+	if (!allow_add(screen_allowlist(d->screen), &t, dur == DURATION_PERMANENT ? UINT64_MAX : c->now + dur)) {
+		ctl_error(c->r, "%s is on the allow list of the configuration already", buf);
+		return;
+	}
+	if (dur != DURATION_PERMANENT && dur != UINT64_MAX)
+		duration_format(dur, dbuf, sizeof dbuf);
+	log_info("allow %s for %s: manual (uid %u)", buf, dbuf, (unsigned)c->r->peer_uid);
+	fprintf(c->out, "allowed %s for %s\n", buf, dbuf);
+	in.range = t;
+	blocks_foreach(d->blocks, blocks_inside, &in);
+	for (size_t i = 0; i < in.n; i++) {
+		char b2[CIDR_STRLEN];
+		cidr_format(&in.v[i], b2);
+		if (daemon_unblock(d, &in.v[i], err, sizeof err) == 0) {
+			log_info("unblock %s: allowed now", b2);
+			fprintf(c->out, "%s was blocked: unblocked\n", b2);
+		}
+	}
+	free(in.v);
+	daemon_arm_sweep(d);
+}
+
+static void cmd_unallow(struct cmdctx *c, int argc, char **argv)
+{
+	struct allowlist *a = screen_allowlist(c->d->screen);
+	struct cidr t;
+	char buf[CIDR_STRLEN];
+
+	if (!nargs(c, argc, 1, 1, "unallow ADDR[/LEN]") || !parse_target(c, argv[1], &t))
+		return;
+	cidr_format(&t, buf);
+	if (allow_remove(a, &t)) {
+		log_info("unallow %s: manual (uid %u)", buf, (unsigned)c->r->peer_uid);
+		fprintf(c->out, "removed %s from the allow list\n", buf);
+		return;
+	}
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].target.len == t.len && addr_equal(&a->v[i].target.addr, &t.addr)) {
+			ctl_error(c->r, "%s is allowed by the configuration (%s); remove it there and reload", buf,
+				  c->d->b.cfg.file ? c->d->b.cfg.file : "built-in defaults");
+			return;
+		}
+	ctl_error(c->r, "%s is not on the allow list", buf);
+}
+
+static void cmd_block_account(struct cmdctx *c, int argc, char **argv)
+{
+	uint64_t dur = DEFAULT_MANUAL_BLOCK_MS;
+	char err[256], dbuf[32];
+
+	if (!nargs(c, argc, 1, 2, "block-account USER [DURATION]") || (argc == 3 && !parse_duration(c, argv[2], &dur)))
+		return;
+	if (daemon_block_account(c->d, argv[1], strlen(argv[1]), dur, "manual", "manual block", err, sizeof err) < 0) {
+		ctl_error(c->r, "%s", err);
+		return;
+	}
+	duration_format(dur, dbuf, sizeof dbuf);
+	log_info("block account %s for %s: manual (uid %u)", argv[1], dbuf, (unsigned)c->r->peer_uid);
+	fprintf(c->out, "blocked account %s for %s\n", argv[1], dbuf);
+}
+
+static void cmd_unblock_account(struct cmdctx *c, int argc, char **argv)
+{
+	char err[256];
+
+	if (!nargs(c, argc, 1, 1, "unblock-account USER"))
+		return;
+	if (daemon_unblock_account(c->d, argv[1], err, sizeof err) < 0) {
+		ctl_error(c->r, "%s", err);
+		return;
+	}
+	log_info("unblock account %s: manual (uid %u)", argv[1], (unsigned)c->r->peer_uid);
+	fprintf(c->out, "unblocked account %s\n", argv[1]);
+}
+
+static void cmd_reset(struct cmdctx *c, int argc, char **argv)
+{
+	struct daemon *d = c->d;
+	bool all;
+
+	if (!nargs(c, argc, 1, 1, "reset failures|blocks|allows|all"))
+		return;
+	all = strcmp(argv[1], "all") == 0;
+	if (!all && strcmp(argv[1], "failures") && strcmp(argv[1], "blocks") && strcmp(argv[1], "allows")) {
+		ctl_error(c->r, "cannot reset '%s' (failures, blocks, allows or all)", argv[1]);
+		return;
+	}
+	if (all || strcmp(argv[1], "failures") == 0) {
+		screen_reset(d->screen);
+		fprintf(c->out, "failure counts cleared\n");
+	}
+	if (all || strcmp(argv[1], "blocks") == 0) {
+		size_t n = daemon_reset_blocks(d), na = d->naccounts;
+		d->naccounts = 0;
+		d->deny_dirty = d->deny_dirty || na;
+		fprintf(c->out, "%zu blocks and %zu account blocks removed\n", n, na);
+	}
+	if (all || strcmp(argv[1], "allows") == 0)
+		fprintf(c->out, "%zu manual allows removed\n", allow_clear_manual(screen_allowlist(d->screen)));
+	log_info("reset %s: manual (uid %u)", argv[1], (unsigned)c->r->peer_uid);
+}
+
+static void cmd_pause(struct cmdctx *c, int argc, char **argv)
+{
+	bool pause = strcmp(argv[0], "pause") == 0;
+
+	if (!nargs(c, argc, 0, 0, pause ? "pause" : "resume"))
+		return;
+	if (c->d->paused == pause) {
+		fprintf(c->out, "already %s\n", pause ? "paused" : "running");
+		return;
+	}
+	c->d->paused = pause;
+	log_info("%s (uid %u)", pause ? "paused: counting goes on, no new blocks" : "resumed: blocking again",
+		 (unsigned)c->r->peer_uid);
+	fprintf(c->out, "%s\n", pause ? "paused: still counting, no new blocks until 'mailscreen resume'" : "resumed");
+}
+
+static void cmd_reload(struct cmdctx *c, int argc, char **argv)
+{
+	(void)argv;
+	if (!nargs(c, argc, 0, 0, "reload"))
+		return;
+	if (daemon_reload(c->d) < 0) {
+		ctl_error(c->r, "reload refused (the running configuration stays in force); see the daemon's log, or "
+			  "run 'mailscreen check'");
+		return;
+	}
+	fprintf(c->out, "reloaded\n");
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(struct cmdctx *c, int argc, char **argv);
+} commands[] = {
+	{ "status", cmd_status },
+	{ "list", cmd_list },
+	{ "block", cmd_block },
+	{ "unblock", cmd_unblock },
+	{ "allow", cmd_allow },
+	{ "unallow", cmd_unallow },
+	{ "block-account", cmd_block_account },
+	{ "unblock-account", cmd_unblock_account },
+	{ "reset", cmd_reset },
+	{ "pause", cmd_pause },
+	{ "resume", cmd_pause },
+	{ "reload", cmd_reload },
+};
+
+void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r)
+{
+	struct cmdctx c = { .d = arg, .r = r, .now = daemon_now_ms() };
+	char *body = NULL;
+	size_t len = 0;
+
+	c.json = take_flag(&argc, argv, "--json");
+	c.out = open_memstream(&body, &len);
+	if (!c.out)
+		fatal("open_memstream");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[0], commands[i].name) == 0) {
+			commands[i].fn(&c, argc, argv);
+			goto done;
+		}
+	ctl_error(r, "unknown command '%s'", argv[0]);
+done:
+	fclose(c.out);
+	if (len)
+		ctl_write(r, body, len);
+	free(body);
+}

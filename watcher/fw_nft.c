@@ -30,6 +30,10 @@
  * narrower blocks, which are then deleted in front of it (the set is dumped
  * to find them: only in that case). Deletes use the strict DELSETELEM, not
  * DESTROYSETELEM, see put_change(); ENOENT on a delete just drops it.
+ *
+ * Listing (fw_nft_list) dumps the sets with GETSETELEM and sorts the
+ * elements: each start element carries the timeout, the time left and the
+ * counter, and the end element after it marks last+1 of its range.
  */
 #include "fw_nft.h"
 #include "log.h"
@@ -777,10 +781,12 @@ static void put_change(struct fw_nft *f, const struct change *ch)
 	nftnl_set_free(s);
 }
 
-/* ---- what is in a set (only asked when an added range overlaps) ------- */
+/* ---- what is in a set (asked when an added range overlaps, and by
+ * fw_nft_list) ---------------------------------------------------------- */
 
 struct range {
 	struct ipaddr first, last;
+	size_t start;                   /* index of its start element in the keys */
 };
 
 struct ranges {
@@ -789,9 +795,13 @@ struct ranges {
 	size_t n, alloc;
 };
 
+/* One element of a dump: a range's start (with its timeout, expiry and
+ * counter) or its end. */
 struct key {
 	struct ipaddr a;
 	bool end;
+	bool has_counter;
+	uint64_t timeout_ms, expires_ms, packets, bytes;
 };
 
 struct keys {
@@ -799,6 +809,19 @@ struct keys {
 	struct key *v;
 	size_t n, alloc;
 };
+
+static int elem_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct key *x = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (name && strcmp(name, "counter") == 0 && !x->has_counter) {
+		x->has_counter = true;
+		x->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		x->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
+}
 
 static int dump_elem_cb(struct nftnl_set_elem *e, void *data)
 {
@@ -816,6 +839,11 @@ static int dump_elem_cb(struct nftnl_set_elem *e, void *data)
 	memcpy(x->a.b, key, len);
 	x->end = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
 		 (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_TIMEOUT))
+		x->timeout_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_TIMEOUT);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
+		x->expires_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+	nftnl_set_elem_expr_foreach(e, elem_expr_cb, x);
 	return 0;
 }
 
@@ -848,72 +876,170 @@ static void addr_decrement(struct ipaddr *a)
 			break;
 }
 
-/* Dump block4 or block6 and pair its start and end elements into ranges.
- * Slow on a big set; expired elements are not listed, an end element
- * left from one is ignored. */
-static int load_ranges(struct fw_nft *f, uint8_t family, struct ranges *out, char *err,
-		       size_t errlen)
+#define DUMP_TRIES 3
+
+/* Dump every element of block4 or block6 of `table` into k, sorted. A
+ * dump the kernel marks as interrupted (the set changed under it) is
+ * started again. */
+static int dump_keys(struct fw_nft *f, const char *table, struct keys *k, char *err,
+		     size_t errlen)
 {
-	struct keys k = { .family = family };
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *nlh;
-	bool open = false;
-	struct ipaddr start = { 0 };
-	uint32_t seq = f->seq++;
-	ssize_t n;
-	int ret;
+	const char *set = k->family == AF_INET ? SET4_NAME : SET6_NAME;
+	int ret = -1;
 
-	if (!s)
-		fatalx("out of memory");
-	drain(f);
-	f->len = 0;
-	nlh = nftnl_nlmsg_build_hdr(room(f), NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP, seq);
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, f->table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, family == AF_INET ? SET4_NAME : SET6_NAME);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	put_done(f, nlh);
-	if (mnl_socket_sendto(f->nl, f->buf, f->len) < 0)
-		return errf(err, errlen, "netlink: cannot list set elements: %s", strerror(errno));
-	do {
-		n = mnl_socket_recvfrom(f->nl, f->rx, RX_SIZE);
-		if (n < 0) {
-			ret = -1;
+	for (int try = 0; try < DUMP_TRIES; try++) {
+		struct nftnl_set *s = nftnl_set_alloc();
+		struct nlmsghdr *nlh;
+		uint32_t seq = f->seq++;
+		ssize_t n;
+
+		if (!s)
+			fatalx("out of memory");
+		drain(f);
+		k->n = 0;
+		f->len = 0;
+		nlh = nftnl_nlmsg_build_hdr(room(f), NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP,
+					    seq);
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+		put_done(f, nlh);
+		if (mnl_socket_sendto(f->nl, f->buf, f->len) < 0)
+			return errf(err, errlen, "netlink: cannot list set elements: %s",
+				    strerror(errno));
+		do {
+			n = mnl_socket_recvfrom(f->nl, f->rx, RX_SIZE);
+			if (n < 0) {
+				ret = -1;
+				break;
+			}
+			ret = mnl_cb_run(f->rx, (size_t)n, seq, f->portid, dump_msg_cb, k);
+		} while (ret > 0);
+		if (ret >= 0 || errno != EINTR)
 			break;
-		}
-		ret = mnl_cb_run(f->rx, (size_t)n, seq, f->portid, dump_msg_cb, &k);
-	} while (ret > 0);
-	if (ret < 0) {
-		free(k.v);
-		return errf(err, errlen, "netlink: cannot list set elements: %s", strerror(errno));
+		log_debug("nftables: listing set %s interrupted by a change, again", set);
 	}
+	if (ret < 0) {
+		if (errno == ENOENT)
+			return errf(err, errlen, "set %s of table inet %s is missing (is mailscreen "
+				    "set up?)", set, table);
+		return errf(err, errlen, "netlink: cannot list set %s of table inet %s: %s", set,
+			    table, strerror(errno));
+	}
+	if (k->n > 1)
+		qsort(k->v, k->n, sizeof *k->v, key_cmp);
+	return 0;
+}
 
-	qsort(k.v, k.n, sizeof *k.v, key_cmp);
+/* Pair sorted start and end elements into ranges. Expired elements are
+ * not dumped; an end element left from one is ignored, and a start with
+ * no end before the next start is stale. A start with no end at all
+ * reaches the top of the address space. */
+static void pair_keys(const struct keys *k, struct ranges *out)
+{
+	bool open = false;
+	size_t start = 0;
+
 	out->n = 0;
-	for (size_t i = 0; i <= k.n; i++) {
+	for (size_t i = 0; i <= k->n; i++) {
 		struct range *r;
 
-		if (i < k.n && !k.v[i].end) {
-			open = true;    /* a start with no end before the next start is stale */
-			start = k.v[i].a;
+		if (i < k->n && !k->v[i].end) {
+			open = true;
+			start = i;
 			continue;
 		}
 		if (!open)
 			continue;
 		XGROW(out->v, out->alloc, out->n + 1);
 		r = &out->v[out->n++];
-		r->first = start;
-		if (i < k.n) {
-			r->last = k.v[i].a;
+		r->first = k->v[start].a;
+		r->start = start;
+		if (i < k->n) {
+			r->last = k->v[i].a;
 			addr_decrement(&r->last);
-		} else {                /* reaches the top of the address space */
-			r->last = start;
-			memset(r->last.b, 0xff, (size_t)addr_bits(&start) / 8);
+		} else {
+			r->last = r->first;
+			memset(r->last.b, 0xff, (size_t)addr_bits(&r->first) / 8);
 		}
 		open = false;
 	}
+}
+
+/* Dump block4 or block6 of the set-up table into ranges. Slow on a big
+ * set. */
+static int load_ranges(struct fw_nft *f, uint8_t family, struct ranges *out, char *err,
+		       size_t errlen)
+{
+	struct keys k = { .family = family };
+
+	if (dump_keys(f, f->table, &k, err, errlen) < 0) {
+		free(k.v);
+		return -1;
+	}
+	pair_keys(&k, out);
 	free(k.v);
 	out->loaded = true;
+	return 0;
+}
+
+/* The widest prefix that starts at first and ends at or before last. */
+static void widest_prefix(const struct ipaddr *first, const struct ipaddr *last, struct cidr *out)
+{
+	for (int len = 0; len < addr_bits(first); len++) {
+		struct ipaddr l;
+
+		cidr_from_addr(out, first, len);
+		cidr_last(out, &l);
+		if (addr_equal(&out->addr, first) && addr_cmp(&l, last) <= 0)
+			return;
+	}
+	cidr_from_addr(out, first, addr_bits(first));
+}
+
+int fw_nft_list(struct fw_nft *f, const char *table, fw_nft_elem_fn *fn, void *arg, char *err,
+		size_t errlen)
+{
+	static const uint8_t families[] = { AF_INET, AF_INET6 };
+
+	if (!table || !*table || strlen(table) >= NFT_NAME_MAXLEN)
+		return errf(err, errlen, "invalid nftables table name '%s'", table ? table : "");
+	for (size_t fi = 0; fi < sizeof families; fi++) {
+		struct keys k = { .family = families[fi] };
+		struct ranges rs = { 0 };
+
+		if (dump_keys(f, table, &k, err, errlen) < 0) {
+			free(k.v);
+			return -1;
+		}
+		pair_keys(&k, &rs);
+		for (size_t i = 0; i < rs.n; i++) {
+			const struct key *s = &k.v[rs.v[i].start];
+			struct fw_nft_elem e = {
+				.timeout_ms = s->timeout_ms,
+				.expires_ms = s->expires_ms,
+				.packets = s->packets,
+				.bytes = s->bytes,
+				.has_counter = s->has_counter,
+			};
+			struct ipaddr next = rs.v[i].first, l;
+
+			/* a prefix in one go; any other range piece by piece */
+			for (;;) {
+				widest_prefix(&next, &rs.v[i].last, &e.target);
+				fn(arg, &e);
+				e.packets = e.bytes = 0;
+				e.has_counter = false;
+				cidr_last(&e.target, &l);
+				if (addr_cmp(&l, &rs.v[i].last) >= 0 || !addr_increment(&l))
+					break;
+				next = l;
+			}
+		}
+		free(rs.v);
+		free(k.v);
+	}
 	return 0;
 }
 

@@ -10,6 +10,7 @@
  * timeout, so they expire without the daemon. Changes are queued and sent
  * in one netlink batch per fw_nft_commit(); the kernel's answer to every
  * message is read back and errors are reported per element.
+ * fw_nft_list() reads the sets back, with each block's drop counter.
  */
 #ifndef MS_FW_NFT_H
 #define MS_FW_NFT_H
@@ -57,6 +58,25 @@ size_t fw_nft_pending(const struct fw_nft *f);
  * at fault are sent again, so one bad change never loses the others. The
  * queue is empty afterwards, whatever the result. */
 int fw_nft_commit(struct fw_nft *f, char *err, size_t errlen);
+/* One block as the kernel holds it. */
+struct fw_nft_elem {
+	struct cidr target;
+	uint64_t timeout_ms;            /* 0 = permanent (or unknown) */
+	uint64_t expires_ms;            /* time left; 0 = permanent (or unknown) */
+	uint64_t packets, bytes;        /* dropped by this block, if has_counter */
+	bool has_counter;               /* false: the set has no per-element counters */
+};
+typedef void fw_nft_elem_fn(void *arg, const struct fw_nft_elem *e);
+/* Dump block4 then block6 of table `table` and call fn once per block, in
+ * address order (IPv4 first). Interval start/end elements are paired back
+ * into prefixes; a range that is no prefix (not made by mailscreen) comes
+ * back as the prefixes covering it, the first of them carrying the
+ * range's counter. Expired elements are not listed. Slow on big sets
+ * (about 1M elements: tens of seconds, memory for all of them): for the
+ * command line and for reconciling, not for each block. Returns 0, or -1
+ * with a message in err (e.g. the table or a set is missing). */
+int fw_nft_list(struct fw_nft *f, const char *table, fw_nft_elem_fn *fn, void *arg, char *err,
+		size_t errlen);
 /* Remove the whole table (for tests and "mailscreen run --cleanup"). A
  * table that is not there is not an error. */
 int fw_nft_destroy(struct fw_nft *f, const char *table, char *err, size_t errlen);

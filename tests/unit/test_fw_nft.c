@@ -3,8 +3,8 @@
  * Unit tests for fw_nft.c against the real kernel, inside a private network
  * namespace entered at the top of main(): the host's ruleset is never
  * touched. Results are read back with the nft program (the module itself
- * never runs it). Exits 77 (skip) when namespaces are not allowed, unless
- * CI=true.
+ * never runs it), or with fw_nft_list(). Exits 77 (skip) when namespaces
+ * are not allowed, unless CI=true.
  */
 #include "fw_nft.h"
 #include "log.h"
@@ -630,6 +630,171 @@ START_TEST(blocked_source_cannot_connect_others_can)
 }
 END_TEST
 
+/* ---- listing ----------------------------------------------------------- */
+
+struct listed {
+	struct fw_nft_elem v[16];
+	char text[16][CIDR_STRLEN];
+	size_t n;
+};
+
+static void collect(void *arg, const struct fw_nft_elem *e)
+{
+	struct listed *l = arg;
+
+	ck_assert_uint_lt(l->n, 16);
+	l->v[l->n] = *e;
+	cidr_format(&e->target, l->text[l->n]);
+	l->n++;
+}
+
+static void list(struct fw_nft *f, const char *table, struct listed *l)
+{
+	char err[256] = "";
+
+	memset(l, 0, sizeof *l);
+	ck_assert_msg(fw_nft_list(f, table, collect, l, err, sizeof err) == 0, "list: %s", err);
+}
+
+static const struct fw_nft_elem *listed_find(const struct listed *l, const char *text)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->text[i], text) == 0)
+			return &l->v[i];
+	ck_abort_msg("'%s' not listed", text);
+	return NULL;
+}
+
+START_TEST(list_gives_back_addresses_and_ranges_with_their_timeouts)
+{
+	static const struct {
+		const char *text;
+		uint64_t timeout_ms;
+	} want[] = {                    /* in the order listed: IPv4, then IPv6, by address */
+		{ "192.0.2.7", 60000 },
+		{ "198.51.100.0/24", 120000 },
+		{ "203.0.113.9", 0 },
+		{ "203.0.113.255", 90000 },
+		{ "255.255.255.255", 60000 },   /* no end element: the top of the space */
+		{ "2001:db8::9", 0 },
+		{ "2001:db8:1::/64", 3600000 },
+	};
+	struct fw_nft *f = open_default("ms_list");
+	struct listed l;
+
+	for (size_t i = sizeof want / sizeof want[0]; i-- > 0;)
+		add(f, want[i].text, want[i].timeout_ms);
+	ck_assert_int_eq(commit(f), 0);
+	list(f, "ms_list", &l);
+	ck_assert_uint_eq(l.n, sizeof want / sizeof want[0]);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct fw_nft_elem *e = &l.v[i];
+
+		ck_assert_str_eq(l.text[i], want[i].text);
+		ck_assert_msg(e->timeout_ms == want[i].timeout_ms, "%s: timeout %llu", l.text[i],
+			      (unsigned long long)e->timeout_ms);
+		if (want[i].timeout_ms == 0)
+			ck_assert_uint_eq(e->expires_ms, 0);
+		else
+			ck_assert_msg(e->expires_ms <= want[i].timeout_ms &&
+				      e->expires_ms + 10000 > want[i].timeout_ms,
+				      "%s: expires %llu", l.text[i], (unsigned long long)e->expires_ms);
+		ck_assert(e->has_counter);
+		ck_assert_uint_eq(e->packets, 0);
+		ck_assert_uint_eq(e->bytes, 0);
+	}
+	fw_nft_close(f);
+}
+END_TEST
+
+START_TEST(list_splits_a_range_that_is_no_prefix)
+{
+	struct fw_nft *f = open_default("ms_listr");
+	struct listed l;
+	char *out;
+	int st;
+
+	/* as someone could add with nft: not something mailscreen makes */
+	out = run(&st, "nft add element inet ms_listr block4 '{ 10.0.0.1-10.0.0.6 timeout 1h }'");
+	ck_assert_msg(st == 0, "%s", out);
+	free(out);
+	list(f, "ms_listr", &l);
+	ck_assert_uint_eq(l.n, 4);
+	ck_assert_str_eq(l.text[0], "10.0.0.1");
+	ck_assert_str_eq(l.text[1], "10.0.0.2/31");
+	ck_assert_str_eq(l.text[2], "10.0.0.4/31");
+	ck_assert_str_eq(l.text[3], "10.0.0.6");
+	for (size_t i = 0; i < l.n; i++) {
+		ck_assert_uint_eq(l.v[i].timeout_ms, 3600000);
+		ck_assert(l.v[i].has_counter == (i == 0));      /* counted once */
+	}
+	fw_nft_close(f);
+}
+END_TEST
+
+START_TEST(list_of_a_missing_table_fails_clearly)
+{
+	struct fw_nft *f = open_default("ms_listm");
+	struct listed l = { .n = 0 };
+	char err[256] = "";
+
+	ck_assert_int_eq(fw_nft_list(f, "ms_nothere", collect, &l, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "ms_nothere") && strstr(err, "block4"), "%s", err);
+	ck_assert_uint_eq(l.n, 0);
+	/* an empty table lists nothing, successfully */
+	list(f, "ms_listm", &l);
+	ck_assert_uint_eq(l.n, 0);
+	fw_nft_close(f);
+}
+END_TEST
+
+START_TEST(list_counts_the_packets_each_block_dropped)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(25) };
+	const struct fw_nft_elem *e;
+	struct fw_nft *f;
+	struct listed l;
+	char *out;
+	int st, lfd, one = 1;
+
+	/* over lo (this kernel may have no dummy interfaces), through the
+	 * input hook all the same */
+	out = run(&st, "ip link set lo up && ip addr replace 198.18.0.1/24 dev lo && "
+		  "ip addr replace 198.18.0.66/24 dev lo && ip addr replace 198.18.0.68/24 dev lo");
+	ck_assert_msg(st == 0, "%s", out);
+	free(out);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(lfd, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	inet_pton(AF_INET, "198.18.0.1", &a.sin_addr);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(listen(lfd, 16), 0);
+
+	f = open_default("ms_listc");
+	add(f, "198.18.0.66", 60000);
+	add(f, "198.18.0.68", 60000);
+	add(f, "2001:db8::66", 60000);
+	ck_assert_int_eq(commit(f), 0);
+	ck_assert(!connects("198.18.0.66", "198.18.0.1"));
+	ck_assert(connects("198.18.0.1", "198.18.0.1"));
+
+	list(f, "ms_listc", &l);
+	ck_assert_uint_eq(l.n, 3);
+	e = listed_find(&l, "198.18.0.66");
+	ck_assert(e->has_counter);
+	ck_assert_uint_gt(e->packets, 0);
+	ck_assert_uint_ge(e->bytes, e->packets * 40);   /* an IPv4 + TCP header at least */
+	e = listed_find(&l, "198.18.0.68");
+	ck_assert(e->has_counter);
+	ck_assert_uint_eq(e->packets, 0);
+	ck_assert_uint_eq(e->bytes, 0);
+	e = listed_find(&l, "2001:db8::66");
+	ck_assert_uint_eq(e->packets, 0);
+	close(lfd);
+	fw_nft_close(f);
+}
+END_TEST
+
 /* Each test starts from an empty ruleset, so that one test's blocks do not
  * drop another's packets. This is the test's own network namespace. */
 static void empty_ruleset(void)
@@ -682,6 +847,10 @@ int main(void)
 	tcase_add_test(tc, destroy_removes_the_table);
 	tcase_add_test(tc, commit_sends_a_big_batch);
 	tcase_add_test(tc, blocked_source_cannot_connect_others_can);
+	tcase_add_test(tc, list_gives_back_addresses_and_ranges_with_their_timeouts);
+	tcase_add_test(tc, list_splits_a_range_that_is_no_prefix);
+	tcase_add_test(tc, list_of_a_missing_table_fails_clearly);
+	tcase_add_test(tc, list_counts_the_packets_each_block_dropped);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -501,7 +501,7 @@ static void cmd_allow(struct cmdctx *c, int argc, char **argv)
 	struct cidr t;
 	uint64_t dur = UINT64_MAX;
 	struct inside in = { 0 };
-	char buf[CIDR_STRLEN], dbuf[32] = "ever", err[256];
+	char buf[CIDR_STRLEN], dbuf[32] = "good", err[256];
 
 	if (!nargs(c, argc, 1, 2, "allow ADDR[/LEN] [DURATION]") || !parse_target(c, argv[1], &t) ||
 	    (argc == 3 && !parse_duration(c, argv[2], &dur)))

@@ -863,6 +863,7 @@ int cmd_run(int argc, char **argv)
 	d.screen = screen_new();
 	d.blocks = blocks_new();
 	d.offenders = window_new(1000, 30ULL * 86400 * 1000, 1000000);
+	d.deny_dirty = true;    /* Dovecot wants the deny file to exist, even empty */
 	if (setup_signals(&d) < 0)
 		fatal("signals");
 	if (configure(&d, true) < 0)

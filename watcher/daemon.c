@@ -727,7 +727,10 @@ static int configure(struct daemon *d, bool initial)
 					  .max_keys = nb.cfg.max_keys, .auth_ttl_ms = nb.cfg.authenticated_ttl_ms };
 		screen_configure(d->screen, &nb.rules, &so);
 	}
-	window_reconfigure(d->offenders, 1000, nb.cfg.repeat_memory_ms, nb.cfg.max_keys);
+	/* each offender keeps the times of its last blocks: enough to count up
+	 * to permanent_after, and 32 (the factor is capped by max long before) */
+	window_reconfigure(d->offenders, nb.cfg.repeat_permanent_after > 32 ? (uint32_t)nb.cfg.repeat_permanent_after : 32,
+			   nb.cfg.repeat_memory_ms, nb.cfg.max_keys);
 
 	d->max_window_ms = ruleset_max_window(screen_rules(d->screen));
 	d->dry_run = dry;
@@ -862,7 +865,7 @@ int cmd_run(int argc, char **argv)
 	d.loop = loop_new();
 	d.screen = screen_new();
 	d.blocks = blocks_new();
-	d.offenders = window_new(1000, 30ULL * 86400 * 1000, 1000000);
+	d.offenders = window_new(32, 30ULL * 86400 * 1000, 1000000);
 	d.deny_dirty = true;    /* Dovecot wants the deny file to exist, even empty */
 	if (setup_signals(&d) < 0)
 		fatal("signals");

@@ -6,10 +6,12 @@
  * drop to another uid first), or a raw non-blocking socket of this
  * process that the loop watches. A test waits for an event (the child's
  * result pipe reaching end of file, a reply arriving, a counter
- * changing); a fail-safe timer stops the loop and fails the test.
+ * changing); a fail-safe timer stops the loop and fails the test. The
+ * command line (cmd_ctl) runs in a child too, against the same server.
  * Nothing sleeps. The tests of other users' access need root; they pass
  * trivially without it.
  */
+#include "cmd.h"
 #include "control.h"
 #include "log.h"
 #include "loop.h"
@@ -46,6 +48,15 @@ static void handler(void *arg, int argc, char **argv, struct ctl_reply *r)
 	} else if (strcmp(argv[0], "big") == 0) {
 		for (unsigned i = 0; i < BIG_BODY / 16; i++)
 			ctl_printf(r, "%015u\n", i);
+	} else if (strcmp(argv[0], "unblock") == 0) {
+		ctl_error(r, "%s is not blocked", argv[1]);
+	} else if (strcmp(argv[0], "block") == 0 || strcmp(argv[0], "list") == 0 ||
+		   strcmp(argv[0], "block-account") == 0 || strcmp(argv[0], "reset") == 0 ||
+		   strcmp(argv[0], "pause") == 0) {
+		/* what the command line sent, word by word */
+		for (int i = 0; i < argc; i++)
+			ctl_printf(r, "%s%s", i ? "|" : "", argv[i]);
+		ctl_printf(r, "\n");
 	} else if (strcmp(argv[0], "fail") == 0) {
 		ctl_error(r, "it failed: %s", argc > 1 ? argv[1] : "for no reason");
 		ctl_printf(r, "partial\n");
@@ -143,6 +154,8 @@ struct call_job {
 	int argc;
 	char **argv;
 	const struct who *who;
+	/* cli mode: cmd_ctl(argc, argv), stdout and stderr to files */
+	bool cli;
 	/* raw mode: these bytes instead of control_call */
 	const char *raw;
 	size_t rawlen;
@@ -224,6 +237,26 @@ static void child_raw(const struct call_job *j, int out)
 	}
 }
 
+/* In the child: the command line's own code; reports its exit status,
+ * with what it printed in cli.out and cli.err of the test directory. */
+static void child_cli(const struct call_job *j, int out)
+{
+	char path[sizeof ut_dir + 16], head[32];
+	int rc;
+
+	snprintf(path, sizeof path, "%s/cli.out", ut_dir);
+	if (!freopen(path, "w", stdout))
+		_exit(6);
+	snprintf(path, sizeof path, "%s/cli.err", ut_dir);
+	if (!freopen(path, "w", stderr))
+		_exit(6);
+	rc = cmd_ctl(j->argc, j->argv);
+	fflush(stdout);
+	fflush(stderr);
+	snprintf(head, sizeof head, "exit=%d", rc);
+	write_all(out, head, strlen(head));
+}
+
 struct pipe_in {
 	char *buf;
 	size_t len, alloc;
@@ -279,7 +312,9 @@ static char *run_job(const struct call_job *j, size_t *lenp)
 		open("/dev/null", O_RDONLY);
 		open("/dev/null", O_WRONLY);
 		open("/dev/null", O_WRONLY);
-		if (j->raw)
+		if (j->cli)
+			child_cli(j, p[1]);
+		else if (j->raw)
 			child_raw(j, p[1]);
 		else
 			child_call(j, p[1]);
@@ -734,6 +769,110 @@ START_TEST(close_leaves_a_newer_servers_socket_alone)
 }
 END_TEST
 
+static char *slurp(const char *name)
+{
+	char path[sizeof ut_dir + 16], *buf = calloc(1, 65536);
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/%s", ut_dir, name);
+	fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert(fread(buf, 1, 65535, fp) < 65535);
+	fclose(fp);
+	return buf;
+}
+
+/* Run "mailscreen ARGS..." (cmd_ctl) in a child; returns its exit status,
+ * with its stdout and stderr in *out and *err (free them). */
+static int cli(char **out, char **err, int argc, char **argv)
+{
+	struct call_job j = { .argc = argc, .argv = argv, .cli = true };
+	char *res = run_job(&j, NULL);
+	int rc = -1;
+
+	ck_assert_int_eq(sscanf(res, "exit=%d", &rc), 1);
+	free(res);
+	*out = slurp("cli.out");
+	*err = slurp("cli.err");
+	return rc;
+}
+
+#define CLI(out, err, ...) cli(out, err, (int)(sizeof (char *[]){ __VA_ARGS__ } / sizeof(char *)), \
+			       (char *[]){ __VA_ARGS__, NULL })
+
+START_TEST(command_line_checks_normalises_sends_and_reports)
+{
+	struct control *c = start("cli", NULL, 16);
+	char sock[sizeof ut_dir + 64], want[512], *out, *err, *cfg;
+
+	snprintf(sock, sizeof sock, "%s", sock_path("cli"));
+	/* normal forms: the address, the duration, options after arguments */
+	ck_assert_int_eq(CLI(&out, &err, "block", "-r", "port scan", "::ffff:192.0.2.7", "90m", "-s", sock), 0);
+	ck_assert_str_eq(out, "block|192.0.2.7|1h30m|--reason|port scan\n");
+	ck_assert_str_eq(err, "");
+	free(out), free(err);
+	ck_assert_int_eq(CLI(&out, &err, "block", "2001:DB8::/32", "permanent", "-s", sock), 0);
+	ck_assert_str_eq(out, "block|2001:db8::/32|permanent\n");
+	free(out), free(err);
+	ck_assert_int_eq(CLI(&out, &err, "list", "--json", "blocks", "--socket", sock), 0);
+	ck_assert_str_eq(out, "list|blocks|--json\n");
+	free(out), free(err);
+	ck_assert_int_eq(CLI(&out, &err, "block-account", "-s", sock, "--", "-bob@example.org", "2h"), 0);
+	ck_assert_str_eq(out, "block-account|-bob@example.org|2h\n");
+	free(out), free(err);
+	/* -c: the socket from the configuration's 'control' key */
+	snprintf(want, sizeof want, "[daemon]\ncontrol = %s\n", sock);
+	cfg = strdup(ut_write("cli.conf", want));
+	ck_assert_int_eq(CLI(&out, &err, "reset", "all", "-c", cfg), 0);
+	ck_assert_str_eq(out, "reset|all\n");
+	free(out), free(err), free(cfg);
+	ck_assert_uint_eq(calls, 5);
+
+	/* the daemon's error: on stderr, exit 1 */
+	ck_assert_int_eq(CLI(&out, &err, "unblock", "192.0.2.9", "-s", sock), 1);
+	ck_assert_str_eq(out, "");
+	ck_assert_str_eq(err, "mailscreen: 192.0.2.9 is not blocked\n");
+	free(out), free(err);
+
+	/* usage errors: exit 2, nothing sent */
+	calls = 0;
+	ck_assert_int_eq(CLI(&out, &err, "list", "things", "-s", sock), 2);
+	ck_assert_str_eq(err, "mailscreen list: unknown subcommand 'things' (one of: blocks allows failures accounts)\n");
+	free(out), free(err);
+	ck_assert_int_eq(CLI(&out, &err, "block", "192.0.2.1/8", "-s", sock), 2);
+	ck_assert_msg(strstr(err, "mailscreen block: '192.0.2.1/8'"), "%s", err);
+	free(out), free(err);
+	ck_assert_int_eq(CLI(&out, &err, "block", "192.0.2.1", "soon", "-s", sock), 2);
+	ck_assert_msg(strstr(err, "mailscreen block: 'soon' is not a duration"), "%s", err);
+	free(out), free(err);
+	ck_assert_int_eq(CLI(&out, &err, "unblock", "-s", sock), 2);
+	ck_assert_msg(strstr(err, "mailscreen unblock: missing an address or range"), "%s", err);
+	free(out), free(err);
+	ck_assert_int_eq(CLI(&out, &err, "pause", "now", "-s", sock), 2);
+	ck_assert_msg(strstr(err, "mailscreen pause: unexpected argument 'now'"), "%s", err);
+	free(out), free(err);
+	ck_assert_int_eq(CLI(&out, &err, "status", "--reason", "x", "-s", sock), 2);
+	ck_assert_msg(strstr(err, "mailscreen status: unknown option '--reason'"), "%s", err);
+	free(out), free(err);
+	ck_assert_int_eq(CLI(&out, &err, "block", "192.0.2.1", "--reason", "two\nlines", "-s", sock), 2);
+	ck_assert_msg(strstr(err, "--reason: give one line of text"), "%s", err);
+	free(out), free(err);
+	ck_assert_int_eq(CLI(&out, &err, "block", "-h"), 0);
+	ck_assert_msg(strncmp(out, "usage: mailscreen block ", 24) == 0, "%s", out);
+	free(out), free(err);
+	ck_assert_uint_eq(calls, 0);
+	ck_assert_uint_eq(stats(c).requests, 6);
+	control_close(c);
+
+	/* no daemon: exit 1 with what to check */
+	ck_assert_int_eq(CLI(&out, &err, "status", "-s", sock), 1);
+	snprintf(want, sizeof want, "mailscreen: cannot connect to %s: is mailscreen running?\n", sock);
+	ck_assert_str_eq(err, want);
+	free(out), free(err);
+}
+END_TEST
+
 static void reset_calls(void)
 {
 	calls = 0;
@@ -761,6 +900,7 @@ int main(void)
 	tcase_add_test(tc, other_uid_is_refused_without_a_group);
 	tcase_add_test(tc, members_of_control_group_are_accepted);
 	tcase_add_test(tc, close_leaves_a_newer_servers_socket_alone);
+	tcase_add_test(tc, command_line_checks_normalises_sends_and_reports);
 	rc = ut_run("control", tc);
 	loop_free(L);
 	return rc;

@@ -869,16 +869,26 @@ int cmd_run(int argc, char **argv)
 	d.deny_dirty = true;    /* Dovecot wants the deny file to exist, even empty */
 	if (setup_signals(&d) < 0)
 		fatal("signals");
-	if (configure(&d, true) < 0)
-		return 1;
+	/* the control socket first: a second daemon is refused before it
+	 * touches nftables or anything else */
 	{
-		char err[512];
-		d.ctl = control_open(d.loop, d.b.cfg.control, d.b.cfg.control_group, (unsigned)d.b.cfg.control_clients,
-				     daemon_control, &d, err, sizeof err);
+		struct config c0;
+		char err[1024];
+		if (config_load(&c0, d.cfgpath, d.cfg_explicit, err, sizeof err) < 0) {
+			log_warnx("%s", err);
+			return 1;
+		}
+		d.ctl = control_open(d.loop, c0.control, c0.control_group, (unsigned)c0.control_clients, daemon_control,
+				     &d, err, sizeof err);
+		config_release(&c0);
 		if (!d.ctl) {
 			log_warnx("control socket: %s", err);
 			return 1;
 		}
+	}
+	if (configure(&d, true) < 0) {
+		control_close(d.ctl);
+		return 1;
 	}
 	loop_on_idle(d.loop, commit, &d);
 	sd_notify(0, "READY=1");

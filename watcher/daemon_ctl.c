@@ -188,7 +188,17 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 			}
 			fprintf(c->out, "}");
 		}
-		fprintf(c->out, "]}\n");
+		fprintf(c->out, "]");
+		if (d->ctl) {
+			struct control_stats cs;
+			control_get_stats(d->ctl, &cs);
+			fprintf(c->out, ", \"control\": {\"requests\": %llu, \"refused\": %llu, \"malformed\": %llu, "
+				"\"oversized\": %llu, \"timeouts\": %llu, \"busy\": %llu}", (unsigned long long)cs.requests,
+				(unsigned long long)cs.refused, (unsigned long long)cs.malformed,
+				(unsigned long long)cs.oversized, (unsigned long long)cs.timeouts,
+				(unsigned long long)cs.busy);
+		}
+		fprintf(c->out, "}\n");
 		return;
 	}
 	fprintf(c->out, "mailscreen: up %s%s%s\n", up, d->paused ? ", PAUSED (counting, not blocking)" : "",
@@ -203,6 +213,14 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 		fprintf(c->out, "while paused: %llu decisions not applied; nftables errors: %llu; connections closed: "
 			"%llu\n", (unsigned long long)d->paused_decisions, (unsigned long long)d->nft_errors,
 			(unsigned long long)d->sessions_closed);
+	if (d->ctl) {
+		struct control_stats cs;
+		control_get_stats(d->ctl, &cs);
+		fprintf(c->out, "control: %llu requests, %llu refused peers, %llu malformed, %llu oversized, %llu timed "
+			"out, %llu busy\n", (unsigned long long)cs.requests, (unsigned long long)cs.refused,
+			(unsigned long long)cs.malformed, (unsigned long long)cs.oversized,
+			(unsigned long long)cs.timeouts, (unsigned long long)cs.busy);
+	}
 	fprintf(c->out, "events:");
 	for (int k = 0; k < EV_NKINDS; k++)
 		fprintf(c->out, " %s %llu", ev_kind_name((enum ev_kind)k), (unsigned long long)st.events[k]);

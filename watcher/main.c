@@ -41,8 +41,8 @@ static void usage(FILE *fp)
 {
 	fprintf(fp, "usage: mailscreen COMMAND [OPTIONS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(fp, "  %-8s %s\n", commands[i].name, commands[i].help);
-	fprintf(fp, "  %-8s %s\n\n'mailscreen COMMAND -h' describes a command.\n", "version", "print the version");
+		fprintf(fp, "  %-16s %s\n", commands[i].name, commands[i].help);
+	fprintf(fp, "  %-16s %s\n\n'mailscreen COMMAND -h' describes a command.\n", "version", "print the version");
 }
 
 int main(int argc, char **argv)

@@ -35,6 +35,9 @@ MS_PROBE=${MS_PROBE:-$MS_REPO/build/tests/tcpprobe}
 MS_LOG=$MS_TMP/mail.log                 # the mail log the daemon follows
 MS_DLOG=$MS_TMP/daemon.log              # the daemon's stderr
 MS_CONF=$MS_TMP/mailscreen.conf
+MS_SOCK=$MS_TMP/control                 # the daemon's control socket
+MS_DENY=$MS_TMP/denied-accounts         # its account deny file
+MS_BLOCKLIST=$MS_TMP/blocklist          # its block list file (none at first)
 MS_PEERNS=$MS_TMP/peer.netns            # bind mount of the peer's namespace
 MS_PID=
 MS_MARK=0                               # daemon log offset for wait_log
@@ -173,15 +176,16 @@ log_has() { tail -c +$((MS_MARK + 1)) "$MS_DLOG" | grep -E -q -e "$1"; }
 # The shipped filter files that exist, for a source's filters = line.
 ms_filter_names() {
 	names=
-	for f in postfix dovecot; do
+	for f in postfix dovecot dovecot-connect; do
 		[ -e "$MS_REPO/filters/$f.conf" ] && names="$names $f"
 	done
 	echo "${names# }"
 }
 
 # ms_config [EXTRA] - write MS_CONF: the shipped filters and rules (or
-# MS_RULES), one source following MS_LOG, 192.0.2.10 allow-listed; EXTRA
-# (INI text) is appended, so it may add keys to any section or add sections.
+# MS_RULES), one source following MS_LOG, 192.0.2.10 allow-listed, the
+# control socket, deny file and block list in MS_TMP; EXTRA (INI text) is
+# appended, so it may add keys to any section or add sections.
 ms_config() {
 	mkdir -p "$MS_TMP/state"
 	cat > "$MS_CONF" <<EOF
@@ -191,7 +195,9 @@ ms_config() {
 filters = $MS_REPO/filters
 rules = ${MS_RULES:-$MS_REPO/rules}
 state_dir = $MS_TMP/state
-control = $MS_TMP/control
+control = $MS_SOCK
+deny_file = $MS_DENY
+blocklist = $MS_BLOCKLIST
 
 [source mail]
 path = $MS_LOG
@@ -231,7 +237,135 @@ ms_stop() {
 
 ms_alive() { [ -n "$MS_PID" ] && kill -0 "$MS_PID" 2>/dev/null; }
 
+# ---- the control socket ----
+
+# ms_ctl COMMAND [ARGS...] - run `mailscreen COMMAND -s MS_SOCK ARGS...`;
+# sets MS_OUT (stdout), MS_ERR (stderr) and MS_RC (exit status), and
+# returns that status. Never fails the test by itself.
+ms_ctl() {
+	ctl_cmd=$1
+	shift
+	MS_OUT=$("$MS_BIN" "$ctl_cmd" -s "$MS_SOCK" "$@" 2> "$MS_TMP/ctl.err")
+	MS_RC=$?
+	MS_ERR=$(cat "$MS_TMP/ctl.err")
+	return $MS_RC
+}
+
+# ctl_ok COMMAND [ARGS...] - the command must succeed (output in MS_OUT)
+ctl_ok() {
+	ms_ctl "$@" || fail "mailscreen $*: exit status $MS_RC: $MS_ERR"
+}
+
+# ctl_refused ERE COMMAND [ARGS...] - the daemon must refuse the command:
+# exit status 1 and an error on stderr matching ERE
+ctl_refused() {
+	ctl_ere=$1
+	shift
+	ms_ctl "$@" && fail "mailscreen $* must be refused, but succeeded: $MS_OUT"
+	[ "$MS_RC" -eq 1 ] || fail "mailscreen $*: expected exit status 1, found $MS_RC: $MS_ERR"
+	printf '%s\n' "$MS_ERR" | grep -E -q -e "$ctl_ere" ||
+		fail "mailscreen $*: expected an error matching /$ctl_ere/, found: $MS_ERR"
+	ok "refused: mailscreen $*: $MS_ERR"
+}
+
+# ctl_json QUERY COMMAND [ARGS...] - run COMMAND --json and print jq -r
+# QUERY of its output
+ctl_json() {
+	ctl_q=$1
+	shift
+	ctl_ok "$@" --json
+	printf '%s\n' "$MS_OUT" | jq -r "$ctl_q" || fail "mailscreen $* --json: not JSON? $MS_OUT"
+}
+
+# ctl_raw WORD... - send WORD... as one raw request to the control socket
+# (no command-line checks on the way); the daemon's reply goes to stdout
+ctl_raw() { "$MS_PROBE" ctl "$MS_SOCK" "$@"; }
+
+# wait_until WHAT CMD... - poll CMD (a state the daemon shows no event
+# for: a file, a listing) until it succeeds; fail after MS_WAIT seconds
+wait_until() {
+	wu_what=$1
+	shift
+	wu_deadline=$(($(date +%s) + MS_WAIT))
+	until "$@"; do
+		[ "$(date +%s)" -le "$wu_deadline" ] || fail "$wu_what: not so after ${MS_WAIT}s"
+		sleep 0.05
+	done
+	ok "$wu_what"
+}
+
+# deny_has USER - the deny file holds USER as a line of its own
+deny_has() { [ -f "$MS_DENY" ] && grep -F -x -q -e "$1" "$MS_DENY"; }
+
 # ---- writing mail log lines ----
+
+# mail_line TEXT [FILE] - TEXT as one syslog line, stamped now, from host
+# mx, appended to FILE (default MS_LOG) in one write
+mail_line() { printf '%s mx %s\n' "$(date '+%b %e %T')" "$1" >> "${2:-$MS_LOG}"; }
+
+# new_pid - a fresh smtpd process id in MS_PID_NEW (a new SMTP session)
+new_pid() {
+	MS_SEQ=$((MS_SEQ + 1))
+	MS_PID_NEW=$((30000 + MS_SEQ))
+}
+
+# Postfix smtpd lines; PID names the session (postfix/smtpd[PID]).
+# smtp_connect ADDR [N] - N (default 1) connections, each a new session
+smtp_connect() {
+	sc_n=${2:-1}
+	while [ "$sc_n" -gt 0 ]; do
+		new_pid
+		mail_line "postfix/smtpd[$MS_PID_NEW]: connect from unknown[$1]"
+		sc_n=$((sc_n - 1))
+	done
+}
+
+# smtp_rcpt_fail ADDR PID [N] - N (default 1) unknown-recipient rejects
+smtp_rcpt_fail() {
+	sr_n=${3:-1}
+	while [ "$sr_n" -gt 0 ]; do
+		mail_line "postfix/smtpd[$2]: NOQUEUE: reject: RCPT from unknown[$1]: 550 5.1.1 <nosuch$sr_n@example.org>: Recipient address rejected: User unknown in local recipient table; from=<a@example.net> to=<nosuch$sr_n@example.org> proto=ESMTP helo=<h.example.net>"
+		sr_n=$((sr_n - 1))
+	done
+}
+
+# smtp_disconnect ADDR PID [COUNTERS] - the session's summary line
+smtp_disconnect() {
+	mail_line "postfix/smtpd[$2]: disconnect from unknown[$1] ${3:-ehlo=1 mail=1 rcpt=0/5 quit=1 commands=3/8}"
+}
+
+# smtp_login ADDR PID USER - a message sent after a successful SASL login
+smtp_login() {
+	MS_SEQ=$((MS_SEQ + 1))
+	mail_line "postfix/smtpd[$2]: 4F3A21C$(printf '%04d' $MS_SEQ): client=unknown[$1], sasl_method=PLAIN, sasl_username=$3"
+}
+
+# Dovecot login process lines, each a connection with a session of its own.
+# imap_fail ADDR USER [N] - N (default 1) failed IMAP logins of USER
+imap_fail() {
+	if_n=${3:-1}
+	while [ "$if_n" -gt 0 ]; do
+		MS_SEQ=$((MS_SEQ + 1))
+		mail_line "dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<$2>, method=PLAIN, rip=$1, lip=$SERVER4, TLS, session=<S$(printf '%015d' $MS_SEQ)>"
+		if_n=$((if_n - 1))
+	done
+}
+
+# imap_login ADDR USER - a successful IMAP login
+imap_login() {
+	MS_SEQ=$((MS_SEQ + 1))
+	mail_line "dovecot: imap-login: Login: user=<$2>, method=PLAIN, rip=$1, lip=$SERVER4, mpid=$MS_SEQ, TLS, session=<L$(printf '%015d' $MS_SEQ)>"
+}
+
+# imap_idle ADDR [N] - N (default 1) IMAP connections that never tried to log in
+imap_idle() {
+	ii_n=${2:-1}
+	while [ "$ii_n" -gt 0 ]; do
+		MS_SEQ=$((MS_SEQ + 1))
+		mail_line "dovecot: imap-login: Disconnected (no auth attempts in 0 secs): user=<>, rip=$1, lip=$SERVER4, TLS, session=<N$(printf '%015d' $MS_SEQ)>"
+		ii_n=$((ii_n - 1))
+	done
+}
 
 # sasl_fail ADDR [N [FILE]] - N (default 1) Postfix SASL failures from
 # ADDR, stamped now, appended to FILE (default MS_LOG), one write each.
@@ -277,6 +411,17 @@ wait_for_element() {
 		sleep 0.05
 	done
 	ok "$1 is in set $(set_of "$1") (timeout $(element_timeout "$1")s)"
+}
+
+# wait_no_element ADDR - poll the set until ADDR (or ADDR/LEN) is gone
+wait_no_element() {
+	deadline=$(($(date +%s) + MS_WAIT))
+	while [ -n "$(element_timeout "$1")" ]; do
+		[ "$(date +%s)" -le "$deadline" ] ||
+			fail "$1 still in set $(set_of "$1") after ${MS_WAIT}s"
+		sleep 0.05
+	done
+	ok "$1 is gone from set $(set_of "$1")"
 }
 
 assert_no_element() {

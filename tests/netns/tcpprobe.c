@@ -6,6 +6,11 @@
  *	Listen on ADDR at every PORT; print "listening" once all are bound,
  *	then accept and close connections until killed.
  *
+ *   tcpprobe keep ADDR PORT...
+ *	Like listen, but keeps every accepted connection open (reading and
+ *	discarding what arrives) until the client closes it or it is
+ *	destroyed: the server end of an established session.
+ *
  *   tcpprobe connect SRCADDR DSTADDR PORT TIMEOUT_MS
  *	Connect from SRCADDR (any port) to DSTADDR:PORT, waiting at most
  *	TIMEOUT_MS. Prints one word and exits:
@@ -13,6 +18,21 @@
  *	  refused     1  a RST came back (nothing listens)
  *	  timeout     1  no answer in time: the SYN (or SYN-ACK) was dropped
  *	  error: ...  2  bad usage or anything else (no route, bad address)
+ *
+ *   tcpprobe hold SRCADDR DSTADDR PORT SECONDS
+ *	Connect as connect does (3 s at most; same words on failure), print
+ *	"connected", then hold the connection for SECONDS, sending one byte
+ *	every 200 ms (so a dropped connection keeps sending packets). Prints
+ *	one more word and exits:
+ *	  closed      0  the server closed the connection (FIN)
+ *	  reset       0  the server reset it (RST, e.g. its socket was destroyed)
+ *	  open        1  still open after SECONDS
+ *
+ *   tcpprobe ctl SOCKET WORD...
+ *	Send WORD... as one raw control request (each word NUL-terminated,
+ *	then an empty word) to the UNIX socket SOCKET and print the reply as
+ *	it comes: the daemon's own answer, with no command-line checks in
+ *	between. Exit 0 if the reply starts with "ok", 1 otherwise.
  *
  * IPv4 and IPv6; the family follows the addresses. A test tells "dropped"
  * from "broken set-up" by the word, so refused and timeout stay distinct.
@@ -28,16 +48,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_PORTS 64
+#define MAX_CONNS 256
 
 static _Noreturn void usage(void)
 {
 	fprintf(stderr,
 		"usage: tcpprobe listen ADDR PORT...\n"
-		"       tcpprobe connect SRCADDR DSTADDR PORT TIMEOUT_MS\n");
+		"       tcpprobe keep ADDR PORT...\n"
+		"       tcpprobe connect SRCADDR DSTADDR PORT TIMEOUT_MS\n"
+		"       tcpprobe hold SRCADDR DSTADDR PORT SECONDS\n"
+		"       tcpprobe ctl SOCKET WORD...\n");
 	exit(2);
 }
 
@@ -83,10 +108,10 @@ static socklen_t sockaddr_make(const char *addr, unsigned port, struct sockaddr_
 	exit(2);
 }
 
-static _Noreturn void do_listen(int argc, char **argv)
+static _Noreturn void do_listen(int argc, char **argv, int keep)
 {
-	struct pollfd pfd[MAX_PORTS];
-	int n = 0, one = 1;
+	struct pollfd pfd[MAX_PORTS + MAX_CONNS];
+	int n = 0, nlisten, one = 1;
 
 	if (argc < 2 || argc - 1 > MAX_PORTS)
 		usage();
@@ -107,6 +132,7 @@ static _Noreturn void do_listen(int argc, char **argv)
 			die("listen", argv[i]);
 		pfd[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
 	}
+	nlisten = n;
 	printf("listening\n");
 	fflush(stdout);
 	for (;;) {
@@ -115,33 +141,49 @@ static _Noreturn void do_listen(int argc, char **argv)
 				continue;
 			die("poll", NULL);
 		}
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; i < nlisten; i++) {
 			int c;
 			if (!(pfd[i].revents & POLLIN))
 				continue;
-			while ((c = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
-				close(c);
+			while ((c = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+				if (keep && n < MAX_PORTS + MAX_CONNS)
+					pfd[n++] = (struct pollfd){ .fd = c, .events = POLLIN };
+				else
+					close(c);
+			}
+		}
+		/* kept connections: discard data, close at EOF or error */
+		for (int i = nlisten; i < n; i++) {
+			char buf[512];
+			ssize_t r;
+			if (!pfd[i].revents)
+				continue;
+			while ((r = read(pfd[i].fd, buf, sizeof buf)) > 0)
+				;
+			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR) ||
+			    (pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL))) {
+				close(pfd[i].fd);
+				pfd[i--] = pfd[--n];
+			}
 		}
 	}
 }
 
-static int do_connect(int argc, char **argv)
+/* Connect from argv[0] to argv[1] port argv[2] within timeout ms. Returns
+ * the connected socket; otherwise prints the word and exits. */
+static int open_connection(char **argv, long timeout)
 {
 	struct sockaddr_storage src, dst;
 	socklen_t slen, dlen;
 	struct pollfd pfd;
 	int fd, err = 0, rc;
 	socklen_t errlen = sizeof err;
-	long timeout;
 
-	if (argc != 4)
-		usage();
 	slen = sockaddr_make(argv[0], 0, &src);
 	dlen = sockaddr_make(argv[1], (unsigned)number(argv[2], 1, 65535), &dst);
-	timeout = number(argv[3], 1, 600000);
 	if (src.ss_family != dst.ss_family) {
 		printf("error: %s and %s are not of the same family\n", argv[0], argv[1]);
-		return 2;
+		exit(2);
 	}
 	fd = socket(dst.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -161,27 +203,128 @@ static int do_connect(int argc, char **argv)
 			die("poll", NULL);
 		if (rc == 0) {
 			printf("timeout\n");
-			return 1;
+			exit(1);
 		}
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0)
 			die("SO_ERROR", NULL);
 	}
 result:
-	close(fd);
 	if (err == 0) {
 		printf("connected\n");
-		return 0;
+		fflush(stdout);
+		return fd;
 	}
 	if (err == ECONNREFUSED) {
 		printf("refused\n");
-		return 1;
+		exit(1);
 	}
 	if (err == ETIMEDOUT) {
 		printf("timeout\n");
-		return 1;
+		exit(1);
 	}
 	printf("error: connect %s -> %s port %s: %s\n", argv[0], argv[1], argv[2], strerror(err));
-	return 2;
+	exit(2);
+}
+
+static int do_connect(int argc, char **argv)
+{
+	if (argc != 4)
+		usage();
+	close(open_connection(argv, number(argv[3], 1, 600000)));
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int do_hold(int argc, char **argv)
+{
+	long long end;
+	int fd;
+
+	if (argc != 4)
+		usage();
+	end = now_ms() + number(argv[3], 1, 3600) * 1000;
+	fd = open_connection(argv, 3000);
+	for (long long t; (t = now_ms()) < end;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long wait = end - t < 200 ? end - t : 200;
+		char buf[512];
+		ssize_t r;
+		int rc = poll(&pfd, 1, (int)wait);
+
+		if (rc < 0 && errno != EINTR)
+			die("poll", NULL);
+		if (rc > 0) {
+			r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+			if (r == 0) {
+				printf("closed\n");
+				return 0;
+			}
+			if (r < 0 && (errno == ECONNRESET || errno == ECONNABORTED || errno == EPIPE)) {
+				printf("reset\n");
+				return 0;
+			}
+			if (r < 0 && errno != EAGAIN && errno != EINTR)
+				die("recv", NULL);
+			continue;       /* data from the server: ignored */
+		}
+		if (rc == 0 && send(fd, ".", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			if (errno == ECONNRESET || errno == ECONNABORTED || errno == EPIPE) {
+				printf("reset\n");
+				return 0;
+			}
+			if (errno != EAGAIN)
+				die("send", NULL);
+		}
+	}
+	printf("open\n");
+	return 1;
+}
+
+static int do_ctl(int argc, char **argv)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char req[65536], buf[4096];
+	size_t len = 0;
+	ssize_t r;
+	int fd, first = 1, ok = 0;
+
+	if (argc < 2 || strlen(argv[0]) >= sizeof sun.sun_path)
+		usage();
+	strcpy(sun.sun_path, argv[0]);
+	for (int i = 1; i < argc; i++) {
+		size_t n = strlen(argv[i]) + 1;
+		if (len + n + 1 > sizeof req) {
+			printf("error: request too long\n");
+			return 2;
+		}
+		memcpy(req + len, argv[i], n);
+		len += n;
+	}
+	req[len++] = '\0';
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket", NULL);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
+		die("connect", argv[0]);
+	for (size_t off = 0; off < len; off += (size_t)r)
+		if ((r = write(fd, req + off, len - off)) < 0)
+			die("write", argv[0]);
+	while ((r = read(fd, buf, sizeof buf)) > 0) {
+		if (first)
+			ok = r >= 2 && strncmp(buf, "ok", 2) == 0;
+		first = 0;
+		fwrite(buf, 1, (size_t)r, stdout);
+	}
+	if (r < 0)
+		die("read", argv[0]);
+	return ok ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -189,8 +332,14 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		usage();
 	if (strcmp(argv[1], "listen") == 0)
-		do_listen(argc - 2, argv + 2);
+		do_listen(argc - 2, argv + 2, 0);
+	if (strcmp(argv[1], "keep") == 0)
+		do_listen(argc - 2, argv + 2, 1);
 	if (strcmp(argv[1], "connect") == 0)
 		return do_connect(argc - 2, argv + 2);
+	if (strcmp(argv[1], "hold") == 0)
+		return do_hold(argc - 2, argv + 2);
+	if (strcmp(argv[1], "ctl") == 0)
+		return do_ctl(argc - 2, argv + 2);
 	usage();
 }

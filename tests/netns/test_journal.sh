@@ -62,7 +62,9 @@ cat > "$MS_CONF" <<EOC
 filters = $MS_REPO/filters
 rules = $MS_REPO/rules
 state_dir = $MS_TMP/state
-control = $MS_TMP/control
+control = $MS_SOCK
+deny_file = $MS_DENY
+blocklist = $MS_BLOCKLIST
 
 [source journal]
 journal = postfix@-.service

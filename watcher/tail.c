@@ -92,6 +92,9 @@ struct tail_watch {
 	int dwd, pwd;           /* dir wd, parent wd (while waiting), -1 */
 	struct tfile **files;
 	size_t nfiles, afiles;
+	const struct tail_pos *resume;  /* during tail_add_resume only */
+	bool *resumed;
+	size_t nresume;
 };
 
 struct tail {
@@ -113,6 +116,9 @@ struct tail {
 	char *chunk;            /* CHUNK + 1 */
 	char *evbuf;
 	uint64_t kick;          /* 0 ms timer id while reading is pending */
+	const struct tail_pos *pending_resume;  /* for the tail_add inside tail_add_resume */
+	bool *pending_resumed;
+	size_t npending_resume;
 };
 
 static void schedule_kick(struct tail *t);
@@ -403,6 +409,36 @@ static void start_at_end(struct tail *t, struct tfile *f, uint64_t size)
 	free(buf);
 }
 
+/* FNV-1a over the first len bytes; len bytes must be there. */
+static bool head_fp(int fd, uint32_t len, uint64_t *fp)
+{
+	unsigned char buf[TAIL_FP_LEN];
+	uint64_t h = 1469598103934665603ULL;
+
+	if (len > TAIL_FP_LEN || pread(fd, buf, len, 0) != (ssize_t)len)
+		return false;
+	for (uint32_t i = 0; i < len; i++)
+		h = (h ^ buf[i]) * 1099511628211ULL;
+	*fp = h;
+	return true;
+}
+
+/* The saved position of the file open on fd, if it is the same file. */
+static const struct tail_pos *resume_match(struct tail_watch *w, int fd, const struct stat *st)
+{
+	for (size_t i = 0; i < w->nresume; i++) {
+		const struct tail_pos *p = &w->resume[i];
+		uint64_t fp;
+		if (w->resumed[i] || p->dev != (uint64_t)st->st_dev || p->ino != (uint64_t)st->st_ino)
+			continue;
+		if ((uint64_t)st->st_size < p->offset || !head_fp(fd, p->fp_len, &fp) || fp != p->fp)
+			return NULL;    /* truncated or reused since: a new file */
+		w->resumed[i] = true;
+		return p;
+	}
+	return NULL;
+}
+
 static void rename_file(struct tfile *f, const char *name, char *path)
 {
 	free(f->name);
@@ -460,8 +496,16 @@ static void open_file(struct tail_watch *w, const char *name, char *path, bool i
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	watch_file(t, f);
-	if (initial && !t->from_start)
+	if (initial && w->resume) {
+		const struct tail_pos *p = resume_match(w, fd, &st);
+		f->off = p ? p->offset : 0;
+		if (p)
+			log_info("'%s': going on at offset %llu", f->path, (unsigned long long)f->off);
+		else
+			log_info("'%s' is new since the last run; reading it from the start", f->path);
+	} else if (initial && !t->from_start) {
 		start_at_end(t, f, (uint64_t)st.st_size);
+	}
 	f->pending = true;
 	XGROW(w->files, w->afiles, w->nfiles + 1);
 	w->files[w->nfiles++] = f;
@@ -885,6 +929,9 @@ struct tail_watch *tail_add(struct tail *t, const char *pattern, void *cookie, c
 	w->pattern = xstrdup(pattern);
 	w->cookie = cookie;
 	w->dwd = w->pwd = -1;
+	w->resume = t->pending_resume;
+	w->resumed = t->pending_resumed;
+	w->nresume = t->npending_resume;
 	if (!*pattern) {
 		errf(err, errlen, "empty path");
 		goto fail;
@@ -913,6 +960,86 @@ struct tail_watch *tail_add(struct tail *t, const char *pattern, void *cookie, c
 fail:
 	free_watch(t, w);
 	return NULL;
+}
+
+/* Saved files that are no longer at the path: rotated away while we were
+ * down. Find them in the directory by inode, read their rest, retire them. */
+static void resume_rotated(struct tail_watch *w)
+{
+	struct tail *t = w->t;
+	DIR *d;
+	struct dirent *de;
+	size_t left = 0;
+
+	for (size_t i = 0; i < w->nresume; i++)
+		left += !w->resumed[i];
+	if (!left || !(d = opendir(w->dir)))
+		return;
+	while ((de = readdir(d))) {
+		struct stat st;
+		char *path = join(w->dir, de->d_name);
+		const struct tail_pos *p;
+		struct tfile *f;
+		int fd;
+
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0) {
+			free(path);
+			continue;
+		}
+		if (!(p = resume_match(w, fd, &st))) {
+			close(fd);
+			free(path);
+			continue;
+		}
+		f = xcalloc(1, sizeof *f);
+		f->w = w;
+		f->name = xstrdup(de->d_name);
+		f->path = path;
+		f->fd = fd;
+		f->wd = -1;
+		f->dev = st.st_dev;
+		f->ino = st.st_ino;
+		f->off = p->offset;
+		watch_file(t, f);
+		/* first in the list: its rest is older than the new file's lines */
+		XGROW(w->files, w->afiles, w->nfiles + 1);
+		memmove(w->files + 1, w->files, w->nfiles * sizeof *w->files);
+		w->files[0] = f;
+		w->nfiles++;
+		log_info("'%s' was rotated to '%s' while we were stopped; reading its rest from offset %llu",
+			 p->path, path, (unsigned long long)f->off);
+		/* retired, but read from the loop like every file: nothing is
+		 * delivered before the caller is ready */
+		f->retired = true;
+		t->st.rotations++;
+		f->grace = loop_add_timer(t->loop, t->rotate_wait, grace_cb, f);
+		f->pending = true;
+	}
+	closedir(d);
+	schedule_kick(t);
+}
+
+struct tail_watch *tail_add_resume(struct tail *t, const char *pattern, void *cookie, const struct tail_pos *saved,
+				   size_t nsaved, char *err, size_t errlen)
+{
+	struct tail_watch *w;
+	bool *resumed = xcalloc(nsaved ? nsaved : 1, sizeof *resumed);
+
+	/* tail_add's first scan sees the saved positions through the watch */
+	t->pending_resume = saved;
+	t->pending_resumed = resumed;
+	t->npending_resume = nsaved;
+	w = tail_add(t, pattern, cookie, err, errlen);
+	t->pending_resume = NULL;
+	t->npending_resume = 0;
+	if (w) {
+		resume_rotated(w);
+		w->resume = NULL;
+		w->nresume = 0;
+	}
+	free(resumed);
+	return w;
 }
 
 void tail_watch_set_cookie(struct tail_watch *w, void *cookie)
@@ -964,6 +1091,13 @@ void tail_foreach_file(const struct tail *t, tail_pos_fn *fn, void *arg)
 				.offset = f->off - f->len,
 				.retired = f->retired,
 			};
+			struct stat st;
+			/* fingerprint what the file holds now, up to TAIL_FP_LEN */
+			if (fstat(f->fd, &st) == 0) {
+				pos.fp_len = st.st_size < TAIL_FP_LEN ? (uint32_t)st.st_size : TAIL_FP_LEN;
+				if (!head_fp(f->fd, pos.fp_len, &pos.fp))
+					pos.fp_len = 0, pos.fp = 1469598103934665603ULL;
+			}
 			fn(arg, &pos);
 		}
 	}

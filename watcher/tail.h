@@ -57,8 +57,11 @@ struct tail_pos {
 	const char *path;
 	void *cookie;
 	uint64_t dev, ino, offset;
+	uint64_t fp;            /* fingerprint of the file's first fp_len bytes */
+	uint32_t fp_len;        /* (at most TAIL_FP_LEN): tells a reused inode apart */
 	bool retired;
 };
+#define TAIL_FP_LEN 256
 typedef void tail_pos_fn(void *arg, const struct tail_pos *pos);
 
 struct tail *tail_new(struct loop *l, const struct tail_opts *opts, tail_line_fn *fn);
@@ -67,6 +70,15 @@ void tail_free(struct tail *t);
  * pattern, directory missing is NOT a failure: it is waited for only if
  * its parent exists; otherwise an error). */
 struct tail_watch *tail_add(struct tail *t, const char *pattern, void *cookie, char *err, size_t errlen);
+/* Like tail_add, but go on where an earlier run stopped: saved are the
+ * positions tail_foreach_file reported then (for this pattern). The file
+ * at the same device and inode goes on at its offset if its head still has
+ * the same fingerprint and it is not shorter than the offset; a file
+ * rotated away meanwhile is found in the same directory by its inode and
+ * its rest is read first (then it is closed as a rotated file is); a file
+ * that is new since then is read from its beginning. */
+struct tail_watch *tail_add_resume(struct tail *t, const char *pattern, void *cookie, const struct tail_pos *saved,
+				   size_t nsaved, char *err, size_t errlen);
 void tail_watch_set_cookie(struct tail_watch *w, void *cookie);
 const char *tail_watch_pattern(const struct tail_watch *w);
 void tail_remove(struct tail *t, struct tail_watch *w);

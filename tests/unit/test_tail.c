@@ -451,6 +451,108 @@ START_TEST(rotated_file_overwritten_in_place_is_not_read_again)
 }
 END_TEST
 
+/* ---- resuming where an earlier run stopped ---- */
+
+static struct tail_pos saved[8];
+static char saved_path[8][PATH_MAX];
+static size_t nsaved;
+
+static void save_pos(void *arg, const struct tail_pos *p)
+{
+	(void)arg;
+	ck_assert_uint_lt(nsaved, 8);
+	saved[nsaved] = *p;
+	snprintf(saved_path[nsaved], PATH_MAX, "%s", p->path);
+	saved[nsaved].path = saved_path[nsaved];
+	nsaved++;
+}
+
+/* Stop the tailer as a daemon stops, keeping its positions. */
+static void stop_and_save(void)
+{
+	nsaved = 0;
+	tail_foreach_file(T, save_pos, NULL);
+	tail_free(T);
+	T = NULL;
+}
+
+static void resume(const char *pattern)
+{
+	char err[256] = "";
+
+	start(NULL);
+	ck_assert_msg(tail_add_resume(T, pattern, NULL, saved, nsaved, err, sizeof err) != NULL, "%s", err);
+}
+
+START_TEST(resume_goes_on_at_the_saved_offset)
+{
+	appends(P("m.log"), "before\n");
+	start(NULL);
+	add(P("m.log"), NULL);
+	appends(P("m.log"), "one\ntwo\npart");
+	wait_lines(2);
+	stop_and_save();
+	ck_assert_uint_eq(nsaved, 1);
+	ck_assert_uint_eq(saved[0].offset, strlen("before\none\ntwo\n"));
+	appends(P("m.log"), "ial\nwhile-down\n");
+	resume(P("m.log"));
+	appends(P("m.log"), "end\n");
+	wait_line("end");
+	ck_assert_uint_eq(ngot, 5);
+	ck_line(2, "partial");
+	ck_line(3, "while-down");
+	ck_assert_int_eq(count("one"), 1);
+	ck_assert_int_eq(count("before"), 0);
+}
+END_TEST
+
+START_TEST(resume_reads_the_rest_of_a_file_rotated_while_down_first)
+{
+	appends(P("m.log"), "");
+	start(NULL);
+	add(P("m.log"), NULL);
+	appends(P("m.log"), "old1\n");
+	wait_lines(1);
+	stop_and_save();
+	appends(P("m.log"), "old2\n");
+	ck_assert_int_eq(rename(P("m.log"), P("m.log.1")), 0);
+	appends(P("m.log"), "new1\n");
+	resume(P("m.log"));
+	appends(P("m.log"), "end\n");
+	wait_line("end");
+	ck_assert_int_eq(count("old1"), 1);
+	ck_assert_int_eq(count("old2"), 1);
+	ck_assert_int_eq(count("new1"), 1);
+	ck_line(1, "old2");
+	ck_line(2, "new1");
+	ck_assert_uint_eq(ngot, 4);
+}
+END_TEST
+
+START_TEST(resume_reads_a_reused_or_truncated_file_from_the_start)
+{
+	int fd;
+
+	appends(P("m.log"), "");
+	start(NULL);
+	add(P("m.log"), NULL);
+	appends(P("m.log"), "aaaa\nbbbb\n");
+	wait_lines(2);
+	stop_and_save();
+	/* the same inode, rewritten with other content of the same size */
+	fd = open(P("m.log"), O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	appends(P("m.log"), "cccc\ndddd\n");
+	resume(P("m.log"));
+	appends(P("m.log"), "end\n");
+	wait_line("end");
+	ck_assert_int_eq(count("cccc"), 1);
+	ck_assert_int_eq(count("dddd"), 1);
+	ck_assert_uint_eq(ngot, 5);
+}
+END_TEST
+
 START_TEST(copytruncate_restarts_at_offset_zero)
 {
 	char buf[4096];
@@ -849,6 +951,9 @@ int main(void)
 	tcase_add_test(tc, rotation_between_two_reads_loses_no_line);
 	tcase_add_test(tc, rotated_name_matching_the_glob_is_not_read_twice);
 	tcase_add_test(tc, rotated_file_overwritten_in_place_is_not_read_again);
+	tcase_add_test(tc, resume_goes_on_at_the_saved_offset);
+	tcase_add_test(tc, resume_reads_the_rest_of_a_file_rotated_while_down_first);
+	tcase_add_test(tc, resume_reads_a_reused_or_truncated_file_from_the_start);
 	tcase_add_test(tc, copytruncate_restarts_at_offset_zero);
 	tcase_add_test(tc, truncation_restarts_at_offset_zero);
 	tcase_add_test(tc, delete_and_recreate_reads_the_new_file);

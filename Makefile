@@ -42,7 +42,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 HELPERS   := $(BUILD)/tests/tcpprobe
 
 DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev check
-DEBS_TEST  := nftables iproute2 jq systemd-journal-remote util-linux procps
+DEBS_TEST  := nftables iproute2 jq systemd-journal-remote util-linux procps dovecot-core
 DEBS_BENCH := fail2ban sshguard time
 
 .PHONY: all deps deps-bench check unit samples netns demo bench asan install clean

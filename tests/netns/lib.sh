@@ -410,7 +410,9 @@ wait_for_element() {
 			fail "$1 not in set $(set_of "$1") after ${MS_WAIT}s; elements: $(set_elements "$(set_of "$1")" | tr '\n' ';')"
 		sleep 0.05
 	done
-	ok "$1 is in set $(set_of "$1") (timeout $(element_timeout "$1")s)"
+	wfe_t=$(element_timeout "$1")
+	if [ "$wfe_t" = none ]; then wfe_t="none, permanent"; else wfe_t=${wfe_t}s; fi
+	ok "$1 is in set $(set_of "$1") (timeout $wfe_t)"
 }
 
 # wait_no_element ADDR - poll the set until ADDR (or ADDR/LEN) is gone

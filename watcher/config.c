@@ -34,7 +34,7 @@ struct option_def {
 
 static const struct option_def options[] = {
 	{ "daemon", "state_dir", OPT_STR, OFF(state_dir), "/var/lib/mailscreen", 0, 0,
-	  "directory for persisted state" },
+	  "directory of the saved state (blocks, counts, read positions), created if missing" },
 	{ "daemon", "control", OPT_STR, OFF(control), "/run/mailscreen/control", 0, 0,
 	  "control socket path" },
 	{ "daemon", "control_group", OPT_STR, OFF(control_group), "", 0, 0,
@@ -61,6 +61,8 @@ static const struct option_def options[] = {
 	  "blocked accounts, one a line, for Dovecot's passwd-file passdb with deny = yes" },
 	{ "daemon", "blocklist", OPT_STR, OFF(blocklist), SYSCONFDIR "/mailscreen/blocklist", 0, 0,
 	  "hand-edited block list file, watched for changes (a missing file is an empty list)" },
+	{ "daemon", "state_interval", OPT_DURATION, OFF(state_interval_ms), "5s", 0, 0,
+	  "how often the state is saved while it changes (and at once after a control command, and at stop)" },
 	{ "daemon", "authenticated_ttl", OPT_DURATION, OFF(authenticated_ttl_ms), "1h", 0, 0,
 	  "an address that logged in successfully counts as authenticated this long, for rules with "
 	  "exempt_authenticated" },

@@ -25,6 +25,7 @@
 #include "loop.h"
 #include "screen.h"
 #include "sockkill.h"
+#include "state.h"
 #include "tail.h"
 #include "window.h"
 #include "xalloc.h"
@@ -118,6 +119,45 @@ static void sweep(struct loop *l, void *arg)
 	if (st.tracked || blocks_count(d->blocks) || d->naccounts || window_size(d->offenders) ||
 	    screen_allowlist(d->screen)->n)
 		arm_sweep(d);
+}
+
+/* ---- the saved state: written behind, every state_interval while
+ * something changed, at once after a control command, and at stop ---- */
+
+static void state_timer_cb(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)l;
+	d->state_timer = 0;
+	daemon_save_state(d);
+}
+
+void daemon_save_state(struct daemon *d)
+{
+	char err[512];
+
+	if (d->state_timer) {
+		loop_cancel_timer(d->loop, d->state_timer);
+		d->state_timer = 0;
+	}
+	d->state_is_dirty = false;
+	if (d->dry_run || !d->state_ok)
+		return;
+	if (state_save(d, err, sizeof err) < 0) {
+		if (!d->state_warned++)
+			log_warnx("cannot save state: %s (blocks are kept in the kernel; counts and positions would be "
+				  "lost at a restart)", err);
+	} else {
+		d->state_warned = 0;
+	}
+}
+
+static void state_dirty(struct daemon *d)
+{
+	d->state_is_dirty = true;
+	if (!d->state_timer && d->state_ok && !d->dry_run)
+		d->state_timer = loop_add_timer(d->loop, d->b.cfg.state_interval_ms, state_timer_cb, d);
 }
 
 /* ---- the pipeline ---- */
@@ -394,6 +434,7 @@ static void handle_line(struct daemon *d, struct src *s, const struct logline *l
 	}
 	matcher_run(s->m, ll, on_event, &c);
 	screen_end_line(d->screen);
+	state_dirty(d);
 }
 
 static void on_file_line(void *cookie, const char *path, const char *line, size_t len, bool cut)
@@ -468,6 +509,12 @@ static void commit(struct loop *l, void *arg)
 
 	(void)l;
 	write_deny_file(d);
+	if (d->blocks_issued != d->blocks_saved) {
+		/* a decision this turn: mark the state dirty so the block and the
+		 * counts that made it are saved together */
+		d->blocks_saved = d->blocks_issued;
+		state_dirty(d);
+	}
 	if (d->dry_run || !d->nft || !fw_nft_pending(d->nft))
 		return;
 	rc = fw_nft_commit(d->nft, err, sizeof err);
@@ -579,12 +626,23 @@ static int sources_build(struct daemon *d, struct bundle *b, struct src ***out, 
 				struct tail_opts to = { .max_line = b->cfg.max_line, .from_start = d->from_start };
 				d->tail = tail_new(d->loop, &to, on_file_line);
 			}
-			s->tw = tail_add(d->tail, sc->path, s, msg, sizeof msg);
+			if (d->saved.loaded) {
+				/* we ran before: go on where we stopped */
+				struct tail_pos pos[64];
+				size_t np = state_file_positions(&d->saved, sc->name, pos, 64);
+				s->tw = tail_add_resume(d->tail, sc->path, s, pos, np, msg, sizeof msg);
+			} else {
+				s->tw = tail_add(d->tail, sc->path, s, msg, sizeof msg);
+			}
 		} else {
 			struct journal_opts jo = { .path = sc->journal_path, .from_start = d->from_start,
 						   .max_line = b->cfg.max_line };
+			const char *cursor = d->saved.loaded ? state_journal_cursor(&d->saved, sc->name) : NULL;
 			s->j = journal_open(d->loop, (const char *const *)sc->journal, &jo, on_journal_line, s, msg,
 					    sizeof msg);
+			if (s->j && cursor && journal_seek_cursor(s->j, cursor, msg, sizeof msg) < 0)
+				log_warnx("[source %s]: cannot go on at the saved journal cursor (%s); reading new "
+					  "entries only", sc->name, msg);
 		}
 		if (!s->tw && !s->j) {
 			errf(err, errlen, "[source %s]: %s", sc->name, msg);
@@ -880,6 +938,14 @@ int cmd_run(int argc, char **argv)
 		}
 		d.ctl = control_open(d.loop, c0.control, c0.control_group, (unsigned)c0.control_clients, daemon_control,
 				     &d, err, sizeof err);
+		if (d.ctl && !d.dry_run_flag && !c0.dry_run) {
+			if (mkdir(c0.state_dir, 0700) < 0 && errno != EEXIST)
+				log_warn("cannot create state directory '%s'; state will not be saved", c0.state_dir);
+			else
+				d.state_ok = true;
+			if (d.state_ok)
+				state_load(c0.state_dir, &d.saved);
+		}
 		config_release(&c0);
 		if (!d.ctl) {
 			log_warnx("control socket: %s", err);
@@ -890,11 +956,21 @@ int cmd_run(int argc, char **argv)
 		control_close(d.ctl);
 		return 1;
 	}
+	if (d.saved.loaded) {
+		size_t n = state_apply(&d, &d.saved);
+		char ago[32];
+		uint64_t now = daemon_now_ms();
+		duration_format(now > d.saved.saved_ms ? now - d.saved.saved_ms : 0, ago, sizeof ago);
+		log_info("restored %zu blocks, %zu blocked accounts and the counts saved %s ago", n, d.naccounts, ago);
+	}
+	saved_state_release(&d.saved);
 	loop_on_idle(d.loop, commit, &d);
 	sd_notify(0, "READY=1");
 	loop_run(d.loop);
 	sd_notify(0, "STOPPING=1");
 	commit(d.loop, &d);
+	commit(d.loop, &d);
+	daemon_save_state(&d);
 	control_close(d.ctl);
 	blockfile_close(d.bfile);
 	free(d.bfile_path);

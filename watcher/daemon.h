@@ -13,6 +13,7 @@
 #include "fw_nft.h"
 #include "loop.h"
 #include "screen.h"
+#include "state.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -70,6 +71,11 @@ struct daemon {
 	uint64_t lines, old_lines, blocks_issued, nft_errors, sessions_closed, paused_decisions;
 	uint64_t max_window_ms;
 	time_t started;
+	/* saved state */
+	struct saved_state saved;       /* at start only */
+	bool state_ok, state_is_dirty;
+	unsigned state_warned;
+	uint64_t state_timer, blocks_saved;
 };
 
 uint64_t daemon_now_ms(void);
@@ -87,6 +93,8 @@ int daemon_unblock_account(struct daemon *d, const char *user, char *err, size_t
 size_t daemon_reset_blocks(struct daemon *d);
 /* Reload the configuration (as SIGHUP does); -1 if refused. */
 int daemon_reload(struct daemon *d);
+/* Write the state file now (after a control command changed something). */
+void daemon_save_state(struct daemon *d);
 /* The control socket's handler (daemon_ctl.c). */
 void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r);
 

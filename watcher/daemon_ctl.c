@@ -687,6 +687,9 @@ void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[0], commands[i].name) == 0) {
 			commands[i].fn(&c, argc, argv);
+			/* what a person changed is saved at once, not a few seconds later */
+			if (!r->error && strcmp(argv[0], "status") && strcmp(argv[0], "list"))
+				daemon_save_state(c.d);
 			goto done;
 		}
 	ctl_error(r, "unknown command '%s'", argv[0]);

@@ -338,6 +338,49 @@ void screen_foreach_key(const struct screen *s, enum rule_per per, uint64_t now_
 	}
 }
 
+struct dumpctx {
+	const char *table;
+	screen_dump_fn *fn;
+	void *arg;
+};
+
+static void dump_key(void *arg, const void *key, size_t klen, const uint64_t *times, uint32_t n)
+{
+	struct dumpctx *dc = arg;
+
+	dc->fn(dc->arg, dc->table, key, klen, times, n);
+}
+
+void screen_dump(const struct screen *s, screen_dump_fn *fn, void *arg)
+{
+	struct dumpctx dc = { "@authsession", fn, arg };
+
+	window_dump(s->auth_sessions, dump_key, &dc);
+	dc.table = "@authip";
+	window_dump(s->auth_ips, dump_key, &dc);
+	for (size_t i = 0; i < s->rules.n; i++) {
+		dc.table = s->rules.v[i].name;
+		window_dump(s->win[i], dump_key, &dc);
+	}
+}
+
+void screen_load(struct screen *s, const char *table, const void *key, size_t klen, const uint64_t *times,
+		 uint32_t n)
+{
+	struct wtable *w = NULL;
+	bool reached;
+
+	if (strcmp(table, "@authsession") == 0)
+		w = s->auth_sessions;
+	else if (strcmp(table, "@authip") == 0)
+		w = s->auth_ips;
+	for (size_t i = 0; !w && i < s->rules.n; i++)
+		if (strcmp(s->rules.v[i].name, table) == 0)
+			w = s->win[i];
+	for (uint32_t i = 0; w && i < n; i++)
+		window_hit(w, key, klen, times[i], 1, &reached);
+}
+
 void screen_reset(struct screen *s)
 {
 	for (size_t i = 0; i < s->rules.n; i++)

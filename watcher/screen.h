@@ -75,6 +75,14 @@ const struct ruleset *screen_rules(const struct screen *s);
  * per key, the rule, the key as text and its events within the window. */
 typedef void screen_key_fn(void *arg, const struct rule *r, const char *key, uint32_t within, uint64_t newest_ms);
 void screen_foreach_key(const struct screen *s, enum rule_per per, uint64_t now_ms, screen_key_fn *fn, void *arg);
+/* The counts, for saving: table is a rule's name, or "@authsession" /
+ * "@authip" for what the screen knows of logins. screen_load puts one
+ * key back (unknown rules are skipped: they were removed meanwhile). */
+typedef void screen_dump_fn(void *arg, const char *table, const void *key, size_t klen, const uint64_t *times,
+			    uint32_t n);
+void screen_dump(const struct screen *s, screen_dump_fn *fn, void *arg);
+void screen_load(struct screen *s, const char *table, const void *key, size_t klen, const uint64_t *times,
+		 uint32_t n);
 /* Forget every count (reset failures). */
 void screen_reset(struct screen *s);
 

@@ -267,6 +267,20 @@ void window_foreach(const struct wtable *w, uint64_t now, window_fn *fn, void *a
 	}
 }
 
+void window_dump(const struct wtable *w, window_dump_fn *fn, void *arg)
+{
+	uint64_t *times = NULL;
+	size_t alloc = 0;
+
+	for (const struct wkey *k = w->lru_tail; k; k = k->lru_prev) {
+		XGROW(times, alloc, k->n ? k->n : 1);
+		for (uint32_t i = 0; i < k->n; i++)
+			times[i] = k->ring[(k->head + i) % k->cap];
+		fn(arg, k->key, k->klen, times, k->n);
+	}
+	free(times);
+}
+
 void window_clear(struct wtable *w)
 {
 	while (w->lru_head)

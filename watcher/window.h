@@ -41,6 +41,11 @@ size_t window_size(const struct wtable *w);
  * and the time of its newest event. */
 typedef void window_fn(void *arg, const void *key, size_t klen, uint32_t within, uint64_t newest_ms);
 void window_foreach(const struct wtable *w, uint64_t now_ms, window_fn *fn, void *arg);
+/* Every key with the times of its events, oldest first; keys from the
+ * least to the most recently hit, so that feeding them back through
+ * window_hit in this order rebuilds the same table. */
+typedef void window_dump_fn(void *arg, const void *key, size_t klen, const uint64_t *times, uint32_t n);
+void window_dump(const struct wtable *w, window_dump_fn *fn, void *arg);
 /* Forget every key. */
 void window_clear(struct wtable *w);
 uint64_t window_evictions(const struct wtable *w);

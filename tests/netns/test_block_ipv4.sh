@@ -69,6 +69,7 @@ ms_stop
 
 say "second case: ports = all (a fresh table)"
 nft delete table inet mailscreen || fail "cannot delete the first case's table"
+rm -rf "$MS_TMP/state"      # and a fresh daemon: no blocks or counts restored from the first case
 expect_connect $ATTACKER $SERVER4 8080
 ms_config "[nftables]
 ports = all"

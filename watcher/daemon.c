@@ -248,8 +248,17 @@ static void on_decision(void *arg, const struct decision *dc, const struct event
 			 target, r->name, reason, line);
 		return;
 	}
-	if (dc->kind == DECIDE_ADDR)
-		dur_ms = repeat_duration(d, &dc->target, r->block_ms, &times);
+	if (dc->kind == DECIDE_ADDR) {
+		const struct block *cur = blocks_find(d->blocks, &dc->target);
+		/* lines still in flight from an address blocked a moment ago are
+		 * no new offence: extend the block as it is */
+		if (cur && cur->expiry_ms > daemon_now_ms() && strcmp(cur->origin, r->name) == 0) {
+			times = cur->times;
+			dur_ms = cur->expiry_ms == UINT64_MAX ? DURATION_PERMANENT : cur->expiry_ms - cur->start_ms;
+		} else {
+			dur_ms = repeat_duration(d, &dc->target, r->block_ms, &times);
+		}
+	}
 	duration_format(dur_ms, dur, sizeof dur);
 	log_info("%s%s %s for %s: rule %s, %s%s; line: %s%s", dc->kind == DECIDE_ACCOUNT ? "block account" : "block",
 		 "", target, dur, r->name, reason,
@@ -499,11 +508,33 @@ static void close_sessions(struct daemon *d)
 	d->nkill = 0;
 }
 
+/* Create the table again (or bring it up to date) and put back every
+ * block we know of, with the time it has left. why: what happened, for
+ * the log. 0, or -1 (logged). */
+static int restore_table(struct daemon *d, const char *why)
+{
+	struct fw_nft_config fc;
+	struct requeue rq;
+	char err[512];
+
+	nft_config(&d->b.cfg, &fc);
+	if (fw_nft_setup(d->nft, &fc, err, sizeof err) < 0) {
+		log_warnx("nftables: %s; cannot restore table inet %s: %s", why, fc.table, err);
+		return -1;
+	}
+	rq = (struct requeue){ d->nft, daemon_now_ms(), 0 };
+	blocks_foreach(d->blocks, requeue_block, &rq);
+	if (fw_nft_commit(d->nft, err, sizeof err) < 0) {
+		log_warnx("nftables: %s; restoring %zu blocks failed: %s", why, rq.n, err);
+		return -1;
+	}
+	log_warnx("nftables: %s; restored table inet %s with %zu blocks", why, fc.table, rq.n);
+	return 0;
+}
+
 static void commit(struct loop *l, void *arg)
 {
 	struct daemon *d = arg;
-	struct fw_nft_config fc;
-	struct requeue rq;
 	char err[512];
 	int rc;
 
@@ -527,20 +558,69 @@ static void commit(struct loop *l, void *arg)
 	d->nft_errors++;
 	log_warnx("nftables: %s", err);
 	/* Most likely someone removed our table (a firewall reload running
-	 * "nft flush ruleset"): create it again and put back every block we
-	 * know of, with the time it has left. The queue was emptied. */
-	nft_config(&d->b.cfg, &fc);
-	if (fw_nft_setup(d->nft, &fc, err, sizeof err) < 0) {
-		log_warnx("nftables: cannot restore table inet %s: %s", fc.table, err);
+	 * "nft flush ruleset") and the monitor did not tell: put it back. The
+	 * queue was emptied. */
+	snprintf(err, sizeof err, "table inet %s was missing or broken", d->b.cfg.table);
+	restore_table(d, err);
+}
+
+/* The nftables monitor's restores: at once, at most once a second, and
+ * after a failed one every 5 s, doubling up to 5 min. */
+struct nft_guard {
+	struct daemon *d;
+	struct fw_nft_monitor *mon;
+	uint64_t timer;                 /* a restore is scheduled */
+	uint64_t not_before;            /* monotonic ms */
+	uint64_t backoff_ms;
+	char why[256];                  /* the first loss since the last restore */
+	unsigned more;                  /* and how many more */
+};
+
+static void guard_restore(struct loop *l, void *arg)
+{
+	struct nft_guard *g = arg;
+	char why[320];
+
+	g->timer = 0;
+	if (g->d->dry_run || !g->d->nft)
+		return;
+	snprintf(why, sizeof why, "%s", g->why);
+	if (g->more)
+		snprintf(why + strlen(why), sizeof why - strlen(why), " (and %u more changes)", g->more);
+	g->why[0] = '\0';      /* what happens while we restore is news */
+	g->more = 0;
+	if (restore_table(g->d, why) == 0) {
+		g->backoff_ms = 0;
+		g->not_before = loop_now_ms() + 1000;
 		return;
 	}
-	rq = (struct requeue){ d->nft, daemon_now_ms(), 0 };
-	blocks_foreach(d->blocks, requeue_block, &rq);
-	rc = fw_nft_commit(d->nft, err, sizeof err);
-	if (rc < 0)
-		log_warnx("nftables: restoring %zu blocks failed: %s", rq.n, err);
+	if (!g->why[0])
+		snprintf(g->why, sizeof g->why, "%s", why);
+	g->backoff_ms = g->backoff_ms ? (g->backoff_ms >= 150000 ? 300000 : g->backoff_ms * 2) : 5000;
+	g->not_before = loop_now_ms() + g->backoff_ms;
+	if (g->timer)
+		loop_cancel_timer(l, g->timer);
+	g->timer = loop_add_timer(l, g->backoff_ms, guard_restore, g);
+}
+
+static void on_nft_lost(void *arg, const char *what)
+{
+	struct nft_guard *g = arg;
+	uint64_t now = loop_now_ms();
+
+	if (strncmp(what, "element ", 8) == 0) {
+		/* one block taken out by hand: meant, most likely */
+		log_info("nftables: %s by another process; not put back (to make mailscreen forget it too: "
+			 "mailscreen unblock)", what);
+		return;
+	}
+	if (g->why[0])
+		g->more++;
 	else
-		log_warnx("nftables: table inet %s was missing or broken; restored it with %zu blocks", fc.table, rq.n);
+		snprintf(g->why, sizeof g->why, "%s%s", what,
+			 strcmp(what, "notifications lost") ? " by another process" : "");
+	if (!g->timer)
+		g->timer = loop_add_timer(g->d->loop, now < g->not_before ? g->not_before - now : 0, guard_restore, g);
 }
 
 /* ---- sources ---- */
@@ -898,6 +978,7 @@ int cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d = { .sigfd = -1 };
+	struct nft_guard guard = { .d = &d };
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "c:fnh", longopts, NULL)) != -1) {
@@ -956,6 +1037,15 @@ int cmd_run(int argc, char **argv)
 		control_close(d.ctl);
 		return 1;
 	}
+	if (!d.dry_run) {
+		/* someone flushing the ruleset: notice and put the table back */
+		char err[256];
+		guard.mon = fw_nft_monitor_open(d.loop, d.b.cfg.table, on_nft_lost, &guard, err, sizeof err);
+		if (guard.mon)
+			fw_nft_monitor_own(guard.mon, d.nft);
+		else
+			log_warnx("nftables: %s; a removed table is put back only at the next block", err);
+	}
 	if (d.saved.loaded) {
 		size_t n = state_apply(&d, &d.saved);
 		char ago[32];
@@ -964,6 +1054,9 @@ int cmd_run(int argc, char **argv)
 		log_info("restored %zu blocks, %zu blocked accounts and the counts saved %s ago", n, d.naccounts, ago);
 	}
 	saved_state_release(&d.saved);
+	/* a snapshot from the first moment on: even a crash in the first
+	 * seconds goes on from here, not from the end of the logs */
+	daemon_save_state(&d);
 	loop_on_idle(d.loop, commit, &d);
 	sd_notify(0, "READY=1");
 	loop_run(d.loop);
@@ -978,6 +1071,7 @@ int cmd_run(int argc, char **argv)
 	sources_swap(&d, NULL, 0);
 	if (d.tail)
 		tail_free(d.tail);
+	fw_nft_monitor_close(guard.mon);
 	fw_nft_close(d.nft);
 	screen_free(d.screen);
 	blocks_free(d.blocks);

@@ -253,7 +253,6 @@ static void on_decision(void *arg, const struct decision *dc, const struct event
 		/* lines still in flight from an address blocked a moment ago are
 		 * no new offence: extend the block as it is */
 		if (cur && cur->expiry_ms > daemon_now_ms() && strcmp(cur->origin, r->name) == 0) {
-			times = cur->times;
 			dur_ms = cur->expiry_ms == UINT64_MAX ? DURATION_PERMANENT : cur->expiry_ms - cur->start_ms;
 		} else {
 			dur_ms = repeat_duration(d, &dc->target, r->block_ms, &times);

@@ -443,6 +443,19 @@ static void handle_line(struct daemon *d, struct src *s, const struct logline *l
 	matcher_run(s->m, ll, on_event, &c);
 	screen_end_line(d->screen);
 	state_dirty(d);
+	{
+		uint64_t hits = 0;
+		const struct filter *f = matcher_limit_hit(s->m, &hits);
+		/* said the first time, then every 1000th: a runaway regex must
+		 * be noticed, and must not flood the log either */
+		if (f && (hits == 1 || hits % 1000 == 0)) {
+			char line[200];
+			text_sanitize(line, sizeof line, ll->raw, ll->rawlen);
+			log_warnx("filter '%s' hit the regex match limit (%llu times so far; such lines count as not "
+				  "matched; fix its regex or raise match_limit): %s", filter_name(f),
+				  (unsigned long long)hits, line);
+		}
+	}
 }
 
 static void on_file_line(void *cookie, const char *path, const char *line, size_t len, bool cut)

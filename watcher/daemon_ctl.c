@@ -131,11 +131,15 @@ static void print_pos(void *arg, const struct tail_pos *p)
 	if (c->json) {
 		fprintf(c->out, "%s{", pc->n++ ? ", " : "");
 		jkey(c, "path", p->path);
-		fprintf(c->out, ", \"inode\": %llu, \"offset\": %llu, \"rotated\": %s}", (unsigned long long)p->ino,
-			(unsigned long long)p->offset, p->retired ? "true" : "false");
+		fprintf(c->out, ", \"inode\": %llu, \"offset\": %llu, \"size\": %llu, \"lag_bytes\": %llu, "
+			"\"rotated\": %s}", (unsigned long long)p->ino, (unsigned long long)p->offset,
+			(unsigned long long)p->size, (unsigned long long)(p->size > p->offset ? p->size - p->offset : 0),
+			p->retired ? "true" : "false");
 	} else {
-		fprintf(c->out, "    %s: offset %llu (inode %llu)%s\n", p->path, (unsigned long long)p->offset,
-			(unsigned long long)p->ino, p->retired ? ", rotated away, still being read" : "");
+		fprintf(c->out, "    %s: offset %llu of %llu (%llu bytes behind; inode %llu)%s\n", p->path,
+			(unsigned long long)p->offset, (unsigned long long)p->size,
+			(unsigned long long)(p->size > p->offset ? p->size - p->offset : 0), (unsigned long long)p->ino,
+			p->retired ? ", rotated away, still being read" : "");
 	}
 }
 

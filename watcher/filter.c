@@ -88,11 +88,19 @@ struct matcher {
 	struct progent cache[PROGCACHE];
 	size_t cached;
 	char sessbuf[PROG_MAX + 96];
+	const struct filter *limit_filter;      /* hit a regex limit on the last line */
 };
 
 const char *filter_name(const struct filter *f)
 {
 	return f->name;
+}
+
+const struct filter *matcher_limit_hit(const struct matcher *m, uint64_t *hits)
+{
+	if (m->limit_filter && hits)
+		*hits = m->limit_filter->limit_hits;
+	return m->limit_filter;
 }
 
 struct filterset *filterset_new(const struct filter_limits *lim)
@@ -377,9 +385,10 @@ static int load_key(void *arg, const char *section, const char *key, const char 
 		for (size_t i = 0; i < n; i++) {
 			char *eq = strchr(w[i], '=');
 			if (!eq || eq == w[i] || !eq[1]) {
+				errf(err, errlen, "program_service wants PROGRAM=SERVICE pairs, not '%s'", w[i]);
 				free(w);
 				free(st);
-				return errf(err, errlen, "program_service wants PROGRAM=SERVICE pairs, not '%s'", w[i]);
+				return -1;
 			}
 			*eq = '\0';
 			XGROW(f->ps, f->aps, f->nps + 1);
@@ -657,6 +666,7 @@ static bool try_filter(struct matcher *m, struct filter *f, const struct logline
 		rc = run_regex(fs, &f->re[i], ll->msg, ll->msglen);
 		if (rc < 0) {
 			f->limit_hits++;
+			m->limit_filter = f;
 			return false;
 		}
 		if (rc) {
@@ -726,6 +736,7 @@ static bool try_filter(struct matcher *m, struct filter *f, const struct logline
 		rc = run_regex(fs, &f->ign[i], ll->msg, ll->msglen);
 		if (rc < 0) {
 			f->limit_hits++;
+			m->limit_filter = f;
 			return false;
 		}
 		if (rc) {
@@ -745,6 +756,7 @@ int matcher_run(struct matcher *m, const struct logline *ll, filter_event_fn *fn
 	struct event ev;
 	int events = 0;
 
+	m->limit_filter = NULL;
 	if (ll->prog && ll->proglen < PROG_MAX) {
 		struct progent *e = lookup(m, ll->prog, ll->proglen);
 		list = e->list;

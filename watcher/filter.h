@@ -61,5 +61,8 @@ void matcher_free(struct matcher *m);
 int matcher_run(struct matcher *m, const struct logline *ll, filter_event_fn *fn, void *arg);
 
 const char *filter_name(const struct filter *f);
+/* The filter whose regex hit the match or depth limit on the last line
+ * run (NULL if none), and how often that filter has hit it in all. */
+const struct filter *matcher_limit_hit(const struct matcher *m, uint64_t *hits);
 
 #endif

@@ -1094,6 +1094,7 @@ void tail_foreach_file(const struct tail *t, tail_pos_fn *fn, void *arg)
 			struct stat st;
 			/* fingerprint what the file holds now, up to TAIL_FP_LEN */
 			if (fstat(f->fd, &st) == 0) {
+				pos.size = (uint64_t)st.st_size;
 				pos.fp_len = st.st_size < TAIL_FP_LEN ? (uint32_t)st.st_size : TAIL_FP_LEN;
 				if (!head_fp(f->fd, pos.fp_len, &pos.fp))
 					pos.fp_len = 0, pos.fp = 1469598103934665603ULL;

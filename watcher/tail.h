@@ -57,6 +57,7 @@ struct tail_pos {
 	const char *path;
 	void *cookie;
 	uint64_t dev, ino, offset;
+	uint64_t size;          /* the file's size now: size - offset is the lag */
 	uint64_t fp;            /* fingerprint of the file's first fp_len bytes */
 	uint32_t fp_len;        /* (at most TAIL_FP_LEN): tells a reused inode apart */
 	bool retired;

@@ -193,7 +193,9 @@ static void count_in_prefix(void *arg, const struct block *blk)
 {
 	struct pcount *pc = arg;
 
-	if (blk->target.len == addr_bits(&blk->target.addr) && cidr_contains(&pc->prefix, &blk->target.addr))
+	/* blocks inside the prefix: addresses, and IPv6 /64s as the shipped
+	 * rules make them */
+	if (blk->target.len > pc->prefix.len && cidr_contains(&pc->prefix, &blk->target.addr))
 		pc->n++;
 }
 
@@ -206,9 +208,11 @@ static void prefix_check(struct daemon *d, const struct cidr *target)
 	char pbuf[CIDR_STRLEN], reason[160], err[256];
 	struct block *have;
 
-	if (!c->prefix_enabled || target->len != addr_bits(&target->addr))
+	if (!c->prefix_enabled)
 		return;
 	cidr_from_addr(&pc.prefix, &target->addr, target->addr.family == AF_INET ? (int)c->prefix_v4 : (int)c->prefix_v6);
+	if (target->len <= pc.prefix.len)
+		return;
 	if ((have = blocks_covering(d->blocks, &pc.prefix.addr)) && have->target.len <= pc.prefix.len)
 		return;
 	pc.n = 0;
@@ -221,7 +225,7 @@ static void prefix_check(struct daemon *d, const struct cidr *target)
 		log_warnx("cannot block %s: %s", pbuf, err);
 }
 
-static void on_decision(void *arg, const struct decision *dc, const struct event *ev, const struct logline *ll)
+static bool on_decision(void *arg, const struct decision *dc, const struct event *ev, const struct logline *ll)
 {
 	struct evctx *c = arg;
 	struct daemon *d = c->d;
@@ -240,13 +244,13 @@ static void on_decision(void *arg, const struct decision *dc, const struct event
 	if (r->log_only) {
 		log_info("notice %s%s: rule %s, %s (log only); line: %s", dc->kind == DECIDE_ACCOUNT ? "account " : "",
 			 target, r->name, reason, line);
-		return;
+		return true;
 	}
 	if (d->paused) {
 		d->paused_decisions++;
 		log_info("paused: would block %s%s: rule %s, %s; line: %s", dc->kind == DECIDE_ACCOUNT ? "account " : "",
 			 target, r->name, reason, line);
-		return;
+		return false;   /* the count stays: the next event after resume blocks */
 	}
 	if (dc->kind == DECIDE_ADDR) {
 		const struct block *cur = blocks_find(d->blocks, &dc->target);
@@ -266,13 +270,14 @@ static void on_decision(void *arg, const struct decision *dc, const struct event
 	if (dc->kind == DECIDE_ACCOUNT) {
 		if (daemon_block_account(d, dc->user, dc->userlen, dur_ms, r->name, reason, err, sizeof err) < 0)
 			log_warnx("cannot block account %s: %s", target, err);
-		return;
+		return true;
 	}
 	if (daemon_block(d, &dc->target, dur_ms, r->name, reason, err, sizeof err) < 0) {
 		log_warnx("cannot block %s: %s", target, err);
-		return;
+		return true;
 	}
 	prefix_check(d, &dc->target);
+	return true;
 }
 
 /* ---- blocks and account blocks: the one place they are made ---- */

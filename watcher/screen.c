@@ -253,10 +253,10 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 		d.count = window_hit(s->win[i], key, klen, now_ms, ev->count, &reached);
 		if (!reached)
 			continue;
-		window_forget(s->win[i], key, klen);
 		s->decisions++;
 		n++;
-		fn(arg, &d, ev, ll);
+		if (fn(arg, &d, ev, ll))
+			window_forget(s->win[i], key, klen);
 	}
 	return n;
 }

@@ -45,7 +45,9 @@ struct decision {
 	uint32_t count;         /* events within the window (= limit) */
 };
 
-typedef void decision_fn(void *arg, const struct decision *d, const struct event *ev, const struct logline *ll);
+/* Returns whether the decision was carried out: if not (paused), the key
+ * keeps its count, so that the next event after a resume decides again. */
+typedef bool decision_fn(void *arg, const struct decision *d, const struct event *ev, const struct logline *ll);
 
 struct screen_stats {
 	uint64_t events[EV_NKINDS];

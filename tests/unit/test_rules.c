@@ -117,13 +117,14 @@ END_TEST
 static int ndecisions;
 static struct decision last;
 
-static void on_decision(void *arg, const struct decision *d, const struct event *ev, const struct logline *ll)
+static bool on_decision(void *arg, const struct decision *d, const struct event *ev, const struct logline *ll)
 {
 	(void)arg;
 	(void)ev;
 	(void)ll;
 	ndecisions++;
 	last = *d;
+	return true;
 }
 
 static struct nat_cfg *nat;

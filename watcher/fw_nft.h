@@ -11,11 +11,15 @@
  * in one netlink batch per fw_nft_commit(); the kernel's answer to every
  * message is read back and errors are reported per element.
  * fw_nft_list() reads the sets back, with each block's drop counter.
+ * A monitor (fw_nft_monitor_open) listens to the kernel's nftables
+ * notifications and says when another process removed or emptied what
+ * the table holds, so that the daemon can put it back.
  */
 #ifndef MS_FW_NFT_H
 #define MS_FW_NFT_H
 
 #include "addr.h"
+#include "loop.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -80,5 +84,42 @@ int fw_nft_list(struct fw_nft *f, const char *table, fw_nft_elem_fn *fn, void *a
 /* Remove the whole table (for tests and "mailscreen run --cleanup"). A
  * table that is not there is not an error. */
 int fw_nft_destroy(struct fw_nft *f, const char *table, char *err, size_t errlen);
+
+/* ---- monitor ----
+ * Watches the kernel's nftables notifications (NFNLGRP_NFTABLES) on a
+ * socket of its own, registered in the loop, and calls fn when a process
+ * other than this one deleted table inet `table`, its set block4/block6 or
+ * its chain "input", added or deleted rules of that chain, or deleted
+ * elements of the sets. Once per transaction (one `nft` command, however
+ * many objects it touched), after the kernel announced its generation and
+ * who made it; changes made by this process are never reported. Other
+ * tables and families never are. `what`, lower case, for a log line:
+ *   "table inet T deleted"   (subsumes all else: `nft flush ruleset`)
+ *   "set block4 deleted", "chain input deleted", "rules of chain input
+ *   changed", "set block6 flushed (N elements deleted)" (two or more
+ *   elements in one transaction), several of them joined by ", ";
+ *   "element 192.0.2.7 deleted from set block4" (exactly one element, or
+ *   one range, and nothing else: perhaps an admin's deliberate unblock --
+ *   the caller decides; also what flushing a set of one element says);
+ *   "notifications lost" (the receive buffer overflowed, e.g. a flush of a
+ *   huge set: resynchronise).
+ * fn must not close the monitor. Element expiry sends no notification, so
+ * expired blocks are never reported. */
+struct fw_nft_monitor;
+typedef void fw_nft_lost_fn(void *arg, const char *what);
+struct fw_nft_monitor *fw_nft_monitor_open(struct loop *l, const char *table, fw_nft_lost_fn *fn,
+					   void *arg, char *err, size_t errlen);
+/* Tie f to m, which should be done for the handle the daemon commits with:
+ * (1) changes sent through f are known as ours by f's netlink port, also
+ * in a PID namespace, where the pid the kernel names (the initial
+ * namespace's) is not getpid(); (2) fw_nft_commit() on f reads m's socket
+ * after each batch (so fn may be called from inside it), so that the
+ * notifications of our own big commits -- one per element -- never
+ * overflow m's buffer, which would look like a loss and cause a resync of
+ * its own, and so on. Up to 4 handles per monitor, one monitor per handle;
+ * -1 if that is exceeded. Closing either side unties them; fw_nft_close()
+ * of a tied handle reads m's socket first (fn may be called). */
+int fw_nft_monitor_own(struct fw_nft_monitor *m, struct fw_nft *f);
+void fw_nft_monitor_close(struct fw_nft_monitor *m);
 
 #endif

@@ -3,11 +3,15 @@
  * Unit tests for fw_nft.c against the real kernel, inside a private network
  * namespace entered at the top of main(): the host's ruleset is never
  * touched. Results are read back with the nft program (the module itself
- * never runs it), or with fw_nft_list(). Exits 77 (skip) when namespaces
- * are not allowed, unless CI=true.
+ * never runs it), or with fw_nft_list(). The monitor's reports are awaited
+ * by running the loop until the expected one arrives, under a fail-safe
+ * timer; a report that must not come is proved absent by a later one that
+ * must, being the first. Exits 77 (skip) when namespaces are not allowed,
+ * unless CI=true. MS_DEBUG=1 shows the module's debug log.
  */
 #include "fw_nft.h"
 #include "log.h"
+#include "loop.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -795,6 +799,263 @@ START_TEST(list_counts_the_packets_each_block_dropped)
 }
 END_TEST
 
+/* ---- monitor ----------------------------------------------------------- */
+
+/* What a monitor reported, awaited through the loop. */
+struct seen {
+	struct loop *l;
+	char what[8][256];
+	size_t n;
+	const char *until;              /* stop the loop once a report holds this */
+	bool timed_out;
+};
+
+static void on_lost(void *arg, const char *what)
+{
+	struct seen *s = arg;
+
+	if (s->n < 8)
+		snprintf(s->what[s->n], sizeof s->what[0], "%s", what);
+	s->n++;
+	if (s->until && strstr(what, s->until))
+		loop_stop(s->l);
+}
+
+static void failsafe(struct loop *l, void *arg)
+{
+	struct seen *s = arg;
+
+	s->timed_out = true;
+	loop_stop(l);
+}
+
+/* Run the loop until a report holding `until` arrives; fail after 3 s. */
+static void await(struct seen *s, const char *until)
+{
+	uint64_t t;
+
+	s->until = until;
+	s->timed_out = false;
+	t = loop_add_timer(s->l, 3000, failsafe, s);
+	ck_assert_int_eq(loop_run(s->l), 0);
+	loop_cancel_timer(s->l, t);
+	ck_assert_msg(!s->timed_out, "no report holding '%s' within 3 s (%zu reports, last: '%s')",
+		      until, s->n, s->n ? s->what[(s->n - 1) % 8] : "");
+}
+
+static struct fw_nft_monitor *monitor(struct seen *s, const char *table)
+{
+	char err[256] = "";
+	struct fw_nft_monitor *m;
+
+	memset(s, 0, sizeof *s);
+	s->l = loop_new();
+	m = fw_nft_monitor_open(s->l, table, on_lost, s, err, sizeof err);
+	ck_assert_msg(m, "monitor: %s", err);
+	return m;
+}
+
+static void nft_ok(const char *cmd)
+{
+	int st;
+	char *out = run(&st, "%s", cmd);
+
+	ck_assert_msg(st == 0, "%s: %s", cmd, out);
+	free(out);
+}
+
+START_TEST(monitor_reports_a_ruleset_flush_once)
+{
+	struct fw_nft *f = open_default("ms_mon");
+	struct seen s;
+	struct fw_nft_monitor *m = monitor(&s, "ms_mon");
+
+	add(f, "192.0.2.7", 60000);
+	add(f, "198.51.100.0/24", 60000);
+	ck_assert_int_eq(commit(f), 0);
+	nft_ok("nft flush ruleset");
+	await(&s, "table inet ms_mon deleted");
+	ck_assert_uint_eq(s.n, 1);      /* rules, sets, chain, table: one transaction */
+	ck_assert_str_eq(s.what[0], "table inet ms_mon deleted");
+	fw_nft_monitor_close(m);
+	loop_free(s.l);
+	fw_nft_close(f);
+}
+END_TEST
+
+START_TEST(monitor_ignores_own_changes_and_other_tables)
+{
+	struct fw_nft *f;
+	struct seen s;
+	struct fw_nft_monitor *m = monitor(&s, "ms_mine");
+	char err[256] = "";
+
+	/* ours: setup, blocks, unblocks, even deleting and making the table */
+	f = open_default("ms_mine");
+	add(f, "192.0.2.7", 60000);
+	add(f, "192.0.2.8", 60000);
+	add(f, "2001:db8::8", 60000);
+	ck_assert_int_eq(commit(f), 0);
+	del(f, "192.0.2.7");
+	del(f, "192.0.2.8");
+	ck_assert_int_eq(commit(f), 0);
+	add(f, "192.0.2.0/24", 60000);  /* replaces narrower blocks */
+	ck_assert_int_eq(commit(f), 0);
+	ck_assert_msg(fw_nft_destroy(f, "ms_mine", err, sizeof err) == 0, "%s", err);
+	fw_nft_close(f);
+	f = open_default("ms_mine");
+	/* others', but not our table: another name, another family */
+	nft_ok("nft add table inet other && nft add set inet other block4 '{ type ipv4_addr; }' && "
+	       "nft add element inet other block4 '{ 192.0.2.9 }' && "
+	       "nft add chain inet other input '{ type filter hook input priority 0; }' && "
+	       "nft add rule inet other input ip saddr @block4 drop && nft flush set inet other block4 && "
+	       "nft flush chain inet other input && nft delete table inet other");
+	nft_ok("nft add table ip ms_mine && nft add chain ip ms_mine input && "
+	       "nft add rule ip ms_mine input drop && nft delete table ip ms_mine");
+	nft_ok("nft add table inet ms_mine");    /* exists: no change at all */
+	/* the barrier: the first report must be this one */
+	nft_ok("nft delete table inet ms_mine");
+	await(&s, "deleted");
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_str_eq(s.what[0], "table inet ms_mine deleted");
+	fw_nft_monitor_close(m);
+	loop_free(s.l);
+	fw_nft_close(f);
+}
+END_TEST
+
+START_TEST(monitor_reports_set_flushes_and_single_elements)
+{
+	struct fw_nft *f = open_default("ms_elem");
+	struct seen s;
+	struct fw_nft_monitor *m = monitor(&s, "ms_elem");
+
+	add(f, "192.0.2.7", 60000);
+	add(f, "192.0.2.8", 0);
+	add(f, "198.51.100.0/24", 60000);
+	add(f, "2001:db8::7", 60000);
+	add(f, "2001:db8:1::/48", 60000);
+	ck_assert_int_eq(commit(f), 0);
+
+	nft_ok("nft flush set inet ms_elem block4");
+	await(&s, "block4");
+	ck_assert_str_eq(s.what[0], "set block4 flushed (3 elements deleted)");
+	nft_ok("nft delete element inet ms_elem block6 '{ 2001:db8::7 }'");
+	await(&s, "2001:db8::7");
+	ck_assert_str_eq(s.what[1], "element 2001:db8::7 deleted from set block6");
+	nft_ok("nft delete element inet ms_elem block6 '{ 2001:db8:1::/48 }'");
+	await(&s, "2001:db8:1::/48");
+	ck_assert_str_eq(s.what[2], "element 2001:db8:1::/48 deleted from set block6");
+	ck_assert_uint_eq(s.n, 3);
+	fw_nft_monitor_close(m);
+	loop_free(s.l);
+	fw_nft_close(f);
+}
+END_TEST
+
+START_TEST(monitor_reports_chain_and_set_deletion_and_rule_changes)
+{
+	struct fw_nft *f = open_default("ms_chain");
+	struct fw_nft_config cfg = { .table = "ms_chain", .ports = { 25 }, .nports = 1 };
+	struct seen s;
+	struct fw_nft_monitor *m = monitor(&s, "ms_chain");
+	char err[256] = "";
+
+	nft_ok("nft delete chain inet ms_chain input");
+	await(&s, "chain");
+	ck_assert_str_eq(s.what[0], "chain input deleted");
+
+	ck_assert_msg(fw_nft_setup(f, &cfg, err, sizeof err) == 0, "%s", err);   /* ours */
+	nft_ok("nft flush chain inet ms_chain input");
+	await(&s, "rules");
+	ck_assert_str_eq(s.what[1], "rules of chain input changed");
+
+	ck_assert_msg(fw_nft_setup(f, &cfg, err, sizeof err) == 0, "%s", err);
+	nft_ok("nft add rule inet ms_chain input counter");
+	await(&s, "rules");
+	ck_assert_str_eq(s.what[2], "rules of chain input changed");
+
+	ck_assert_msg(fw_nft_setup(f, &cfg, err, sizeof err) == 0, "%s", err);
+	nft_ok("nft 'flush chain inet ms_chain input; delete set inet ms_chain block6'");
+	await(&s, "set");
+	ck_assert_str_eq(s.what[3], "set block6 deleted, rules of chain input changed");
+	ck_assert_uint_eq(s.n, 4);
+	fw_nft_monitor_close(m);
+	loop_free(s.l);
+	fw_nft_close(f);
+}
+END_TEST
+
+/* In a PID namespace the kernel names our process by another pid than
+ * getpid(); a child process (another pid) sending through our handle
+ * stands for that: only the handle's netlink port shows it is us. */
+START_TEST(monitor_knows_own_changes_by_netlink_port)
+{
+	struct fw_nft *f = open_default("ms_port");
+	struct seen s, s2;
+	struct fw_nft_monitor *m = monitor(&s, "ms_port"), *m2;
+	char err[256] = "";
+	pid_t pid;
+	int st;
+
+	m2 = fw_nft_monitor_open(s.l, "ms_port", on_lost, &s2, err, sizeof err);
+	ck_assert_msg(m2, "%s", err);
+	memset(&s2, 0, sizeof s2);
+	s2.l = s.l;
+	ck_assert_int_eq(fw_nft_monitor_own(m, f), 0);
+	ck_assert_int_eq(fw_nft_monitor_own(m, f), 0);          /* again: no change */
+	ck_assert_int_eq(fw_nft_monitor_own(m2, f), -1);        /* one monitor per handle */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(fw_nft_destroy(f, "ms_port", err, sizeof err) == 0 ? 0 : 1);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	fw_nft_close(f);                /* unties it from m */
+	f = open_default("ms_port");
+	nft_ok("nft delete table inet ms_port");
+	await(&s, "deleted");
+	ck_assert_uint_eq(s.n, 1);      /* the child's delete was ours */
+	/* m2 was not tied to f: it took the child's delete for another's */
+	ck_assert_uint_eq(s2.n, 2);
+	ck_assert_str_eq(s2.what[0], "table inet ms_port deleted");
+	fw_nft_monitor_close(m);
+	fw_nft_monitor_close(m2);
+	loop_free(s.l);
+	fw_nft_close(f);
+}
+END_TEST
+
+/* A flush of a set too big for the receive buffer is a loss, reported as
+ * such; our own commit of as many elements is not, the tied handle drains
+ * the monitor between batches. */
+START_TEST(monitor_reports_lost_notifications_but_not_own_big_commits)
+{
+	struct fw_nft *f = open_default("ms_lost");
+	struct seen s;
+	struct fw_nft_monitor *m = monitor(&s, "ms_lost");
+	struct cidr c;
+
+	ck_assert_int_eq(fw_nft_monitor_own(m, f), 0);
+	memset(&c, 0, sizeof c);
+	c.addr.family = AF_INET;
+	c.len = 32;
+	for (uint32_t i = 0; i < 200000; i++) {
+		uint32_t a = htonl(0x0a000000u + i * 2);
+
+		memcpy(c.addr.b, &a, 4);
+		fw_nft_queue_add(f, &c, 600000);
+	}
+	ck_assert_int_eq(commit(f), 0);
+	nft_ok("nft flush set inet ms_lost block4");
+	await(&s, "");
+	ck_assert_str_eq(s.what[0], "notifications lost");
+	fw_nft_monitor_close(m);
+	loop_free(s.l);
+	fw_nft_close(f);
+}
+END_TEST
+
 /* Each test starts from an empty ruleset, so that one test's blocks do not
  * drop another's packets. This is the test's own network namespace. */
 static void empty_ruleset(void)
@@ -828,7 +1089,7 @@ int main(void)
 			"read results\n", strict ? "failed" : "skipped");
 		return strict ? EXIT_FAILURE : 77;
 	}
-	log_init("test_fw_nft", LOG_LVL_WARN);
+	log_init("test_fw_nft", getenv("MS_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_WARN);
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, empty_ruleset, NULL);
@@ -851,6 +1112,12 @@ int main(void)
 	tcase_add_test(tc, list_splits_a_range_that_is_no_prefix);
 	tcase_add_test(tc, list_of_a_missing_table_fails_clearly);
 	tcase_add_test(tc, list_counts_the_packets_each_block_dropped);
+	tcase_add_test(tc, monitor_reports_a_ruleset_flush_once);
+	tcase_add_test(tc, monitor_ignores_own_changes_and_other_tables);
+	tcase_add_test(tc, monitor_reports_set_flushes_and_single_elements);
+	tcase_add_test(tc, monitor_reports_chain_and_set_deletion_and_rule_changes);
+	tcase_add_test(tc, monitor_knows_own_changes_by_netlink_port);
+	tcase_add_test(tc, monitor_reports_lost_notifications_but_not_own_big_commits);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

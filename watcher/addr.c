@@ -26,6 +26,8 @@ int addr_parse(const char *s, size_t n, struct ipaddr *out)
 	char buf[ADDR_STRLEN + 1];
 	const char *colon;
 
+	if (memchr(s, '\0', n))
+		return -1;      /* "192.0.2.1\0junk" is no address: never cut at a NUL */
 	if (n >= 2 && s[0] == '[') {
 		const char *close = memchr(s, ']', n);
 		if (!close)

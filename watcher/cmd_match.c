@@ -139,6 +139,7 @@ static int load_filters(struct filterset *fs, const char *const *files, size_t n
 	}
 	if (config_load(&cfg, cfgpath, cfgpath != NULL, err, errlen) < 0)
 		return -1;
+	filterset_set_limits(fs, (uint32_t)cfg.match_limit, (uint32_t)cfg.depth_limit);
 	rc = filterset_load_spec(fs, config_resolve_dir(cfg.filters, SYSCONFDIR "/mailscreen/filters", "filters"),
 				 err, errlen);
 	config_release(&cfg);

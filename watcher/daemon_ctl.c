@@ -193,6 +193,15 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 			fprintf(c->out, "}");
 		}
 		fprintf(c->out, "]");
+		if (d->tail) {
+			struct tail_stats ts;
+			tail_get_stats(d->tail, &ts);
+			fprintf(c->out, ", \"files\": {\"lines\": %llu, \"bytes\": %llu, \"cut_lines\": %llu, "
+				"\"cut_bytes\": %llu, \"rotations\": %llu, \"truncations\": %llu, \"overflows\": %llu}",
+				(unsigned long long)ts.lines, (unsigned long long)ts.bytes, (unsigned long long)ts.cut_lines,
+				(unsigned long long)ts.cut_bytes, (unsigned long long)ts.rotations,
+				(unsigned long long)ts.truncations, (unsigned long long)ts.overflows);
+		}
 		if (d->ctl) {
 			struct control_stats cs;
 			control_get_stats(d->ctl, &cs);
@@ -217,6 +226,15 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 		fprintf(c->out, "while paused: %llu decisions not applied; nftables errors: %llu; connections closed: "
 			"%llu\n", (unsigned long long)d->paused_decisions, (unsigned long long)d->nft_errors,
 			(unsigned long long)d->sessions_closed);
+	if (d->tail) {
+		struct tail_stats ts;
+		tail_get_stats(d->tail, &ts);
+		fprintf(c->out, "files: %llu lines, %llu cut at max_line (%llu bytes dropped), %llu rotations, %llu "
+			"truncations, %llu inotify overflows\n", (unsigned long long)ts.lines,
+			(unsigned long long)ts.cut_lines, (unsigned long long)ts.cut_bytes,
+			(unsigned long long)ts.rotations, (unsigned long long)ts.truncations,
+			(unsigned long long)ts.overflows);
+	}
 	if (d->ctl) {
 		struct control_stats cs;
 		control_get_stats(d->ctl, &cs);

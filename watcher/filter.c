@@ -126,6 +126,14 @@ struct filterset *filterset_new(const struct filter_limits *lim)
 	return fs;
 }
 
+void filterset_set_limits(struct filterset *fs, uint32_t match_limit, uint32_t depth_limit)
+{
+	fs->lim.match_limit = match_limit;
+	fs->lim.depth_limit = depth_limit;
+	pcre2_set_match_limit(fs->mctx, match_limit);
+	pcre2_set_depth_limit(fs->mctx, depth_limit);
+}
+
 static void regex_release(struct regex *r)
 {
 	pcre2_code_free(r->code);

@@ -42,6 +42,8 @@ typedef void filter_event_fn(void *arg, const struct event *ev, const struct log
 
 struct filterset *filterset_new(const struct filter_limits *lim);
 void filterset_free(struct filterset *fs);
+/* Change the match and depth limits (before or after loading). */
+void filterset_set_limits(struct filterset *fs, uint32_t match_limit, uint32_t depth_limit);
 /* Load one filter file; its name is the file name without ".conf". On
  * error, "file:line: message" in err and the set is unchanged. */
 int filterset_load(struct filterset *fs, const char *path, char *err, size_t errlen);

@@ -47,6 +47,16 @@ START_TEST(parse_rejects_garbage)
 }
 END_TEST
 
+START_TEST(parse_rejects_a_nul_inside)
+{
+	struct ipaddr a;
+
+	ck_assert_int_eq(addr_parse("198.51.100.77\0]", 15, &a), -1);
+	ck_assert_int_eq(addr_parse("198.51.100.77\0", 14, &a), -1);
+	ck_assert_int_eq(addr_parse("198.51.100.77", 13, &a), 0);
+}
+END_TEST
+
 START_TEST(cidr_parse_checks_length_and_host_bits)
 {
 	struct cidr c;
@@ -112,6 +122,7 @@ int main(void)
 	tcase_add_test(tc, parse_accepts_plain_bracketed_and_ported_forms);
 	tcase_add_test(tc, parse_maps_ipv4_mapped_ipv6_to_ipv4);
 	tcase_add_test(tc, parse_rejects_garbage);
+	tcase_add_test(tc, parse_rejects_a_nul_inside);
 	tcase_add_test(tc, cidr_parse_checks_length_and_host_bits);
 	tcase_add_test(tc, cidr_contains_and_last);
 	tcase_add_test(tc, loopback_is_recognised);

@@ -233,11 +233,16 @@ static bool on_decision(void *arg, const struct decision *dc, const struct event
 	char target[CIDR_STRLEN + 256], win[32], dur[32], line[320], reason[160], err[256];
 	uint64_t dur_ms = r->block_ms;
 	uint32_t times = 1;
+	bool extend = false;
 
-	if (dc->kind == DECIDE_ACCOUNT)
-		text_sanitize(target, sizeof target, dc->user, dc->userlen);
-	else
+	if (dc->kind == DECIDE_ACCOUNT) {
+		/* the account name is the attacker's text: quoted and escaped */
+		target[0] = '\'';
+		text_sanitize(target + 1, sizeof target - 2, dc->user, dc->userlen);
+		strcat(target, "'");
+	} else {
 		cidr_format(&dc->target, target);
+	}
 	duration_format(r->window_ms, win, sizeof win);
 	text_sanitize(line, sizeof line, ll->raw, ll->rawlen);
 	snprintf(reason, sizeof reason, "%u %s within %s", dc->count, ev_kind_name(ev->kind), win);
@@ -257,14 +262,15 @@ static bool on_decision(void *arg, const struct decision *dc, const struct event
 		/* lines still in flight from an address blocked a moment ago are
 		 * no new offence: extend the block as it is */
 		if (cur && cur->expiry_ms > daemon_now_ms() && strcmp(cur->origin, r->name) == 0) {
+			extend = true;
 			dur_ms = cur->expiry_ms == UINT64_MAX ? DURATION_PERMANENT : cur->expiry_ms - cur->start_ms;
 		} else {
 			dur_ms = repeat_duration(d, &dc->target, r->block_ms, &times);
 		}
 	}
 	duration_format(dur_ms, dur, sizeof dur);
-	log_info("%s%s %s for %s: rule %s, %s%s; line: %s%s", dc->kind == DECIDE_ACCOUNT ? "block account" : "block",
-		 "", target, dur, r->name, reason,
+	log_info("%s%s %s for %s: rule %s, %s%s; line: %s%s", extend ? "extend" : "block",
+		 dc->kind == DECIDE_ACCOUNT ? " account" : "", target, dur, r->name, reason,
 		 times > 1 ? (snprintf(win, sizeof win, ", block #%u", times), win) : "", line,
 		 d->dry_run ? " (dry run)" : "");
 	if (dc->kind == DECIDE_ACCOUNT) {
@@ -785,6 +791,47 @@ static void sources_swap(struct daemon *d, struct src **v, size_t n)
 	d->nsrcs = n;
 }
 
+/* ---- reconciling with the kernel at start ---- */
+
+struct adopt {
+	struct daemon *d;
+	uint64_t now;
+	size_t n;
+};
+
+static void adopt_elem(void *arg, const struct fw_nft_elem *e)
+{
+	struct adopt *a = arg;
+	bool ext;
+
+	if (blocks_find(a->d->blocks, &e->target))
+		return;
+	blocks_add(a->d->blocks, &e->target, a->now, e->expires_ms ? e->expires_ms : DURATION_PERMANENT, "kernel",
+		   "in the set at start, not in the saved state", &ext);
+	a->n++;
+}
+
+/* Blocks the kernel holds that the saved state does not know (it was lost,
+ * or damaged and set aside): take them into the daemon's own list, so that
+ * they are listed and can be unblocked. The kernel is the truth. */
+static void reconcile_kernel(struct daemon *d)
+{
+	struct adopt a = { d, daemon_now_ms(), 0 };
+	char err[256];
+
+	if (d->dry_run || !d->nft)
+		return;
+	if (fw_nft_list(d->nft, d->b.cfg.table, adopt_elem, &a, err, sizeof err) < 0) {
+		log_warnx("cannot read the blocks already in table inet %s: %s", d->b.cfg.table, err);
+		return;
+	}
+	if (a.n) {
+		log_info("found %zu blocks in table inet %s that the saved state did not know; listed with origin "
+			 "'kernel'", a.n, d->b.cfg.table);
+		arm_sweep(d);
+	}
+}
+
 /* ---- the block list file ---- */
 
 static void on_blockfile(void *arg, const struct bf_entry *added, size_t nadded, const struct bf_entry *removed,
@@ -1071,6 +1118,7 @@ int cmd_run(int argc, char **argv)
 		log_info("restored %zu blocks, %zu blocked accounts and the counts saved %s ago", n, d.naccounts, ago);
 	}
 	saved_state_release(&d.saved);
+	reconcile_kernel(&d);
 	/* a snapshot from the first moment on: even a crash in the first
 	 * seconds goes on from here, not from the end of the logs */
 	daemon_save_state(&d);

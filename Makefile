@@ -7,6 +7,10 @@
 #   make demo       build, then show an attacker blocked inside a private netns
 #   make bench      throughput / memory against fail2ban and sshguard
 #   make asan       build with AddressSanitizer + UBSan into build-asan/
+#   make check-asan the unit tests built with ASan + UBSan (build-asan/), run
+#                   with every sanitizer report fatal
+#   make fuzz       build the libFuzzer targets with clang into build-fuzz/ and
+#                   run each for FUZZ_SECONDS (default 60); a crash fails
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -45,7 +49,8 @@ DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-d
 DEBS_TEST  := nftables iproute2 jq systemd-journal-remote util-linux procps dovecot-core
 DEBS_BENCH := fail2ban sshguard time
 
-.PHONY: all deps deps-bench check unit samples netns demo bench asan install clean
+.PHONY: all deps deps-bench check check-run unit samples netns demo bench asan asan-build check-asan \
+	fuzz fuzz-build install clean
 
 all: $(BIN)
 
@@ -86,8 +91,13 @@ netns: mailscreen $(HELPERS)
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
+# The ASan build and the fuzz targets are made by make itself (sub-makes),
+# one after the other, so that -j never runs two sub-makes in one tree.
 check-run: mailscreen $(UNIT_BINS) $(HELPERS)
-	@sh tests/check.sh $(UNIT_BINS)
+	@$(MAKE) --no-print-directory asan-build
+	@$(MAKE) --no-print-directory fuzz-build
+	@ASAN_UNITS="$(ASAN_UNIT_BINS)" ASAN_BIN=$(ASAN_DIR)/mailscreen FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS) \
+		sh tests/check.sh $(UNIT_BINS)
 
 demo: deps
 	@$(MAKE) --no-print-directory mailscreen $(HELPERS)
@@ -102,9 +112,61 @@ $(BUILD)/bench/gen: tests/bench/gen.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -o $@ $< $(ALL_LDFLAGS)
 
+# ---- sanitizers: gcc, ASan + UBSan, into build-asan/ ----
+ASAN_DIR  := build-asan
+# -Wno-error: the sanitizers and -O1 change gcc's flow analysis, and with it
+# warnings such as -Wformat-truncation; the normal build enforces warnings.
+ASAN_OPT  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -Wno-error
+ASAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(ASAN_DIR)/tests/%)
+# every report is fatal (tests/check.sh sets the same)
+SAN_ENV   := ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1 \
+             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1
+
 asan:
-	$(MAKE) BUILD=build-asan BIN=build-asan/mailscreen OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' \
-		LDFLAGS='-fsanitize=address,undefined' build-asan/mailscreen
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_DIR) BIN=$(ASAN_DIR)/mailscreen OPT='$(ASAN_OPT)' \
+		LDFLAGS='-fsanitize=address,undefined' $(ASAN_DIR)/mailscreen
+
+asan-build:
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_DIR) BIN=$(ASAN_DIR)/mailscreen OPT='$(ASAN_OPT)' \
+		LDFLAGS='-fsanitize=address,undefined' $(ASAN_DIR)/mailscreen $(ASAN_UNIT_BINS)
+
+check-asan: asan-build
+	@$(SAN_ENV) sh tests/run-unit.sh $(ASAN_UNIT_BINS)
+
+# ---- fuzzing: clang + libFuzzer, into build-fuzz/ (never mixed with build/) ----
+# Every watcher/ object is built again with clang and
+# -fsanitize=fuzzer-no-link,address,undefined into an archive; each target
+# tests/fuzz/fuzz_NAME.c links what it needs from it. Warnings are not
+# errors here: the gcc build enforces them, and clang warns differently
+# (-Wformat-nonliteral of vsnprintf wrappers, libmnl's macros).
+FUZZ_CC      ?= $(shell command -v clang-14 || command -v clang || echo clang-14)
+FUZZ_DIR     := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 10
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral -Wno-cast-qual \
+                -O1 -g $(FUZZ_SAN) $(PKG_CFLAGS) -DSYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
+FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_OBJS    := $(LIBSRCS:watcher/%.c=$(FUZZ_DIR)/obj/%.o)
+
+$(FUZZ_DIR)/obj/%.o: watcher/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/libmailscreen.a: $(FUZZ_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libmailscreen.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iwatcher -DMS_SRCDIR='"$(CURDIR)"' -o $@ $< \
+		$(FUZZ_DIR)/libmailscreen.a $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@sh tests/fuzz/run.sh -t $(FUZZ_SECONDS) $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 
 install: mailscreen
 	install -D -m 0755 mailscreen $(DESTDIR)$(PREFIX)/sbin/mailscreen
@@ -117,6 +179,6 @@ install: mailscreen
 	sed 's,/usr/local/sbin,$(PREFIX)/sbin,g' contrib/mailscreen.service > $(DESTDIR)/lib/systemd/system/mailscreen.service
 
 clean:
-	rm -rf build build-asan mailscreen tests/out
+	rm -rf build build-asan build-fuzz mailscreen tests/out
 
--include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)

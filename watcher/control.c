@@ -287,6 +287,11 @@ static bool conn_scan(struct conn *k)
 	for (size_t i = k->scanned; i < k->inlen; i++) {
 		char ch = k->in[i];
 		if (ch == '\0') {
+			if (i == 0) {   /* no command word: the handler needs argv[0] */
+				conn_refuse(k, &c->st.malformed,
+					    "malformed request (a request is NUL-terminated words, the first a command name)");
+				return true;
+			}
 			if (i == k->wstart) {
 				conn_dispatch(k, i);
 				return true;

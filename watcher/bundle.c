@@ -1,11 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* bundle - see bundle.h. */
 #include "bundle.h"
+#include "inifile.h"
 #include "journal.h"
 #include "log.h"
+#include "privs.h"
 #include "xalloc.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* Every file a filters or rules option names must be one only root (or
+ * the daemon's user) can change (privs_check_file). A spec that names no
+ * files, or a file that is missing, is left to the loader to report. */
+static int check_spec(const char *spec, const char *what, char *err, size_t errlen)
+{
+	char **paths, msg[256];
+	struct stat st;
+	int rc = 0;
+
+	if (inifile_expand(spec, what, &paths, msg, sizeof msg) < 0)
+		return 0;
+	for (size_t i = 0; paths[i] && rc == 0; i++)
+		if (lstat(paths[i], &st) == 0 || errno != ENOENT)
+			rc = privs_check_file(paths[i], err, errlen);
+	inifile_paths_free(paths);
+	return rc;
+}
 
 int bundle_load(struct bundle *b, const char *cfgpath, bool must_exist, char *err, size_t errlen)
 {
@@ -22,6 +44,11 @@ int bundle_load(struct bundle *b, const char *cfgpath, bool must_exist, char *er
 	lim = (struct filter_limits){ .match_limit = (uint32_t)b->cfg.match_limit,
 				      .depth_limit = (uint32_t)b->cfg.depth_limit };
 	b->fs = filterset_new(&lim);
+	/* the configuration was read, but nothing of it is used unless it, the
+	 * filters and the rules are files no one else can change */
+	if ((b->cfg.file && privs_check_file(b->cfg.file, err, errlen) < 0) ||
+	    check_spec(fdir, "filter", err, errlen) < 0 || check_spec(rdir, "rule", err, errlen) < 0)
+		goto fail;
 	if (filterset_load_spec(b->fs, fdir, err, errlen) < 0 || ruleset_load_spec(&b->rules, rdir, err, errlen) < 0)
 		goto fail;
 	for (size_t i = 0; i < b->cfg.nsources; i++) {

@@ -4,7 +4,8 @@
  * together: the config, its filter files and its rules, with every
  * source's filter names resolved. `check` loads a bundle and reports;
  * `run` loads one at start and one per reload, and swaps it in only when
- * all of it is good.
+ * all of it is good. Every file is checked first (privs_check_file): a
+ * symbolic link, or a file or directory others can write, is refused.
  */
 #ifndef MS_BUNDLE_H
 #define MS_BUNDLE_H

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,9 @@ static const struct option_def options[] = {
 	  "group whose members may use the control socket (none: root only)" },
 	{ "daemon", "control_clients", OPT_UINT, OFF(control_clients), "16", 1, 1024,
 	  "control socket connections served at once; more are told 'busy'" },
+	{ "daemon", "user", OPT_STR, OFF(user), "", 0, 0,
+	  "after start, run as this user (it is given state_dir), keeping only CAP_NET_ADMIN and "
+	  "CAP_DAC_READ_SEARCH; none: stay uid 0 with only those two capabilities; read at start only" },
 	{ "daemon", "filters", OPT_STR, OFF(filters), SYSCONFDIR "/mailscreen/filters", 0, 0,
 	  "directory of filter files (*.conf), or a space-separated list of files" },
 	{ "daemon", "rules", OPT_STR, OFF(rules), SYSCONFDIR "/mailscreen/rules", 0, 0,
@@ -305,6 +309,9 @@ static int validate(struct config *c, char *err, size_t errlen)
 	if (strcmp(c->log_level, "error") && strcmp(c->log_level, "warning") && strcmp(c->log_level, "info") &&
 	    strcmp(c->log_level, "debug"))
 		return errf(err, errlen, "%s: log_level '%s' is not error, warning, info or debug", f, c->log_level);
+	if (*c->user && !getpwnam(c->user))
+		return errf(err, errlen, "%s: user '%s' is not a known user (create it, e.g. adduser --system --group "
+			    "%s)", f, c->user, c->user);
 	for (size_t i = 0; i < strlen(c->table); i++)
 		if (!((c->table[i] >= 'a' && c->table[i] <= 'z') || (c->table[i] >= '0' && c->table[i] <= '9') ||
 		      c->table[i] == '_' || c->table[i] == '-') || i >= 32)

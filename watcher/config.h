@@ -42,6 +42,7 @@ struct config {
 	int dry_run;
 	uint64_t max_line, match_limit, depth_limit, max_keys;
 	char *control_group;    /* "" = root only */
+	char *user;             /* "" = stay uid 0 after start (privs.h) */
 	uint64_t control_clients;
 	char *deny_file, *blocklist;
 	uint64_t authenticated_ttl_ms, state_interval_ms;

@@ -23,6 +23,7 @@
 #include "line.h"
 #include "log.h"
 #include "loop.h"
+#include "privs.h"
 #include "screen.h"
 #include "sockkill.h"
 #include "state.h"
@@ -1119,6 +1120,18 @@ int cmd_run(int argc, char **argv)
 	}
 	saved_state_release(&d.saved);
 	reconcile_kernel(&d);
+	/* least privilege from here on (privs.h): [daemon] user gets the state
+	 * directory, then only CAP_NET_ADMIN and CAP_DAC_READ_SEARCH are kept */
+	{
+		char err[1024];
+		if ((d.state_ok && privs_give_dir(d.b.cfg.user, d.b.cfg.state_dir, err, sizeof err) < 0) ||
+		    privs_drop(d.b.cfg.user, err, sizeof err) < 0) {
+			control_close(d.ctl);
+			fatalx("cannot drop privileges: %s", err);
+		}
+		privs_describe(err, sizeof err);
+		log_info("privileges dropped: %s", err);
+	}
 	/* a snapshot from the first moment on: even a crash in the first
 	 * seconds goes on from here, not from the end of the logs */
 	daemon_save_state(&d);

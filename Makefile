@@ -114,9 +114,7 @@ $(BUILD)/bench/gen: tests/bench/gen.c
 
 # ---- sanitizers: gcc, ASan + UBSan, into build-asan/ ----
 ASAN_DIR  := build-asan
-# -Wno-error: the sanitizers and -O1 change gcc's flow analysis, and with it
-# warnings such as -Wformat-truncation; the normal build enforces warnings.
-ASAN_OPT  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -Wno-error
+ASAN_OPT  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ASAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(ASAN_DIR)/tests/%)
 # every report is fatal (tests/check.sh sets the same)
 SAN_ENV   := ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1 \

@@ -619,7 +619,7 @@ static void guard_restore(struct loop *l, void *arg)
 		return;
 	}
 	if (!g->why[0])
-		snprintf(g->why, sizeof g->why, "%s", why);
+		snprintf(g->why, sizeof g->why, "%.*s", (int)sizeof g->why - 1, why);
 	g->backoff_ms = g->backoff_ms ? (g->backoff_ms >= 150000 ? 300000 : g->backoff_ms * 2) : 5000;
 	g->not_before = loop_now_ms() + g->backoff_ms;
 	if (g->timer)
@@ -1080,7 +1080,7 @@ int cmd_run(int argc, char **argv)
 		char err[1024];
 		if (config_load(&c0, d.cfgpath, d.cfg_explicit, err, sizeof err) < 0) {
 			log_warnx("%s", err);
-			return 1;
+			exit(1);        /* start-up failed: exit, not return (the state stays reachable for LeakSanitizer) */
 		}
 		d.ctl = control_open(d.loop, c0.control, c0.control_group, (unsigned)c0.control_clients, daemon_control,
 				     &d, err, sizeof err);
@@ -1095,12 +1095,12 @@ int cmd_run(int argc, char **argv)
 		config_release(&c0);
 		if (!d.ctl) {
 			log_warnx("control socket: %s", err);
-			return 1;
+			exit(1);        /* start-up failed: exit, not return (the state stays reachable for LeakSanitizer) */
 		}
 	}
 	if (configure(&d, true) < 0) {
 		control_close(d.ctl);
-		return 1;
+		exit(1);
 	}
 	if (!d.dry_run) {
 		/* someone flushing the ruleset: notice and put the table back */

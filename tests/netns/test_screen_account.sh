@@ -40,7 +40,7 @@ assert_eq "blocked accounts" "0" "$(ctl_json '.blocked | length' list accounts)"
 say "the 10th failure (as Bob@Example.org, from a 10th address) blocks the account"
 log_mark
 imap_fail 203.0.113.110 Bob@Example.org
-wait_log "^mailscreen: block account bob@example\.org for 1h: rule auth-account, 10 auth-fail within 10m; line: .*rip=203\.0\.113\.110"
+wait_log "^mailscreen: block account 'bob@example\.org' for 1h: rule auth-account, 10 auth-fail within 10m; line: .*rip=203\.0\.113\.110"
 assert_eq "list accounts: bob's origin" "auth-account" \
 	"$(ctl_json '.blocked[] | select(.account == "bob@example.org") | .origin' list accounts)"
 assert_eq "list accounts: blocked" "bob@example.org" "$(ctl_json '[.blocked[].account] | join(" ")' list accounts)"

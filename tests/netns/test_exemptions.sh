@@ -76,7 +76,7 @@ ctl_refused "$ATTACKER is not on the allow list" unallow $ATTACKER
 say "NAT: failures of example.org users from 198.51.100.7 do not block the address"
 log_mark
 imap_fail 198.51.100.7 alice@example.org 10
-wait_log "^mailscreen: block account alice@example\.org for 1h: rule auth-account, 10 auth-fail within 10m"
+wait_log "^mailscreen: block account 'alice@example\.org' for 1h: rule auth-account, 10 auth-fail within 10m"
 assert_no_element 198.51.100.7
 log_has "block 198\.51\.100\.7 " && fail "the NAT address was blocked for its own domain's users"
 wait_until "the deny file lists alice@example.org" deny_has alice@example.org

@@ -13,6 +13,7 @@
  * error, or log a refused name without escaping it.
  */
 #include "denyfile.h"
+#include "fileio.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -133,22 +134,6 @@ static char *render(const char *const *users, size_t n, size_t *lenp, int *refus
 	return buf;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The old file's owner, group and permission bits, or 0644 for a first
  * file (mkostemp made it 0600, whatever the umask). */
 static int set_owner_mode(int fd, const struct stat *old, const char *path, char *err, size_t errlen)
@@ -194,12 +179,8 @@ static int set_mtime(int fd, const struct stat *old, const char *path, char *err
  * readers see, so a failure here is a warning, not a failed write. */
 static void sync_dir(const char *dir)
 {
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (dfd < 0 || fsync(dfd) < 0)
+	if (fsync_dir(dir) < 0)
 		log_warn("account deny list: cannot sync directory '%s'", dir);
-	if (dfd >= 0)
-		close(dfd);
 }
 
 int denyfile_write(const char *path, const char *const *users, size_t n, char *err, size_t errlen)

@@ -21,6 +21,7 @@
 #include "state.h"
 #include "daemon.h"
 #include "duration.h"
+#include "fileio.h"
 #include "journal.h"
 #include "log.h"
 #include "window.h"
@@ -150,21 +151,6 @@ static void dump_pos(void *arg, const struct tail_pos *p)
 		(unsigned long long)p->offset, (unsigned long long)p->fp, p->fp_len);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int state_save(struct daemon *d, char *err, size_t errlen)
 {
 	const char *dir = d->b.cfg.state_dir;
@@ -172,7 +158,7 @@ int state_save(struct daemon *d, char *err, size_t errlen)
 	size_t len = 0;
 	FILE *fp = open_memstream(&text, &len);
 	const struct allowlist *al = screen_allowlist(d->screen);
-	int fd, dfd, rc = -1;
+	int fd, rc = -1;
 
 	if (!fp)
 		return errf(err, errlen, "out of memory");
@@ -239,11 +225,7 @@ int state_save(struct daemon *d, char *err, size_t errlen)
 		unlink(tmp);
 		goto out;
 	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
+	fsync_dir(dir);         /* the new content is in place either way */
 	rc = 0;
 out:
 	free(path);

@@ -633,9 +633,21 @@ static void on_nft_lost(void *arg, const char *what)
 	uint64_t now = loop_now_ms();
 
 	if (strncmp(what, "element ", 8) == 0) {
-		/* one block taken out by hand: meant, most likely */
-		log_info("nftables: %s by another process; not put back (to make mailscreen forget it too: "
-			 "mailscreen unblock)", what);
+		/* one block taken out by hand: meant, most likely; forget it too,
+		 * so that no later restore puts it back */
+		const char *sp = strchr(what + 8, ' ');
+		char target[CIDR_STRLEN + 1];
+		struct cidr c;
+		bool forgot = false;
+		if (sp && (size_t)(sp - (what + 8)) < sizeof target) {
+			memcpy(target, what + 8, (size_t)(sp - (what + 8)));
+			target[sp - (what + 8)] = '\0';
+			forgot = cidr_parse(target, &c, NULL, 0) == 0 && blocks_remove(g->d->blocks, &c);
+		}
+		log_info("nftables: %s by another process; not put back%s", what,
+			 forgot ? ", and forgotten" : "");
+		if (forgot)
+			daemon_save_state(g->d);
 		return;
 	}
 	if (g->why[0])

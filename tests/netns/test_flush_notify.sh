@@ -48,9 +48,13 @@ expect_connect $COLLEAGUE $SERVER4 25
 # one element deleted by hand: an admin's unblock, left alone
 log_mark
 nft delete element inet mailscreen block4 "{ $ATTACKER }" || fail "cannot delete element $ATTACKER"
-wait_log "nftables: element $ATTACKER deleted from set block4 by another process; not put back"
+wait_log "nftables: element $ATTACKER deleted from set block4 by another process; not put back, and forgotten"
 assert_no_element $ATTACKER
 expect_connect $ATTACKER $SERVER4 25
+ctl_ok list blocks --json
+printf '%s\n' "$MS_OUT" | jq -e --arg a "$ATTACKER" 'all(.[]; .target != $a)' > /dev/null ||
+	fail "the daemon still lists $ATTACKER after it was deleted by hand"
+ok "the daemon forgot the block too: a later restore will not bring it back"
 # its own restore (another pid here: a PID namespace) set off no other
 assert_eq "restores in the whole run" 1 "$(grep -c 'restored table' "$MS_DLOG")"
 ms_stop

@@ -598,6 +598,7 @@ struct nft_guard {
 	uint64_t backoff_ms;
 	char why[256];                  /* the first loss since the last restore */
 	unsigned more;                  /* and how many more */
+	char table[64];                 /* the table watched */
 };
 
 static void guard_restore(struct loop *l, void *arg)
@@ -625,6 +626,32 @@ static void guard_restore(struct loop *l, void *arg)
 	if (g->timer)
 		loop_cancel_timer(l, g->timer);
 	g->timer = loop_add_timer(l, g->backoff_ms, guard_restore, g);
+}
+
+static void on_nft_lost(void *arg, const char *what);
+
+/* Watch the table the configuration names (again after a reload that
+ * renamed it or switched dry_run): someone flushing the ruleset is noticed
+ * and the table put back. */
+static void guard_follow(struct daemon *d)
+{
+	struct nft_guard *g = d->guard;
+	char err[256];
+
+	if (!g)
+		return;
+	if (g->mon && !d->dry_run && strcmp(g->table, d->b.cfg.table) == 0)
+		return;
+	fw_nft_monitor_close(g->mon);
+	g->mon = NULL;
+	if (d->dry_run || !d->nft)
+		return;
+	snprintf(g->table, sizeof g->table, "%s", d->b.cfg.table);
+	g->mon = fw_nft_monitor_open(d->loop, g->table, on_nft_lost, g, err, sizeof err);
+	if (g->mon)
+		fw_nft_monitor_own(g->mon, d->nft);
+	else
+		log_warnx("nftables: %s; a removed table is put back only at the next block", err);
 }
 
 static void on_nft_lost(void *arg, const char *what)
@@ -952,6 +979,8 @@ static int configure(struct daemon *d, bool initial)
 	apply_log_level(&nb.cfg);
 	bundle_release(&d->b);
 	d->b = nb;
+	if (!initial)
+		guard_follow(d);
 	if (!d->bfile_path || strcmp(d->bfile_path, d->b.cfg.blocklist) != 0) {
 		char msg[512];
 		blockfile_close(d->bfile);
@@ -1114,15 +1143,8 @@ int cmd_run(int argc, char **argv)
 		control_close(d.ctl);
 		exit(1);
 	}
-	if (!d.dry_run) {
-		/* someone flushing the ruleset: notice and put the table back */
-		char err[256];
-		guard.mon = fw_nft_monitor_open(d.loop, d.b.cfg.table, on_nft_lost, &guard, err, sizeof err);
-		if (guard.mon)
-			fw_nft_monitor_own(guard.mon, d.nft);
-		else
-			log_warnx("nftables: %s; a removed table is put back only at the next block", err);
-	}
+	d.guard = &guard;
+	guard_follow(&d);
 	if (d.saved.loaded) {
 		size_t n = state_apply(&d, &d.saved);
 		char ago[32];

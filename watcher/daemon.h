@@ -25,6 +25,7 @@ struct jsource;
 struct tail_watch;
 struct blockfile;
 struct wtable;
+struct nft_guard;
 
 struct src {
 	struct daemon *d;
@@ -76,6 +77,7 @@ struct daemon {
 	bool state_ok, state_is_dirty;
 	unsigned state_warned;
 	uint64_t state_timer, blocks_saved;
+	struct nft_guard *guard;        /* watches for others removing the table */
 };
 
 uint64_t daemon_now_ms(void);

@@ -115,6 +115,15 @@ static bool nargs(struct cmdctx *c, int argc, int min, int max, const char *usag
 
 /* ---- status ---- */
 
+/* A journal source is behind when its last turn stopped at the batch
+ * limit: by the age of the last entry it read. Caught up, it is 0. */
+static uint64_t journal_lag_s(const struct journal_stats *js, uint64_t now_ms)
+{
+	uint64_t last_ms = js->last_usec / 1000;
+
+	return js->behind && js->last_usec && now_ms > last_ms ? (now_ms - last_ms) / 1000 : 0;
+}
+
 struct posctx {
 	struct cmdctx *c;
 	const struct src *s;
@@ -186,8 +195,11 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 				fprintf(c->out, "]");
 			} else if (s->j) {
 				char *cur = journal_cursor(s->j);
+				struct journal_stats js;
+				journal_get_stats(s->j, &js);
 				fprintf(c->out, ", ");
 				jkey(c, "journal_cursor", cur ? cur : "");
+				fprintf(c->out, ", \"lag_s\": %llu", (unsigned long long)journal_lag_s(&js, c->now));
 				free(cur);
 			}
 			fprintf(c->out, "}");
@@ -256,7 +268,10 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 			tail_foreach_file(d->tail, print_pos, &pc);
 		} else if (s->j) {
 			char *cur = journal_cursor(s->j);
-			fprintf(c->out, "    journal cursor: %s\n", cur ? cur : "(nothing read yet)");
+			struct journal_stats js;
+			journal_get_stats(s->j, &js);
+			fprintf(c->out, "    journal cursor: %s (%llu s behind)\n", cur ? cur : "(nothing read yet)",
+				(unsigned long long)journal_lag_s(&js, c->now));
 			free(cur);
 		}
 	}

@@ -287,8 +287,14 @@ static void drain(struct jsource *j)
 		free(j->saved_cursor);
 		j->saved_cursor = NULL;
 		j->st.entries++;
+		{
+			uint64_t t;
+			if (sd_journal_get_realtime_usec(j->sj, &t) >= 0)
+				j->st.last_usec = t;
+		}
 		deliver(j);
 	}
+	j->st.behind = more && !j->dead;
 	j->busy = false;
 	if (j->dead)
 		destroy(j);

@@ -71,6 +71,8 @@ struct journal_stats {
 	uint64_t no_message;    /* skipped: no MESSAGE field */
 	uint64_t cut;           /* messages cut at max_line */
 	uint64_t errors;        /* read errors reported by sd-journal */
+	uint64_t last_usec;     /* realtime stamp of the last entry read, 0 if none */
+	bool behind;            /* the last turn stopped at the batch limit: more is waiting */
 };
 
 /* terms: NULL-terminated. NULL and a message in err on failure. Nothing is

@@ -581,11 +581,18 @@ START_TEST(directory_source_picks_up_new_files_live)
 }
 END_TEST
 
+static bool behind_at_mark;
+static uint64_t last_at_mark;
+
 static void mark(struct loop *l, void *arg)
 {
 	struct ctx *c = arg;
+	struct journal_stats st;
 
 	c->marked_at = c->got;
+	journal_get_stats(c->js, &st);
+	behind_at_mark = st.behind;
+	last_at_mark = st.last_usec;
 }
 
 START_TEST(batches_are_bounded_and_yield_to_the_loop)
@@ -613,6 +620,15 @@ START_TEST(batches_are_bounded_and_yield_to_the_loop)
 	ck_assert_int_eq(c.got, 5);
 	ck_assert_str_eq(c.r[4].msg, "five");
 	ck_assert_int_eq(c.marked_at, 2);
+	/* between the batches the source knows it is behind, and where */
+	ck_assert(behind_at_mark);
+	ck_assert_uint_eq(last_at_mark, T0 + SEC);
+	{
+		struct journal_stats st;
+		journal_get_stats(c.js, &st);
+		ck_assert(!st.behind);
+		ck_assert_uint_eq(st.last_usec, T0 + 4 * SEC);
+	}
 	ctx_release(&c);
 	tmp_remove(&t);
 }

@@ -119,9 +119,11 @@ cat > "$tmp/mailscreen.conf" <<EOF
 [daemon]
 filters = $repo/filters
 rules = $repo/rules
-; state_dir and control only so that the demo leaves nothing behind
+; the daemon's own files in the demo's directory, so that it leaves nothing behind
 state_dir = $tmp/state
 control = $tmp/control
+deny_file = $tmp/state/denied-accounts
+blocklist = $tmp/blocklist
 
 [source mail]
 path = $LOG

@@ -46,7 +46,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 HELPERS   := $(BUILD)/tests/tcpprobe
 
 DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev check
-DEBS_TEST  := nftables iproute2 jq systemd-journal-remote util-linux procps dovecot-core clang-14 libclang-rt-14-dev
+DEBS_TEST  := nftables iproute2 jq systemd-journal-remote util-linux procps dovecot-core clang-14 libclang-rt-14-dev man-db
 DEBS_BENCH := fail2ban sshguard time
 
 .PHONY: all deps deps-bench check check-run unit samples netns demo bench asan asan-build check-asan \
@@ -173,6 +173,8 @@ install: mailscreen
 	install -m 0644 rules/*.conf $(DESTDIR)$(SYSCONFDIR)/mailscreen/rules/
 	test -e $(DESTDIR)$(SYSCONFDIR)/mailscreen/mailscreen.conf || \
 		install -m 0644 contrib/mailscreen.conf $(DESTDIR)$(SYSCONFDIR)/mailscreen/mailscreen.conf
+	install -D -m 0644 contrib/man/mailscreen.8 $(DESTDIR)$(PREFIX)/share/man/man8/mailscreen.8
+	install -D -m 0644 contrib/man/mailscreen.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/mailscreen.conf.5
 	install -d $(DESTDIR)/lib/systemd/system
 	sed 's,/usr/local/sbin,$(PREFIX)/sbin,g' contrib/mailscreen.service > $(DESTDIR)/lib/systemd/system/mailscreen.service
 

@@ -32,6 +32,7 @@ for t in "$@"; do
 done
 run "docs/options-in-readme" sh -c './mailscreen options | while IFS= read -r l; do
 	[ -z "$l" ] || grep -qxF -- "$l" README.md || { echo "README.md lacks: $l"; exit 1; }; done'
+run "docs/man-pages" sh tests/man.sh
 for f in filters/*.conf; do
 	run "samples/$(basename "$f" .conf)" sh tests/filters/run-samples.sh "$f"
 done

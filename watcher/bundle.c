@@ -12,27 +12,23 @@
 #include <sys/stat.h>
 
 /* Every file a filters or rules option names must be one only root (or
- * the daemon's user) can change (privs_check_file). A spec that names no
- * files, or a file that is missing, is left to the loader to report. */
-static int check_spec(const char *spec, const char *what, char *err, size_t errlen)
+ * the daemon's user) can change (privs_check_file). A file that is missing
+ * is left to the loader to report. */
+static int check_paths(char **paths, char *err, size_t errlen)
 {
-	char **paths, msg[256];
 	struct stat st;
-	int rc = 0;
 
-	if (inifile_expand(spec, what, &paths, msg, sizeof msg) < 0)
-		return 0;
-	for (size_t i = 0; paths[i] && rc == 0; i++)
-		if (lstat(paths[i], &st) == 0 || errno != ENOENT)
-			rc = privs_check_file(paths[i], err, errlen);
-	inifile_paths_free(paths);
-	return rc;
+	for (size_t i = 0; paths[i]; i++)
+		if ((lstat(paths[i], &st) == 0 || errno != ENOENT) && privs_check_file(paths[i], err, errlen) < 0)
+			return -1;
+	return 0;
 }
 
 int bundle_load(struct bundle *b, const char *cfgpath, bool must_exist, char *err, size_t errlen)
 {
 	static char fdir[4096], rdir[4096];
 	struct filter_limits lim;
+	char **fpaths = NULL, **rpaths = NULL;
 
 	memset(b, 0, sizeof *b);
 	if (config_load(&b->cfg, cfgpath, must_exist, err, errlen) < 0)
@@ -45,12 +41,18 @@ int bundle_load(struct bundle *b, const char *cfgpath, bool must_exist, char *er
 				      .depth_limit = (uint32_t)b->cfg.depth_limit };
 	b->fs = filterset_new(&lim);
 	/* the configuration was read, but nothing of it is used unless it, the
-	 * filters and the rules are files no one else can change */
+	 * filters and the rules are files no one else can change; each
+	 * directory is listed once, so the files checked are the files loaded */
 	if ((b->cfg.file && privs_check_file(b->cfg.file, err, errlen) < 0) ||
-	    check_spec(fdir, "filter", err, errlen) < 0 || check_spec(rdir, "rule", err, errlen) < 0)
+	    inifile_expand(fdir, "filter", &fpaths, err, errlen) < 0 || check_paths(fpaths, err, errlen) < 0 ||
+	    inifile_expand(rdir, "rule", &rpaths, err, errlen) < 0 || check_paths(rpaths, err, errlen) < 0)
 		goto fail;
-	if (filterset_load_spec(b->fs, fdir, err, errlen) < 0 || ruleset_load_spec(&b->rules, rdir, err, errlen) < 0)
-		goto fail;
+	for (size_t i = 0; fpaths[i]; i++)
+		if (filterset_load(b->fs, fpaths[i], err, errlen) < 0)
+			goto fail;
+	for (size_t i = 0; rpaths[i]; i++)
+		if (ruleset_load(&b->rules, rpaths[i], err, errlen) < 0)
+			goto fail;
 	for (size_t i = 0; i < b->cfg.nsources; i++) {
 		struct source_cfg *s = &b->cfg.sources[i];
 		for (size_t k = 0; k < s->nfilters; k++)
@@ -73,8 +75,12 @@ int bundle_load(struct bundle *b, const char *cfgpath, bool must_exist, char *er
 			}
 		}
 	}
+	inifile_paths_free(fpaths);
+	inifile_paths_free(rpaths);
 	return 0;
 fail:
+	inifile_paths_free(fpaths);
+	inifile_paths_free(rpaths);
 	bundle_release(b);
 	return -1;
 }

@@ -191,19 +191,6 @@ int ruleset_load(struct ruleset *rs, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-int ruleset_load_spec(struct ruleset *rs, const char *spec, char *err, size_t errlen)
-{
-	char **paths;
-	int rc = 0;
-
-	if (inifile_expand(spec, "rule", &paths, err, errlen) < 0)
-		return -1;
-	for (size_t i = 0; paths[i] && rc == 0; i++)
-		rc = ruleset_load(rs, paths[i], err, errlen);
-	inifile_paths_free(paths);
-	return rc;
-}
-
 void ruleset_release(struct ruleset *rs)
 {
 	for (size_t i = 0; i < rs->n; i++)

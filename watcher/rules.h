@@ -38,8 +38,6 @@ struct ruleset {
 };
 
 int ruleset_load(struct ruleset *rs, const char *path, char *err, size_t errlen);
-/* A directory of *.conf, or a space-separated list of files. */
-int ruleset_load_spec(struct ruleset *rs, const char *spec, char *err, size_t errlen);
 void ruleset_release(struct ruleset *rs);
 uint64_t ruleset_max_window(const struct ruleset *rs);
 bool rule_wants_service(const struct rule *r, const char *svc, size_t len);

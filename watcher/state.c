@@ -445,7 +445,6 @@ size_t state_apply(struct daemon *d, const struct saved_state *s)
 			struct cidr c;
 			uint64_t start, expiry, t;
 			char err[256];
-			bool ext;
 			struct block *b;
 			if (cidr_parse(f[1], &c, NULL, 0) < 0 || !get_u64(f[2], &start) || !get_u64(f[3], &expiry) ||
 			    !get_u64(f[4], &t) || get_str(f[5]) < 0 || get_str(f[6]) < 0) {
@@ -459,8 +458,9 @@ size_t state_apply(struct daemon *d, const struct saved_state *s)
 				bad++;
 				continue;
 			}
-			if ((b = blocks_add(d->blocks, &c, now, expiry == UINT64_MAX ? DURATION_PERMANENT : expiry - now,
-					    f[5], f[6], &ext))) {
+			/* daemon_block made the entry (and queued it for the kernel):
+			 * give it back its history */
+			if ((b = blocks_find(d->blocks, &c))) {
 				b->start_ms = start;
 				b->times = (uint32_t)t;
 				b->expiry_ms = expiry;

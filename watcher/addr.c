@@ -162,6 +162,28 @@ void cidr_last(const struct cidr *c, struct ipaddr *out)
 		out->b[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 }
 
+int addr_common_len(const struct ipaddr *a, const struct ipaddr *b, int max)
+{
+	int n = 0;
+
+	while (n < max) {
+		if (n % 8 == 0 && n + 8 <= max && a->b[n / 8] == b->b[n / 8]) {
+			n += 8;
+			continue;
+		}
+		if (((a->b[n / 8] ^ b->b[n / 8]) >> (7 - n % 8)) & 1)
+			break;
+		n++;
+	}
+	return n;
+}
+
+bool cidr_overlap(const struct cidr *a, const struct cidr *b)
+{
+	return a->addr.family == b->addr.family &&
+	       addr_common_len(&a->addr, &b->addr, a->len < b->len ? a->len : b->len) == (a->len < b->len ? a->len : b->len);
+}
+
 bool addr_increment(struct ipaddr *a)
 {
 	for (int i = addr_bits(a) / 8 - 1; i >= 0; i--)

@@ -46,6 +46,10 @@ void cidr_from_addr(struct cidr *c, const struct ipaddr *a, int len);
 bool cidr_contains(const struct cidr *c, const struct ipaddr *a);
 /* Last address of the range (all host bits set). */
 void cidr_last(const struct cidr *c, struct ipaddr *out);
+/* How many leading bits a and b share, at most max. */
+int addr_common_len(const struct ipaddr *a, const struct ipaddr *b, int max);
+/* a and b have an address in common (one contains the other). */
+bool cidr_overlap(const struct cidr *a, const struct cidr *b);
 /* a + 1; returns false on overflow (a was all ones). */
 bool addr_increment(struct ipaddr *a);
 bool addr_is_loopback(const struct ipaddr *a);

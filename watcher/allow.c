@@ -16,6 +16,7 @@ static void remove_at(struct allowlist *a, size_t i)
 {
 	memmove(a->v + i, a->v + i + 1, (a->n - i - 1) * sizeof *a->v);
 	a->n--;
+	a->gen++;
 }
 
 void allow_set_config(struct allowlist *a, const struct cidrlist *cfg)
@@ -27,6 +28,7 @@ void allow_set_config(struct allowlist *a, const struct cidrlist *cfg)
 		XGROW(a->v, a->alloc, a->n + 1);
 		a->v[a->n++] = (struct allow_entry){ cfg->v[i], ALLOW_CONFIG, UINT64_MAX };
 	}
+	a->gen++;
 }
 
 bool allow_add(struct allowlist *a, const struct cidr *c, uint64_t expiry_ms)
@@ -36,10 +38,12 @@ bool allow_add(struct allowlist *a, const struct cidr *c, uint64_t expiry_ms)
 			if (a->v[i].origin == ALLOW_CONFIG)
 				return false;
 			a->v[i].expiry_ms = expiry_ms;
+			a->gen++;
 			return true;
 		}
 	XGROW(a->v, a->alloc, a->n + 1);
 	a->v[a->n++] = (struct allow_entry){ *c, ALLOW_MANUAL, expiry_ms };
+	a->gen++;
 	return true;
 }
 

@@ -25,6 +25,7 @@ struct allow_entry {
 struct allowlist {
 	struct allow_entry *v;
 	size_t n, alloc;
+	uint64_t gen;           /* moves on with every change (for those who mirror the list) */
 };
 
 /* Replace the configuration's entries, keep the manual ones. */

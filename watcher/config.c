@@ -77,6 +77,9 @@ static const struct option_def options[] = {
 	{ "nftables", "close_sessions", OPT_BOOL, OFF(close_sessions), "yes", 0, 0,
 	  "destroy a newly blocked address's open TCP connections to those ports (established packets "
 	  "are dropped either way)" },
+	{ "nftables", "verify_interval", OPT_DURATION, OFF(verify_interval_ms), "1m", 0, 0,
+	  "how often the kernel's sets are compared with the daemon's list, and any difference repaired "
+	  "(stretched on big sets so the check takes at most 1% of the time)" },
 	{ "repeat", "factor", OPT_UINT, OFF(repeat_factor), "2", 1, 100,
 	  "each new block of the same address by a rule lasts this many times longer" },
 	{ "repeat", "max", OPT_DURATION, OFF(repeat_max_ms), "7d", 0, 0,

@@ -56,6 +56,7 @@ struct config {
 	char *ports_text;
 	bool all_ports;
 	int close_sessions;
+	uint64_t verify_interval_ms;
 	uint16_t ports[64];
 	size_t nports;
 	/* [source NAME] */

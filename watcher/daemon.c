@@ -24,6 +24,7 @@
 #include "log.h"
 #include "loop.h"
 #include "privs.h"
+#include "protect.h"
 #include "screen.h"
 #include "sockkill.h"
 #include "state.h"
@@ -110,6 +111,7 @@ static void sweep(struct loop *l, void *arg)
 	screen_expire(d->screen, now);
 	blocks_expire(d->blocks, now);
 	window_expire(d->offenders, now);
+	allow_expire(screen_allowlist(d->screen), now);
 	for (size_t i = d->naccounts; i > 0; i--)
 		if (d->accounts[i - 1].expiry_ms <= now) {
 			log_info("account block of '%s' expired", d->accounts[i - 1].user);
@@ -185,45 +187,47 @@ static uint64_t repeat_duration(struct daemon *d, const struct cidr *t, uint64_t
 	return dur > c->repeat_max_ms ? c->repeat_max_ms : dur;
 }
 
-struct pcount {
-	struct cidr prefix;
-	size_t n;
-};
-
-static void count_in_prefix(void *arg, const struct block *blk)
-{
-	struct pcount *pc = arg;
-
-	/* blocks inside the prefix: addresses, and IPv6 /64s as the shipped
-	 * rules make them */
-	if (blk->target.len > pc->prefix.len && cidr_contains(&pc->prefix, &blk->target.addr))
-		pc->n++;
-}
-
-/* [prefix]: when enough addresses of target's prefix are blocked, block
- * the prefix. */
+/* [prefix]: when enough addresses of target's prefix are blocked (blocks
+ * inside it: addresses, and IPv6 /64s as the shipped rules make them),
+ * block the prefix -- or, when that would cover a protected address, the
+ * widest part of it around target that does not. */
 static void prefix_check(struct daemon *d, const struct cidr *target)
 {
 	const struct config *c = &d->b.cfg;
-	struct pcount pc;
-	char pbuf[CIDR_STRLEN], reason[160], err[256];
+	struct cidr prefix, t;
+	char pbuf[CIDR_STRLEN], tbuf[CIDR_STRLEN], reason[160], err[512], why[320], dur[32];
 	struct block *have;
+	size_t n;
 
 	if (!c->prefix_enabled)
 		return;
-	cidr_from_addr(&pc.prefix, &target->addr, target->addr.family == AF_INET ? (int)c->prefix_v4 : (int)c->prefix_v6);
-	if (target->len <= pc.prefix.len)
+	cidr_from_addr(&prefix, &target->addr, target->addr.family == AF_INET ? (int)c->prefix_v4 : (int)c->prefix_v6);
+	if (target->len <= prefix.len)
 		return;
-	if ((have = blocks_covering(d->blocks, &pc.prefix.addr)) && have->target.len <= pc.prefix.len)
+	if ((have = blocks_covering(d->blocks, &prefix.addr)) && have->target.len <= prefix.len)
 		return;
-	pc.n = 0;
-	blocks_foreach(d->blocks, count_in_prefix, &pc);
-	if (pc.n < c->prefix_threshold)
+	n = blocks_count_inside(d->blocks, &prefix);
+	if (n < c->prefix_threshold)
 		return;
-	cidr_format(&pc.prefix, pbuf);
-	snprintf(reason, sizeof reason, "%zu addresses of %s blocked", pc.n, pbuf);
-	if (daemon_block(d, &pc.prefix, c->prefix_block_ms, "prefix", reason, err, sizeof err) < 0)
-		log_warnx("cannot block %s: %s", pbuf, err);
+	cidr_format(&prefix, pbuf);
+	snprintf(reason, sizeof reason, "%zu addresses of %s blocked", n, pbuf);
+	t = prefix;
+	switch (daemon_protect(d, &t, &target->addr, why, sizeof why)) {
+	case -1:
+		log_warnx("not blocking prefix %s (%s): %s", pbuf, reason, why);
+		return;
+	case 2:
+		if (t.len >= target->len || blocks_find(d->blocks, &t))
+			return;         /* nothing wider than the address itself left, or done before */
+		log_info("prefix block %s", why);
+		break;
+	}
+	cidr_format(&t, tbuf);
+	duration_format(c->prefix_block_ms, dur, sizeof dur);
+	if (daemon_block(d, &t, c->prefix_block_ms, "prefix", reason, err, sizeof err) < 0)
+		log_warnx("cannot block %s: %s", tbuf, err);
+	else
+		log_info("block %s for %s: prefix, %s%s", tbuf, dur, reason, d->dry_run ? " (dry run)" : "");
 }
 
 static bool on_decision(void *arg, const struct decision *dc, const struct event *ev, const struct logline *ll)
@@ -231,10 +235,11 @@ static bool on_decision(void *arg, const struct decision *dc, const struct event
 	struct evctx *c = arg;
 	struct daemon *d = c->d;
 	const struct rule *r = dc->rule;
-	char target[CIDR_STRLEN + 256], win[32], dur[32], line[320], reason[160], err[256];
+	char target[CIDR_STRLEN + 256], win[32], dur[32], line[320], reason[160], err[512], why[320];
 	uint64_t dur_ms = r->block_ms;
 	uint32_t times = 1;
 	bool extend = false;
+	struct cidr tgt = dc->target;
 
 	if (dc->kind == DECIDE_ACCOUNT) {
 		/* the account name is the attacker's text: quoted and escaped */
@@ -246,6 +251,19 @@ static bool on_decision(void *arg, const struct decision *dc, const struct event
 	}
 	duration_format(r->window_ms, win, sizeof win);
 	text_sanitize(line, sizeof line, ll->raw, ll->rawlen);
+	if (dc->kind == DECIDE_ADDR && !r->log_only && !d->paused) {
+		/* never a block over loopback, this host or an allowed address:
+		 * narrowed around the offender, or not made */
+		switch (daemon_protect(d, &tgt, ev->has_ip ? &ev->ip : &dc->target.addr, why, sizeof why)) {
+		case -1:
+			log_warnx("not blocking %s: rule %s: %s; line: %s", target, r->name, why, line);
+			return true;
+		case 2:
+			log_info("rule %s: block %s", r->name, why);
+			cidr_format(&tgt, target);
+			break;
+		}
+	}
 	snprintf(reason, sizeof reason, "%u %s within %s", dc->count, ev_kind_name(ev->kind), win);
 	if (r->log_only) {
 		log_info("notice %s%s: rule %s, %s (log only); line: %s", dc->kind == DECIDE_ACCOUNT ? "account " : "",
@@ -259,14 +277,14 @@ static bool on_decision(void *arg, const struct decision *dc, const struct event
 		return false;   /* the count stays: the next event after resume blocks */
 	}
 	if (dc->kind == DECIDE_ADDR) {
-		const struct block *cur = blocks_find(d->blocks, &dc->target);
+		const struct block *cur = blocks_find(d->blocks, &tgt);
 		/* lines still in flight from an address blocked a moment ago are
 		 * no new offence: extend the block as it is */
 		if (cur && cur->expiry_ms > daemon_now_ms() && strcmp(cur->origin, r->name) == 0) {
 			extend = true;
 			dur_ms = cur->expiry_ms == UINT64_MAX ? DURATION_PERMANENT : cur->expiry_ms - cur->start_ms;
 		} else {
-			dur_ms = repeat_duration(d, &dc->target, r->block_ms, &times);
+			dur_ms = repeat_duration(d, &tgt, r->block_ms, &times);
 		}
 	}
 	duration_format(dur_ms, dur, sizeof dur);
@@ -279,12 +297,74 @@ static bool on_decision(void *arg, const struct decision *dc, const struct event
 			log_warnx("cannot block account %s: %s", target, err);
 		return true;
 	}
-	if (daemon_block(d, &dc->target, dur_ms, r->name, reason, err, sizeof err) < 0) {
+	if (daemon_block(d, &tgt, dur_ms, r->name, reason, err, sizeof err) < 0) {
 		log_warnx("cannot block %s: %s", target, err);
 		return true;
 	}
-	prefix_check(d, &dc->target);
+	prefix_check(d, &tgt);
 	return true;
+}
+
+/* ---- what no block may cover (protect.h) ---- */
+
+/* This host's addresses, read again when older than a second. */
+static void refresh_host(struct daemon *d, uint64_t now)
+{
+	struct cidrlist fresh = { 0 };
+	char err[256];
+
+	if (d->host_read_ms && now >= d->host_read_ms && now - d->host_read_ms < 1000)
+		return;
+	d->host_read_ms = now;
+	if (protect_read_host(&fresh, err, sizeof err) < 0) {
+		log_warnx("%s; going on with the addresses read before", err);
+		cidrlist_release(&fresh);
+		return;
+	}
+	cidrlist_release(&d->host);
+	d->host = fresh;
+	screen_set_host(d->screen, &d->host);
+}
+
+/* "192.0.2.10 is on the allow list", "0.0.0.0/1 contains 127.0.0.0/8
+ * (loopback)", "198.51.100.7 lies in 198.51.100.0/24 (on the allow list)" */
+static void phrase(const struct cidr *t, const struct protect_hit *h, char *buf, size_t len)
+{
+	char tb[CIDR_STRLEN], hb[CIDR_STRLEN];
+
+	cidr_format(t, tb);
+	cidr_format(&h->range, hb);
+	if (t->len == h->range.len)
+		snprintf(buf, len, "%s is %s", tb, h->what);
+	else if (t->len > h->range.len)
+		snprintf(buf, len, "%s lies in %s (%s)", tb, hb, h->what);
+	else
+		snprintf(buf, len, "%s contains %s (%s)", tb, hb, h->what);
+}
+
+int daemon_protect(struct daemon *d, struct cidr *t, const struct ipaddr *around, char *why, size_t whylen)
+{
+	const struct allowlist *al = screen_allowlist(d->screen);
+	struct protect_hit hit;
+	struct cidr out;
+	uint64_t now = daemon_now_ms();
+	char tb[CIDR_STRLEN], ob[CIDR_STRLEN], p[200];
+
+	refresh_host(d, now);
+	if (!protect_find(&d->host, al, t, now, &hit))
+		return 1;
+	if (around && protect_narrow(&d->host, al, t, around, now, &out, &hit)) {
+		phrase(t, &hit, p, sizeof p);
+		cidr_format(t, tb);
+		cidr_format(&out, ob);
+		snprintf(why, whylen, "%s narrowed to %s: %s", tb, ob, p);
+		*t = out;
+		return 2;
+	}
+	if (around && !cidr_overlap(t, &hit.range))
+		protect_find(&d->host, al, t, now, &hit);
+	phrase(t, &hit, why, whylen);
+	return -1;
 }
 
 /* ---- blocks and account blocks: the one place they are made ---- */
@@ -293,26 +373,17 @@ int daemon_block(struct daemon *d, const struct cidr *c, uint64_t dur_ms, const 
 		 char *err, size_t errlen)
 {
 	bool extended;
-	struct block *covering;
-	uint64_t now = daemon_now_ms();
+	struct cidr t = *c;
+	char why[320];
 
 	if (c->len == 0)
 		return errf(err, errlen, "refusing to block everything (/0)");
-	covering = blocks_covering(d->blocks, &c->addr);
-	if (covering && covering->target.len < c->len && covering->expiry_ms >= (dur_ms == DURATION_PERMANENT ?
-									UINT64_MAX : now + dur_ms)) {
-		char cb[CIDR_STRLEN];
-		cidr_format(&covering->target, cb);
-		log_debug("already covered by the block of %s", cb);
-		return 0;
-	}
-	blocks_add(d->blocks, c, now, dur_ms, origin, reason, &extended);
+	if (daemon_protect(d, &t, NULL, why, sizeof why) < 0)
+		return errf(err, errlen, "%s: never blocked", why);
+	blocks_add(d->blocks, c, daemon_now_ms(), dur_ms, origin, reason, &extended);
 	d->blocks_issued++;
 	arm_sweep(d);
-	if (d->dry_run)
-		return 0;
-	fw_nft_queue_add(d->nft, c, dur_ms == DURATION_PERMANENT ? 0 : dur_ms);
-	if (d->b.cfg.close_sessions && !extended) {
+	if (!d->dry_run && d->b.cfg.close_sessions && !extended) {
 		XGROW(d->kill, d->akill, d->nkill + 1);
 		d->kill[d->nkill++] = *c;
 	}
@@ -323,7 +394,7 @@ int daemon_unblock(struct daemon *d, const struct cidr *c, char *err, size_t err
 {
 	char buf[CIDR_STRLEN];
 
-	if (!blocks_remove(d->blocks, c)) {
+	if (!blocks_remove(d->blocks, c, daemon_now_ms())) {
 		struct block *cov = blocks_covering(d->blocks, &c->addr);
 		cidr_format(c, buf);
 		if (cov) {
@@ -334,8 +405,6 @@ int daemon_unblock(struct daemon *d, const struct cidr *c, char *err, size_t err
 		}
 		return errf(err, errlen, "%s is not blocked", buf);
 	}
-	if (!d->dry_run)
-		fw_nft_queue_del(d->nft, c);
 	return 0;
 }
 
@@ -490,20 +559,143 @@ static void on_journal_line(void *cookie, const struct logline *ll)
 
 static void nft_config(const struct config *c, struct fw_nft_config *fc);
 
+/* ---- the kernel's sets, as blocks.c works them out ---- */
+
+/* the kernel's timeout for an element that must stay until expiry_ms
+ * (0 = permanent; never 0 for a timed one) */
+static uint64_t timeout_until(uint64_t expiry_ms)
+{
+	uint64_t now = daemon_now_ms();
+
+	if (expiry_ms == UINT64_MAX)
+		return 0;
+	return expiry_ms > now ? expiry_ms - now : 1;
+}
+
+static void kset(struct daemon *d, enum fw_nft_set which, const struct cidr *c, uint64_t expiry_ms, bool del)
+{
+	if (d->dry_run || !d->nft)
+		return;
+	fw_nft_queue_set(d->nft, which, c, del ? 0 : timeout_until(expiry_ms), del);
+}
+
+static void kblock_put(void *arg, const struct cidr *c, uint64_t expiry_ms)
+{
+	kset(arg, FW_NFT_BLOCK, c, expiry_ms, false);
+}
+
+static void kblock_del(void *arg, const struct cidr *c)
+{
+	kset(arg, FW_NFT_BLOCK, c, 0, true);
+}
+
+static void kallow_put(void *arg, const struct cidr *c, uint64_t expiry_ms)
+{
+	kset(arg, FW_NFT_ALLOW, c, expiry_ms, false);
+}
+
+static void kallow_del(void *arg, const struct cidr *c)
+{
+	kset(arg, FW_NFT_ALLOW, c, 0, true);
+}
+
+struct allow_gone {
+	const struct allowlist *al;
+	uint64_t now;
+	struct cidr *v;
+	size_t n, alloc;
+};
+
+static void allow_gone(void *arg, const struct block *blk)
+{
+	struct allow_gone *g = arg;
+
+	for (size_t i = 0; i < g->al->n; i++)
+		if (g->al->v[i].expiry_ms > g->now && g->al->v[i].target.len == blk->target.len &&
+		    addr_equal(&g->al->v[i].target.addr, &blk->target.addr))
+			return;
+	XGROW(g->v, g->alloc, g->n + 1);
+	g->v[g->n++] = blk->target;
+}
+
+/* Mirror the allow list into d->allows, whose changes go to the kernel's
+ * allow sets (the chain accepts those before any drop). */
+static void sync_allows(struct daemon *d)
+{
+	const struct allowlist *al = screen_allowlist(d->screen);
+	struct allow_gone g = { al, daemon_now_ms(), NULL, 0, 0 };
+
+	if (al->gen == d->allows_gen)
+		return;
+	d->allows_gen = al->gen;
+	blocks_foreach(d->allows, allow_gone, &g);
+	for (size_t i = 0; i < g.n; i++)
+		blocks_remove(d->allows, &g.v[i], g.now);
+	free(g.v);
+	for (size_t i = 0; i < al->n; i++) {
+		const struct allow_entry *e = &al->v[i];
+		const struct block *have = blocks_find(d->allows, &e->target);
+		bool ext;
+		if (e->expiry_ms <= g.now || (have && have->expiry_ms == e->expiry_ms))
+			continue;
+		blocks_add(d->allows, &e->target, g.now, e->expiry_ms == UINT64_MAX ? DURATION_PERMANENT :
+			   e->expiry_ms - g.now, e->origin == ALLOW_CONFIG ? "config" : "manual", "", &ext);
+	}
+}
+
+/* Blocks and allows end on time (not at the next sweep): a range's end is
+ * when what it covered must be back in the kernel on its own. */
+static void on_expiry(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t now = daemon_now_ms();
+
+	(void)l;
+	d->expiry_timer = 0;
+	blocks_expire(d->blocks, now);
+	allow_expire(screen_allowlist(d->screen), now);
+	blocks_expire(d->allows, now);
+}
+
+static void arm_expiry(struct daemon *d)
+{
+	uint64_t next = blocks_next_expiry(d->blocks), na = blocks_next_expiry(d->allows), now;
+
+	if (na < next)
+		next = na;
+	if (d->expiry_timer && d->expiry_at <= next)
+		return;
+	if (d->expiry_timer)
+		loop_cancel_timer(d->loop, d->expiry_timer);
+	d->expiry_timer = 0;
+	if (next == UINT64_MAX)
+		return;
+	now = daemon_now_ms();
+	d->expiry_at = next;
+	d->expiry_timer = loop_add_timer(d->loop, next > now ? next - now : 0, on_expiry, d);
+}
+
 struct requeue {
 	struct fw_nft *nft;
-	uint64_t now;
+	enum fw_nft_set which;
 	size_t n;
 };
 
-static void requeue_block(void *arg, const struct block *blk)
+static void requeue_elem(void *arg, const struct cidr *c, uint64_t expiry_ms)
 {
 	struct requeue *rq = arg;
 
-	if (blk->expiry_ms <= rq->now)
-		return;
-	fw_nft_queue_add(rq->nft, &blk->target, blk->expiry_ms == UINT64_MAX ? 0 : blk->expiry_ms - rq->now);
+	fw_nft_queue_set(rq->nft, rq->which, c, timeout_until(expiry_ms), false);
 	rq->n++;
+}
+
+/* Queue every element the kernel must hold for blocks (or allows). */
+static size_t requeue(struct daemon *d, enum fw_nft_set which)
+{
+	struct requeue rq = { d->nft, which, 0 };
+
+	blocks_kernel_foreach(which == FW_NFT_BLOCK ? d->blocks : d->allows, daemon_now_ms(), requeue_elem, &rq);
+	return rq.n;
 }
 
 /* The drop rule is in place now: destroy the TCP connections the newly
@@ -538,7 +730,7 @@ static void close_sessions(struct daemon *d)
 static int restore_table(struct daemon *d, const char *why)
 {
 	struct fw_nft_config fc;
-	struct requeue rq;
+	size_t n;
 	char err[512];
 
 	nft_config(&d->b.cfg, &fc);
@@ -546,13 +738,13 @@ static int restore_table(struct daemon *d, const char *why)
 		log_warnx("nftables: %s; cannot restore table inet %s: %s", why, fc.table, err);
 		return -1;
 	}
-	rq = (struct requeue){ d->nft, daemon_now_ms(), 0 };
-	blocks_foreach(d->blocks, requeue_block, &rq);
+	requeue(d, FW_NFT_ALLOW);
+	n = requeue(d, FW_NFT_BLOCK);
 	if (fw_nft_commit(d->nft, err, sizeof err) < 0) {
-		log_warnx("nftables: %s; restoring %zu blocks failed: %s", why, rq.n, err);
+		log_warnx("nftables: %s; restoring %zu blocks failed: %s", why, n, err);
 		return -1;
 	}
-	log_warnx("nftables: %s; restored table inet %s with %zu blocks", why, fc.table, rq.n);
+	log_warnx("nftables: %s; restored table inet %s with %zu blocks", why, fc.table, n);
 	return 0;
 }
 
@@ -564,6 +756,8 @@ static void commit(struct loop *l, void *arg)
 
 	(void)l;
 	write_deny_file(d);
+	sync_allows(d);
+	arm_expiry(d);
 	if (d->blocks_issued != d->blocks_saved) {
 		/* a decision this turn: mark the state dirty so the block and the
 		 * counts that made it are saved together */
@@ -659,9 +853,10 @@ static void on_nft_lost(void *arg, const char *what)
 	struct nft_guard *g = arg;
 	uint64_t now = loop_now_ms();
 
-	if (strncmp(what, "element ", 8) == 0) {
+	if (strncmp(what, "element ", 8) == 0 && !strstr(what, " from set allow")) {
 		/* one block taken out by hand: meant, most likely; forget it too,
-		 * so that no later restore puts it back */
+		 * so that no later restore puts it back (what it covered is put
+		 * back: those blocks are still listed) */
 		const char *sp = strchr(what + 8, ' ');
 		char target[CIDR_STRLEN + 1];
 		struct cidr c;
@@ -669,12 +864,21 @@ static void on_nft_lost(void *arg, const char *what)
 		if (sp && (size_t)(sp - (what + 8)) < sizeof target) {
 			memcpy(target, what + 8, (size_t)(sp - (what + 8)));
 			target[sp - (what + 8)] = '\0';
-			forgot = cidr_parse(target, &c, NULL, 0) == 0 && blocks_remove(g->d->blocks, &c);
+			forgot = cidr_parse(target, &c, NULL, 0) == 0 &&
+				 blocks_forget(g->d->blocks, &c, daemon_now_ms());
 		}
 		log_info("nftables: %s by another process; not put back%s", what,
 			 forgot ? ", and forgotten" : "");
 		if (forgot)
 			daemon_save_state(g->d);
+		return;
+	}
+	if (strncmp(what, "element ", 8) == 0) {
+		/* the allow list is the configuration's and the operator's:
+		 * an allowed address taken out of the kernel goes back */
+		size_t n = requeue(g->d, FW_NFT_ALLOW);
+		log_warnx("nftables: %s by another process; the allow list is put back (%zu elements); use "
+			  "'mailscreen unallow' to change it", what, n);
 		return;
 	}
 	if (g->why[0])
@@ -831,45 +1035,211 @@ static void sources_swap(struct daemon *d, struct src **v, size_t n)
 	d->nsrcs = n;
 }
 
-/* ---- reconciling with the kernel at start ---- */
+/* ---- the kernel's sets compared with the daemon's list ----
+ *
+ * At start and then every verify_interval: dump block4/block6, count the
+ * listed blocks the kernel does not drop until their expiry (status shows
+ * it; it must stay 0), and repair every difference in one batch: an
+ * element the list needs that is missing or has another expiry is put
+ * (back), a listed block that sits in the kernel while a wider one should
+ * cover it is taken out in front of that, and an element the list does
+ * not know is taken into it (origin 'kernel': the kernel is the truth) --
+ * except, at start, a range of the saved state that ended while the
+ * daemon was down (the kernel kept it for what it covered): it goes. */
 
-struct adopt {
-	struct daemon *d;
-	uint64_t now;
-	size_t n;
+#define KCHECK_SLACK_MS 2000    /* clocks and in-flight expiries */
+
+struct kelem {
+	struct cidr c;
+	uint64_t exp;           /* absolute; UINT64_MAX permanent */
 };
 
-static void adopt_elem(void *arg, const struct fw_nft_elem *e)
-{
-	struct adopt *a = arg;
-	bool ext;
+struct kdump {
+	struct kelem *v;
+	size_t n, alloc;
+	uint64_t now;
+};
 
-	if (blocks_find(a->d->blocks, &e->target))
-		return;
-	blocks_add(a->d->blocks, &e->target, a->now, e->expires_ms ? e->expires_ms : DURATION_PERMANENT, "kernel",
-		   "in the set at start, not in the saved state", &ext);
-	a->n++;
+static void kdump_add(void *arg, const struct fw_nft_elem *e)
+{
+	struct kdump *k = arg;
+
+	XGROW(k->v, k->alloc, k->n + 1);
+	k->v[k->n++] = (struct kelem){ e->target, e->expires_ms ? k->now + e->expires_ms : UINT64_MAX };
 }
 
-/* Blocks the kernel holds that the saved state does not know (it was lost,
- * or damaged and set aside): take them into the daemon's own list, so that
- * they are listed and can be unblocked. The kernel is the truth. */
-static void reconcile_kernel(struct daemon *d)
+static int kelem_cmp(const void *pa, const void *pb)
 {
-	struct adopt a = { d, daemon_now_ms(), 0 };
-	char err[256];
+	const struct kelem *a = pa, *b = pb;
+
+	if (a->c.addr.family != b->c.addr.family)
+		return a->c.addr.family < b->c.addr.family ? -1 : 1;
+	return addr_cmp(&a->c.addr, &b->c.addr);
+}
+
+/* The element covering c (elements of an interval set never overlap: the
+ * one starting last at or before c), or NULL. */
+static const struct kelem *kdump_covering(const struct kdump *k, const struct cidr *c)
+{
+	size_t lo = 0, hi = k->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct kelem *e = &k->v[mid];
+		if (e->c.addr.family < c->addr.family ||
+		    (e->c.addr.family == c->addr.family && addr_cmp(&e->c.addr, &c->addr) <= 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	if (k->v[lo - 1].c.len <= c->len && cidr_contains(&k->v[lo - 1].c, &c->addr))
+		return &k->v[lo - 1];
+	return NULL;
+}
+
+static const struct kelem *kdump_exact(const struct kdump *k, const struct cidr *c)
+{
+	const struct kelem *e = kdump_covering(k, c);
+
+	return e && e->c.len == c->len ? e : NULL;
+}
+
+static bool lasts(uint64_t have, uint64_t need)
+{
+	return have == UINT64_MAX || (need != UINT64_MAX && have + KCHECK_SLACK_MS >= need);
+}
+
+struct kcheck {
+	struct daemon *d;
+	const struct kdump *k;
+	uint64_t now;
+	size_t missing, put, removed;
+	char first[CIDR_STRLEN];
+};
+
+static void check_listed(void *arg, const struct block *blk)
+{
+	struct kcheck *kc = arg;
+	const struct kelem *e;
+
+	if (blk->expiry_ms <= kc->now + KCHECK_SLACK_MS)
+		return;
+	e = kdump_covering(kc->k, &blk->target);
+	if (e && lasts(e->exp, blk->expiry_ms))
+		return;
+	if (kc->missing++ == 0)
+		cidr_format(&blk->target, kc->first);
+}
+
+static void repair_needed(void *arg, const struct cidr *c, uint64_t expiry_ms)
+{
+	struct kcheck *kc = arg;
+	const struct kelem *e = kdump_exact(kc->k, c);
+
+	if (e && lasts(e->exp, expiry_ms) && lasts(expiry_ms, e->exp))
+		return;
+	fw_nft_queue_set(kc->d->nft, FW_NFT_BLOCK, c, timeout_until(expiry_ms), false);
+	kc->put++;
+}
+
+static bool ended_while_down(const struct daemon *d, const struct cidr *c)
+{
+	for (size_t i = 0; i < d->nexpired_saved; i++)
+		if (d->expired_saved[i].len == c->len && addr_equal(&d->expired_saved[i].addr, &c->addr))
+			return true;
+	return false;
+}
+
+static void kernel_check(struct daemon *d, bool at_start)
+{
+	struct kdump k = { .now = daemon_now_ms() };
+	struct kcheck kc = { d, &k, k.now, 0, 0, 0, "" };
+	size_t adopted = 0, stale = 0;
+	uint64_t t0 = loop_now_ms();
+	char err[512];
 
 	if (d->dry_run || !d->nft)
 		return;
-	if (fw_nft_list(d->nft, d->b.cfg.table, adopt_elem, &a, err, sizeof err) < 0) {
-		log_warnx("cannot read the blocks already in table inet %s: %s", d->b.cfg.table, err);
+	commit(d->loop, d);             /* nothing in flight: compare settled states */
+	blocks_expire(d->blocks, k.now);
+	if (fw_nft_list(d->nft, d->b.cfg.table, kdump_add, &k, err, sizeof err) < 0) {
+		log_warnx("kernel check: cannot read the sets of table inet %s: %s", d->b.cfg.table, err);
+		free(k.v);
 		return;
 	}
-	if (a.n) {
-		log_info("found %zu blocks in table inet %s that the saved state did not know; listed with origin "
-			 "'kernel'", a.n, d->b.cfg.table);
-		arm_sweep(d);
+	qsort(k.v, k.n, sizeof *k.v, kelem_cmp);
+	blocks_foreach(d->blocks, check_listed, &kc);
+	/* elements the list does not know */
+	for (size_t i = 0; i < k.n; i++) {
+		bool ext;
+		if (blocks_find(d->blocks, &k.v[i].c) || (k.v[i].exp != UINT64_MAX && k.v[i].exp <= k.now + KCHECK_SLACK_MS))
+			continue;
+		if (at_start && ended_while_down(d, &k.v[i].c)) {
+			fw_nft_queue_del(d->nft, &k.v[i].c);
+			stale++;
+			continue;
+		}
+		blocks_add(d->blocks, &k.v[i].c, k.now, k.v[i].exp == UINT64_MAX ? DURATION_PERMANENT : k.v[i].exp - k.now,
+			   "kernel", at_start ? "in the set at start, not in the saved state" :
+			   "found in the set, not made by mailscreen", &ext);
+		adopted++;
 	}
+	/* listed blocks in the kernel themselves while a wider one must be */
+	for (size_t i = 0; i < k.n; i++)
+		if (blocks_find(d->blocks, &k.v[i].c) && !blocks_is_top(d->blocks, &k.v[i].c)) {
+			fw_nft_queue_del(d->nft, &k.v[i].c);
+			kc.removed++;
+		}
+	blocks_kernel_foreach(d->blocks, k.now, repair_needed, &kc);
+	if (fw_nft_pending(d->nft) && fw_nft_commit(d->nft, err, sizeof err) < 0)
+		log_warnx("kernel check: repairing failed: %s", err);
+	d->kcheck.at_ms = k.now;
+	d->kcheck.took_ms = loop_now_ms() - t0;
+	d->kcheck.not_enforced = kc.missing;
+	d->kcheck.repairs += kc.put + kc.removed + stale;
+	d->kcheck.adopted += adopted;
+	if (adopted)
+		log_info("kernel check: %zu blocks in table inet %s that the daemon did not list%s; listed with origin "
+			 "'kernel'", adopted, d->b.cfg.table, at_start ? " (not in the saved state)" : "");
+	if (stale)
+		log_info("kernel check: %zu ranges of the saved state ended while the daemon was down; taken out of "
+			 "the kernel (what they covered stays blocked)", stale);
+	if (kc.missing || kc.put || kc.removed)
+		log_warnx("kernel check: %zu listed blocks were not dropped by the kernel until their expiry%s%s; "
+			  "repaired: %zu elements put, %zu taken out", kc.missing, kc.missing ? " (first: " : "",
+			  kc.missing ? (strcat(kc.first, ")"), kc.first) : "", kc.put, kc.removed);
+	if (adopted || stale)
+		arm_sweep(d);
+	free(k.v);
+}
+
+static void on_verify(struct loop *l, void *arg);
+
+static void arm_verify(struct daemon *d)
+{
+	uint64_t every = d->b.cfg.verify_interval_ms;
+
+	if (d->verify_timer)
+		loop_cancel_timer(d->loop, d->verify_timer);
+	d->verify_timer = 0;
+	if (!every || d->dry_run)
+		return;
+	/* a big set takes long to dump: at most 1% of the time on it */
+	if (d->kcheck.took_ms * 100 > every)
+		every = d->kcheck.took_ms * 100;
+	d->verify_timer = loop_add_timer(d->loop, every, on_verify, d);
+}
+
+static void on_verify(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)l;
+	d->verify_timer = 0;
+	kernel_check(d, false);
+	arm_verify(d);
 }
 
 /* ---- the block list file ---- */
@@ -932,7 +1302,7 @@ static int configure(struct daemon *d, bool initial)
 	struct bundle nb;
 	struct src **v;
 	char err[1024];
-	bool dry;
+	bool dry, resync;
 
 	if (bundle_load(&nb, d->cfgpath, d->cfg_explicit, err, sizeof err) < 0) {
 		log_warnx("%s%s", err, initial ? "" : " -- reload refused, the running configuration stays in force");
@@ -975,12 +1345,19 @@ static int configure(struct daemon *d, bool initial)
 			   nb.cfg.repeat_memory_ms, nb.cfg.max_keys);
 
 	d->max_window_ms = ruleset_max_window(screen_rules(d->screen));
+	/* enforcement starts now (dry run switched off) or in a new table:
+	 * the kernel gets what the list needs */
+	resync = !initial && !dry && (d->dry_run || !d->b.cfg.table || strcmp(d->b.cfg.table, nb.cfg.table) != 0);
 	d->dry_run = dry;
 	apply_log_level(&nb.cfg);
 	bundle_release(&d->b);
 	d->b = nb;
-	if (!initial)
+	if (!initial) {
 		guard_follow(d);
+		if (resync)
+			kernel_check(d, false);
+		arm_verify(d);
+	}
 	if (!d->bfile_path || strcmp(d->bfile_path, d->b.cfg.blocklist) != 0) {
 		char msg[512];
 		blockfile_close(d->bfile);
@@ -1109,7 +1486,11 @@ int cmd_run(int argc, char **argv)
 	d.started = time(NULL);
 	d.loop = loop_new();
 	d.screen = screen_new();
-	d.blocks = blocks_new();
+	{
+		const struct blocks_kernel kb = { kblock_put, kblock_del, &d }, ka = { kallow_put, kallow_del, &d };
+		d.blocks = blocks_new(&kb);
+		d.allows = blocks_new(&ka);
+	}
 	d.offenders = window_new(32, 30ULL * 86400 * 1000, 1000000);
 	d.deny_dirty = true;    /* Dovecot wants the deny file to exist, even empty */
 	if (setup_signals(&d) < 0)
@@ -1153,7 +1534,8 @@ int cmd_run(int argc, char **argv)
 		log_info("restored %zu blocks, %zu blocked accounts and the counts saved %s ago", n, d.naccounts, ago);
 	}
 	saved_state_release(&d.saved);
-	reconcile_kernel(&d);
+	kernel_check(&d, true);
+	arm_verify(&d);
 	/* least privilege from here on (privs.h): [daemon] user gets the state
 	 * directory, then only CAP_NET_ADMIN and CAP_DAC_READ_SEARCH are kept */
 	{
@@ -1187,6 +1569,9 @@ int cmd_run(int argc, char **argv)
 	fw_nft_close(d.nft);
 	screen_free(d.screen);
 	blocks_free(d.blocks);
+	blocks_free(d.allows);
+	cidrlist_release(&d.host);
+	free(d.expired_saved);
 	window_free(d.offenders);
 	free(d.accounts);
 	free(d.kill);

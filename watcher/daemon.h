@@ -53,6 +53,21 @@ struct daemon {
 	bool dry_run, paused;
 	struct screen *screen;
 	struct blocks *blocks;
+	struct blocks *allows;          /* the allow list as the kernel's allow sets hold it */
+	uint64_t allows_gen;            /* the allow list's generation mirrored in allows */
+	struct cidrlist host;           /* this host's addresses (protect.h), read at host_read_ms */
+	uint64_t host_read_ms;
+	uint64_t expiry_timer, expiry_at;       /* the next block or allow that ends (wall clock) */
+	uint64_t verify_timer;
+	struct kernel_check {
+		uint64_t at_ms;                 /* last check (0: none yet) */
+		uint64_t took_ms;
+		size_t not_enforced;            /* listed blocks the kernel did not drop, at the last check */
+		uint64_t repairs;               /* differences repaired since start */
+		uint64_t adopted;               /* kernel elements taken into the list since start */
+	} kcheck;
+	struct cidr *expired_saved;     /* at start: blocks of the snapshot that ended while down */
+	size_t nexpired_saved;
 	struct wtable *offenders;       /* earlier blocks per address, for [repeat] */
 	struct account_block *accounts;
 	size_t naccounts, aaccounts;
@@ -84,10 +99,16 @@ uint64_t daemon_now_ms(void);
 /* Make sure expiries are looked at (blocks, allows, accounts, windows). */
 void daemon_arm_sweep(struct daemon *d);
 /* Block (or extend) c for dur_ms (DURATION_PERMANENT), now. origin: a rule
- * name, "manual", "file" or "prefix". Unblocks nothing, allows nothing:
- * the caller checks the allow list. 0, or -1 with a message. */
+ * name, "manual", "file", "prefix" or "kernel". A target that covers
+ * loopback, an address of this host or an allowed address is refused
+ * (protect.h): -1 with the reason in err; so is a /0. Unblocks nothing,
+ * allows nothing. 0, or -1 with a message. */
 int daemon_block(struct daemon *d, const struct cidr *c, uint64_t dur_ms, const char *origin, const char *reason,
 		 char *err, size_t errlen);
+/* Make *t safe to block (protect.h): unchanged (1), narrowed around
+ * address `around` (2; why says from what and why), or refused (-1; why
+ * says why). around NULL: never narrow, refuse. */
+int daemon_protect(struct daemon *d, struct cidr *t, const struct ipaddr *around, char *why, size_t whylen);
 int daemon_unblock(struct daemon *d, const struct cidr *c, char *err, size_t errlen);
 int daemon_block_account(struct daemon *d, const char *user, size_t len, uint64_t dur_ms, const char *origin,
 			 const char *reason, char *err, size_t errlen);

@@ -205,6 +205,11 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 			fprintf(c->out, "}");
 		}
 		fprintf(c->out, "]");
+		fprintf(c->out, ", \"kernel\": {\"not_enforced\": %zu, \"checked_s_ago\": %lld, \"check_ms\": %llu, "
+			"\"repairs\": %llu, \"adopted\": %llu}", d->kcheck.not_enforced,
+			d->kcheck.at_ms ? (long long)((c->now - d->kcheck.at_ms) / 1000) : -1LL,
+			(unsigned long long)d->kcheck.took_ms, (unsigned long long)d->kcheck.repairs,
+			(unsigned long long)d->kcheck.adopted);
 		if (d->tail) {
 			struct tail_stats ts;
 			tail_get_stats(d->tail, &ts);
@@ -238,6 +243,11 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 		fprintf(c->out, "while paused: %llu decisions not applied; nftables errors: %llu; connections closed: "
 			"%llu\n", (unsigned long long)d->paused_decisions, (unsigned long long)d->nft_errors,
 			(unsigned long long)d->sessions_closed);
+	if (d->kcheck.at_ms)
+		fprintf(c->out, "kernel: %zu listed blocks not enforced (checked %llus ago in %llums; %llu repairs, %llu "
+			"blocks found only in the kernel, since start)\n", d->kcheck.not_enforced,
+			(unsigned long long)((c->now - d->kcheck.at_ms) / 1000), (unsigned long long)d->kcheck.took_ms,
+			(unsigned long long)d->kcheck.repairs, (unsigned long long)d->kcheck.adopted);
 	if (d->tail) {
 		struct tail_stats ts;
 		tail_get_stats(d->tail, &ts);
@@ -483,28 +493,15 @@ static void cmd_block(struct cmdctx *c, int argc, char **argv)
 	const char *reason = take_option(&argc, argv, "--reason");
 	struct cidr t;
 	uint64_t dur = DEFAULT_MANUAL_BLOCK_MS;
-	struct block *cov;
-	const struct allow_entry *al;
-	char buf[CIDR_STRLEN], cb[CIDR_STRLEN], dbuf[32], err[256], why[160];
+	char buf[CIDR_STRLEN], dbuf[32], err[512], why[160];
 
 	if (!nargs(c, argc, 1, 2, "block ADDR[/LEN] [DURATION] [--reason TEXT]") || !parse_target(c, argv[1], &t) ||
 	    (argc == 3 && !parse_duration(c, argv[2], &dur)))
 		return;
 	cidr_format(&t, buf);
-	if ((al = allow_match(screen_allowlist(d->screen), &t.addr, c->now)) || addr_is_loopback(&t.addr)) {
-		if (al)
-			cidr_format(&al->target, cb);
-		ctl_error(c->r, "%s is on the allow list%s%s%s; remove it from there first", buf, al ? " (" : "",
-			  al ? cb : "", al ? ")" : "");
-		return;
-	}
-	cov = blocks_covering(d->blocks, &t.addr);
-	if (cov && cov->target.len < t.len) {
-		cidr_format(&cov->target, cb);
-		ctl_error(c->r, "%s overlaps the blocked range %s; unblock that first, or block a range that "
-			  "contains it", buf, cb);
-		return;
-	}
+	/* a block inside a blocked range is a block of its own, with its own
+	 * expiry; one over loopback, this host or an allowed address is
+	 * refused, saying which */
 	snprintf(why, sizeof why, "%s", reason ? reason : "manual block");
 	if (daemon_block(d, &t, dur, "manual", why, err, sizeof err) < 0) {
 		ctl_error(c->r, "%s", err);

@@ -82,6 +82,12 @@
 #define CHAIN_PRIO      (-10)           /* "filter - 10" */
 #define SET4_NAME       "block4"
 #define SET6_NAME       "block6"
+#define ALLOW4_NAME     "allow4"
+#define ALLOW6_NAME     "allow6"
+#define ARPHRD_LOOPBACK_ 772            /* <linux/if_arp.h> ARPHRD_LOOPBACK */
+
+/* set_names[kind][v6]: kind 0 = blocks, 1 = allows (enum fw_nft_set) */
+static const char *const set_names[2][2] = { { SET4_NAME, SET6_NAME }, { ALLOW4_NAME, ALLOW6_NAME } };
 
 /* nftables' datatype ids (nftables include/datatype.h), stored in the set
  * so that `nft list` prints keys as addresses and ports. */
@@ -105,6 +111,7 @@ struct change {
 	                                 * may be a range that is no prefix) */
 	uint64_t timeout_ms;            /* 0 = permanent */
 	bool del;
+	uint8_t kind;                   /* enum fw_nft_set */
 };
 
 /* The kernel's answer to one message of a batch. */
@@ -436,7 +443,7 @@ static struct nftnl_expr *expr_new(const char *name)
 	return e;
 }
 
-static void rule_meta_eq(struct nftnl_rule *r, uint32_t key, uint8_t val)
+static void rule_meta_cmp(struct nftnl_rule *r, uint32_t key, const void *val, uint32_t len)
 {
 	struct nftnl_expr *e = expr_new("meta");
 
@@ -446,8 +453,43 @@ static void rule_meta_eq(struct nftnl_rule *r, uint32_t key, uint8_t val)
 	e = expr_new("cmp");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &val, sizeof val);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, val, len);
 	nftnl_rule_add_expr(r, e);
+}
+
+static void rule_meta_eq(struct nftnl_rule *r, uint32_t key, uint8_t val)
+{
+	rule_meta_cmp(r, key, &val, sizeof val);
+}
+
+static void rule_verdict(struct nftnl_rule *r, int verdict)
+{
+	struct nftnl_expr *e = expr_new("immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	nftnl_rule_add_expr(r, e);
+}
+
+static struct nftnl_rule *rule_new(const struct fw_nft_config *cfg)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r)
+		fatalx("out of memory");
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, cfg->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN_NAME);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	return r;
+}
+
+static void rule_send(struct fw_nft *f, struct nftnl_rule *r)
+{
+	struct nlmsghdr *nlh = msg_hdr(f, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	put_done(f, nlh);
+	nftnl_rule_free(r);
 }
 
 static void rule_payload_lookup(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
@@ -466,6 +508,30 @@ static void rule_payload_lookup(struct nftnl_rule *r, uint32_t base, uint32_t of
 	if (set_id)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
 	nftnl_rule_add_expr(r, e);
+}
+
+/* Before any drop: "meta iiftype loopback accept" (the host talking to
+ * itself, whatever address it uses), and "ip saddr @allow4 accept" /
+ * "ip6 saddr @allow6 accept" (the allow list, kept in step by the
+ * daemon). So no block, however wide, can cut those off. */
+static void put_accept_rules(struct fw_nft *f, const struct fw_nft_config *cfg)
+{
+	uint16_t lo = ARPHRD_LOOPBACK_;
+	struct nftnl_rule *r = rule_new(cfg);
+
+	rule_meta_cmp(r, NFT_META_IIFTYPE, &lo, sizeof lo);
+	rule_verdict(r, NF_ACCEPT);
+	rule_send(f, r);
+	for (int v6 = 0; v6 <= 1; v6++) {
+		r = rule_new(cfg);
+		rule_meta_eq(r, NFT_META_NFPROTO, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		if (v6)
+			rule_payload_lookup(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, ALLOW6_NAME, 0);
+		else
+			rule_payload_lookup(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, ALLOW4_NAME, 0);
+		rule_verdict(r, NF_ACCEPT);
+		rule_send(f, r);
+	}
 }
 
 /* An anonymous constant set of TCP ports, created in this batch for one
@@ -507,19 +573,12 @@ static uint32_t put_port_set(struct fw_nft *f, const char *table, const uint16_t
 static void put_rule(struct fw_nft *f, const struct fw_nft_config *cfg, const uint16_t *ports,
 		     size_t nports, bool v6)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nftnl_expr *e;
-	struct nlmsghdr *nlh;
+	struct nftnl_rule *r;
 	uint32_t port_set = 0;
 
-	if (!r)
-		fatalx("out of memory");
 	if (!cfg->all_ports)
 		port_set = put_port_set(f, cfg->table, ports, nports);
-
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, cfg->table);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, CHAIN_NAME);
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	r = rule_new(cfg);
 	/* meta nfproto ipv4|ipv6 */
 	rule_meta_eq(r, NFT_META_NFPROTO, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 	/* meta l4proto tcp th dport { ports } */
@@ -533,15 +592,8 @@ static void put_rule(struct fw_nft *f, const struct fw_nft_config *cfg, const ui
 	else
 		rule_payload_lookup(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, SET4_NAME, 0);
 	nftnl_rule_add_expr(r, expr_new("counter"));
-	e = expr_new("immediate");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_DROP);
-	nftnl_rule_add_expr(r, e);
-
-	nlh = msg_hdr(f, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	put_done(f, nlh);
-	nftnl_rule_free(r);
+	rule_verdict(r, NF_DROP);
+	rule_send(f, r);
 }
 
 static void put_block_set(struct fw_nft *f, const char *table, const char *name, bool v6,
@@ -588,7 +640,7 @@ static size_t sorted_ports(const struct fw_nft_config *cfg, uint16_t *out)
 	return n;
 }
 
-#define SETUP_MSGS_MAX 12
+#define SETUP_MSGS_MAX 20
 
 int fw_nft_setup(struct fw_nft *f, const struct fw_nft_config *cfg, char *err, size_t errlen)
 {
@@ -596,7 +648,7 @@ int fw_nft_setup(struct fw_nft *f, const struct fw_nft_config *cfg, char *err, s
 	const char *what[SETUP_MSGS_MAX];
 	struct reply r[SETUP_MSGS_MAX];
 	size_t nports = 0, nmsg;
-	int have4, have6;
+	int have4, have6, havea4, havea6;
 
 	if (!cfg->table || !*cfg->table || strlen(cfg->table) >= NFT_NAME_MAXLEN)
 		return errf(err, errlen, "invalid nftables table name '%s'",
@@ -611,6 +663,10 @@ int fw_nft_setup(struct fw_nft *f, const struct fw_nft_config *cfg, char *err, s
 		return -1;
 	have6 = set_exists(f, cfg->table, SET6_NAME, 16, err, errlen);
 	if (have6 < 0)
+		return -1;
+	/* a table made by an older version has no allow sets yet */
+	if ((havea4 = set_exists(f, cfg->table, ALLOW4_NAME, 4, err, errlen)) < 0 ||
+	    (havea6 = set_exists(f, cfg->table, ALLOW6_NAME, 16, err, errlen)) < 0)
 		return -1;
 
 	/* First try with per-element counters; a kernel that refuses set
@@ -643,6 +699,14 @@ int fw_nft_setup(struct fw_nft *f, const struct fw_nft_config *cfg, char *err, s
 			put_block_set(f, cfg->table, SET6_NAME, true, counters);
 			what[nmsg++] = "set " SET6_NAME;
 		}
+		if (!havea4) {
+			put_block_set(f, cfg->table, ALLOW4_NAME, false, counters);
+			what[nmsg++] = "set " ALLOW4_NAME;
+		}
+		if (!havea6) {
+			put_block_set(f, cfg->table, ALLOW6_NAME, true, counters);
+			what[nmsg++] = "set " ALLOW6_NAME;
+		}
 
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, cfg->table);
 		nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, CHAIN_NAME);
@@ -666,6 +730,10 @@ int fw_nft_setup(struct fw_nft *f, const struct fw_nft_config *cfg, char *err, s
 		nftnl_rule_free(flush);
 		what[nmsg++] = "chain flush";
 
+		put_accept_rules(f, cfg);
+		what[nmsg++] = "loopback rule";
+		what[nmsg++] = "ipv4 allow rule";
+		what[nmsg++] = "ipv6 allow rule";
 		for (int v6 = 0; v6 <= 1; v6++) {
 			if (!cfg->all_ports) {
 				what[nmsg++] = "port set";
@@ -711,7 +779,7 @@ int fw_nft_setup(struct fw_nft *f, const struct fw_nft_config *cfg, char *err, s
 
 /* ---- blocks ------------------------------------------------------------ */
 
-static void enqueue(struct fw_nft *f, const struct cidr *c, uint64_t timeout_ms, bool del)
+static void enqueue(struct fw_nft *f, enum fw_nft_set kind, const struct cidr *c, uint64_t timeout_ms, bool del)
 {
 	struct change *ch;
 
@@ -722,16 +790,22 @@ static void enqueue(struct fw_nft *f, const struct cidr *c, uint64_t timeout_ms,
 	cidr_last(&ch->c, &ch->last);
 	ch->timeout_ms = del ? 0 : timeout_ms;
 	ch->del = del;
+	ch->kind = (uint8_t)kind;
 }
 
 void fw_nft_queue_add(struct fw_nft *f, const struct cidr *c, uint64_t timeout_ms)
 {
-	enqueue(f, c, timeout_ms, false);
+	enqueue(f, FW_NFT_BLOCK, c, timeout_ms, false);
 }
 
 void fw_nft_queue_del(struct fw_nft *f, const struct cidr *c)
 {
-	enqueue(f, c, 0, true);
+	enqueue(f, FW_NFT_BLOCK, c, 0, true);
+}
+
+void fw_nft_queue_set(struct fw_nft *f, enum fw_nft_set which, const struct cidr *c, uint64_t timeout_ms, bool del)
+{
+	enqueue(f, which, c, timeout_ms, del);
 }
 
 size_t fw_nft_pending(const struct fw_nft *f)
@@ -782,7 +856,7 @@ static void put_change(struct fw_nft *f, const struct change *ch)
 	if (!s || !e)
 		fatalx("out of memory");
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, f->table);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, v6 ? SET6_NAME : SET4_NAME);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set_names[ch->kind][v6]);
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, ch->c.addr.b, klen);
 	if (!ch->del && ch->timeout_ms) {
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, ch->timeout_ms);
@@ -829,6 +903,7 @@ struct key {
 
 struct keys {
 	uint8_t family;
+	uint8_t kind;                   /* enum fw_nft_set */
 	struct key *v;
 	size_t n, alloc;
 };
@@ -907,7 +982,7 @@ static void addr_decrement(struct ipaddr *a)
 static int dump_keys(struct fw_nft *f, const char *table, struct keys *k, char *err,
 		     size_t errlen)
 {
-	const char *set = k->family == AF_INET ? SET4_NAME : SET6_NAME;
+	const char *set = set_names[k->kind][k->family == AF_INET6];
 	int ret = -1;
 
 	for (int try = 0; try < DUMP_TRIES; try++) {
@@ -992,10 +1067,10 @@ static void pair_keys(const struct keys *k, struct ranges *out)
 
 /* Dump block4 or block6 of the set-up table into ranges. Slow on a big
  * set. */
-static int load_ranges(struct fw_nft *f, uint8_t family, struct ranges *out, char *err,
+static int load_ranges(struct fw_nft *f, uint8_t kind, uint8_t family, struct ranges *out, char *err,
 		       size_t errlen)
 {
-	struct keys k = { .family = family };
+	struct keys k = { .family = family, .kind = kind };
 
 	if (dump_keys(f, f->table, &k, err, errlen) < 0) {
 		free(k.v);
@@ -1078,7 +1153,7 @@ struct item {
 struct work {
 	struct item *v;
 	size_t n, alloc;
-	struct ranges rs[2];            /* what block4 / block6 hold, when asked */
+	struct ranges rs[2][2];         /* what each set holds, when asked: [kind][v6] */
 	unsigned *warned;
 	int refused;
 };
@@ -1092,10 +1167,10 @@ static void report_refused(struct work *w, const struct change *ch, int error, c
 		return;
 	change_format(ch, buf);
 	if (ch->del)
-		log_warnx("nftables refused to unblock %s: %s%s%s%s", buf, strerror(error),
+		log_warnx("nftables refused to %s %s: %s%s%s%s", ch->kind ? "unallow" : "unblock", buf, strerror(error),
 			  ext ? " (" : "", ext ? ext : "", ext ? ")" : "");
 	else
-		log_warnx("nftables refused to block %s for %llu ms: %s%s%s%s", buf,
+		log_warnx("nftables refused to %s %s for %llu ms: %s%s%s%s", ch->kind ? "allow" : "block", buf,
 			  (unsigned long long)ch->timeout_ms, strerror(error),
 			  ext ? " (" : "", ext ? ext : "", ext ? ")" : "");
 }
@@ -1109,7 +1184,7 @@ static int resolve_overlap(struct fw_nft *f, struct work *w, size_t *ip, char *e
 {
 	size_t i = *ip, added = 0;
 	struct change c = w->v[i].ch;
-	struct ranges *rs = &w->rs[c.c.addr.family == AF_INET6];
+	struct ranges *rs = &w->rs[c.kind][c.c.addr.family == AF_INET6];
 	char buf[CHANGE_STRLEN];
 	bool superseded = false;
 
@@ -1117,7 +1192,7 @@ static int resolve_overlap(struct fw_nft *f, struct work *w, size_t *ip, char *e
 	for (size_t j = 0; j < i; j++) {
 		const struct item *o = &w->v[j];
 
-		if (!o->dropped && !o->ch.del && within(&c, &o->ch)) {
+		if (!o->dropped && !o->ch.del && o->ch.kind == c.kind && within(&c, &o->ch)) {
 			log_debug("nftables: %s already covered by a blocked range", buf);
 			w->v[i].dropped = true;
 			return 0;
@@ -1126,7 +1201,7 @@ static int resolve_overlap(struct fw_nft *f, struct work *w, size_t *ip, char *e
 	for (size_t j = 0; j < i; j++) {
 		struct item *o = &w->v[j];
 
-		if (!o->dropped && !o->ch.del && within(&o->ch, &c)) {
+		if (!o->dropped && !o->ch.del && o->ch.kind == c.kind && within(&o->ch, &c)) {
 			o->dropped = true;
 			superseded = true;
 		}
@@ -1139,7 +1214,7 @@ static int resolve_overlap(struct fw_nft *f, struct work *w, size_t *ip, char *e
 		return 0;
 	}
 	w->v[i].resolved = true;
-	if (!rs->loaded && load_ranges(f, c.c.addr.family, rs, err, errlen) < 0)
+	if (!rs->loaded && load_ranges(f, c.kind, c.c.addr.family, rs, err, errlen) < 0)
 		return -1;
 	for (size_t k = 0; k < rs->n; k++) {
 		const struct range *r = &rs->v[k];
@@ -1176,6 +1251,7 @@ static int resolve_overlap(struct fw_nft *f, struct work *w, size_t *ip, char *e
 		cidr_from_addr(&d->ch.c, &r->first, len);
 		d->ch.last = r->last;
 		d->ch.del = true;
+		d->ch.kind = c.kind;
 		added++;
 	}
 	if (added == 0) {
@@ -1208,7 +1284,7 @@ static int commit_batch(struct fw_nft *f, const struct change *q, size_t n, unsi
 		w.v[i].ch = q[i];
 		/* a /0 has no end element, so the kernel cannot see what it
 		 * overlaps; and it would block a whole address family */
-		if (!q[i].del && q[i].c.len == 0) {
+		if (!q[i].del && q[i].c.len == 0 && q[i].kind == FW_NFT_BLOCK) {
 			report_refused(&w, &q[i], EINVAL, "refusing to block a whole address family");
 			w.v[i].dropped = true;
 		}
@@ -1247,8 +1323,8 @@ static int commit_batch(struct fw_nft *f, const struct change *q, size_t n, unsi
 			if (!it->ch.del && e == ENOENT) {
 				/* no such set or table: nothing of this batch can work */
 				errf(err, errlen, "set %s of table inet %s is missing (was the ruleset "
-				     "flushed?): set up again", it->ch.c.addr.family == AF_INET6 ?
-				     SET6_NAME : SET4_NAME, f->table);
+				     "flushed?): set up again",
+				     set_names[it->ch.kind][it->ch.c.addr.family == AF_INET6], f->table);
 				replies_release(r, nmsg);
 				goto out;
 			}
@@ -1283,8 +1359,8 @@ static int commit_batch(struct fw_nft *f, const struct change *q, size_t n, unsi
 	}
 out:
 	free(w.v);
-	free(w.rs[0].v);
-	free(w.rs[1].v);
+	for (int i = 0; i < 4; i++)
+		free(w.rs[i / 2][i % 2].v);
 	free(map);
 	free(r);
 	return ret;
@@ -1381,10 +1457,10 @@ int fw_nft_destroy(struct fw_nft *f, const char *table, char *err, size_t errlen
 /* What the transaction being read did to our objects so far. */
 struct txn {
 	bool table, chain, rules;       /* table / chain deleted, rules added or deleted */
-	bool set[2];                    /* block4 / block6 deleted */
-	size_t elems[2];                /* elements deleted (a range counts once) */
-	struct ipaddr first[2], end[2]; /* the first deleted element, and an end element */
-	bool has_first[2], has_end[2];
+	bool set[4];                    /* block4 / block6 / allow4 / allow6 deleted */
+	size_t elems[4];                /* elements deleted (a range counts once) */
+	struct ipaddr first[4], end[4]; /* the first deleted element, and an end element */
+	bool has_first[4], has_end[4];
 };
 
 struct fw_nft_monitor {
@@ -1399,7 +1475,8 @@ struct fw_nft_monitor {
 	char *rx;
 };
 
-static const char *const set_names[2] = { SET4_NAME, SET6_NAME };
+/* the sets watched, indexed as in struct txn: odd ones are IPv6 */
+static const char *const mon_sets[4] = { SET4_NAME, SET6_NAME, ALLOW4_NAME, ALLOW6_NAME };
 
 struct attrs {
 	const struct nlattr *a[8];
@@ -1426,8 +1503,8 @@ static const char *attr_str(const struct attrs *x, int type)
 
 static int set_index(const char *name)
 {
-	for (int i = 0; i < 2; i++)
-		if (name && strcmp(name, set_names[i]) == 0)
+	for (int i = 0; i < 4; i++)
+		if (name && strcmp(name, mon_sets[i]) == 0)
 			return i;
 	return -1;
 }
@@ -1436,8 +1513,8 @@ static int set_index(const char *name)
 static void txn_elem(struct txn *t, int si, const struct nlattr *elem)
 {
 	struct attrs x = { 0 }, k = { 0 };
-	struct ipaddr a = { .family = si ? AF_INET6 : AF_INET };
-	uint16_t len = si ? 16 : 4;
+	struct ipaddr a = { .family = si % 2 ? AF_INET6 : AF_INET };
+	uint16_t len = si % 2 ? 16 : 4;
 	bool end;
 
 	if (mnl_attr_parse_nested(elem, attr_cb, &x) < 0)
@@ -1559,32 +1636,34 @@ static void what_add(char *what, size_t len, const char *fmt, ...)
 static void txn_describe(const struct fw_nft_monitor *m, char *what, size_t len)
 {
 	const struct txn *t = &m->t;
-	size_t elems = t->elems[0] + t->elems[1];
+	size_t elems = t->elems[0] + t->elems[1] + t->elems[2] + t->elems[3];
 
 	what[0] = '\0';
 	if (t->table) {
 		what_add(what, len, "table inet %s deleted", m->table);
 		return;
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 4; i++)
 		if (t->set[i])
-			what_add(what, len, "set %s deleted", set_names[i]);
+			what_add(what, len, "set %s deleted", mon_sets[i]);
 	if (t->chain)
 		what_add(what, len, "chain %s deleted", CHAIN_NAME);
 	else if (t->rules)
 		what_add(what, len, "rules of chain %s changed", CHAIN_NAME);
 	if (!what[0] && elems == 1) {
 		/* one block, maybe on purpose: the caller decides */
-		int si = t->elems[1] != 0;
+		int si = 0;
 		char e[2 * ADDR_STRLEN + 2];
 
+		while (!t->elems[si])
+			si++;
 		elem_format(t, si, e, sizeof e);
-		what_add(what, len, "element %s deleted from set %s", e, set_names[si]);
+		what_add(what, len, "element %s deleted from set %s", e, mon_sets[si]);
 		return;
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 4; i++)
 		if (t->elems[i] && !t->set[i])
-			what_add(what, len, "set %s flushed (%zu element%s deleted)", set_names[i],
+			what_add(what, len, "set %s flushed (%zu element%s deleted)", mon_sets[i],
 				 t->elems[i], t->elems[i] == 1 ? "" : "s");
 }
 

@@ -3,10 +3,12 @@
  * fw_nft - the daemon's nftables table, through libnftnl + libmnl.
  *
  * Owns one table (family inet, default name "mailscreen") and nothing
- * else: sets block4 (ipv4_addr) and block6 (ipv6_addr), both with the
- * timeout and interval flags, and a base chain "input" on the input hook
- * that drops packets whose source is in a set, only for the configured
- * TCP ports unless all ports. Blocks are set elements with a kernel
+ * else: sets block4 (ipv4_addr) and block6 (ipv6_addr), and allow4 and
+ * allow6, all with the timeout and interval flags, and a base chain
+ * "input" on the input hook that first accepts loopback traffic and
+ * packets whose source is in an allow set, then drops packets whose
+ * source is in a block set, only for the configured TCP ports unless all
+ * ports. Blocks are set elements with a kernel
  * timeout, so they expire without the daemon. Changes are queued and sent
  * in one netlink batch per fw_nft_commit(); the kernel's answer to every
  * message is read back and errors are reported per element.
@@ -54,6 +56,10 @@ void fw_nft_queue_add(struct fw_nft *f, const struct cidr *c, uint64_t timeout_m
  * (expired) is not an error. Deleting a part of a blocked range does
  * nothing: the range stays whole. */
 void fw_nft_queue_del(struct fw_nft *f, const struct cidr *c);
+/* The same for either kind of set: FW_NFT_BLOCK (block4/block6, as the
+ * two above) or FW_NFT_ALLOW (allow4/allow6). */
+enum fw_nft_set { FW_NFT_BLOCK, FW_NFT_ALLOW };
+void fw_nft_queue_set(struct fw_nft *f, enum fw_nft_set which, const struct cidr *c, uint64_t timeout_ms, bool del);
 size_t fw_nft_pending(const struct fw_nft *f);
 /* Send the queued changes in one batch (bigger commits go as several
  * batches of up to 32768 changes). Returns the number of changes the
@@ -95,7 +101,7 @@ int fw_nft_destroy(struct fw_nft *f, const char *table, char *err, size_t errlen
  * who made it; changes made by this process are never reported. Other
  * tables and families never are. `what`, lower case, for a log line:
  *   "table inet T deleted"   (subsumes all else: `nft flush ruleset`)
- *   "set block4 deleted", "chain input deleted", "rules of chain input
+ *   "set block4 deleted" (or block6, allow4, allow6), "chain input deleted", "rules of chain input
  *   changed", "set block6 flushed (N elements deleted)" (two or more
  *   elements in one transaction), several of them joined by ", ";
  *   "element 192.0.2.7 deleted from set block4" (exactly one element, or

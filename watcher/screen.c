@@ -23,6 +23,7 @@ struct screen {
 	struct ruleset rules;
 	struct wtable **win;            /* parallel to rules.v */
 	struct allowlist allow;
+	struct cidrlist host;           /* this host's own addresses */
 	struct nat_cfg *nat;
 	size_t nnat;
 	struct wtable *auth_sessions;   /* session keys that logged in */
@@ -54,6 +55,7 @@ void screen_free(struct screen *s)
 	free(s->win);
 	ruleset_release(&s->rules);
 	allow_release(&s->allow);
+	cidrlist_release(&s->host);
 	free(s->nat);
 	window_free(s->auth_sessions);
 	window_free(s->auth_ips);
@@ -103,7 +105,19 @@ void screen_configure(struct screen *s, struct ruleset *rs, const struct screen_
 
 bool screen_exempt(const struct screen *s, const struct ipaddr *a, uint64_t now_ms)
 {
-	return addr_is_loopback(a) || allow_match(&s->allow, a, now_ms);
+	return addr_is_loopback(a) || cidrlist_contains(&s->host, a) || allow_match(&s->allow, a, now_ms);
+}
+
+void screen_set_host(struct screen *s, const struct cidrlist *host)
+{
+	s->host.n = 0;
+	for (size_t i = 0; i < host->n; i++)
+		cidrlist_add(&s->host, &host->v[i]);
+}
+
+const struct cidrlist *screen_host(const struct screen *s)
+{
+	return &s->host;
 }
 
 struct allowlist *screen_allowlist(struct screen *s)

@@ -10,7 +10,7 @@
  * rules with exempt_authenticated), and failed logins of a NAT'd office's
  * own domain (for per-address rules). A key that reaches its rule's limit
  * produces a decision and its window starts over. Never blocks anything
- * itself.
+ * itself. The host's own addresses are exempt like loopback.
  */
 #ifndef MS_SCREEN_H
 #define MS_SCREEN_H
@@ -69,6 +69,9 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 void screen_end_line(struct screen *s);
 bool screen_exempt(const struct screen *s, const struct ipaddr *a, uint64_t now_ms);
 struct allowlist *screen_allowlist(struct screen *s);
+/* This host's own addresses (copied): exempt like loopback. */
+void screen_set_host(struct screen *s, const struct cidrlist *host);
+const struct cidrlist *screen_host(const struct screen *s);
 void screen_expire(struct screen *s, uint64_t now_ms);
 void screen_stats(const struct screen *s, struct screen_stats *st);
 const struct ruleset *screen_rules(const struct screen *s);

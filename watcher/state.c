@@ -424,7 +424,7 @@ void state_load(const char *state_dir, struct saved_state *s)
 size_t state_apply(struct daemon *d, const struct saved_state *s)
 {
 	uint64_t now = daemon_now_ms(), times[1024];
-	size_t blocks = 0, bad = 0;
+	size_t blocks = 0, bad = 0, aexpired = 0;
 	char *copy, *p;
 
 	if (!s->loaded)
@@ -451,11 +451,16 @@ size_t state_apply(struct daemon *d, const struct saved_state *s)
 				bad++;
 				continue;
 			}
-			if (expiry <= now)
+			if (expiry <= now) {
+				/* ended while the daemon was down; the kernel may still
+				 * hold it for what it covered (kernel_check) */
+				XGROW(d->expired_saved, aexpired, d->nexpired_saved + 1);
+				d->expired_saved[d->nexpired_saved++] = c;
 				continue;
+			}
 			if (daemon_block(d, &c, expiry == UINT64_MAX ? DURATION_PERMANENT : expiry - now, f[5], f[6], err,
 					 sizeof err) < 0) {
-				bad++;
+				log_warnx("saved block of %s not restored: %s", f[1], err);
 				continue;
 			}
 			/* daemon_block made the entry (and queued it for the kernel):
@@ -463,7 +468,6 @@ size_t state_apply(struct daemon *d, const struct saved_state *s)
 			if ((b = blocks_find(d->blocks, &c))) {
 				b->start_ms = start;
 				b->times = (uint32_t)t;
-				b->expiry_ms = expiry;
 			}
 			blocks++;
 		} else if (n == 3 && strcmp(f[0], "allow") == 0) {

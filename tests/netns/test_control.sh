@@ -67,9 +67,13 @@ wait_for_element 198.51.100.64
 assert_timeout 198.51.100.64 86400
 ctl_ok block 198.51.100.128/25 2h
 wait_for_element 198.51.100.128/25
-ctl_refused "198\.51\.100\.130 overlaps the blocked range 198\.51\.100\.128/25" block 198.51.100.130 1h
-ctl_refused "198\.51\.100\.130 is not blocked itself; it lies in the blocked range 198\.51\.100\.128/25" \
-	unblock 198.51.100.130
+ctl_refused "198\.51\.100\.131 is not blocked itself; it lies in the blocked range 198\.51\.100\.128/25" \
+	unblock 198.51.100.131
+# a block inside a blocked range is a block of its own: it outlives the range
+ctl_ok block 198.51.100.130 1h
+assert_eq "block inside the range says" "blocked 198.51.100.130 for 1h" "$MS_OUT"
+assert_eq "list blocks: both" "198.51.100.128/25 198.51.100.130" \
+	"$(ctl_json '[.[].target | select(startswith("198.51.100.1"))] | join(" ")' list blocks)"
 ctl_refused "198\.51\.100\.99 is not blocked" unblock 198.51.100.99
 ms_ctl block 203.0.113.300 1h && fail "block of a bad address succeeded"
 [ "$MS_RC" -eq 2 ] || fail "block 203.0.113.300: expected usage error 2, found $MS_RC"
@@ -80,6 +84,12 @@ ok "the daemon refuses it too: $r"
 ctl_ok unblock 198.51.100.128/25
 assert_eq "unblock says" "unblocked 198.51.100.128/25" "$MS_OUT"
 wait_no_element 198.51.100.128/25
+wait_for_element 198.51.100.130
+t=$(element_timeout 198.51.100.130)
+[ "$t" -gt 3500 ] && [ "$t" -le 3600 ] || fail "198.51.100.130 is back for ${t}s, not the rest of its hour"
+ok "198.51.100.130 stays blocked for the rest of its own hour (${t}s) after the range went"
+ctl_ok unblock 198.51.100.130
+wait_no_element 198.51.100.130
 
 say "reset failures"
 sasl_fail 203.0.113.63 2

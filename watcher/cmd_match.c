@@ -43,7 +43,7 @@ static void usage(FILE *fp)
 		"  -c, --config FILE  use the filters of this configuration\n"
 		"  -f, --filter FILE  load this filter file (repeatable); overrides -c\n"
 		"  -j, --json         one JSON object per event: line, time, filter, event, ip, user,\n"
-		"                     session, count, service (absent fields omitted)\n"
+		"                     session, count, service, only_if_counted (absent fields omitted)\n"
 		"  -q, --quiet        print only the summary\n"
 		"      --max-line N   cut lines longer than N bytes (default 16384)\n"
 		"  -h, --help         this help\n"
@@ -87,6 +87,8 @@ static void print_event(void *arg, const struct event *ev, const struct logline 
 			fprintf(o, ", \"service\": ");
 			json_str(o, ev->service, ev->servicelen);
 		}
+		if (ev->only_if_counted)
+			fputs(", \"only_if_counted\": true", o);
 		fputs("}\n", o);
 	} else {
 		char user[80] = "-", svc[40] = "-";
@@ -98,6 +100,8 @@ static void print_event(void *arg, const struct event *ev, const struct logline 
 			ev_kind_name(ev->kind), ip, svc, ev->filter_name, user);
 		if (ev->count != 1)
 			fprintf(o, " count=%lu", ev->count);
+		if (ev->only_if_counted)
+			fputs(" (only if counted)", o);
 		fputc('\n', o);
 	}
 	(void)ll;

@@ -181,7 +181,8 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 		for (int k = 0; k < EV_NKINDS; k++)
 			fprintf(c->out, "%s\"%s\": %llu", k ? ", " : "", ev_kind_name((enum ev_kind)k),
 				(unsigned long long)st.events[k]);
-		fprintf(c->out, "}, \"sources\": [");
+		fprintf(c->out, "}, \"only_if_counted_skipped\": %llu", (unsigned long long)st.uncounted);
+		fprintf(c->out, ", \"sources\": [");
 		for (size_t i = 0; i < d->nsrcs; i++) {
 			const struct src *s = d->srcs[i];
 			fprintf(c->out, "%s{", i ? ", " : "");
@@ -239,6 +240,9 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 	fprintf(c->out, "lines: %llu (%llu old lines skipped), decisions: %llu, exempt events: %llu, "
 		"evicted keys: %llu\n", (unsigned long long)d->lines, (unsigned long long)d->old_lines,
 		(unsigned long long)st.decisions, (unsigned long long)st.exempt, (unsigned long long)st.evictions);
+	if (st.uncounted)
+		fprintf(c->out, "only_if_counted events not counted (their key had no count yet): %llu\n",
+			(unsigned long long)st.uncounted);
 	if (d->paused_decisions || d->nft_errors || d->sessions_closed)
 		fprintf(c->out, "while paused: %llu decisions not applied; nftables errors: %llu; connections closed: "
 			"%llu\n", (unsigned long long)d->paused_decisions, (unsigned long long)d->nft_errors,

@@ -41,6 +41,8 @@ struct event {
 	const struct filter *filter;
 	const char *filter_name;
 	int regex;              /* index of the matching regex in the filter */
+	bool only_if_counted;   /* counts for a rule only where its key already
+				 * has a counted event in the rule's window */
 };
 
 const char *ev_kind_name(enum ev_kind k);

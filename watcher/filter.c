@@ -44,6 +44,7 @@ struct filter {
 	size_t nprograms;
 	char *programs_storage;
 	int kind;               /* -1 until set */
+	bool only_if_counted;   /* its events only add to a key already counted */
 	char *service;
 	struct prog_service *ps;
 	size_t nps, aps;
@@ -384,6 +385,11 @@ static int load_key(void *arg, const char *section, const char *key, const char 
 		for (size_t i = 0; i < f->nprograms; i++)
 			if (strlen(f->programs[i]) >= PROG_MAX)
 				return errf(err, errlen, "program '%s' is too long", f->programs[i]);
+	} else if (strcmp(key, "only_if_counted") == 0) {
+		int b;
+		if (ini_bool(value, &b) < 0)
+			return errf(err, errlen, "only_if_counted wants yes or no, not '%s'", value);
+		f->only_if_counted = b != 0;
 	} else if (strcmp(key, "service") == 0) {
 		free(f->service);
 		f->service = xstrdup(value);
@@ -419,7 +425,7 @@ static int load_key(void *arg, const char *section, const char *key, const char 
 		}
 	} else {
 		return errf(err, errlen, "unknown key '%s' in [%s] (known: program, event, service, "
-			    "program_service, regex, ignore)", key, section);
+			    "program_service, regex, ignore, only_if_counted)", key, section);
 	}
 	return 0;
 }
@@ -687,6 +693,7 @@ static bool try_filter(struct matcher *m, struct filter *f, const struct logline
 	if (!r)
 		return false;
 	ev->kind = (enum ev_kind)f->kind;
+	ev->only_if_counted = f->only_if_counted;
 	ev->filter = f;
 	ev->filter_name = f->name;
 	ev->time = ll->time;

@@ -10,7 +10,8 @@
  * most one event (its first matching regex), unless one of its ignore
  * regexes matches. Regexes run on the message only, with match and depth
  * limits; a line that hits a limit counts as not matched and the limit
- * hit is counted for the filter.
+ * hit is counted for the filter. A filter marked only_if_counted marks its
+ * events so (ev->only_if_counted); what that means is the screen's affair.
  */
 #ifndef MS_FILTER_H
 #define MS_FILTER_H

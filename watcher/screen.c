@@ -33,7 +33,7 @@ struct screen {
 	char pending[MAX_PENDING][WINDOW_KEY_MAX];
 	uint8_t pending_len[MAX_PENDING];
 	int npending;
-	uint64_t events[EV_NKINDS], exempt, decisions, evictions_gone;
+	uint64_t events[EV_NKINDS], exempt, decisions, evictions_gone, uncounted;
 };
 
 struct screen *screen_new(void)
@@ -264,6 +264,12 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 		default:
 			continue;
 		}
+		/* a follow-up (the SASL server lost while an attempt waited) only
+		 * adds to what this rule already counts for the key */
+		if (ev->only_if_counted && !window_count(s->win[i], key, klen, now_ms)) {
+			s->uncounted++;
+			continue;
+		}
 		d.count = window_hit(s->win[i], key, klen, now_ms, ev->count, &reached);
 		if (!reached)
 			continue;
@@ -302,6 +308,7 @@ void screen_stats(const struct screen *s, struct screen_stats *st)
 	st->exempt = s->exempt;
 	st->decisions = s->decisions;
 	st->evictions = s->evictions_gone;
+	st->uncounted = s->uncounted;
 	for (size_t i = 0; i < s->rules.n; i++) {
 		st->tracked += window_size(s->win[i]);
 		st->evictions += window_evictions(s->win[i]);

@@ -8,9 +8,12 @@
  * which addresses logged in lately. Exempt events are never counted:
  * loopback, allowed addresses, authenticated sessions and addresses (for
  * rules with exempt_authenticated), and failed logins of a NAT'd office's
- * own domain (for per-address rules). A key that reaches its rule's limit
+ * own domain (for per-address rules); the host's own addresses are exempt
+ * like loopback. An event marked only_if_counted counts for a rule only
+ * when its key already has a counted event in that rule's window: it can
+ * add to a count, never start one. A key that reaches its rule's limit
  * produces a decision and its window starts over. Never blocks anything
- * itself. The host's own addresses are exempt like loopback.
+ * itself.
  */
 #ifndef MS_SCREEN_H
 #define MS_SCREEN_H
@@ -52,6 +55,7 @@ typedef bool decision_fn(void *arg, const struct decision *d, const struct event
 struct screen_stats {
 	uint64_t events[EV_NKINDS];
 	uint64_t exempt, decisions, evictions;
+	uint64_t uncounted;     /* only_if_counted events that found no count to add to */
 	size_t tracked;
 };
 

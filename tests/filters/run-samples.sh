@@ -8,10 +8,13 @@
 # Sample format: every log line is preceded by one or more annotations
 #   #> KIND [key=value ...]        one per event the line must produce
 #   #> none                        the line must produce no event
-# KIND is an event kind; keys are filter ip user service session count, and
-# only the keys given are compared.  A value with spaces is written in double
-# quotes (\" and \\ escape inside them).  Lines starting with '#' (and not
-# "#>") are comments; blank lines are skipped.
+# KIND is an event kind; keys are filter ip user service session count
+# only_if_counted, and only the keys given are compared, except that an
+# event of an only_if_counted filter (one that counts only for a key a rule
+# already counts) is matched only by an annotation that says
+# only_if_counted=true, so every such line shows it.  A value with spaces is
+# written in double quotes (\" and \\ escape inside them).  Lines starting
+# with '#' (and not "#>") are comments; blank lines are skipped.
 #
 # The log lines alone are run through
 #   ${MAILSCREEN:-./mailscreen} match --filter FILTERFILE --json TEMPLOG
@@ -46,7 +49,7 @@ parse_sample() {
 	BEGIN {
 		nkinds = split("connect auth-fail auth-ok rcpt-fail rset abuse disconnect", k, " ")
 		for (i = 1; i <= nkinds; i++) kinds[k[i]] = 1
-		split("filter ip user service session count", k, " ")
+		split("filter ip user service session count only_if_counted", k, " ")
 		for (i in k) keys[k[i]] = 1
 		for (i = 1; i < 32; i++) ctl[sprintf("%c", i)] = sprintf("\\u%04x", i)
 		npend = 0; hasnone = 0; logno = 0; firstann = 0
@@ -75,9 +78,9 @@ parse_sample() {
 		for (;;) {
 			sub(/^[ \t]+/, "", rest)
 			if (rest == "") break
-			if (!match(rest, /^[a-z]+=/)) { err("bad annotation text " q rest q " (want key=value)"); next }
+			if (!match(rest, /^[a-z_]+=/)) { err("bad annotation text " q rest q " (want key=value)"); next }
 			key = substr(rest, 1, RLENGTH - 1); rest = substr(rest, RLENGTH + 1)
-			if (!(key in keys)) { err("unknown key " q key q " (known: filter ip user service session count)"); next }
+			if (!(key in keys)) { err("unknown key " q key q " (known: filter ip user service session count only_if_counted)"); next }
 			if (key in seen) { err("key " q key q " given twice"); next }
 			seen[key] = 1
 			if (substr(rest, 1, 1) == "\"") {
@@ -165,9 +168,11 @@ check_one() {
 
 	jq -n -r --slurpfile exp "$tmp/expect" --slurpfile got "$tmp/out" \
 		--argjson filters "$filters" --arg sample "$sample" --arg file "$file" '
-	# Does event $e satisfy annotation $a (its kind, and every key it lists)?
+	# Does event $e satisfy annotation $a (its kind, and every key it lists;
+	# a conditional event only one that says so)?
 	def fits($a; $e):
 		$e.event == $a.kind and
+		(($e.only_if_counted != true) or ($a.keys | has("only_if_counted"))) and
 		all($a.keys | to_entries[];
 			.key as $k | .value as $v | ($e | has($k)) and (($e[$k] | tostring) == $v));
 	# Can the annotations $ann be paired one to one with the events $evs?
@@ -183,7 +188,7 @@ check_one() {
 			| join("; ") end;
 	def show_got:
 		if length == 0 then "none"
-		else map([.event] + ([ "filter", "ip", "user", "service", "session", "count" ] as $ks
+		else map([.event] + ([ "filter", "ip", "user", "service", "session", "count", "only_if_counted" ] as $ks
 				| [ . as $e | $ks[] | . as $k | select($e | has($k)) | "\($k)=\($e[$k] | tostring | tojson)" ])
 				| join(" ")) | join("; ") end;
 

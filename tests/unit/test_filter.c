@@ -17,6 +17,7 @@
 static struct got {
 	char kind[16], ip[ADDR_STRLEN], user[64], session[64], service[32], filter[32];
 	unsigned long count;
+	bool only_if_counted;
 } got[MAXEV];
 static int ngot;
 
@@ -38,6 +39,7 @@ static void on_event(void *arg, const struct event *ev, const struct logline *ll
 		snprintf(g->service, sizeof g->service, "%.*s", (int)ev->servicelen, ev->service);
 	snprintf(g->filter, sizeof g->filter, "%s", ev->filter_name);
 	g->count = ev->count;
+	g->only_if_counted = ev->only_if_counted;
 }
 
 static int run(struct matcher *m, const char *line)
@@ -222,6 +224,7 @@ START_TEST(filter_file_errors_name_file_and_line)
 		{ "[a]\nevent = abuse\nregex = ^(?<host>\\S+)\n", "bad.conf:3: unknown named group 'host'" },
 		{ "[a]\nevent = abuse\nregex = ^x\n", "bad.conf:3: regex has neither" },
 		{ "[a]\nevent = abuse\ncolour = x\n", "bad.conf:3: unknown key 'colour'" },
+		{ "[a]\nevent = abuse\nonly_if_counted = maybe\n", "bad.conf:3: only_if_counted wants yes or no, not 'maybe'" },
 		{ "[a]\nregex = ^(?<ip>x)\n", "filter 'a' (line 2) has no 'event'" },
 		{ "[a]\nevent = abuse\n[b]\nevent = abuse\nregex = ^(?<ip>x)\n", "filter 'a' (line 2) has no 'regex'" },
 		{ "[a]\nevent = abuse\nregex = ^(?<ip>x)\n[a]\nevent = abuse\n", "bad.conf:5: filter 'a' is defined twice" },
@@ -288,6 +291,38 @@ START_TEST(matcher_refuses_unknown_file_names)
 }
 END_TEST
 
+START_TEST(only_if_counted_marks_the_filters_events_and_no_others)
+{
+	struct filterset *f2 = filterset_new(NULL);
+	struct matcher *m2;
+	char err[512];
+	const char *text =
+		"[lost]\nprogram = postfix/smtpd\nevent = auth-fail\nonly_if_counted = yes\n"
+		"regex = ^warning: \\S+\\[(?<ip>[^]]+)\\]: SASL \\S+ authentication failed: Connection lost\n"
+		"[fail]\nprogram = postfix/smtpd\nevent = auth-fail\nonly_if_counted = no\n"
+		"regex = ^warning: \\S+\\[(?<ip>[^]]+)\\]: SASL \\S+ authentication failed: \n"
+		"ignore = Connection lost\n";
+
+	ck_assert_msg(filterset_load(f2, ut_write("lost.conf", text), err, sizeof err) == 0, "%s", err);
+	m2 = matcher_new(f2, NULL, 0, err, sizeof err);
+	ck_assert_int_eq(run(m2, "Nov 22 10:00:01 mx postfix/smtpd[7]: warning: unknown[203.0.113.5]: SASL LOGIN "
+			      "authentication failed: Connection lost to authentication server"), 1);
+	ck_assert_str_eq(got[0].filter, "lost");
+	ck_assert_str_eq(got[0].kind, "auth-fail");
+	ck_assert_str_eq(got[0].ip, "203.0.113.5");
+	ck_assert(got[0].only_if_counted);
+	ck_assert_int_eq(run(m2, "Nov 22 10:00:01 mx postfix/smtpd[7]: warning: unknown[203.0.113.5]: SASL LOGIN "
+			      "authentication failed: UGFzc3dvcmQ6"), 1);
+	ck_assert_str_eq(got[0].filter, "fail");
+	ck_assert(!got[0].only_if_counted);
+	/* the shared fixture's filters have no mark */
+	ck_assert_int_eq(run(m, "Nov 22 10:00:01 mx anything[1]: EVIL from 198.51.100.7"), 1);
+	ck_assert(!got[0].only_if_counted);
+	matcher_free(m2);
+	filterset_free(f2);
+}
+END_TEST
+
 START_TEST(program_cache_survives_many_distinct_tags)
 {
 	char line[128];
@@ -317,6 +352,7 @@ int main(void)
 	tcase_add_test(tc, filter_file_errors_name_file_and_line);
 	tcase_add_test(tc, literal_prefix_shortcut_keeps_regex_semantics);
 	tcase_add_test(tc, matcher_refuses_unknown_file_names);
+	tcase_add_test(tc, only_if_counted_marks_the_filters_events_and_no_others);
 	tcase_add_test(tc, program_cache_survives_many_distinct_tags);
 	return ut_run("filter", tc);
 }

@@ -421,6 +421,132 @@ START_TEST(manual_allow_expires)
 }
 END_TEST
 
+/* ---- only_if_counted: follow-ups add to a count, never start one ---- */
+
+/* An auth-fail marked only_if_counted, as postfix-sasl-lost makes them. */
+static void feed_follow_up(struct screen *s, const char *ip, const char *svc, uint64_t t)
+{
+	struct event ev = { .kind = EV_AUTH_FAIL, .count = 1, .service = svc, .servicelen = strlen(svc),
+			    .only_if_counted = true };
+	struct logline ll = { .raw = "x", .rawlen = 1 };
+
+	ck_assert_int_eq(addr_parse(ip, strlen(ip), &ev.ip), 0);
+	ev.has_ip = true;
+	screen_event(s, &ev, &ll, t, on_decision, NULL);
+	screen_end_line(s);
+}
+
+struct keycount {
+	const char *rule, *key;
+	uint32_t within;
+};
+
+static void find_key(void *arg, const struct rule *r, const char *key, uint32_t within, uint64_t newest)
+{
+	struct keycount *kc = arg;
+
+	(void)newest;
+	if (strcmp(r->name, kc->rule) == 0 && strcmp(key, kc->key) == 0)
+		kc->within = within;
+}
+
+/* What rule counts for key at now (0: nothing). */
+static uint32_t counted(struct screen *s, const char *rule, const char *key, uint64_t now)
+{
+	struct keycount kc = { rule, key, 0 };
+
+	screen_foreach_key(s, PER_IP, now, find_key, &kc);
+	return kc.within;
+}
+
+static const char *auth5 = "[auth-ip]\nevents = auth-fail\nlimit = 5\nwindow = 10m\nblock = 1h\n";
+
+START_TEST(follow_ups_count_after_a_counted_failure_and_block_the_guesser)
+{
+	struct screen *s = screen_with(auth5, NULL);
+	struct screen_stats st;
+	char buf[CIDR_STRLEN];
+
+	/* three real failures, then the attempts smtpd gave up on */
+	for (int i = 0; i < 3; i++)
+		feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 1000 + (uint64_t)i * 6000);
+	ck_assert_uint_eq(counted(s, "auth-ip", "203.0.113.5", 20000), 3);
+	feed_follow_up(s, "203.0.113.5", "smtp", 30000);
+	ck_assert_uint_eq(counted(s, "auth-ip", "203.0.113.5", 30000), 4);
+	ck_assert_int_eq(ndecisions, 0);
+	feed_follow_up(s, "203.0.113.5", "smtp", 41000);
+	ck_assert_int_eq(ndecisions, 1);
+	cidr_format(&last.target, buf);
+	ck_assert_str_eq(buf, "203.0.113.5");
+	ck_assert_uint_eq(last.count, 5);
+	/* blocked and forgotten: the next follow-ups start nothing again */
+	feed_follow_up(s, "203.0.113.5", "smtp", 52000);
+	feed_follow_up(s, "203.0.113.5", "smtp", 63000);
+	ck_assert_uint_eq(counted(s, "auth-ip", "203.0.113.5", 63000), 0);
+	screen_stats(s, &st);
+	ck_assert_uint_eq(st.uncounted, 2);
+	ck_assert_uint_eq(st.events[EV_AUTH_FAIL], 7);
+	ck_assert_int_eq(ndecisions, 1);
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(follow_ups_of_a_dovecot_restart_never_count)
+{
+	struct screen *s = screen_with(auth5, NULL);
+	struct screen_stats st;
+	char ip[ADDR_STRLEN];
+
+	/* 20 clients lose the auth server at once, and again at each of
+	 * nine more restarts: none of them had a failure */
+	for (int round = 0; round < 10; round++)
+		for (int i = 0; i < 20; i++) {
+			snprintf(ip, sizeof ip, i % 2 ? "198.51.100.%d" : "2001:db8:%d::9", 10 + i);
+			feed_follow_up(s, ip, i % 3 ? "smtp" : "submission", 1000 + (uint64_t)round * 1000);
+		}
+	ck_assert_int_eq(ndecisions, 0);
+	screen_stats(s, &st);
+	ck_assert_uint_eq(st.tracked, 0);
+	ck_assert_uint_eq(st.uncounted, 200);
+	/* one ordinary user who had mistyped a password once counts two */
+	feed(s, EV_AUTH_FAIL, "198.51.100.11", "smtp", 20000);
+	feed_follow_up(s, "198.51.100.11", "smtp", 21000);
+	ck_assert_uint_eq(counted(s, "auth-ip", "198.51.100.11", 21000), 2);
+	ck_assert_int_eq(ndecisions, 0);
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(follow_ups_need_a_count_of_the_same_rule_key_and_window)
+{
+	struct screen *s = screen_with("[short]\nevents = auth-fail\nlimit = 3\nwindow = 1m\nblock = 1h\n"
+				       "[long]\nevents = auth-fail\nlimit = 4\nwindow = 10m\nblock = 1h\n"
+				       "[imap]\nevents = auth-fail\nservices = imap\nlimit = 3\nwindow = 10m\n"
+				       "block = 1h\n", NULL);
+
+	/* an IMAP failure at 0: the follow-up at 2m (over SMTP) adds to
+	 * [long] (failure within its 10m), not to [short] (its 1m is past)
+	 * and not to [imap] (which does not count smtp) */
+	feed(s, EV_AUTH_FAIL, "203.0.113.7", "imap", 0);
+	feed_follow_up(s, "203.0.113.7", "smtp", 120000);
+	ck_assert_uint_eq(counted(s, "long", "203.0.113.7", 120000), 2);
+	ck_assert_uint_eq(counted(s, "short", "203.0.113.7", 120000), 0);
+	ck_assert_uint_eq(counted(s, "imap", "203.0.113.7", 120000), 1);
+	/* past [long]'s window too: nothing */
+	feed_follow_up(s, "203.0.113.7", "smtp", 800000);
+	ck_assert_uint_eq(counted(s, "long", "203.0.113.7", 800000), 0);
+	/* the key is the rule's: another address of a counted IPv6 /64
+	 * adds to it, an address of the neighbouring /64 does not */
+	feed(s, EV_AUTH_FAIL, "2001:db8:1:2::5", "smtp", 900000);
+	feed_follow_up(s, "2001:db8:1:2::6", "smtp", 901000);
+	feed_follow_up(s, "2001:db8:1:3::6", "smtp", 901000);
+	ck_assert_uint_eq(counted(s, "long", "2001:db8:1:2::/64", 901000), 2);
+	ck_assert_uint_eq(counted(s, "long", "2001:db8:1:3::/64", 901000), 0);
+	ck_assert_int_eq(ndecisions, 0);
+	screen_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("rules");
@@ -442,5 +568,8 @@ int main(void)
 	tcase_add_test(tc, nat_exemption_spares_the_office_address_not_the_account);
 	tcase_add_test(tc, logon_policy_counts_bare_user_names_only);
 	tcase_add_test(tc, manual_allow_expires);
+	tcase_add_test(tc, follow_ups_count_after_a_counted_failure_and_block_the_guesser);
+	tcase_add_test(tc, follow_ups_of_a_dovecot_restart_never_count);
+	tcase_add_test(tc, follow_ups_need_a_count_of_the_same_rule_key_and_window);
 	return ut_run("rules", tc);
 }

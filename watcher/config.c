@@ -54,7 +54,7 @@ static const struct option_def options[] = {
 	{ "daemon", "log_level", OPT_STR, OFF(log_level), "info", 0, 0,
 	  "error, warning, info or debug" },
 	{ "daemon", "max_line", OPT_UINT, OFF(max_line), "16384", 256, 1048576,
-	  "longest log line kept, in bytes; longer lines are cut and counted" },
+	  "longest log line matched, in bytes; a longer line is counted (status: cut lines) and never matched" },
 	{ "daemon", "match_limit", OPT_UINT, OFF(match_limit), "100000", 1000, 100000000,
 	  "PCRE2 match limit per regex and line (stops runaway backtracking)" },
 	{ "daemon", "depth_limit", OPT_UINT, OFF(depth_limit), "10000", 100, 10000000,

@@ -765,6 +765,11 @@ int matcher_run(struct matcher *m, const struct logline *ll, filter_event_fn *fn
 	int events = 0;
 
 	m->limit_filter = NULL;
+	/* a cut line ends where max_line fell, not where the server ended it:
+	 * "rip=203.0.113.55, ..." cut after "203.0.113.5" would satisfy a
+	 * '$'-anchored regex and name the wrong client */
+	if (ll->cut)
+		return 0;
 	if (ll->prog && ll->proglen < PROG_MAX) {
 		struct progent *e = lookup(m, ll->prog, ll->proglen);
 		list = e->list;

@@ -59,7 +59,8 @@ struct matcher *matcher_new(struct filterset *fs, const char *const *files, size
 			    char *err, size_t errlen);
 void matcher_free(struct matcher *m);
 /* Run the filters on one line; calls fn per event. Returns the number of
- * events. */
+ * events. A line marked cut (longer than max_line) makes none: its end is
+ * not the server's. */
 int matcher_run(struct matcher *m, const struct logline *ll, filter_event_fn *fn, void *arg);
 
 const char *filter_name(const struct filter *f);

@@ -278,6 +278,26 @@ START_TEST(literal_prefix_shortcut_keeps_regex_semantics)
 }
 END_TEST
 
+/* A line cut at max_line ends where the cut fell: "rip=203.0.113.55, ..."
+ * cut after "203.0.113.5" satisfies a '$'-anchored regex with the wrong
+ * address. A line marked cut makes no event at all. */
+START_TEST(cut_line_makes_no_event)
+{
+	const char *line = "Nov 22 10:00:01 mx dovecot[5]: imap-login: Disconnected (auth failed, 1 attempts): "
+			   "user=<carol>, method=PLAIN, rip=203.0.113.5, lip=192.0.2.1, session=<AbCd>";
+	struct logline ll;
+
+	logline_parse(&ll, line, strlen(line), time(NULL));
+	ck_assert(!ll.cut);
+	ngot = 0;
+	ck_assert_int_eq(matcher_run(m, &ll, on_event, NULL), 1);
+	ll.cut = true;
+	ngot = 0;
+	ck_assert_int_eq(matcher_run(m, &ll, on_event, NULL), 0);
+	ck_assert_int_eq(ngot, 0);
+}
+END_TEST
+
 START_TEST(matcher_refuses_unknown_file_names)
 {
 	const char *names[] = { "nope" };
@@ -318,5 +338,6 @@ int main(void)
 	tcase_add_test(tc, literal_prefix_shortcut_keeps_regex_semantics);
 	tcase_add_test(tc, matcher_refuses_unknown_file_names);
 	tcase_add_test(tc, program_cache_survives_many_distinct_tags);
+	tcase_add_test(tc, cut_line_makes_no_event);
 	return ut_run("filter", tc);
 }

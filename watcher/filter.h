@@ -11,6 +11,12 @@
  * regexes matches. Regexes run on the message only, with match and depth
  * limits; a line that hits a limit counts as not matched and the limit
  * hit is counted for the filter.
+ *
+ * An event's session is what the regex captures as (?<session>...); only
+ * a filter with "session = pid" (one process per client, like Postfix's
+ * smtpd) falls back to "program[pid]" when nothing is captured. Elsewhere
+ * (Dovecot: one process, many clients) an event without a captured
+ * session has none.
  */
 #ifndef MS_FILTER_H
 #define MS_FILTER_H

@@ -64,7 +64,8 @@ static const struct option_def options[] = {
 	{ "daemon", "deny_file", OPT_STR, OFF(deny_file), "/var/lib/mailscreen/denied-accounts", 0, 0,
 	  "blocked accounts, one a line, for Dovecot's passwd-file passdb with deny = yes" },
 	{ "daemon", "blocklist", OPT_STR, OFF(blocklist), SYSCONFDIR "/mailscreen/blocklist", 0, 0,
-	  "hand-edited block list file, watched for changes (a missing file is an empty list)" },
+	  "hand-edited block list file, watched for changes (a missing file is an empty list); read only while root "
+	  "or the daemon's user owns it and no one else may write it" },
 	{ "daemon", "state_interval", OPT_DURATION, OFF(state_interval_ms), "5s", 0, 0,
 	  "how often the state is saved while it changes (and at once after a control command, and at stop)" },
 	{ "daemon", "authenticated_ttl", OPT_DURATION, OFF(authenticated_ttl_ms), "1h", 0, 0,

@@ -18,6 +18,7 @@
 #include "blockfile.h"
 #include "duration.h"
 #include "log.h"
+#include "privs.h"
 #include "xalloc.h"
 
 #include <arpa/inet.h>
@@ -354,6 +355,10 @@ static void diff(const struct bf_list *old, const struct bf_list *new, struct ch
 
 /* ---- reading and watching ---- */
 
+/* what to do about a refused file, and what then happens */
+#define REFUSED_HINT "; it is read again once fixed (only root or the daemon's user may own it and write to it, " \
+		     "or to a directory above it: chown root, chmod go-w)"
+
 #define DIR_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MOVED_FROM | \
 		  IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 #define LINK_MASK (IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
@@ -442,12 +447,23 @@ static void watch_link_target(struct blockfile *b)
 	b->lwd = wd == b->dwd ? -1 : wd;
 }
 
+/* Read and parse the file into *out. 0; -1 if it cannot be read, -2 if it
+ * is refused (privs_check_target), with a message in err: *out untouched. */
 static int load(struct blockfile *b, struct bf_list *out, char *err, size_t errlen)
 {
-	char *text;
+	struct stat st;
+	char *text, why[768];
 	size_t len;
-	int r = read_whole(b->path, &text, &len, err, errlen);
+	int r;
 
+	watch_link_target(b);
+	/* trusted like the configuration: a list that someone other than root
+	 * (or the daemon's user) could write would let them block anyone */
+	if (stat(b->path, &st) == 0 && privs_check_target(b->path, why, sizeof why) < 0) {
+		errf(err, errlen, "block list '%s' refused: %s", b->path, why);
+		return -2;
+	}
+	r = read_whole(b->path, &text, &len, err, errlen);
 	if (r < 0)
 		return -1;
 	if (r == 0)
@@ -455,7 +471,6 @@ static int load(struct blockfile *b, struct bf_list *out, char *err, size_t errl
 	else
 		memset(out, 0, sizeof *out);
 	free(text);
-	watch_link_target(b);
 	return 0;
 }
 
@@ -493,7 +508,8 @@ void blockfile_reload(struct blockfile *b)
 {
 	struct bf_list next, prev;
 	struct change c;
-	char err[512];
+	char err[1024];
+	int r;
 
 	if (b->in_cb) {
 		schedule(b);
@@ -503,8 +519,9 @@ void blockfile_reload(struct blockfile *b)
 		loop_cancel_timer(b->loop, b->timer);
 		b->timer = 0;
 	}
-	if (load(b, &next, err, sizeof err) < 0) {
-		log_warnx("%s; keeping the previous %zu entries", err, b->cur.n);
+	r = load(b, &next, err, sizeof err);
+	if (r < 0) {
+		log_warnx("%s; keeping the previous %zu entries%s", err, b->cur.n, r == -2 ? REFUSED_HINT : "");
 		return;
 	}
 	diff(&b->cur, &next, &c);
@@ -543,7 +560,9 @@ static void on_event(struct blockfile *b, const struct inotify_event *ev)
 				inotify_rm_watch(b->ifd, b->dwd);
 			b->dwd = -1;
 			schedule(b);
-		} else if (ev->len && strcmp(ev->name, b->base) == 0) {
+		} else if ((ev->len && strcmp(ev->name, b->base) == 0) || (!ev->len && (ev->mask & IN_ATTRIB))) {
+			/* the file, or the directory's own mode or owner (which
+			 * may turn a refused file into a good one) */
 			schedule(b);
 		}
 	} else if (b->lwd >= 0 && ev->wd == b->lwd) {
@@ -610,8 +629,12 @@ struct blockfile *blockfile_open(struct loop *l, const char *path, blockfile_fn 
 		     errno == ENOSPC ? " (raise fs.inotify.max_user_watches)" : "");
 		goto fail;
 	}
-	if (load(b, &b->cur, err, errlen) < 0)
-		goto fail;
+	{
+		char why[1024];
+		int r = load(b, &b->cur, why, sizeof why);
+		if (r < 0)
+			log_warnx("%s; starting without its entries%s", why, r == -2 ? REFUSED_HINT : "");
+	}
 	if (loop_add_fd(l, b->ifd, EPOLLIN, on_inotify, b) < 0) {
 		errf(err, errlen, "cannot add the inotify fd for '%s' to the loop: %s", path, strerror(errno));
 		goto fail;

@@ -27,6 +27,14 @@
  * BLOCKFILE_REPORT_MAX problems of one reading are reported one by one; the
  * rest are counted in one closing warning.
  *
+ * Trust: before each reading the file is checked as the configuration is
+ * (privs_check_target: owned by root or the daemon's user, writable by no
+ * one else, and so every directory above it and every symbolic link on the
+ * way). A refused file is not read: the refusal is logged with what to do,
+ * and the previous entries stay in force. A change of the file's (or its
+ * directory's) owner or mode is an event like any other, so a fixed file
+ * is read at once.
+ *
  * Watching: blockfile_open() watches the file's DIRECTORY with its own
  * inotify instance in the loop (and, if the path is a symbolic link, the
  * file it points to), so saving by rename, writing in place, creating and
@@ -96,11 +104,12 @@ struct blockfile;
  * with every entry as added (possibly none: a missing file is an empty
  * list, and is picked up when it is created). Afterwards fn is called from
  * the loop with what changed, and only when something did. Deleting the
- * file removes everything. If the file exists but cannot be read (not a
- * regular file, no permission, too big), later readings keep the previous
- * list and warn; at open this is an error. Returns NULL with a message in
- * err if the file cannot be read or its directory cannot be watched (it
- * must exist). fn may call blockfile_close() on this blockfile. */
+ * file removes everything. If the file exists but is refused (see Trust)
+ * or cannot be read (not a regular file, no permission, too big), a
+ * reading keeps the previous list and warns (at open: the list starts
+ * empty); the file is read again when it changes. Returns NULL with a
+ * message in err if its directory cannot be watched (it must exist). fn
+ * may call blockfile_close() on this blockfile. */
 struct blockfile *blockfile_open(struct loop *l, const char *path, blockfile_fn *fn, void *arg,
 				 char *err, size_t errlen);
 /* Read the file again now (e.g. on SIGHUP) and report what changed. */

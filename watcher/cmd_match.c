@@ -45,7 +45,8 @@ static void usage(FILE *fp)
 		"  -j, --json         one JSON object per event: line, time, filter, event, ip, user,\n"
 		"                     session, count, service, only_if_counted (absent fields omitted)\n"
 		"  -q, --quiet        print only the summary\n"
-		"      --max-line N   cut lines longer than N bytes (default 16384)\n"
+		"      --max-line N   lines longer than N bytes are cut: counted, never matched\n"
+		"                     (default 16384)\n"
 		"  -h, --help         this help\n"
 		"\n"
 		"A summary (lines read, events per filter and regex, elapsed time) goes to stderr.\n");
@@ -109,7 +110,7 @@ static void print_event(void *arg, const struct event *ev, const struct logline 
 
 static void summary(struct filterset *fs, const struct mstate *st, uint64_t cut, double secs)
 {
-	fprintf(stderr, "\nlines read: %llu, lines with events: %llu, events: %llu, cut lines: %llu\n",
+	fprintf(stderr, "\nlines read: %llu, lines with events: %llu, events: %llu, cut lines (not matched): %llu\n",
 		(unsigned long long)st->lineno, (unsigned long long)st->matched_lines,
 		(unsigned long long)st->events, (unsigned long long)cut);
 	fprintf(stderr, "elapsed: %.3f s (%.0f lines/s)\n", secs, secs > 0 ? (double)st->lineno / secs : 0.0);
@@ -261,12 +262,15 @@ int cmd_match(int argc, char **argv)
 			}
 			if (!skipping) {
 				struct logline ll;
-				size_t use = len > max_line ? max_line : len;
-				if (len > max_line)
-					cut++;
 				st.lineno++;
 				st.line_matched = false;
-				logline_parse(&ll, buf + start, use, ref);
+				logline_parse(&ll, buf + start, len > max_line ? max_line : len, ref);
+				/* as in the daemon: a cut line's end is not the server's */
+				ll.cut = len > max_line;
+				if (ll.cut && cut++ == 0)
+					fprintf(stderr, "mailscreen match: line %llu is longer than %zu bytes (--max-line): "
+						"counted as cut and not matched, as is every such line\n",
+						(unsigned long long)st.lineno, max_line);
 				matcher_run(m, &ll, print_event, &st);
 				if (st.line_matched)
 					st.matched_lines++;

@@ -54,7 +54,7 @@ static const struct option_def options[] = {
 	{ "daemon", "log_level", OPT_STR, OFF(log_level), "info", 0, 0,
 	  "error, warning, info or debug" },
 	{ "daemon", "max_line", OPT_UINT, OFF(max_line), "16384", 256, 1048576,
-	  "longest log line kept, in bytes; longer lines are cut and counted" },
+	  "longest log line matched, in bytes; a longer line is counted (status: cut lines) and never matched" },
 	{ "daemon", "match_limit", OPT_UINT, OFF(match_limit), "100000", 1000, 100000000,
 	  "PCRE2 match limit per regex and line (stops runaway backtracking)" },
 	{ "daemon", "depth_limit", OPT_UINT, OFF(depth_limit), "10000", 100, 10000000,
@@ -64,7 +64,8 @@ static const struct option_def options[] = {
 	{ "daemon", "deny_file", OPT_STR, OFF(deny_file), "/var/lib/mailscreen/denied-accounts", 0, 0,
 	  "blocked accounts, one a line, for Dovecot's passwd-file passdb with deny = yes" },
 	{ "daemon", "blocklist", OPT_STR, OFF(blocklist), SYSCONFDIR "/mailscreen/blocklist", 0, 0,
-	  "hand-edited block list file, watched for changes (a missing file is an empty list)" },
+	  "hand-edited block list file, watched for changes (a missing file is an empty list); read only while root "
+	  "or the daemon's user owns it and no one else may write it" },
 	{ "daemon", "state_interval", OPT_DURATION, OFF(state_interval_ms), "5s", 0, 0,
 	  "how often the state is saved while it changes (and at once after a control command, and at stop)" },
 	{ "daemon", "authenticated_ttl", OPT_DURATION, OFF(authenticated_ttl_ms), "1h", 0, 0,

@@ -504,12 +504,35 @@ static void on_event(void *arg, const struct event *ev0, const struct logline *l
 		arm_sweep(c->d);
 }
 
+/* A line longer than max_line was cut, and what is left of it may say
+ * something else ("rip=203.0.113.55, ..." cut after "203.0.113.5"): it is
+ * counted and dropped, never matched. Said once at warning level, then
+ * per line at debug level. */
+static void drop_cut_line(struct daemon *d, const struct src *s, const struct logline *ll)
+{
+	char line[200];
+
+	if (d->cut_lines++ != 0 && log_get_level() < LOG_LVL_DEBUG)
+		return;
+	text_sanitize(line, sizeof line, ll->raw, ll->rawlen);
+	if (d->cut_lines == 1)
+		log_warnx("source %s: a line longer than max_line (%llu bytes) was cut and is not matched (its cut end "
+			  "could name the wrong client); such lines are counted as cut lines in status (raise max_line "
+			  "if real log lines are this long): %s", s->name, (unsigned long long)d->b.cfg.max_line, line);
+	else
+		log_debug("source %s: line longer than max_line not matched: %s", s->name, line);
+}
+
 static void handle_line(struct daemon *d, struct src *s, const struct logline *ll)
 {
 	struct evctx c = { d, s, daemon_now_ms() };
 
 	d->lines++;
 	s->lines++;
+	if (ll->cut) {
+		drop_cut_line(d, s, ll);
+		return;
+	}
 	/* catching up: lines older than every window cannot matter any more */
 	if (ll->time && d->max_window_ms && (uint64_t)ll->time * 1000 + d->max_window_ms < c.now_ms) {
 		if (d->old_lines++ == 0) {
@@ -545,8 +568,8 @@ static void on_file_line(void *cookie, const char *path, const char *line, size_
 	struct logline ll;
 
 	(void)path;
-	(void)cut;
 	logline_parse(&ll, line, len, time(NULL));
+	ll.cut = cut;
 	handle_line(s->d, s, &ll);
 }
 

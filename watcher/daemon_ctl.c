@@ -171,11 +171,12 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 			d->paused ? "true" : "false", d->dry_run ? "true" : "false");
 		jkey(c, "config", d->b.cfg.file ? d->b.cfg.file : "built-in defaults");
 		fprintf(c->out, ", \"blocks\": %zu, \"accounts\": %zu, \"allows\": %zu, \"tracked_keys\": %zu, "
-			"\"lines\": %llu, \"old_lines_skipped\": %llu, \"decisions\": %llu, \"exempt\": %llu, "
+			"\"lines\": %llu, \"old_lines_skipped\": %llu, \"cut_lines\": %llu, \"decisions\": %llu, "
+			"\"exempt\": %llu, "
 			"\"paused_decisions\": %llu, \"evictions\": %llu, \"nft_errors\": %llu, \"sessions_closed\": %llu, "
 			"\"events\": {", blocks_count(d->blocks), d->naccounts, nallow, st.tracked,
-			(unsigned long long)d->lines, (unsigned long long)d->old_lines, (unsigned long long)st.decisions,
-			(unsigned long long)st.exempt, (unsigned long long)d->paused_decisions,
+			(unsigned long long)d->lines, (unsigned long long)d->old_lines, (unsigned long long)d->cut_lines,
+			(unsigned long long)st.decisions, (unsigned long long)st.exempt, (unsigned long long)d->paused_decisions,
 			(unsigned long long)st.evictions, (unsigned long long)d->nft_errors,
 			(unsigned long long)d->sessions_closed);
 		for (int k = 0; k < EV_NKINDS; k++)
@@ -237,9 +238,10 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 	fprintf(c->out, "configuration: %s\n", d->b.cfg.file ? d->b.cfg.file : "built-in defaults");
 	fprintf(c->out, "blocks: %zu, blocked accounts: %zu, allows: %zu, tracked keys: %zu\n", blocks_count(d->blocks),
 		d->naccounts, nallow, st.tracked);
-	fprintf(c->out, "lines: %llu (%llu old lines skipped), decisions: %llu, exempt events: %llu, "
-		"evicted keys: %llu\n", (unsigned long long)d->lines, (unsigned long long)d->old_lines,
-		(unsigned long long)st.decisions, (unsigned long long)st.exempt, (unsigned long long)st.evictions);
+	fprintf(c->out, "lines: %llu (%llu old lines skipped, %llu cut at max_line and not matched), decisions: %llu, "
+		"exempt events: %llu, evicted keys: %llu\n", (unsigned long long)d->lines,
+		(unsigned long long)d->old_lines, (unsigned long long)d->cut_lines, (unsigned long long)st.decisions,
+		(unsigned long long)st.exempt, (unsigned long long)st.evictions);
 	if (st.uncounted)
 		fprintf(c->out, "only_if_counted events not counted (their key had no count yet): %llu\n",
 			(unsigned long long)st.uncounted);

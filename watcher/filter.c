@@ -45,6 +45,8 @@ struct filter {
 	char *programs_storage;
 	int kind;               /* -1 until set */
 	bool only_if_counted;   /* its events only add to a key already counted */
+	bool session_pid;       /* "session = pid": no session capture means
+				 * the session is program[pid] (Postfix smtpd) */
 	char *service;
 	struct prog_service *ps;
 	size_t nps, aps;
@@ -393,6 +395,14 @@ static int load_key(void *arg, const char *section, const char *key, const char 
 	} else if (strcmp(key, "service") == 0) {
 		free(f->service);
 		f->service = xstrdup(value);
+	} else if (strcmp(key, "session") == 0) {
+		if (strcmp(value, "pid") == 0)
+			f->session_pid = true;
+		else if (strcmp(value, "capture") == 0)
+			f->session_pid = false;
+		else
+			return errf(err, errlen, "session = '%s': use pid (the process is the session, as with Postfix "
+				    "smtpd) or capture (only what (?<session>...) captures, the default)", value);
 	} else if (strcmp(key, "program_service") == 0) {
 		char **w, *st;
 		size_t n = ini_words(value, &w, &st);
@@ -425,7 +435,7 @@ static int load_key(void *arg, const char *section, const char *key, const char 
 		}
 	} else {
 		return errf(err, errlen, "unknown key '%s' in [%s] (known: program, event, service, "
-			    "program_service, regex, ignore, only_if_counted)", key, section);
+			    "program_service, session, regex, ignore, only_if_counted)", key, section);
 	}
 	return 0;
 }
@@ -713,8 +723,11 @@ static bool try_filter(struct matcher *m, struct filter *f, const struct logline
 	if (group(fs, r->g_session, ll->msg, &p, &len) && len) {
 		ev->session = p;
 		ev->sessionlen = len < fs->lim.max_field ? len : fs->lim.max_field;
-	} else if (ll->prog && ll->pid >= 0 && ll->proglen < PROG_MAX) {
-		/* "prog[pid]", without the cost of snprintf on the hot path */
+	} else if (f->session_pid && ll->prog && ll->pid >= 0 && ll->proglen < PROG_MAX) {
+		/* "prog[pid]", without the cost of snprintf on the hot path;
+		 * only where the filter says one process serves one client: a
+		 * Dovecot process serves many, and one login of theirs must
+		 * not make every other client's session authenticated */
 		char digits[24], *d = digits + sizeof digits;
 		unsigned long pid = (unsigned long)ll->pid;
 		size_t o = ll->proglen;
@@ -772,6 +785,11 @@ int matcher_run(struct matcher *m, const struct logline *ll, filter_event_fn *fn
 	int events = 0;
 
 	m->limit_filter = NULL;
+	/* a cut line ends where max_line fell, not where the server ended it:
+	 * "rip=203.0.113.55, ..." cut after "203.0.113.5" would satisfy a
+	 * '$'-anchored regex and name the wrong client */
+	if (ll->cut)
+		return 0;
 	if (ll->prog && ll->proglen < PROG_MAX) {
 		struct progent *e = lookup(m, ll->prog, ll->proglen);
 		list = e->list;

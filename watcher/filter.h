@@ -12,6 +12,12 @@
  * limits; a line that hits a limit counts as not matched and the limit
  * hit is counted for the filter. A filter marked only_if_counted marks its
  * events so (ev->only_if_counted); what that means is the screen's affair.
+ *
+ * An event's session is what the regex captures as (?<session>...); only
+ * a filter with "session = pid" (one process per client, like Postfix's
+ * smtpd) falls back to "program[pid]" when nothing is captured. Elsewhere
+ * (Dovecot: one process, many clients) an event without a captured
+ * session has none.
  */
 #ifndef MS_FILTER_H
 #define MS_FILTER_H
@@ -60,7 +66,8 @@ struct matcher *matcher_new(struct filterset *fs, const char *const *files, size
 			    char *err, size_t errlen);
 void matcher_free(struct matcher *m);
 /* Run the filters on one line; calls fn per event. Returns the number of
- * events. */
+ * events. A line marked cut (longer than max_line) makes none: its end is
+ * not the server's. */
 int matcher_run(struct matcher *m, const struct logline *ll, filter_event_fn *fn, void *arg);
 
 const char *filter_name(const struct filter *f);

@@ -227,6 +227,7 @@ static void deliver(struct jsource *j)
 	msglen = n;
 	if (msglen > j->max_line) {
 		msglen = j->max_line;
+		ll.cut = true;
 		j->st.cut++;
 	}
 	put(j, &at, v, msglen);

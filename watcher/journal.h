@@ -32,9 +32,9 @@
  * _COMM, as journalctl does), pid from SYSLOG_PID (else _PID), time/usec
  * from the entry's realtime stamp, host from _HOSTNAME, msg from MESSAGE
  * (binary-safe: msglen is the truth, NULs and newlines are delivered as they
- * are; cut at max_line bytes), raw as "prog[pid]: msg" (or just msg without
- * a prog). raw and host are NUL-terminated; all pointers are valid only
- * during the callback.
+ * are; a longer message is cut at max_line bytes and the line marked cut),
+ * raw as "prog[pid]: msg" (or just msg without a prog). raw and host are
+ * NUL-terminated; all pointers are valid only during the callback.
  *
  * Position. At open the source stands at the tail: only entries added
  * after journal_open are delivered, unless from_start. journal_cursor()

@@ -219,6 +219,7 @@ void logline_parse(struct logline *ll, const char *raw, size_t len, time_t now)
 	ll->pid = -1;
 	ll->time = 0;
 	ll->usec = 0;
+	ll->cut = false;
 
 	p = logtime_parse_form(raw, len, now, &sec, &usec, &form);
 	if (p) {

@@ -11,6 +11,7 @@
 #ifndef MS_LINE_H
 #define MS_LINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -27,11 +28,15 @@ struct logline {
 	long pid;               /* -1 if none */
 	int64_t time;           /* the log's timestamp, Unix seconds; 0 if none */
 	uint32_t usec;
+	bool cut;               /* longer than max_line and cut there: what is
+				 * left may read as something else (an address
+				 * cut short), so it never reaches the filters */
 };
 
 /* Split raw[0..len) into header fields. now is used to infer the year of
  * RFC 3164 stamps (a stamp more than a few days in the future belongs to
- * the previous year). */
+ * the previous year). cut is set to false: only the caller knows whether
+ * it cut the line. */
 void logline_parse(struct logline *ll, const char *raw, size_t len, time_t now);
 
 #endif

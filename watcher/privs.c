@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <pwd.h>
 #include <stdbool.h>
@@ -32,6 +33,7 @@
 /* what the daemon keeps: see privs.h for why each */
 #define KEEP (CAPBIT(CAP_NET_ADMIN) | CAPBIT(CAP_DAC_READ_SEARCH))
 #define MAX_CAPS 64
+#define MAX_LINKS 40            /* as the kernel's own limit on a path */
 
 /* ---- trusted files ---- */
 
@@ -50,12 +52,43 @@ static int check_dir(const char *dir, const char *file, uid_t me, char *err, siz
 	return 0;
 }
 
+/* Every directory above path, links resolved: whoever may rename an entry
+ * on the way may swap the file. file names the file in the messages. */
+static int check_dirs(const char *path, const char *file, uid_t me, char *err, size_t errlen)
+{
+	char *dir, *slash, *real;
+	int rc = 0;
+
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	real = realpath(dir, NULL);
+	if (!real)
+		rc = errf(err, errlen, "cannot resolve directory '%s' (of '%s'): %s", dir, file, strerror(errno));
+	while (real && rc == 0) {
+		rc = check_dir(real, file, me, err, errlen);
+		if (strcmp(real, "/") == 0)
+			break;
+		slash = strrchr(real, '/');
+		if (slash == real)
+			real[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	free(real);
+	free(dir);
+	return rc;
+}
+
 int privs_check_file(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	uid_t me = geteuid();
-	char *dir, *slash, *real;
-	int rc = 0;
 
 	if (lstat(path, &st) < 0)
 		return errf(err, errlen, "cannot check '%s': %s", path, strerror(errno));
@@ -68,32 +101,47 @@ int privs_check_file(const char *path, char *err, size_t errlen)
 			    (unsigned)st.st_uid);
 	if (st.st_mode & 022)
 		return errf(err, errlen, "'%s' is writable by others (chmod go-w '%s')", path, path);
+	return check_dirs(path, path, me, err, errlen);
+}
 
-	/* every directory above it, links resolved: whoever may rename an
-	 * entry on the way may swap the file */
-	dir = xstrdup(path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	real = realpath(dir, NULL);
-	if (!real)
-		rc = errf(err, errlen, "cannot resolve directory '%s' (of '%s'): %s", dir, path, strerror(errno));
-	while (real && rc == 0) {
-		rc = check_dir(real, path, me, err, errlen);
-		if (strcmp(real, "/") == 0)
+int privs_check_target(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	uid_t me = geteuid();
+	char *cur = xstrdup(path);
+	int rc = 0, hops = 0;
+
+	/* each link on the way: whoever may replace it (its directories) may
+	 * point it elsewhere */
+	while (rc == 0 && lstat(cur, &st) == 0 && S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n;
+
+		if (++hops > MAX_LINKS) {
+			rc = errf(err, errlen, "'%s': too many levels of symbolic links", path);
 			break;
-		slash = strrchr(real, '/');
-		if (slash == real)
-			real[1] = '\0';
-		else
-			*slash = '\0';
+		}
+		rc = check_dirs(cur, cur, me, err, errlen);
+		if (rc < 0)
+			break;
+		n = readlink(cur, target, sizeof target - 1);
+		if (n < 0) {
+			rc = errf(err, errlen, "cannot read symbolic link '%s': %s", cur, strerror(errno));
+			break;
+		}
+		target[n] = '\0';
+		if (target[0] != '/' && strchr(cur, '/')) {
+			char *next = xasprintf("%.*s/%s", (int)(strrchr(cur, '/') - cur), cur, target);
+			free(cur);
+			cur = next;
+		} else {
+			free(cur);
+			cur = xstrdup(target);
+		}
 	}
-	free(real);
-	free(dir);
+	if (rc == 0)
+		rc = privs_check_file(cur, err, errlen);
+	free(cur);
 	return rc;
 }
 

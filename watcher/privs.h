@@ -11,7 +11,9 @@
  * directory above it (after resolving links) owned by root or that user and
  * not writable by group or others, unless it is sticky (/tmp: others can add
  * files there but not replace ours, and a file they add is theirs, so it is
- * refused by the owner rule). `match` does not check: it is the filter
+ * refused by the owner rule). The block list is checked the same way
+ * before each reading, except that it may be a symbolic link to such a
+ * file (privs_check_target). `match` does not check: it is the filter
  * author's offline tester, run on their own files.
  *
  * Dropping (privs_drop): after start-up the daemon keeps only
@@ -52,6 +54,13 @@
  * (or the daemon's user) may own it", or the same about a directory above
  * it. */
 int privs_check_file(const char *path, char *err, size_t errlen);
+
+/* The same check for a file that may be reached through symbolic links
+ * (the block list): every link on the way must sit in directories that
+ * pass the check (whoever may replace a link may point it elsewhere), and
+ * the file it leads to must pass privs_check_file, whose messages then
+ * name that file. Without a link, the same as privs_check_file. */
+int privs_check_target(const char *path, char *err, size_t errlen);
 
 /* Before privs_drop: give user the directory dir (the state directory) and
  * the regular files directly in it that have one link (not symlinks), so

@@ -13,8 +13,10 @@
 # event of an only_if_counted filter (one that counts only for a key a rule
 # already counts) is matched only by an annotation that says
 # only_if_counted=true, so every such line shows it.  A value with spaces is
-# written in double quotes (\" and \\ escape inside them).  Lines starting
-# with '#' (and not "#>") are comments; blank lines are skipped.
+# written in double quotes (\" and \\ escape inside them).  A bare - means
+# the event must not have that key (session=-: no session); "-" in quotes is
+# the text -.  Lines starting with '#' (and not "#>") are comments; blank
+# lines are skipped.
 #
 # The log lines alone are run through
 #   ${MAILSCREEN:-./mailscreen} match --filter FILTERFILE --json TEMPLOG
@@ -97,6 +99,7 @@ parse_sample() {
 			} else {
 				match(rest, /^[^ \t]*/)
 				val = substr(rest, 1, RLENGTH); rest = substr(rest, RLENGTH + 1)
+				if (val == "-") { obj = obj sep jstr(key) ":null"; sep = ","; continue }
 			}
 			obj = obj sep jstr(key) ":" jstr(val); sep = ","
 		}
@@ -169,12 +172,15 @@ check_one() {
 	jq -n -r --slurpfile exp "$tmp/expect" --slurpfile got "$tmp/out" \
 		--argjson filters "$filters" --arg sample "$sample" --arg file "$file" '
 	# Does event $e satisfy annotation $a (its kind, and every key it lists;
-	# a conditional event only one that says so)?
+	# a null value: the key is absent; an only_if_counted event fits only an
+	# annotation that says so)?
 	def fits($a; $e):
 		$e.event == $a.kind and
 		(($e.only_if_counted != true) or ($a.keys | has("only_if_counted"))) and
 		all($a.keys | to_entries[];
-			.key as $k | .value as $v | ($e | has($k)) and (($e[$k] | tostring) == $v));
+			.key as $k | .value as $v |
+			if $v == null then ($e | has($k) | not)
+			else ($e | has($k)) and (($e[$k] | tostring) == $v) end);
 	# Can the annotations $ann be paired one to one with the events $evs?
 	def pairs($ann; $evs):
 		if ($ann | length) == 0 then ($evs | length) == 0
@@ -184,7 +190,8 @@ check_one() {
 		end;
 	def show_want:
 		if length == 0 then "none"
-		else map([.kind] + (.keys | to_entries | map("\(.key)=\(.value | tojson)")) | join(" "))
+		else map([.kind] + (.keys | to_entries
+				| map("\(.key)=\(.value | if . == null then "-" else tojson end)")) | join(" "))
 			| join("; ") end;
 	def show_got:
 		if length == 0 then "none"

@@ -657,6 +657,70 @@ START_TEST(edits_through_a_symbolic_link_are_seen)
 }
 END_TEST
 
+/* The list is trusted like the configuration: a reading that finds it
+ * writable by group or others, or owned by someone other than root (or the
+ * daemon's user), is refused and the previous entries stay; fixing the
+ * mode or owner is seen at once (IN_ATTRIB) and the new content applies. */
+START_TEST(a_refused_file_keeps_the_previous_entries_until_fixed)
+{
+	ut_write("trust", "192.0.2.1 1h\n");
+	open_bf("trust");
+	/* new content that arrives group-writable: refused */
+	ut_write("trust.tmp", "192.0.2.2 2h\n");
+	ck_assert_int_eq(chmod(path_of("trust.tmp"), 0664), 0);
+	ck_assert_int_eq(rename(path_of("trust.tmp"), path_of("trust")), 0);
+	expect_quiet();
+	ck_assert_str_eq(model_text(), "192.0.2.1 1h\n");
+	ck_assert_uint_eq(blockfile_list(B)->n, 1);
+	/* fixed in place: read at once */
+	ck_assert_int_eq(chmod(path_of("trust"), 0644), 0);
+	wait_model("192.0.2.2 2h\n");
+	check_list();
+	if (geteuid() != 0)
+		return;
+	/* a foreign owner: refused, previous entries stay; chown back fixes it */
+	append(path_of("trust"), "192.0.2.3 3h\n");
+	wait_model("192.0.2.2 2h\n192.0.2.3 3h\n");
+	ck_assert_int_eq(chown(path_of("trust"), 65534, (gid_t)-1), 0);
+	append(path_of("trust"), "192.0.2.4 4h\n");
+	expect_quiet();
+	ck_assert_str_eq(model_text(), "192.0.2.2 2h\n192.0.2.3 3h\n");
+	ck_assert_int_eq(chown(path_of("trust"), 0, (gid_t)-1), 0);
+	wait_model("192.0.2.2 2h\n192.0.2.3 3h\n192.0.2.4 4h\n");
+}
+END_TEST
+
+START_TEST(a_file_refused_at_open_is_read_once_fixed)
+{
+	ut_write("trust-open", "192.0.2.1 1h\n");
+	ck_assert_int_eq(chmod(path_of("trust-open"), 0666), 0);
+	open_bf("trust-open");
+	ck_assert_uint_eq(last_nadded, 0);
+	ck_assert_str_eq(model_text(), "");
+	ck_assert_int_eq(chmod(path_of("trust-open"), 0600), 0);
+	wait_model("192.0.2.1 1h\n");
+}
+END_TEST
+
+START_TEST(a_link_to_a_file_others_may_write_is_refused)
+{
+	ck_assert_int_eq(mkdir(path_of("shared"), 0755), 0);
+	ut_write("shared/list", "192.0.2.1 1h\n");
+	ck_assert_int_eq(symlink(path_of("shared/list"), path_of("tlink")), 0);
+	open_bf("tlink");
+	ck_assert_str_eq(model_text(), "192.0.2.1 1h\n");
+	ck_assert_int_eq(chmod(path_of("shared"), 0777), 0);
+	replace("shared/list", "192.0.2.2 1h\n");
+	expect_quiet();
+	ck_assert_str_eq(model_text(), "192.0.2.1 1h\n");
+	/* the directory fixed: nothing in our directory changed, so the next
+	 * change to the file (or a reload) reads it */
+	ck_assert_int_eq(chmod(path_of("shared"), 0755), 0);
+	append(path_of("shared/list"), "192.0.2.3 1h\n");
+	wait_model("192.0.2.2 1h\n192.0.2.3 1h\n");
+}
+END_TEST
+
 START_TEST(bad_lines_on_reload_leave_the_good_ones_applied)
 {
 	ut_write("bad", "192.0.2.1 1h\n");
@@ -711,6 +775,9 @@ int main(void)
 	tcase_add_test(tc, a_file_created_after_open_is_picked_up);
 	tcase_add_test(tc, a_burst_of_appends_gives_few_callbacks_and_the_right_union);
 	tcase_add_test(tc, edits_through_a_symbolic_link_are_seen);
+	tcase_add_test(tc, a_refused_file_keeps_the_previous_entries_until_fixed);
+	tcase_add_test(tc, a_file_refused_at_open_is_read_once_fixed);
+	tcase_add_test(tc, a_link_to_a_file_others_may_write_is_refused);
 	tcase_add_test(tc, bad_lines_on_reload_leave_the_good_ones_applied);
 	tcase_add_test(tc, the_callback_may_close_the_blockfile);
 	tcase_add_test(tc, open_fails_without_the_directory);

@@ -55,6 +55,7 @@ static const char *ff =
 	"# test filters\n"
 	"[t-sasl]\n"
 	"program = postfix/smtpd postfix/*/smtpd\n"
+	"session = pid\n"
 	"event = auth-fail\n"
 	"service = smtp\n"
 	"program_service = postfix/submission/smtpd=submission\n"
@@ -229,6 +230,7 @@ START_TEST(filter_file_errors_name_file_and_line)
 		{ "[a]\nevent = abuse\n[b]\nevent = abuse\nregex = ^(?<ip>x)\n", "filter 'a' (line 2) has no 'regex'" },
 		{ "[a]\nevent = abuse\nregex = ^(?<ip>x)\n[a]\nevent = abuse\n", "bad.conf:5: filter 'a' is defined twice" },
 		{ "[A B]\nevent = abuse\n", "bad filter name" },
+		{ "[a]\nevent = abuse\nsession = process\n", "bad.conf:3: session = 'process': use pid" },
 		{ "# nothing\n", "no filters" },
 	};
 
@@ -278,6 +280,77 @@ START_TEST(literal_prefix_shortcut_keeps_regex_semantics)
 		matcher_free(m2);
 		filterset_free(f2);
 	}
+}
+END_TEST
+
+/* program[pid] is the session only where the filter says one process
+ * serves one client (session = pid, Postfix smtpd). A Dovecot process
+ * serves many: a line of it without session=<...> has no session, or one
+ * client's login would make every other client of that process
+ * authenticated. */
+START_TEST(pid_session_only_where_the_filter_says_so)
+{
+	static const char *text =
+		"[smtpd-connect]\n"
+		"program = postfix/smtpd\n"
+		"session = pid\n"
+		"event = connect\n"
+		"regex = ^connect from [^\\s\\[]+\\[(?<ip>[^\\]]+)\\]$\n"
+		"\n"
+		"[dovecot-ok]\n"
+		"program = dovecot\n"
+		"event = auth-ok\n"
+		"regex = ^imap-login: Login: user=<(?<user>[^>]*)>, rip=(?<ip>[0-9a-f.:]+)(?:, session=<(?<session>[^>]+)>)?$\n"
+		"\n"
+		"[dovecot-fail]\n"
+		"program = dovecot\n"
+		"session = pid\n"
+		"session = capture\n"
+		"event = auth-fail\n"
+		"regex = ^imap-login: Disconnected \\(auth failed\\): rip=(?<ip>[0-9a-f.:]+)$\n";
+	struct filterset *f2 = filterset_new(NULL);
+	struct matcher *m2;
+	char err[512];
+	struct logline ll;
+	const char *lines[] = {
+		"Nov 22 10:00:01 mx postfix/smtpd[1234]: connect from unknown[203.0.113.5]",
+		"Nov 22 10:00:02 mx dovecot[812]: imap-login: Login: user=<bob>, rip=192.0.2.7",
+		"Nov 22 10:00:03 mx dovecot[812]: imap-login: Login: user=<bob>, rip=192.0.2.7, session=<AbCd>",
+		"Nov 22 10:00:04 mx dovecot[812]: imap-login: Disconnected (auth failed): rip=203.0.113.9",
+	};
+	const char *want[] = { "postfix/smtpd[1234]", "", "AbCd", "" };
+
+	ck_assert_msg(filterset_load(f2, ut_write("s.conf", text), err, sizeof err) == 0, "%s", err);
+	m2 = matcher_new(f2, NULL, 0, err, sizeof err);
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		logline_parse(&ll, lines[i], strlen(lines[i]), time(NULL));
+		ngot = 0;
+		ck_assert_int_eq(matcher_run(m2, &ll, on_event, NULL), 1);
+		ck_assert_msg(strcmp(got[0].session, want[i]) == 0, "line %zu: session '%s', want '%s'", i,
+			      got[0].session, want[i]);
+	}
+	matcher_free(m2);
+	filterset_free(f2);
+}
+END_TEST
+
+/* A line cut at max_line ends where the cut fell: "rip=203.0.113.55, ..."
+ * cut after "203.0.113.5" satisfies a '$'-anchored regex with the wrong
+ * address. A line marked cut makes no event at all. */
+START_TEST(cut_line_makes_no_event)
+{
+	const char *line = "Nov 22 10:00:01 mx dovecot[5]: imap-login: Disconnected (auth failed, 1 attempts): "
+			   "user=<carol>, method=PLAIN, rip=203.0.113.5, lip=192.0.2.1, session=<AbCd>";
+	struct logline ll;
+
+	logline_parse(&ll, line, strlen(line), time(NULL));
+	ck_assert(!ll.cut);
+	ngot = 0;
+	ck_assert_int_eq(matcher_run(m, &ll, on_event, NULL), 1);
+	ll.cut = true;
+	ngot = 0;
+	ck_assert_int_eq(matcher_run(m, &ll, on_event, NULL), 0);
+	ck_assert_int_eq(ngot, 0);
 }
 END_TEST
 
@@ -354,5 +427,7 @@ int main(void)
 	tcase_add_test(tc, matcher_refuses_unknown_file_names);
 	tcase_add_test(tc, only_if_counted_marks_the_filters_events_and_no_others);
 	tcase_add_test(tc, program_cache_survives_many_distinct_tags);
+	tcase_add_test(tc, pid_session_only_where_the_filter_says_so);
+	tcase_add_test(tc, cut_line_makes_no_event);
 	return ut_run("filter", tc);
 }

@@ -170,7 +170,7 @@ static void tmp_remove(struct tmp *t)
 struct rec {
 	char raw[512], msg[512], prog[64], host[64];
 	size_t rawlen, msglen;
-	bool has_prog, has_host;
+	bool has_prog, has_host, cut;
 	long pid;
 	int64_t time;
 	uint32_t usec;
@@ -215,6 +215,7 @@ static void on_line(void *cookie, const struct logline *ll)
 		if (ll->host)
 			copy(r->host, sizeof r->host, ll->host, ll->hostlen);
 		r->pid = ll->pid;
+		r->cut = ll->cut;
 		r->time = ll->time;
 		r->usec = ll->usec;
 		ck_assert_int_eq(ll->raw[ll->rawlen], '\0');
@@ -425,6 +426,42 @@ START_TEST(long_message_is_cut_at_max_line)
 	ck_assert_str_eq(c.r[1].msg, "short");
 	journal_get_stats(c.js, &st);
 	ck_assert_uint_eq(st.cut, 1);
+	ctx_release(&c);
+	tmp_remove(&t);
+}
+END_TEST
+
+/* A cut message must not reach the filters: its end is where max_line
+ * fell, not where the server ended it ("rip=203.0.113.55" cut to
+ * "rip=203.0.113.5"). The line says it was cut; one of exactly max_line
+ * bytes was not. */
+START_TEST(cut_message_is_marked_cut)
+{
+	char exact[41], over[42];
+	const char *terms[] = { "x.service", NULL };
+	struct tmp t;
+	struct ctx c;
+
+	memset(exact, 'e', 40);
+	exact[40] = '\0';
+	memcpy(over, "rip=203.0.113.55, lip=192.0.2.1, TLS, ab", 40);
+	over[40] = 'c';
+	over[41] = '\0';
+	const struct ent e[] = {
+		{ T0, "x.service", "x", "5", NULL, NULL, over, 0 },
+		{ T0 + SEC, "x.service", "x", "5", NULL, NULL, exact, 0 },
+		{ T0 + 2 * SEC, "x.service", "x", "5", NULL, NULL, "short", 0 },
+	};
+	tmp_make(&t);
+	must_write(t.file, e, 3);
+	ctx_init(&c, &t);
+	ctx_open(&c, terms, t.file, true, 40, 0);
+	ctx_run(&c, 3);
+	ck_assert_uint_eq(c.r[0].msglen, 40);
+	ck_assert(c.r[0].cut);
+	ck_assert_uint_eq(c.r[1].msglen, 40);
+	ck_assert(!c.r[1].cut);
+	ck_assert(!c.r[2].cut);
 	ctx_release(&c);
 	tmp_remove(&t);
 }
@@ -831,6 +868,7 @@ int main(void)
 	tcase_add_test(tc, syslog_identifier_term_is_a_field_match);
 	tcase_add_test(tc, entries_without_message_are_skipped);
 	tcase_add_test(tc, long_message_is_cut_at_max_line);
+	tcase_add_test(tc, cut_message_is_marked_cut);
 	tcase_add_test(tc, binary_message_is_delivered_by_length);
 	tcase_add_test(tc, missing_identifier_falls_back_and_raw_is_the_message);
 	tcase_add_test(tc, tail_mode_follows_appends_to_the_same_file_live);

@@ -263,6 +263,96 @@ START_TEST(a_relative_path_is_checked_from_the_current_directory)
 }
 END_TEST
 
+/* ---- privs_check_target: the block list, which may be a link ---- */
+
+static void target_refused(const char *path, const char *msg)
+{
+	char err[1024] = "";
+
+	ck_assert_int_eq(privs_check_target(path, err, sizeof err), -1);
+	ck_assert_str_eq(err, msg);
+}
+
+static void target_accepted(const char *path)
+{
+	char err[1024] = "";
+
+	ck_assert_msg(privs_check_target(path, err, sizeof err) == 0, "%s: %s", path, err);
+}
+
+START_TEST(a_target_is_checked_as_a_file)
+{
+	char msg[1024];
+	const char *p = ut_write("t-list", "192.0.2.1 1h\n");
+
+	target_accepted(p);
+	ck_assert_int_eq(chmod(p, 0664), 0);
+	snprintf(msg, sizeof msg, "'%s' is writable by others (chmod go-w '%s')", p, p);
+	target_refused(p, msg);
+	ck_assert_int_eq(chmod(p, 0644), 0);
+	if (!is_root())
+		return;
+	ck_assert_int_eq(chown(p, OTHER_UID, (gid_t)-1), 0);
+	snprintf(msg, sizeof msg, "'%s' belongs to uid %d; only root (or the daemon's user) may own it", p, OTHER_UID);
+	target_refused(p, msg);
+}
+END_TEST
+
+START_TEST(a_link_is_followed_and_where_it_leads_is_checked)
+{
+	char msg[1024];
+
+	mkdir_mode("t-real", 0755);
+	ut_write("t-real/list", "192.0.2.1 1h\n");
+	ck_assert_int_eq(symlink(at("t-real/list"), at("t-link")), 0);
+	ck_assert_int_eq(symlink("t-real/list", at("t-rel")), 0);         /* relative to its directory */
+	ck_assert_int_eq(symlink(at("t-link"), at("t-chain")), 0);
+	target_accepted(at("t-link"));
+	target_accepted(at("t-rel"));
+	target_accepted(at("t-chain"));
+	/* the messages name the file, where chmod helps */
+	ck_assert_int_eq(chmod(at("t-real/list"), 0646), 0);
+	snprintf(msg, sizeof msg, "'%s' is writable by others (chmod go-w '%s')", at("t-real/list"), at("t-real/list"));
+	target_refused(at("t-link"), msg);
+	target_refused(at("t-chain"), msg);
+	ck_assert_int_eq(chmod(at("t-real/list"), 0644), 0);
+	ck_assert_int_eq(chmod(at("t-real"), 0775), 0);
+	snprintf(msg, sizeof msg, "directory '%s' (on the path to '%s') is writable by others (chmod go-w '%s')",
+		 at("t-real"), at("t-real/list"), at("t-real"));
+	target_refused(at("t-rel"), msg);
+}
+END_TEST
+
+START_TEST(a_link_in_a_directory_others_may_write_is_refused)
+{
+	char msg[1024];
+
+	mkdir_mode("t-safe", 0755);
+	mkdir_mode("t-open", 0777);
+	ut_write("t-safe/list", "192.0.2.1 1h\n");
+	/* whoever may write "t-open" may point open/link anywhere */
+	ck_assert_int_eq(symlink(at("t-safe/list"), at("t-open/link")), 0);
+	ck_assert_int_eq(symlink(at("t-open/link"), at("t-safe/chain")), 0);
+	snprintf(msg, sizeof msg, "directory '%s' (on the path to '%s') is writable by others (chmod go-w '%s')",
+		 at("t-open"), at("t-open/link"), at("t-open"));
+	target_refused(at("t-open/link"), msg);
+	target_refused(at("t-safe/chain"), msg);
+	ck_assert_int_eq(chmod(at("t-open"), 0755), 0);
+	target_accepted(at("t-safe/chain"));
+}
+END_TEST
+
+START_TEST(a_link_loop_is_refused)
+{
+	char msg[1024];
+
+	ck_assert_int_eq(symlink(at("t-loop2"), at("t-loop1")), 0);
+	ck_assert_int_eq(symlink(at("t-loop1"), at("t-loop2")), 0);
+	snprintf(msg, sizeof msg, "'%s': too many levels of symbolic links", at("t-loop1"));
+	target_refused(at("t-loop1"), msg);
+}
+END_TEST
+
 /* ---- privs_give_dir ---- */
 
 static void owner_is(const char *path, uid_t uid, gid_t gid)
@@ -669,6 +759,10 @@ int main(void)
 	tcase_add_test(tc, every_directory_on_the_path_counts);
 	tcase_add_test(tc, a_linked_directory_is_checked_where_it_leads);
 	tcase_add_test(tc, a_relative_path_is_checked_from_the_current_directory);
+	tcase_add_test(tc, a_target_is_checked_as_a_file);
+	tcase_add_test(tc, a_link_is_followed_and_where_it_leads_is_checked);
+	tcase_add_test(tc, a_link_in_a_directory_others_may_write_is_refused);
+	tcase_add_test(tc, a_link_loop_is_refused);
 	tcase_add_test(tc, the_state_directory_and_its_own_files_are_given_to_the_user);
 	tcase_add_test(tc, what_is_not_the_daemons_own_directory_is_not_given);
 	tcase_add_test(tc, staying_root_keeps_only_net_admin_and_dac_read_search);

@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Unit tests for jsonw.c: what counts as printable text (no C0, DEL or
- * C1 control, valid UTF-8 only), text escaped for people (printable
- * characters kept, every other byte \xNN, cut at a character), and JSON
- * strings with C1 controls escaped.
+ * Unit tests for jsonw.c and for the log's use of it: what counts as
+ * printable text (no C0, DEL or C1 control, valid UTF-8 only), text
+ * escaped for people (printable characters kept, every other byte \xNN,
+ * cut at a character), JSON strings with C1 controls escaped, and the
+ * log writing a message that carries control characters escaped, as one
+ * line.
  */
 #include "jsonw.h"
+#include "log.h"
 
 #include "unit.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S(lit) lit, sizeof lit - 1
 
@@ -121,13 +126,63 @@ START_TEST(json_strings_escape_every_control_character)
 }
 END_TEST
 
+/* What the log writes for one message (made of text quoted from
+ * outside), captured from stderr. */
+static char *logged(const char *msg)
+{
+	char path[sizeof ut_dir + 16], *buf;
+	FILE *fp;
+	int saved, fd;
+	long size;
+
+	snprintf(path, sizeof path, "%s/stderr", ut_dir);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	dup2(fd, 2);
+	close(fd);
+	log_warnx("%s", msg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	fseek(fp, 0, SEEK_END);
+	size = ftell(fp);
+	rewind(fp);
+	buf = calloc(1, (size_t)size + 1);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)size, fp), (size_t)size);
+	fclose(fp);
+	return buf;
+}
+
+START_TEST(the_log_writes_a_message_with_control_characters_escaped_on_one_line)
+{
+	char *l;
+
+	l = logged("cannot block account 'x\nmailscreen: unblock 192.0.2.1: manual (uid 0)'");
+	ck_assert_str_eq(l, "test_jsonw: warning: cannot block account 'x\\x0amailscreen: unblock 192.0.2.1: manual "
+			 "(uid 0)'\n");
+	free(l);
+	l = logged("file '\033[2J\xc2\x9b\xe9 caf\xc3\xa9'");
+	ck_assert_str_eq(l, "test_jsonw: warning: file '\\x1b[2J\\xc2\\x9b\\xe9 caf\xc3\xa9'\n");
+	free(l);
+	l = logged("clean text");
+	ck_assert_str_eq(l, "test_jsonw: warning: clean text\n");
+	free(l);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("jsonw");
 
+	log_init("test_jsonw", LOG_LVL_WARN);
 	tcase_add_test(tc, printable_is_utf8_without_control_characters);
 	tcase_add_test(tc, escape_keeps_printable_text_and_shows_other_bytes_as_hex);
 	tcase_add_test(tc, escape_cuts_at_a_character_with_dots);
 	tcase_add_test(tc, json_strings_escape_every_control_character);
+	tcase_add_test(tc, the_log_writes_a_message_with_control_characters_escaped_on_one_line);
 	return ut_run("jsonw", tc);
 }

@@ -188,8 +188,8 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 }
 
 /* Copy a comment into the pool (tabs as spaces, bytes that are not UTF-8
- * as '?', cut at BLOCKFILE_COMMENT_MAX on a character boundary); its
- * offset, or NO_COMMENT. */
+ * and C1 controls as '?', cut at BLOCKFILE_COMMENT_MAX on a character
+ * boundary); its offset, or NO_COMMENT. */
 static uint32_t pool_comment(struct parser *pr, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -206,6 +206,8 @@ static uint32_t pool_comment(struct parser *pr, const char *s, size_t n)
 			break;
 		if (!len)
 			d[o++] = '?', i++;
+		else if (len == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0)
+			d[o++] = '?', i += 2;   /* U+0080-U+009F: a terminal obeys it */
 		else if (u[i] == '\t')
 			d[o++] = ' ', i++;
 		else

@@ -22,8 +22,9 @@
  * is a bad line; entries after the first BLOCKFILE_ENTRIES_MAX are skipped
  * (reported once); a file larger than BLOCKFILE_SIZE_MAX is not read at
  * all; comments are cut to BLOCKFILE_COMMENT_MAX bytes (at a character
- * boundary; bytes that are not UTF-8 become '?'); a line holding control
- * characters (binary data) is a bad line. Only the first
+ * boundary; bytes that are not UTF-8, and C1 controls U+0080-U+009F,
+ * become '?'); a line holding control characters (binary data) is a bad
+ * line. Only the first
  * BLOCKFILE_REPORT_MAX problems of one reading are reported one by one; the
  * rest are counted in one closing warning.
  *

@@ -6,7 +6,9 @@
  * command's arguments; one function parses, checks them here (so a typo
  * gets a precise message without a round trip), sends them in a normal
  * form and prints the reply. What a command does is the daemon's business:
- * this file never decides anything, never touches nftables or state.
+ * this file never decides anything, never touches nftables or state. An
+ * argument quoted in a complaint is printed escaped: it may be text a
+ * script took from a mail log.
  *
  * Exit status: 0 ok; 1 the daemon answered "error: ..." or could not be
  * reached; 2 a usage error.
@@ -16,15 +18,17 @@
 #include "config.h"
 #include "control.h"
 #include "duration.h"
+#include "jsonw.h"
 #include "log.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define USER_MAX 256
-#define REASON_MAX 256
+#define REASON_MAX 159         /* what the daemon keeps of a reason */
 
 enum arg_kind { ARG_NONE, ARG_CIDR, ARG_DURATION, ARG_USER, ARG_CHOICE };
 
@@ -84,10 +88,26 @@ static void usage(FILE *fp, const struct ctl_cmd *cmd)
 	fprintf(fp, "  -h, --help         this help\n");
 }
 
+/* "mailscreen CMD: MESSAGE" on stderr, the message escaped (text_escape) */
+static void complain(const struct ctl_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void complain(const struct ctl_cmd *cmd, const char *fmt, ...)
+{
+	char raw[1024], msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	text_escape(msg, sizeof msg, raw, strlen(raw));
+	fprintf(stderr, "mailscreen %s: %s\n", cmd->name, msg);
+}
+
+/* The daemon refuses what the socket refuses (control.h): C0 controls,
+ * DEL and C1 controls; other bytes may be an account's own. */
 static bool has_control_chars(const char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+	for (const unsigned char *u = (const unsigned char *)s; *u; u++)
+		if (*u < 0x20 || *u == 0x7f || (*u == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f))
 			return true;
 	return false;
 }
@@ -117,7 +137,7 @@ static int check_arg(const struct ctl_cmd *cmd, enum arg_kind kind, char *w, cha
 		struct cidr r;
 		char norm[CIDR_STRLEN];
 		if (cidr_parse(w, &r, msg, sizeof msg) < 0) {
-			fprintf(stderr, "mailscreen %s: %s\n", cmd->name, msg);
+			complain(cmd, "%s", msg);
 			return -1;
 		}
 		cidr_format(&r, norm);
@@ -128,7 +148,7 @@ static int check_arg(const struct ctl_cmd *cmd, enum arg_kind kind, char *w, cha
 	case ARG_DURATION: {
 		uint64_t ms;
 		if (duration_parse(w, &ms, 0, true, msg, sizeof msg) < 0) {
-			fprintf(stderr, "mailscreen %s: %s\n", cmd->name, msg);
+			complain(cmd, "%s", msg);
 			return -1;
 		}
 		duration_format(ms, buf, buflen);
@@ -137,16 +157,15 @@ static int check_arg(const struct ctl_cmd *cmd, enum arg_kind kind, char *w, cha
 	}
 	case ARG_USER:
 		if (!*w || strlen(w) > USER_MAX || has_control_chars(w) || strpbrk(w, " \t")) {
-			fprintf(stderr, "mailscreen %s: '%s' is not an account name (no spaces or control "
-				"characters, at most %d bytes)\n", cmd->name, w, USER_MAX);
+			complain(cmd, "'%s' is not an account name (no spaces or control characters, at most %d bytes)",
+				 w, USER_MAX);
 			return -1;
 		}
 		*word = w;
 		return 0;
 	case ARG_CHOICE:
 		if (!is_choice(cmd->choices, w)) {
-			fprintf(stderr, "mailscreen %s: unknown subcommand '%s' (one of: %s)\n", cmd->name, w,
-				cmd->choices);
+			complain(cmd, "unknown subcommand '%s' (one of: %s)", w, cmd->choices);
 			return -1;
 		}
 		*word = w;
@@ -231,11 +250,11 @@ int cmd_ctl(int argc, char **argv)
 		case 'r': reason = optarg; break;
 		case 'h': usage(stdout, cmd); return 0;
 		case ':':
-			fprintf(stderr, "mailscreen %s: option '%s' needs a value\n", cmd->name, argv[optind - 1]);
+			complain(cmd, "option '%s' needs a value", argv[optind - 1]);
 			usage(stderr, cmd);
 			return 2;
 		default:
-			fprintf(stderr, "mailscreen %s: unknown option '%s'\n", cmd->name, argv[optind - 1]);
+			complain(cmd, "unknown option '%s'", argv[optind - 1]);
 			usage(stderr, cmd);
 			return 2;
 		}
@@ -250,7 +269,7 @@ int cmd_ctl(int argc, char **argv)
 	}
 	if (npos > (cmd->arg != ARG_NONE) + (cmd->opt_arg != ARG_NONE)) {
 		int extra = optind + (cmd->arg != ARG_NONE) + (cmd->opt_arg != ARG_NONE);
-		fprintf(stderr, "mailscreen %s: unexpected argument '%s'\n", cmd->name, argv[extra]);
+		complain(cmd, "unexpected argument '%s'", argv[extra]);
 		usage(stderr, cmd);
 		return 2;
 	}
@@ -261,9 +280,9 @@ int cmd_ctl(int argc, char **argv)
 		nwords++;
 	}
 	if (reason) {
-		if (!*reason || strlen(reason) > REASON_MAX || has_control_chars(reason)) {
-			fprintf(stderr, "mailscreen %s: --reason: give one line of text, at most %d bytes\n",
-				cmd->name, REASON_MAX);
+		if (!*reason || strlen(reason) > REASON_MAX || !text_printable(reason, strlen(reason), NULL)) {
+			complain(cmd, "--reason: give one line of UTF-8 text without control characters, at most %d "
+				 "bytes", REASON_MAX);
 			return 2;
 		}
 		words[nwords++] = "--reason";

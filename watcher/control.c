@@ -9,6 +9,7 @@
  * read its reply costs a buffer until the deadline, never a stall.
  */
 #include "control.h"
+#include "jsonw.h"
 #include "log.h"
 #include "loop.h"
 #include "xalloc.h"
@@ -33,6 +34,7 @@
 #define ACCEPT_PAUSE_MS 1000            /* after EMFILE and the like */
 #define REFUSED_LOG_MS 10000            /* at most one refusal logged per 10 s */
 #define COMMAND_WORD_MAX 64
+#define OPTION_NAME_MAX 32              /* "--reason": names the word after it */
 #define IN_CHUNK 4096
 
 /* ---- replies ---- */
@@ -96,14 +98,13 @@ void ctl_printf(struct ctl_reply *r, const char *fmt, ...)
 
 void ctl_error(struct ctl_reply *r, const char *fmt, ...)
 {
+	char raw[CONTROL_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(r->msg, sizeof r->msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
-	for (char *p = r->msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	text_escape(r->msg, sizeof r->msg, raw, strlen(raw));
 	r->error = true;
 }
 
@@ -278,6 +279,51 @@ static bool command_char(char ch)
 	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
 }
 
+/* A control character ends at in[i]: a C0 byte or DEL, or the second
+ * byte of a C1 control in UTF-8 (0xc2 0x80-0x9f) within the word that
+ * starts at wstart. */
+static bool control_at(const char *in, size_t i, size_t wstart)
+{
+	unsigned char ch = (unsigned char)in[i];
+
+	return (ch > 0 && ch < 0x20) || ch == 0x7f ||
+	       (ch >= 0x80 && ch <= 0x9f && i > wstart && (unsigned char)in[i - 1] == 0xc2);
+}
+
+/* "WHAT contains a control character (...)": the one that ends at w[i]
+ * (see control_at), by its code and position; never the word itself. */
+static void control_msg(char *msg, size_t len, const char *what, const char *w, size_t i)
+{
+	unsigned char ch = (unsigned char)w[i];
+
+	if (ch >= 0x80)
+		snprintf(msg, len, "%s contains a control character (U+%04X at position %zu)", what, ch, i);
+	else
+		snprintf(msg, len, "%s contains a control character (byte 0x%02x at position %zu)", what, ch, i + 1);
+}
+
+/* Refuse a word holding a control character at in[i]: name the word by
+ * the option it is the value of ("--reason"), or by its number. */
+static void conn_refuse_control(struct conn *k, size_t i)
+{
+	size_t pstart = k->wstart - 1;
+	char what[OPTION_NAME_MAX + 16], msg[160];
+
+	snprintf(what, sizeof what, "argument %zu", k->nwords);
+	while (pstart > 0 && k->in[pstart - 1] != '\0')
+		pstart--;
+	if (k->nwords >= 2 && k->wstart - 1 - pstart > 2 && k->wstart - 1 - pstart <= OPTION_NAME_MAX &&
+	    strncmp(k->in + pstart, "--", 2) == 0) {
+		size_t j = pstart + 2;
+		while (j < k->wstart - 1 && command_char(k->in[j]))
+			j++;
+		if (j == k->wstart - 1)
+			snprintf(what, sizeof what, "%s", k->in + pstart);
+	}
+	control_msg(msg, sizeof msg, what, k->in + k->wstart, i - k->wstart);
+	conn_refuse(k, &k->c->st.malformed, msg);
+}
+
 /* Scan the bytes read since the last call. Returns true when the
  * connection was handed on (dispatched or refused). */
 static bool conn_scan(struct conn *k)
@@ -304,6 +350,9 @@ static bool conn_scan(struct conn *k)
 		} else if (k->nwords == 0 && (!command_char(ch) || i - k->wstart >= COMMAND_WORD_MAX)) {
 			conn_refuse(k, &c->st.malformed,
 				    "malformed request (a request is NUL-terminated words, the first a command name)");
+			return true;
+		} else if (control_at(k->in, i, k->wstart)) {
+			conn_refuse_control(k, i);
 			return true;
 		}
 	}
@@ -808,9 +857,17 @@ int control_call(const char *path, int argc, char *const *argv, struct ctl_reply
 	if (argc > CONTROL_MAX_WORDS)
 		return errf(err, errlen, "request too large");
 	for (int i = 0; i < argc; i++) {
-		if (!argv[i][0])
+		size_t n = strlen(argv[i]);
+		if (!n)
 			return errf(err, errlen, "an empty word cannot be sent (argument %d)", i);
-		len += strlen(argv[i]) + 1;
+		for (size_t j = 0; j < n; j++)
+			if (control_at(argv[i], j, 0)) {
+				char what[32];
+				snprintf(what, sizeof what, "argument %d", i);
+				control_msg(err, errlen, what, argv[i], j);
+				return -1;
+			}
+		len += n + 1;
 		if (len > CONTROL_MAX_REQUEST)
 			return errf(err, errlen, "request too large");
 	}

@@ -16,9 +16,15 @@
  * Request: the words of the command line, command first ("block",
  * "192.0.2.7", "1h", "--reason", "scanner"), each followed by a NUL byte,
  * then one empty word (one more NUL) that ends the request. Words are
- * never empty. The command word is made of a-z, 0-9 and '-'. At most
- * CONTROL_MAX_WORDS words and CONTROL_MAX_REQUEST bytes (NULs included);
- * anything after the empty word is ignored.
+ * never empty. The command word is made of a-z, 0-9 and '-'. No word
+ * holds a control character: a byte 0x01-0x1f or 0x7f, or a C1 control
+ * in UTF-8 (0xc2 0x80-0x9f, U+0080-U+009F). Other bytes pass, UTF-8 or
+ * not (an account name is the mail server's bytes); what a field must be
+ * beyond that is the handler's business. At most CONTROL_MAX_WORDS words
+ * and CONTROL_MAX_REQUEST bytes (NULs included); anything after the empty
+ * word is ignored. The words reach the daemon's log, its lists and its
+ * saved state: that is why they are refused here, for every command and
+ * whoever sends them, before any handler sees them.
  *
  * Reply: one line, "ok" or "error: MESSAGE" (MESSAGE is one line), then
  * the body: any text, of any length (a JSON list of a million blocks),
@@ -30,6 +36,12 @@
  *   error: busy                          control_clients connections open
  *   error: request too large             over the limits above
  *   error: malformed request (...)       ended early, or not words
+ *   error: --reason contains a control character (byte 0x0a at position 5)
+ *   error: argument 1 contains a control character (U+009B at position 3)
+ *                                        a word with a control character,
+ *                                        named by the option it is the
+ *                                        value of, or by its number (the
+ *                                        command is 0); never echoed
  *   error: timed out waiting for the request
  *                                        no complete request within the
  *                                        deadline (CONTROL_DEADLINE_MS)
@@ -78,8 +90,9 @@ void ctl_write(struct ctl_reply *r, const void *buf, size_t n);
 void ctl_printf(struct ctl_reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ctl_vprintf(struct ctl_reply *r, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Mark the reply an error with this message (the last call wins); the
- * body, if any, is still sent. Line breaks and control characters in the
- * message are sent as spaces. */
+ * body, if any, is still sent. Whatever the message quotes, it is sent as
+ * printable text: control characters and bytes that are not UTF-8 as
+ * \xNN (text_escape). */
 void ctl_error(struct ctl_reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- daemon side ---- */
@@ -95,7 +108,8 @@ typedef void control_fn(void *arg, int argc, char **argv, struct ctl_reply *r);
 struct control_stats {
 	uint64_t requests;      /* complete requests handed to the handler */
 	uint64_t refused;       /* peers refused by the credentials check */
-	uint64_t malformed;     /* requests that ended early or were not words */
+	uint64_t malformed;     /* requests that ended early, were not words,
+				 * or held a control character */
 	uint64_t oversized;     /* requests over the word or byte limit */
 	uint64_t timeouts;      /* connections closed at their deadline */
 	uint64_t busy;          /* connections turned away at max_clients */

@@ -3,9 +3,13 @@
  * daemon_ctl - what the control commands do in the running daemon: one
  * function per command, found through a table. Arguments were checked by
  * the command line already, but every one is checked again here: the
- * socket is the trust boundary. Replies are plain text for people, or
- * JSON with --json. Nothing here blocks the loop; "list blocks" reads the
- * kernel's counters, which is slow only for very large sets.
+ * socket is the trust boundary (control.c has refused every word with a
+ * control character; a reason must be UTF-8 text as well). Replies are
+ * plain text for people, or JSON with --json; text that came from outside
+ * (an account name, a reason restored from an older snapshot, a file
+ * name) is printed escaped, never raw. Nothing here blocks the loop;
+ * "list blocks" reads the kernel's counters, which is slow only for very
+ * large sets.
  */
 #include "daemon.h"
 #include "duration.h"
@@ -23,6 +27,7 @@
 #include <strings.h>
 
 #define DEFAULT_MANUAL_BLOCK_MS (24ULL * 3600 * 1000)
+#define REASON_MAX (sizeof ((struct block *)0)->reason - 1)
 
 struct cmdctx {
 	struct daemon *d;
@@ -104,6 +109,25 @@ static bool parse_duration(struct cmdctx *c, const char *s, uint64_t *ms)
 	return true;
 }
 
+/* A reason is one line of UTF-8 text, as the block list shows it and the
+ * state keeps it: control characters were refused by control.c already;
+ * what is left to refuse is bytes that are not UTF-8, and length. */
+static bool check_reason(struct cmdctx *c, const char *s)
+{
+	size_t n = strlen(s), bad;
+
+	if (!text_printable(s, n, &bad)) {
+		ctl_error(c->r, "--reason is not UTF-8 text (byte 0x%02x at position %zu)", (unsigned char)s[bad],
+			  bad + 1);
+		return false;
+	}
+	if (n > REASON_MAX) {
+		ctl_error(c->r, "--reason is too long (%zu bytes; at most %zu)", n, REASON_MAX);
+		return false;
+	}
+	return true;
+}
+
 static bool nargs(struct cmdctx *c, int argc, int min, int max, const char *usage)
 {
 	if (argc - 1 < min || argc - 1 > max) {
@@ -145,7 +169,9 @@ static void print_pos(void *arg, const struct tail_pos *p)
 			(unsigned long long)p->size, (unsigned long long)(p->size > p->offset ? p->size - p->offset : 0),
 			p->retired ? "true" : "false");
 	} else {
-		fprintf(c->out, "    %s: offset %llu of %llu (%llu bytes behind; inode %llu)%s\n", p->path,
+		char path[1024];
+		text_escape(path, sizeof path, p->path, strlen(p->path));
+		fprintf(c->out, "    %s: offset %llu of %llu (%llu bytes behind; inode %llu)%s\n", path,
 			(unsigned long long)p->offset, (unsigned long long)p->size,
 			(unsigned long long)(p->size > p->offset ? p->size - p->offset : 0), (unsigned long long)p->ino,
 			p->retired ? ", rotated away, still being read" : "");
@@ -348,10 +374,12 @@ static void print_block(void *arg, const struct block *b)
 			fprintf(c->out, ", \"packets\": %lld", packets);
 		fprintf(c->out, "}");
 	} else {
-		char pk[24] = "-";
+		char pk[24] = "-", origin[4 * sizeof b->origin], reason[4 * sizeof b->reason];
 		if (packets >= 0)
 			snprintf(pk, sizeof pk, "%lld", packets);
-		fprintf(c->out, "%-24s %-10s %10s %8s  %-16s %s\n", t, rem, pk, since + 11, b->origin, b->reason);
+		text_escape(origin, sizeof origin, b->origin, strlen(b->origin));
+		text_escape(reason, sizeof reason, b->reason, strlen(b->reason));
+		fprintf(c->out, "%-24s %-10s %10s %8s  %-16s %s\n", t, rem, pk, since + 11, origin, reason);
 	}
 }
 
@@ -458,9 +486,11 @@ static void list_accounts(struct cmdctx *c)
 			jkey(c, "reason", a->reason);
 			fprintf(c->out, "}");
 		} else {
-			char safe[96];
+			char safe[96], origin[4 * sizeof a->origin], reason[4 * sizeof a->reason];
 			text_sanitize(safe, sizeof safe, a->user, strlen(a->user));
-			fprintf(c->out, "%-32s %-10s %-16s %s\n", safe, rem, a->origin, a->reason);
+			text_escape(origin, sizeof origin, a->origin, strlen(a->origin));
+			text_escape(reason, sizeof reason, a->reason, strlen(a->reason));
+			fprintf(c->out, "%-32s %-10s %-16s %s\n", safe, rem, origin, reason);
 		}
 	}
 	if (c->json) {
@@ -499,10 +529,10 @@ static void cmd_block(struct cmdctx *c, int argc, char **argv)
 	const char *reason = take_option(&argc, argv, "--reason");
 	struct cidr t;
 	uint64_t dur = DEFAULT_MANUAL_BLOCK_MS;
-	char buf[CIDR_STRLEN], dbuf[32], err[512], why[160];
+	char buf[CIDR_STRLEN], dbuf[32], err[512], why[REASON_MAX + 1];
 
 	if (!nargs(c, argc, 1, 2, "block ADDR[/LEN] [DURATION] [--reason TEXT]") || !parse_target(c, argv[1], &t) ||
-	    (argc == 3 && !parse_duration(c, argv[2], &dur)))
+	    (argc == 3 && !parse_duration(c, argv[2], &dur)) || (reason && !check_reason(c, reason)))
 		return;
 	cidr_format(&t, buf);
 	/* a block inside a blocked range is a block of its own, with its own
@@ -613,7 +643,7 @@ static void cmd_unallow(struct cmdctx *c, int argc, char **argv)
 static void cmd_block_account(struct cmdctx *c, int argc, char **argv)
 {
 	uint64_t dur = DEFAULT_MANUAL_BLOCK_MS;
-	char err[256], dbuf[32];
+	char err[256], dbuf[32], safe[4 * sizeof c->d->accounts->user + 4];
 
 	if (!nargs(c, argc, 1, 2, "block-account USER [DURATION]") || (argc == 3 && !parse_duration(c, argv[2], &dur)))
 		return;
@@ -621,14 +651,16 @@ static void cmd_block_account(struct cmdctx *c, int argc, char **argv)
 		ctl_error(c->r, "%s", err);
 		return;
 	}
+	/* the name is the mail server's bytes: shown escaped, as list shows it */
+	text_sanitize(safe, sizeof safe, argv[1], strlen(argv[1]));
 	duration_format(dur, dbuf, sizeof dbuf);
-	log_info("block account %s for %s: manual (uid %u)", argv[1], dbuf, (unsigned)c->r->peer_uid);
-	fprintf(c->out, "blocked account %s for %s\n", argv[1], dbuf);
+	log_info("block account '%s' for %s: manual (uid %u)", safe, dbuf, (unsigned)c->r->peer_uid);
+	fprintf(c->out, "blocked account %s for %s\n", safe, dbuf);
 }
 
 static void cmd_unblock_account(struct cmdctx *c, int argc, char **argv)
 {
-	char err[256];
+	char err[256], safe[4 * sizeof c->d->accounts->user + 4];
 
 	if (!nargs(c, argc, 1, 1, "unblock-account USER"))
 		return;
@@ -636,8 +668,9 @@ static void cmd_unblock_account(struct cmdctx *c, int argc, char **argv)
 		ctl_error(c->r, "%s", err);
 		return;
 	}
-	log_info("unblock account %s: manual (uid %u)", argv[1], (unsigned)c->r->peer_uid);
-	fprintf(c->out, "unblocked account %s\n", argv[1]);
+	text_sanitize(safe, sizeof safe, argv[1], strlen(argv[1]));
+	log_info("unblock account '%s': manual (uid %u)", safe, (unsigned)c->r->peer_uid);
+	fprintf(c->out, "unblocked account %s\n", safe);
 }
 
 static void cmd_reset(struct cmdctx *c, int argc, char **argv)

@@ -53,7 +53,10 @@ void json_str(FILE *fp, const char *str, size_t n)
 		} else if (c < 0x80) {
 			putc(c, fp);
 			i++;
-		} else if ((l = utf8_len(s + i, n - i))) {
+		} else if ((l = utf8_len(s + i, n - i)) == 2 && c == 0xc2 && s[i + 1] < 0xa0) {
+			fprintf(fp, "\\u%04x", s[i + 1]);        /* a C1 control */
+			i += l;
+		} else if (l) {
 			fwrite(s + i, 1, l, fp);
 			i += l;
 		} else {
@@ -91,6 +94,72 @@ void text_sanitize(char *dst, size_t dstlen, const char *str, size_t n)
 	if (cut && dstlen >= 4) {
 		if (o > dstlen - 4)
 			o = dstlen - 4;
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
+}
+
+size_t text_char(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t l;
+
+	if (!n || s[0] < 0x20 || s[0] == 0x7f)
+		return 0;
+	if (s[0] < 0x80)
+		return 1;
+	l = utf8_len(s, n);
+	if (l == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+		return 0;       /* U+0080-U+009F */
+	return l;
+}
+
+bool text_printable(const char *s, size_t n, size_t *bad)
+{
+	for (size_t i = 0; i < n;) {
+		size_t l = text_char(s + i, n - i);
+		if (!l) {
+			if (bad)
+				*bad = i;
+			return false;
+		}
+		i += l;
+	}
+	return true;
+}
+
+void text_escape(char *dst, size_t dstlen, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t full = 0, room, o = 0;
+
+	if (!dstlen)
+		return;
+	for (size_t i = 0; i < n;) {
+		size_t l = text_char(s + i, n - i);
+		full += l ? l : 4;
+		i += l ? l : 1;
+	}
+	/* all of it, or what fits before "..." */
+	room = full < dstlen ? full : dstlen > 4 ? dstlen - 4 : 0;
+	for (size_t i = 0; i < n;) {
+		size_t l = text_char(s + i, n - i);
+		if (o + (l ? l : 4) > room)
+			break;
+		if (l) {
+			memcpy(dst + o, s + i, l);
+			o += l;
+			i += l;
+		} else {
+			unsigned char c = (unsigned char)s[i++];
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	if (full >= dstlen && dstlen > 4) {
 		memcpy(dst + o, "...", 3);
 		o += 3;
 	}

@@ -2,8 +2,12 @@
 /*
  * log - see log.h. Owns the program name and the current level; nothing
  * else. Never allocates, so it is safe on the allocation failure path.
+ * Never writes a control character: a message carrying one (a name or a
+ * path quoted from hostile input) is written escaped, so that no text can
+ * end a log line early and forge the next one, or act on a terminal.
  */
 #include "log.h"
+#include "jsonw.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,7 +41,9 @@ static void log_emit(enum log_level lvl, int errnum, const char *fmt, va_list ap
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
-	char msg[2048];
+	char msg[2048], esc[4096];
+	const char *out = msg;
+	size_t len;
 	int n;
 
 	if (lvl > log_max)
@@ -47,10 +53,15 @@ static void log_emit(enum log_level lvl, int errnum, const char *fmt, va_list ap
 		return;
 	if (errnum && (size_t)n < sizeof msg)
 		snprintf(msg + n, sizeof msg - (size_t)n, ": %s", strerror(errnum));
+	len = strlen(msg);
+	if (!text_printable(msg, len, NULL)) {
+		text_escape(esc, sizeof esc, msg, len);
+		out = esc;
+	}
 	if (log_syslog)
-		syslog(prio[lvl], "%s%s", tag[lvl], msg);
+		syslog(prio[lvl], "%s%s", tag[lvl], out);
 	else
-		fprintf(stderr, "%s: %s%s\n", log_prog, tag[lvl], msg);
+		fprintf(stderr, "%s: %s%s\n", log_prog, tag[lvl], out);
 }
 
 #define LOG_BODY(lvl, errnum) do { \

@@ -16,13 +16,18 @@
  * Strings are %-escaped (every byte outside '!'..'~', and '%'); HASH is
  * FNV-1a 64 of every byte before the "end" line, so a torn or edited file
  * is refused. Owns only the file; everything it reads back goes into the
- * daemon through the same functions a live event would use.
+ * daemon through the same functions a live event would use. Text read
+ * back is trusted no more than a control request: a reason or origin with
+ * a control character (older versions took them from the control socket)
+ * is restored escaped (\xNN), never raw, and an account name the deny
+ * file cannot hold is skipped with a warning.
  */
 #include "state.h"
 #include "daemon.h"
 #include "duration.h"
 #include "fileio.h"
 #include "journal.h"
+#include "jsonw.h"
 #include "log.h"
 #include "window.h"
 #include "xalloc.h"
@@ -286,6 +291,18 @@ static long get_hex(const char *s, unsigned char *out, size_t max)
 	return *s ? -1 : (long)n;
 }
 
+/* s (n bytes, unescaped) as printable text: s itself when it is, else
+ * escaped into buf (counted in *escaped). Keeps the record and its
+ * meaning; drops only the power of its bytes over a log or a terminal. */
+static const char *printable(const char *s, long n, char *buf, size_t buflen, size_t *escaped)
+{
+	if (text_printable(s, (size_t)n, NULL))
+		return s;
+	text_escape(buf, buflen, s, (size_t)n);
+	(*escaped)++;
+	return buf;
+}
+
 static bool get_u64(const char *s, uint64_t *v)
 {
 	char *end;
@@ -424,8 +441,8 @@ void state_load(const char *state_dir, struct saved_state *s)
 size_t state_apply(struct daemon *d, const struct saved_state *s)
 {
 	uint64_t now = daemon_now_ms(), times[1024];
-	size_t blocks = 0, bad = 0, aexpired = 0;
-	char *copy, *p;
+	size_t blocks = 0, bad = 0, escaped = 0, names = 0, aexpired = 0;
+	char *copy, *p, first[256] = "";
 
 	if (!s->loaded)
 		return 0;
@@ -444,10 +461,11 @@ size_t state_apply(struct daemon *d, const struct saved_state *s)
 		if (n == 7 && strcmp(f[0], "block") == 0) {
 			struct cidr c;
 			uint64_t start, expiry, t;
-			char err[256];
 			struct block *b;
+			char err[512], origin[sizeof b->origin], reason[sizeof b->reason];
+			long ol, rl;
 			if (cidr_parse(f[1], &c, NULL, 0) < 0 || !get_u64(f[2], &start) || !get_u64(f[3], &expiry) ||
-			    !get_u64(f[4], &t) || get_str(f[5]) < 0 || get_str(f[6]) < 0) {
+			    !get_u64(f[4], &t) || (ol = get_str(f[5])) < 0 || (rl = get_str(f[6])) < 0) {
 				bad++;
 				continue;
 			}
@@ -458,8 +476,9 @@ size_t state_apply(struct daemon *d, const struct saved_state *s)
 				d->expired_saved[d->nexpired_saved++] = c;
 				continue;
 			}
-			if (daemon_block(d, &c, expiry == UINT64_MAX ? DURATION_PERMANENT : expiry - now, f[5], f[6], err,
-					 sizeof err) < 0) {
+			if (daemon_block(d, &c, expiry == UINT64_MAX ? DURATION_PERMANENT : expiry - now,
+					 printable(f[5], ol, origin, sizeof origin, &escaped),
+					 printable(f[6], rl, reason, sizeof reason, &escaped), err, sizeof err) < 0) {
 				log_warnx("saved block of %s not restored: %s", f[1], err);
 				continue;
 			}
@@ -481,22 +500,30 @@ size_t state_apply(struct daemon *d, const struct saved_state *s)
 				allow_add(screen_allowlist(d->screen), &c, expiry);
 		} else if (n == 6 && strcmp(f[0], "account") == 0) {
 			uint64_t start, expiry;
-			long ul = get_str(f[1]);
-			char err[256];
-			if (ul <= 0 || !get_u64(f[2], &start) || !get_u64(f[3], &expiry) || get_str(f[4]) < 0 ||
-			    get_str(f[5]) < 0) {
+			long ul = get_str(f[1]), ol, rl;
+			char err[256], origin[sizeof d->accounts->origin], reason[sizeof d->accounts->reason];
+			if (ul <= 0 || !get_u64(f[2], &start) || !get_u64(f[3], &expiry) || (ol = get_str(f[4])) < 0 ||
+			    (rl = get_str(f[5])) < 0) {
 				bad++;
 				continue;
 			}
-			if (expiry > now && daemon_block_account(d, f[1], (size_t)ul, expiry == UINT64_MAX ?
-								 DURATION_PERMANENT : expiry - now, f[4], f[5], err,
-								 sizeof err) == 0) {
-				for (size_t i = 0; i < d->naccounts; i++)
-					if (strcmp(d->accounts[i].user, f[1]) == 0) {
-						d->accounts[i].start_ms = start;
-						d->accounts[i].expiry_ms = expiry;
-					}
+			if (expiry <= now)
+				continue;
+			if (daemon_block_account(d, f[1], (size_t)ul, expiry == UINT64_MAX ? DURATION_PERMANENT :
+						 expiry - now, printable(f[4], ol, origin, sizeof origin, &escaped),
+						 printable(f[5], rl, reason, sizeof reason, &escaped), err,
+						 sizeof err) < 0) {
+				/* a name with a control character (or ':') can be
+				 * in no deny file: that block cannot be kept */
+				if (!names++)
+					snprintf(first, sizeof first, "%s", err);
+				continue;
 			}
+			for (size_t i = 0; i < d->naccounts; i++)
+				if (strcmp(d->accounts[i].user, f[1]) == 0) {
+					d->accounts[i].start_ms = start;
+					d->accounts[i].expiry_ms = expiry;
+				}
 		} else if (n == 3 && strcmp(f[0], "offender") == 0) {
 			uint32_t nt;
 			bool reached;
@@ -522,6 +549,11 @@ size_t state_apply(struct daemon *d, const struct saved_state *s)
 	free(copy);
 	if (bad)
 		log_warnx("saved state: %zu records not understood, skipped", bad);
+	if (escaped)
+		log_warnx("saved state: %zu reasons or origins held control characters or bytes that are not UTF-8; "
+			  "restored escaped (\\xNN)", escaped);
+	if (names)
+		log_warnx("saved state: %zu account blocks not restored (the first: %s)", names, first);
 	return blocks;
 }
 

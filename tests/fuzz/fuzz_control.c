@@ -11,11 +11,13 @@
  *
  * The verdict is checked against a model of PROTOCOL in control.h: words
  * each ended by a NUL, an empty word ends the request, the command word of
- * a-z 0-9 '-' (1 to 64 bytes), at most CONTROL_MAX_WORDS words and
- * CONTROL_MAX_REQUEST bytes. A request is handed to the handler (which
- * echoes the words it got, so they are compared byte for byte) or refused
- * as malformed or too large; a connection that sends nothing gets no
- * reply. The reply is one line, then the body, then end of file; the
+ * a-z 0-9 '-' (1 to 64 bytes), no control character in any word (C0, DEL,
+ * C1 in UTF-8), at most CONTROL_MAX_WORDS words and CONTROL_MAX_REQUEST
+ * bytes. A request is handed to the handler (which checks that no word
+ * holds a control character, and echoes the words it got, so they are
+ * compared byte for byte) or refused as malformed, as holding a control
+ * character (with the word's name, the character and its position), or as
+ * too large; a connection that sends nothing gets no reply. The reply is one line, then the body, then end of file; the
  * server never times out (it always sees the end of the request), and it
  * has closed the connection when the client sees end of file.
  */
@@ -34,7 +36,7 @@
 #define FAILSAFE_MS 20000
 #define REPLY_MAX (CONTROL_MAX_REQUEST + 1024)
 
-enum verdict { V_DISPATCH, V_MALFORMED, V_TOO_LARGE, V_PROBE };
+enum verdict { V_DISPATCH, V_MALFORMED, V_CONTROL, V_TOO_LARGE, V_PROBE };
 
 static struct loop *L;
 static struct control *C;
@@ -54,6 +56,10 @@ static void handler(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
 	(void)arg;
 	FUZZ_ASSERT(argc >= 1 && argc <= CONTROL_MAX_WORDS && argv[argc] == NULL, "argc %d", argc);
+	for (int i = 0; i < argc; i++)
+		for (const unsigned char *p = (const unsigned char *)argv[i]; *p; p++)
+			FUZZ_ASSERT(*p >= 0x20 && *p != 0x7f && !(*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f),
+				    "word %d holds a control character", i);
 	if (strcmp(argv[0], "fail") == 0)
 		ctl_error(r, "failed: %s", argc > 1 ? argv[1] : "no reason");
 	ctl_printf(r, "%d\n", argc);
@@ -63,13 +69,16 @@ static void handler(void *arg, int argc, char **argv, struct ctl_reply *r)
 	}
 }
 
-/* The model: what the server must answer to req[0..len). */
-static enum verdict model(const char *req, size_t len, size_t *end)
+/* The model: what the server must answer to req[0..len). For V_CONTROL,
+ * *end is the offset of the control character's first byte, *word the
+ * start of its word and *nword the word's number. */
+static enum verdict model(const char *req, size_t len, size_t *end, size_t *word, size_t *nword)
 {
 	size_t wstart = 0, nwords = 0, n = len < CONTROL_MAX_REQUEST ? len : CONTROL_MAX_REQUEST;
 
 	for (size_t i = 0; i < n; i++) {
 		char ch = req[i];
+		unsigned char u = (unsigned char)ch;
 		if (ch == '\0') {
 			if (i == 0)
 				return V_MALFORMED;     /* no command word */
@@ -83,6 +92,12 @@ static enum verdict model(const char *req, size_t len, size_t *end)
 		} else if (nwords == 0 && (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-') ||
 					    i - wstart >= 64)) {
 			return V_MALFORMED;
+		} else if (u < 0x20 || u == 0x7f ||
+			   (u >= 0x80 && u <= 0x9f && i > wstart && (unsigned char)req[i - 1] == 0xc2)) {
+			*end = u >= 0x80 ? i - 1 : i;
+			*word = wstart;
+			*nword = nwords;
+			return V_CONTROL;
 		}
 	}
 	if (len >= CONTROL_MAX_REQUEST)
@@ -189,7 +204,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct control_stats before, after;
 	enum verdict v;
-	size_t end = 0, hl;
+	size_t end = 0, word = 0, nword = 0, hl;
 	uint64_t timer;
 	char *nl;
 
@@ -199,7 +214,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cl.chunk = data[0];
 	cl.req = (const char *)data + 1;
 	cl.len = size - 1;
-	v = model(cl.req, cl.len, &end);
+	v = model(cl.req, cl.len, &end, &word, &nword);
 	control_get_stats(C, &before);
 
 	cl.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -251,6 +266,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(hl > sizeof mal - 1 && memcmp(cl.reply, mal, sizeof mal - 1) == 0 && cl.rlen == hl + 1,
 			    "reply '%.*s' to a malformed request", (int)hl, cl.reply);
 		FUZZ_ASSERT(after.malformed == before.malformed + 1, "malformed not counted");
+		break;
+	}
+	case V_CONTROL: {
+		/* named by the option before it ("--" and a-z 0-9 '-', 3 to 32
+		 * bytes) or by number; the character by code and position */
+		char what[64], want[160];
+		size_t ps = word - 1, pl;
+		unsigned char u = (unsigned char)cl.req[end];
+		bool opt;
+		while (ps > 0 && cl.req[ps - 1] != '\0')
+			ps--;
+		pl = word - 1 - ps;
+		opt = nword >= 2 && pl > 2 && pl <= 32 && memcmp(cl.req + ps, "--", 2) == 0;
+		for (size_t i = ps + 2; opt && i < word - 1; i++) {
+			char ch = cl.req[i];
+			opt = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+		}
+		if (opt)
+			snprintf(what, sizeof what, "%.*s", (int)pl, cl.req + ps);
+		else
+			snprintf(what, sizeof what, "argument %zu", nword);
+		if (u == 0xc2)
+			snprintf(want, sizeof want, "error: %s contains a control character (U+%04X at position %zu)\n",
+				 what, (unsigned char)cl.req[end + 1], end - word + 1);
+		else
+			snprintf(want, sizeof want, "error: %s contains a control character (byte 0x%02x at position "
+				 "%zu)\n", what, u, end - word + 1);
+		FUZZ_ASSERT(cl.rlen == hl + 1 && strlen(want) == cl.rlen && memcmp(cl.reply, want, cl.rlen) == 0,
+			    "reply '%.*s' to a control character, expected '%s'", (int)hl, cl.reply, want);
+		FUZZ_ASSERT(after.malformed == before.malformed + 1, "control character not counted as malformed");
 		break;
 	}
 	case V_TOO_LARGE:

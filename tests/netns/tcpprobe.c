@@ -34,6 +34,12 @@
  *	it comes: the daemon's own answer, with no command-line checks in
  *	between. Exit 0 if the reply starts with "ok", 1 otherwise.
  *
+ *   tcpprobe ctlraw SOCKET
+ *	Send the bytes on standard input, exactly as they are (NULs, line
+ *	breaks, anything), as the request, then end the sending side; print
+ *	the reply and exit as ctl does. For requests no command line could
+ *	send: a NUL inside a word, a request cut short.
+ *
  * IPv4 and IPv6; the family follows the addresses. A test tells "dropped"
  * from "broken set-up" by the word, so refused and timeout stay distinct.
  * Never retries: one SYN decides (the first retransmission comes after
@@ -62,7 +68,8 @@ static _Noreturn void usage(void)
 		"       tcpprobe keep ADDR PORT...\n"
 		"       tcpprobe connect SRCADDR DSTADDR PORT TIMEOUT_MS\n"
 		"       tcpprobe hold SRCADDR DSTADDR PORT SECONDS\n"
-		"       tcpprobe ctl SOCKET WORD...\n");
+		"       tcpprobe ctl SOCKET WORD...\n"
+		"       tcpprobe ctlraw SOCKET < REQUEST\n");
 	exit(2);
 }
 
@@ -287,17 +294,52 @@ static int do_hold(int argc, char **argv)
 	return 1;
 }
 
-static int do_ctl(int argc, char **argv)
+/* Send req[0..len) to the control socket at path, end the sending side
+ * if shut, and print the reply; 0 if it starts with "ok". A server that
+ * refuses early closes before reading everything: the reply still
+ * counts. */
+static int ctl_exchange(const char *path, const char *req, size_t len, int shut)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char req[65536], buf[4096];
-	size_t len = 0;
+	char buf[4096];
+	size_t got = 0;
 	ssize_t r;
-	int fd, first = 1, ok = 0;
+	int fd, ok = 0;
 
-	if (argc < 2 || strlen(argv[0]) >= sizeof sun.sun_path)
+	if (strlen(path) >= sizeof sun.sun_path)
 		usage();
-	strcpy(sun.sun_path, argv[0]);
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket", NULL);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
+		die("connect", path);
+	for (size_t off = 0; off < len; off += (size_t)r)
+		if ((r = send(fd, req + off, len - off, MSG_NOSIGNAL)) < 0) {
+			if (errno == EPIPE || errno == ECONNRESET)
+				break;
+			die("write", path);
+		}
+	if (shut)
+		shutdown(fd, SHUT_WR);
+	while ((r = read(fd, buf, sizeof buf)) > 0) {
+		if (!got)
+			ok = r >= 2 && strncmp(buf, "ok", 2) == 0;
+		got += (size_t)r;
+		fwrite(buf, 1, (size_t)r, stdout);
+	}
+	if (r < 0 && !(errno == ECONNRESET && got))
+		die("read", path);
+	return ok ? 0 : 1;
+}
+
+static int do_ctl(int argc, char **argv)
+{
+	static char req[65536];
+	size_t len = 0;
+
+	if (argc < 2)
+		usage();
 	for (int i = 1; i < argc; i++) {
 		size_t n = strlen(argv[i]) + 1;
 		if (len + n + 1 > sizeof req) {
@@ -308,23 +350,23 @@ static int do_ctl(int argc, char **argv)
 		len += n;
 	}
 	req[len++] = '\0';
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		die("socket", NULL);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0)
-		die("connect", argv[0]);
-	for (size_t off = 0; off < len; off += (size_t)r)
-		if ((r = write(fd, req + off, len - off)) < 0)
-			die("write", argv[0]);
-	while ((r = read(fd, buf, sizeof buf)) > 0) {
-		if (first)
-			ok = r >= 2 && strncmp(buf, "ok", 2) == 0;
-		first = 0;
-		fwrite(buf, 1, (size_t)r, stdout);
+	return ctl_exchange(argv[0], req, len, 0);
+}
+
+static int do_ctlraw(int argc, char **argv)
+{
+	static char req[65536 + 1];
+	size_t len = 0;
+	ssize_t r;
+
+	if (argc != 1)
+		usage();
+	while (len < sizeof req && (r = read(0, req + len, sizeof req - len)) != 0) {
+		if (r < 0)
+			die("read", "standard input");
+		len += (size_t)r;
 	}
-	if (r < 0)
-		die("read", argv[0]);
-	return ok ? 0 : 1;
+	return ctl_exchange(argv[0], req, len, 1);
 }
 
 int main(int argc, char **argv)
@@ -341,5 +383,7 @@ int main(int argc, char **argv)
 		return do_hold(argc - 2, argv + 2);
 	if (strcmp(argv[1], "ctl") == 0)
 		return do_ctl(argc - 2, argv + 2);
+	if (strcmp(argv[1], "ctlraw") == 0)
+		return do_ctlraw(argc - 2, argv + 2);
 	usage();
 }

@@ -75,7 +75,8 @@ int main(int argc, char **argv)
 }
 EOF
 "${CC:-cc}" -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$MS_REPO/watcher" -o "$DENYW" "$MS_TMP/denyw.c" \
-	"$MS_REPO/watcher/denyfile.c" "$MS_REPO/watcher/fileio.c" "$MS_REPO/watcher/log.c" "$MS_REPO/watcher/xalloc.c" ||
+	"$MS_REPO/watcher/denyfile.c" "$MS_REPO/watcher/fileio.c" "$MS_REPO/watcher/log.c" "$MS_REPO/watcher/jsonw.c" \
+	"$MS_REPO/watcher/xalloc.c" ||
 	fail "cannot build the deny file writer from watcher/denyfile.c"
 
 # deny USER... - rewrite the deny file; the writer must refuse none

@@ -214,13 +214,15 @@ START_TEST(garbage_and_binary_lines_are_skipped_and_logged_escaped)
 		"192.0.2.2 1h bell\x07\n"                       /* 4 */
 		"192.0.2.3 1\xc3\xa9\n"                         /* 5 */
 		"\x1b[31m192.0.2.4 1h\n"                        /* 6 */
-		"192.0.2.5 1h\n";                               /* 7 */
+		"192.0.2.5 1h\n"                                /* 7 */
+		"192.0.2.6 1h csi\xc2\x9b" "2J nel\xc2\x85 \xc2\xa0nbsp\n"; /* 8: C1 controls '?' */
 	struct bf_list l;
 
 	ck_assert_uint_eq(parse_n(text, sizeof text - 1, &l), 5);
-	ck_assert_uint_eq(l.n, 2);
+	ck_assert_uint_eq(l.n, 3);
 	ck_assert_str_eq(must_find(&l, "192.0.2.1")->comment, "caf\xc3\xa9 ? ok");
 	must_find(&l, "192.0.2.5");
+	ck_assert_str_eq(must_find(&l, "192.0.2.6")->comment, "csi?2J nel? \xc2\xa0nbsp");
 	ck_logged("bl:1: binary data (byte 0x00 at column 1), not text like 'ADDRESS[/LEN] DURATION "
 		  "[comment]'; line skipped\n");
 	ck_logged("bl:2: '\\xc3\\xa9\\xff' is not an IP address or range");

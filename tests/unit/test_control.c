@@ -60,6 +60,10 @@ static void handler(void *arg, int argc, char **argv, struct ctl_reply *r)
 	} else if (strcmp(argv[0], "fail") == 0) {
 		ctl_error(r, "it failed: %s", argc > 1 ? argv[1] : "for no reason");
 		ctl_printf(r, "partial\n");
+	} else if (strcmp(argv[0], "hostile") == 0) {
+		/* a message quoting what no word can carry, as an error about a
+		 * file or a name from a log might */
+		ctl_error(r, "it said: two\nlines\r\033[2J\177 \xc2\x9b \xe9 caf\xc3\xa9 \\x0a");
 	} else {
 		ctl_error(r, "unknown command '%s'", argv[0]);
 	}
@@ -441,9 +445,11 @@ START_TEST(error_line_is_passed_through_with_its_body)
 	out = CALL(sock_path("err"), "fail", "disk full");
 	ck_assert_str_eq(out, "rc=0 error=1\nit failed: disk full\npartial\n");
 	free(out);
-	/* a line break in a message cannot break the protocol */
-	out = CALL(sock_path("err"), "fail", "two\nlines");
-	ck_assert_str_eq(out, "rc=0 error=1\nit failed: two lines\npartial\n");
+	/* a line break in a message cannot break the protocol, nor an
+	 * escape sequence act on a terminal: sent escaped, UTF-8 kept */
+	out = CALL(sock_path("err"), "hostile");
+	ck_assert_str_eq(out, "rc=0 error=1\nit said: two\\x0alines\\x0d\\x1b[2J\\x7f \\xc2\\x9b \\xe9 caf\xc3\xa9 "
+			 "\\x0a\n");
 	free(out);
 	out = CALL(sock_path("err"), "nosuch");
 	ck_assert_str_eq(out, "rc=0 error=1\nunknown command 'nosuch'\n");
@@ -553,6 +559,73 @@ START_TEST(malformed_requests_are_refused_and_the_server_goes_on)
 
 	out = CALL(path, "echo", "ok");
 	ck_assert_str_eq(out, "rc=0 error=0\n\nok\n");
+	free(out);
+	control_close(c);
+}
+END_TEST
+
+/* One raw request; the reply must be exactly want. */
+static void raw_reply(const char *path, const char *req, size_t len, const char *want)
+{
+	char *out = raw_as(path, NULL, req, len, false);
+
+	ck_assert_str_eq(out, want);
+	free(out);
+}
+
+#define RAW_REPLY(path, req, want) raw_reply(path, req, sizeof req - 1, want)
+
+START_TEST(words_with_control_characters_are_refused_before_the_handler)
+{
+	struct control *c = start("ctl-chars", NULL, 16);
+	const char *path = sock_path("ctl-chars");
+	char *out, err[256];
+	struct ctl_reply r;
+
+	/* a forged log line in a reason: the value of an option is named
+	 * by the option */
+	RAW_REPLY(path, "block\0" "192.0.2.7\0" "--reason\0" "x\nmailscreen: unblock 192.0.2.8\0",
+		  "error: --reason contains a control character (byte 0x0a at position 2)\n");
+	/* other words by their number, the command being 0 */
+	RAW_REPLY(path, "echo\0" "ok\0" "a\033[31m\0", "error: argument 2 contains a control character (byte 0x1b "
+		  "at position 2)\n");
+	RAW_REPLY(path, "echo\0" "\r\0", "error: argument 1 contains a control character (byte 0x0d at position 1)\n");
+	RAW_REPLY(path, "echo\0" "a\tb\0", "error: argument 1 contains a control character (byte 0x09 at position 2)\n");
+	RAW_REPLY(path, "echo\0" "abc\177\0", "error: argument 1 contains a control character (byte 0x7f at position "
+		  "4)\n");
+	/* C1 controls in UTF-8: U+009B is CSI to a terminal, U+0085 a line break */
+	RAW_REPLY(path, "echo\0" "--json\0" "\xc2\x9b" "2J\0", "error: --json contains a control character (U+009B at "
+		  "position 1)\n");
+	RAW_REPLY(path, "echo\0" "xy\xc2\x85\0", "error: argument 1 contains a control character (U+0085 at position "
+		  "3)\n");
+	/* what follows "--" must look like an option name to name the word */
+	RAW_REPLY(path, "echo\0" "--re\xe9son\0" "\n\0", "error: argument 2 contains a control character (byte 0x0a at "
+		  "position 1)\n");
+	RAW_REPLY(path, "echo\0" "--\0" "\n\0", "error: argument 2 contains a control character (byte 0x0a at "
+		  "position 1)\n");
+	/* refused as soon as seen: the request need not be complete */
+	RAW_REPLY(path, "echo\0" "a\nb", "error: argument 1 contains a control character (byte 0x0a at position 2)\n");
+	ck_assert_uint_eq(stats(c).malformed, 10);
+	ck_assert_uint_eq(calls, 0);
+
+	/* other bytes pass, UTF-8 or not (an account name is the mail
+	 * server's bytes): U+00A0 is no control, nor a lone 0x9b, nor 0xc2
+	 * before something else */
+	RAW_REPLY(path, "echo\0" "b\xe9" "b\0" "\xc2\xa0\0" "\x9b\0" "\xc2" "A\0" "caf\xc3\xa9\0\0",
+		  "ok\nb\xe9" "b\n\xc2\xa0\n\x9b\n\xc2" "A\ncaf\xc3\xa9\n");
+	ck_assert_uint_eq(calls, 1);
+
+	/* the client refuses to send what the server would refuse */
+	ck_assert_int_eq(control_call(path, 3, (char *[]){ "block", "--reason", "x\ny", NULL }, &r, err, sizeof err), -1);
+	ck_assert_str_eq(err, "argument 2 contains a control character (byte 0x0a at position 2)");
+	ctl_reply_release(&r);
+	ck_assert_int_eq(control_call(path, 2, (char *[]){ "echo", "\xc2\x80", NULL }, &r, err, sizeof err), -1);
+	ck_assert_str_eq(err, "argument 1 contains a control character (U+0080 at position 1)");
+	ctl_reply_release(&r);
+	ck_assert_uint_eq(calls, 1);
+
+	out = CALL(path, "echo", "still", "here");
+	ck_assert_str_eq(out, "rc=0 error=0\n\nstill\nhere\n");
 	free(out);
 	control_close(c);
 }
@@ -856,7 +929,25 @@ START_TEST(command_line_checks_normalises_sends_and_reports)
 	ck_assert_msg(strstr(err, "mailscreen status: unknown option '--reason'"), "%s", err);
 	free(out), free(err);
 	ck_assert_int_eq(CLI(&out, &err, "block", "192.0.2.1", "--reason", "two\nlines", "-s", sock), 2);
-	ck_assert_msg(strstr(err, "--reason: give one line of text"), "%s", err);
+	ck_assert_msg(strstr(err, "--reason: give one line of UTF-8 text without control characters"), "%s", err);
+	free(out), free(err);
+	ck_assert_int_eq(CLI(&out, &err, "block", "192.0.2.1", "--reason", "caf\xe9", "-s", sock), 2);
+	ck_assert_msg(strstr(err, "--reason: give one line of UTF-8 text"), "%s", err);
+	free(out), free(err);
+	ck_assert_int_eq(CLI(&out, &err, "block", "192.0.2.1", "--reason", "CSI \xc2\x9b" "2J", "-s", sock), 2);
+	ck_assert_msg(strstr(err, "--reason: give one line of UTF-8 text"), "%s", err);
+	free(out), free(err);
+	/* what a complaint quotes, it quotes escaped */
+	ck_assert_int_eq(CLI(&out, &err, "block-account", "eve\033[8m\xc2\x9b", "-s", sock), 2);
+	ck_assert_str_eq(err, "mailscreen block-account: 'eve\\x1b[8m\\xc2\\x9b' is not an account name (no spaces or "
+			 "control characters, at most 256 bytes)\n");
+	free(out), free(err);
+	ck_assert_int_eq(CLI(&out, &err, "block", "192.0.2.1\033[2J", "-s", sock), 2);
+	ck_assert_str_eq(err, "mailscreen block: '192.0.2.1\\x1b[2J' is not an IP address or range\n");
+	free(out), free(err);
+	ck_assert_int_eq(CLI(&out, &err, "list", "\033]0;x\007", "-s", sock), 2);
+	ck_assert_str_eq(err, "mailscreen list: unknown subcommand '\\x1b]0;x\\x07' (one of: blocks allows failures "
+			 "accounts)\n");
 	free(out), free(err);
 	ck_assert_int_eq(CLI(&out, &err, "block", "-h"), 0);
 	ck_assert_msg(strncmp(out, "usage: mailscreen block ", 24) == 0, "%s", out);
@@ -892,6 +983,7 @@ int main(void)
 	tcase_add_test(tc, five_megabyte_body_arrives_whole);
 	tcase_add_test(tc, oversized_requests_are_refused_and_the_server_goes_on);
 	tcase_add_test(tc, malformed_requests_are_refused_and_the_server_goes_on);
+	tcase_add_test(tc, words_with_control_characters_are_refused_before_the_handler);
 	tcase_add_test(tc, slow_client_is_dropped_at_the_deadline_while_others_are_served);
 	tcase_add_test(tc, connections_beyond_max_clients_are_told_busy);
 	tcase_add_test(tc, second_server_on_a_live_path_is_refused);

@@ -1179,9 +1179,9 @@ static void kernel_check(struct daemon *d, bool at_start)
 {
 	struct kdump k = { .now = daemon_now_ms() };
 	struct kcheck kc = { d, &k, k.now, 0, 0, 0, "" };
-	size_t adopted = 0, stale = 0;
+	size_t adopted = 0, stale = 0, unsafe = 0;
 	uint64_t t0 = loop_now_ms();
-	char err[512];
+	char err[512], why[320];
 
 	if (d->dry_run || !d->nft)
 		return;
@@ -1196,12 +1196,22 @@ static void kernel_check(struct daemon *d, bool at_start)
 	blocks_foreach(d->blocks, check_listed, &kc);
 	/* elements the list does not know */
 	for (size_t i = 0; i < k.n; i++) {
+		struct cidr probe;
 		bool ext;
 		if (blocks_find(d->blocks, &k.v[i].c) || (k.v[i].exp != UINT64_MAX && k.v[i].exp <= k.now + KCHECK_SLACK_MS))
 			continue;
 		if (at_start && ended_while_down(d, &k.v[i].c)) {
 			fw_nft_queue_del(d->nft, &k.v[i].c);
 			stale++;
+			continue;
+		}
+		probe = k.v[i].c;
+		if (daemon_protect(d, &probe, NULL, why, sizeof why) < 0) {
+			/* a block the daemon would never make (a saved one refused
+			 * at start, or one added by hand): out of the kernel */
+			log_warnx("kernel check: taking it out of the kernel: %s: never blocked", why);
+			fw_nft_queue_del(d->nft, &k.v[i].c);
+			unsafe++;
 			continue;
 		}
 		blocks_add(d->blocks, &k.v[i].c, k.now, k.v[i].exp == UINT64_MAX ? DURATION_PERMANENT : k.v[i].exp - k.now,
@@ -1221,7 +1231,7 @@ static void kernel_check(struct daemon *d, bool at_start)
 	d->kcheck.at_ms = k.now;
 	d->kcheck.took_ms = loop_now_ms() - t0;
 	d->kcheck.not_enforced = kc.missing;
-	d->kcheck.repairs += kc.put + kc.removed + stale;
+	d->kcheck.repairs += kc.put + kc.removed + stale + unsafe;
 	d->kcheck.adopted += adopted;
 	if (adopted)
 		log_info("kernel check: %zu blocks in table inet %s that the daemon did not list%s; listed with origin "

@@ -156,3 +156,21 @@ ok "203.0.113.77 is back for ${t}s"
 wait_until "status: repaired, nothing missing now" sh -c \
 	"'$MS_BIN' status --json -s '$MS_SOCK' | jq -e '.kernel.not_enforced == 0 and .kernel.repairs >= 1' >/dev/null"
 ok "status: $(ctl_json '.kernel | tostring' status)"
+
+say "a saved block that covers an address allowed since is not restored, and leaves the kernel"
+ctl_ok block 198.51.100.0/25 1h
+wait_for_element 198.51.100.0/25
+ms_stop
+ms_config "address = 198.51.100.7
+[nftables]
+verify_interval = 2s"
+log_mark
+ms_start
+wait_log "saved block of 198\.51\.100\.0/25 not restored: 198\.51\.100\.0/25 contains 198\.51\.100\.7 \(on the allow list\)"
+ok "logged: $(tail -c +$((MS_MARK + 1)) "$MS_DLOG" | grep -m1 'saved block of 198')"
+wait_no_element 198.51.100.0/25
+[ -z "$(ctl_json '.[] | select(.target == "198.51.100.0/25") | .target' list blocks)" ] ||
+	fail "198.51.100.0/25 is still listed"
+ok "198.51.100.0/25 is neither listed nor in the kernel"
+wait_for_element 203.0.113.77
+assert_timeout $ATTACKER none

@@ -1192,7 +1192,8 @@ static void kernel_check(struct daemon *d, bool at_start)
 		free(k.v);
 		return;
 	}
-	qsort(k.v, k.n, sizeof *k.v, kelem_cmp);
+	if (k.n > 1)
+		qsort(k.v, k.n, sizeof *k.v, kelem_cmp);
 	blocks_foreach(d->blocks, check_listed, &kc);
 	/* elements the list does not know */
 	for (size_t i = 0; i < k.n; i++) {

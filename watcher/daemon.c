@@ -1136,6 +1136,7 @@ static bool lasts(uint64_t have, uint64_t need)
 
 struct kcheck {
 	struct daemon *d;
+	enum fw_nft_set which;
 	const struct kdump *k;
 	uint64_t now;
 	size_t missing, put, removed;
@@ -1163,7 +1164,7 @@ static void repair_needed(void *arg, const struct cidr *c, uint64_t expiry_ms)
 
 	if (e && lasts(e->exp, expiry_ms) && lasts(expiry_ms, e->exp))
 		return;
-	fw_nft_queue_set(kc->d->nft, FW_NFT_BLOCK, c, timeout_until(expiry_ms), false);
+	fw_nft_queue_set(kc->d->nft, kc->which, c, timeout_until(expiry_ms), false);
 	kc->put++;
 }
 
@@ -1175,11 +1176,45 @@ static bool ended_while_down(const struct daemon *d, const struct cidr *c)
 	return false;
 }
 
+/* The allow sets hold exactly what the allow list needs (an allow removed
+ * from the configuration while the daemon was down goes). Returns the
+ * number of repairs. */
+static size_t check_allows(struct daemon *d, uint64_t now)
+{
+	struct kdump k = { .now = now };
+	struct kcheck kc = { d, FW_NFT_ALLOW, &k, now, 0, 0, 0, "" };
+	char err[512];
+
+	sync_allows(d);
+	if (fw_nft_pending(d->nft) && fw_nft_commit(d->nft, err, sizeof err) < 0)
+		log_warnx("nftables: %s", err);
+	if (fw_nft_list_set(d->nft, d->b.cfg.table, FW_NFT_ALLOW, kdump_add, &k, err, sizeof err) < 0) {
+		log_warnx("kernel check: cannot read the allow sets of table inet %s: %s", d->b.cfg.table, err);
+		free(k.v);
+		return 0;
+	}
+	if (k.n > 1)
+		qsort(k.v, k.n, sizeof *k.v, kelem_cmp);
+	for (size_t i = 0; i < k.n; i++)
+		if (!blocks_is_top(d->allows, &k.v[i].c)) {
+			fw_nft_queue_set(d->nft, FW_NFT_ALLOW, &k.v[i].c, 0, true);
+			kc.removed++;
+		}
+	blocks_kernel_foreach(d->allows, now, repair_needed, &kc);
+	if (fw_nft_pending(d->nft) && fw_nft_commit(d->nft, err, sizeof err) < 0)
+		log_warnx("kernel check: repairing the allow sets failed: %s", err);
+	if (kc.removed || kc.put)
+		log_warnx("kernel check: the allow sets differed from the allow list; repaired: %zu elements put, %zu "
+			  "taken out", kc.put, kc.removed);
+	free(k.v);
+	return kc.put + kc.removed;
+}
+
 static void kernel_check(struct daemon *d, bool at_start)
 {
 	struct kdump k = { .now = daemon_now_ms() };
-	struct kcheck kc = { d, &k, k.now, 0, 0, 0, "" };
-	size_t adopted = 0, stale = 0, unsafe = 0;
+	struct kcheck kc = { d, FW_NFT_BLOCK, &k, k.now, 0, 0, 0, "" };
+	size_t adopted = 0, stale = 0, unsafe = 0, allows;
 	uint64_t t0 = loop_now_ms();
 	char err[512], why[320];
 
@@ -1229,10 +1264,11 @@ static void kernel_check(struct daemon *d, bool at_start)
 	blocks_kernel_foreach(d->blocks, k.now, repair_needed, &kc);
 	if (fw_nft_pending(d->nft) && fw_nft_commit(d->nft, err, sizeof err) < 0)
 		log_warnx("kernel check: repairing failed: %s", err);
+	allows = check_allows(d, k.now);
 	d->kcheck.at_ms = k.now;
 	d->kcheck.took_ms = loop_now_ms() - t0;
 	d->kcheck.not_enforced = kc.missing;
-	d->kcheck.repairs += kc.put + kc.removed + stale + unsafe;
+	d->kcheck.repairs += kc.put + kc.removed + stale + unsafe + allows;
 	d->kcheck.adopted += adopted;
 	if (adopted)
 		log_info("kernel check: %zu blocks in table inet %s that the daemon did not list%s; listed with origin "

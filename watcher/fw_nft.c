@@ -1099,12 +1099,18 @@ static void widest_prefix(const struct ipaddr *first, const struct ipaddr *last,
 int fw_nft_list(struct fw_nft *f, const char *table, fw_nft_elem_fn *fn, void *arg, char *err,
 		size_t errlen)
 {
+	return fw_nft_list_set(f, table, FW_NFT_BLOCK, fn, arg, err, errlen);
+}
+
+int fw_nft_list_set(struct fw_nft *f, const char *table, enum fw_nft_set which, fw_nft_elem_fn *fn, void *arg,
+		    char *err, size_t errlen)
+{
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
 
 	if (!table || !*table || strlen(table) >= NFT_NAME_MAXLEN)
 		return errf(err, errlen, "invalid nftables table name '%s'", table ? table : "");
 	for (size_t fi = 0; fi < sizeof families; fi++) {
-		struct keys k = { .family = families[fi] };
+		struct keys k = { .family = families[fi], .kind = (uint8_t)which };
 		struct ranges rs = { 0 };
 
 		if (dump_keys(f, table, &k, err, errlen) < 0) {

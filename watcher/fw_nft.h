@@ -87,6 +87,9 @@ typedef void fw_nft_elem_fn(void *arg, const struct fw_nft_elem *e);
  * with a message in err (e.g. the table or a set is missing). */
 int fw_nft_list(struct fw_nft *f, const char *table, fw_nft_elem_fn *fn, void *arg, char *err,
 		size_t errlen);
+/* The same for either kind of set (fw_nft_list is FW_NFT_BLOCK). */
+int fw_nft_list_set(struct fw_nft *f, const char *table, enum fw_nft_set which, fw_nft_elem_fn *fn, void *arg,
+		    char *err, size_t errlen);
 /* Remove the whole table (for tests and "mailscreen run --cleanup"). A
  * table that is not there is not an error. */
 int fw_nft_destroy(struct fw_nft *f, const char *table, char *err, size_t errlen);

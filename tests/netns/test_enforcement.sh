@@ -161,6 +161,8 @@ say "a saved block that covers an address allowed since is not restored, and lea
 ctl_ok block 198.51.100.0/25 1h
 wait_for_element 198.51.100.0/25
 ms_stop
+# an allow element left over from an allow list of before
+nft add element inet mailscreen allow4 "{ 198.51.100.45 }" || fail "cannot add to allow4 by hand"
 ms_config "address = 198.51.100.7
 [nftables]
 verify_interval = 2s"
@@ -174,3 +176,9 @@ wait_no_element 198.51.100.0/25
 ok "198.51.100.0/25 is neither listed nor in the kernel"
 wait_for_element 203.0.113.77
 assert_timeout $ATTACKER none
+wait_until "allow4 no longer holds 198.51.100.45" \
+	sh -c "! nft list set inet mailscreen allow4 | grep -q '198\.51\.100\.45'"
+log_has "kernel check: the allow sets differed from the allow list; repaired: 0 elements put, 1 taken out" ||
+	fail "the repair of allow4 was not logged as expected"
+assert_eq "allow4 holds the allow list" "192.0.2.10 198.51.100.7" \
+	"$(nft -j list set inet mailscreen allow4 | jq -r '[.nftables[] | select(.set) | .set.elem[] | (.elem.val // .)] | join(" ")')"

@@ -1003,7 +1003,8 @@ static int configure(struct daemon *d, bool initial)
 	sources_swap(d, v, nb.cfg.nsources);
 	{
 		struct screen_opts so = { .allow = &nb.cfg.allow, .nat = nb.cfg.nat, .nnat = nb.cfg.nnat,
-					  .max_keys = nb.cfg.max_keys, .auth_ttl_ms = nb.cfg.authenticated_ttl_ms };
+					  .max_keys = nb.cfg.max_keys, .max_accounts = nb.cfg.max_accounts,
+					  .max_sessions = nb.cfg.max_sessions, .auth_ttl_ms = nb.cfg.authenticated_ttl_ms };
 		screen_configure(d->screen, &nb.rules, &so);
 	}
 	/* each offender keeps the times of its last blocks: enough to count up

@@ -99,6 +99,8 @@ struct out {
 
 static void out_flush(struct out *o)
 {
+	if (!o->len)
+		return;
 	o->hash = fnv_more(o->hash, o->buf, o->len);
 	if (o->fd < 0) {
 		XGROW(o->mem, o->memalloc, o->memlen + o->len);

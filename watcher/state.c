@@ -37,14 +37,15 @@
  * (files' fingerprints, journal cursors: sd_journal refuses to work in a
  * forked child) are formatted in the daemon before the fork.
  *
- * The child is crash-safe as the daemon was: its own temporary file
- * (.state.PID.tmp), fsync, rename, fsync of the directory. It keeps no
- * descriptor of the daemon's open (a control client must not wait for it
- * to see its answer end), dies with the daemon (PR_SET_PDEATHSIG), and
- * reports through a pipe. One child at a time; at stop a running child is
- * killed and the last snapshot written in the daemon itself.
+ * The child (child.h: it keeps no descriptor of the daemon's and dies with
+ * it) is crash-safe as the daemon was: its own temporary file
+ * (.state.PID.tmp, removed if it fails or is killed, and at start),
+ * fsync, rename, fsync of the directory. One child at a time; at stop a
+ * running child is killed and the last snapshot written in the daemon
+ * itself.
  */
 #include "state.h"
+#include "child.h"
 #include "daemon.h"
 #include "duration.h"
 #include "fileio.h"
@@ -56,14 +57,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,7 +68,6 @@
 #define STATE_MAX_SIZE (1ULL << 30)
 #define FNV_SEED 1469598103934665603ULL
 #define OUT_CHUNK (64 * 1024)
-#define NORETURN __attribute__((noreturn))
 
 static uint64_t fnv_more(uint64_t h, const char *p, size_t n)
 {
@@ -433,18 +429,48 @@ int state_save(struct daemon *d, char *err, size_t errlen)
 	return rc;
 }
 
-/* ---- writing behind the loop's back: a forked child ---- */
+/* ---- writing behind the loop's back: a forked child (child.h) ---- */
 
 struct state_saver {
 	struct loop *loop;
 	state_saved_fn *fn;
 	void *arg;
-	pid_t pid;              /* the child writing, or 0 */
-	int fd;                 /* read end of its report pipe, or -1 */
+	struct child *job;      /* the child writing, or NULL */
 	char *dir;              /* where it writes */
-	char msg[512];          /* what it reported */
-	size_t msglen;
 };
+
+struct job {
+	struct daemon *d;
+	const char *dir;
+	uint64_t now_ms;
+	const struct sources_text *st;
+};
+
+static int save_in_child(void *arg, char *err, size_t errlen)
+{
+	const struct job *j = arg;
+
+	return write_snapshot(j->d, j->dir, j->now_ms, j->st, err, errlen);
+}
+
+/* A child that died half-way leaves its temporary file. */
+static void remove_tmp(const char *dir, pid_t pid)
+{
+	char *tmp = tmp_path(dir, (long)pid);
+
+	unlink(tmp);
+	free(tmp);
+}
+
+static void saved(void *arg, pid_t pid, int rc, const char *msg)
+{
+	struct state_saver *sv = arg;
+
+	sv->job = NULL;
+	if (rc < 0)
+		remove_tmp(sv->dir, pid);
+	sv->fn(sv->arg, rc, msg);
+}
 
 struct state_saver *state_saver_new(struct loop *l, state_saved_fn *fn, void *arg)
 {
@@ -453,146 +479,39 @@ struct state_saver *state_saver_new(struct loop *l, state_saved_fn *fn, void *ar
 	sv->loop = l;
 	sv->fn = fn;
 	sv->arg = arg;
-	sv->fd = -1;
 	return sv;
 }
 
 bool state_saver_busy(const struct state_saver *sv)
 {
-	return sv && sv->pid;
-}
-
-/* The child: everything it needs is in its copy of the memory; it keeps
- * only the report pipe, so that no control connection, socket or file of
- * the daemon stays open because of it, and dies with the daemon. */
-static void NORETURN child_main(struct daemon *d, const char *dir, pid_t parent, int report, uint64_t now_ms,
-				const struct sources_text *st)
-{
-	char err[512] = "";
-	int rc;
-
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(2);
-	if (report != 3) {
-		if (dup2(report, 3) < 0)
-			_exit(2);
-		report = 3;
-	}
-	if (close_range(4, ~0U, 0) < 0)
-		for (int fd = 4; fd < 1024; fd++)
-			close(fd);
-	rc = write_snapshot(d, dir, now_ms, st, err, sizeof err);
-	if (rc < 0)
-		(void)!write(report, err, strlen(err));
-	_exit(rc < 0 ? 1 : 0);
-}
-
-static void saver_done(struct state_saver *sv)
-{
-	int status = 0;
-	char *tmp;
-	pid_t pid = sv->pid;
-
-	loop_del_fd(sv->loop, sv->fd);
-	close(sv->fd);
-	sv->fd = -1;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	sv->pid = 0;
-	sv->msg[sv->msglen] = '\0';
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		sv->fn(sv->arg, 0, "");
-		return;
-	}
-	/* a child that died half-way leaves its temporary file */
-	tmp = tmp_path(sv->dir, (long)pid);
-	unlink(tmp);
-	free(tmp);
-	if (!sv->msglen) {
-		if (WIFSIGNALED(status))
-			snprintf(sv->msg, sizeof sv->msg, "the process writing it was killed by signal %d",
-				 WTERMSIG(status));
-		else
-			snprintf(sv->msg, sizeof sv->msg, "the process writing it failed (exit status %d)",
-				 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	}
-	sv->fn(sv->arg, -1, sv->msg);
-}
-
-static void on_report(struct loop *l, int fd, uint32_t events, void *arg)
-{
-	struct state_saver *sv = arg;
-
-	(void)l;
-	(void)events;
-	for (;;) {
-		char buf[256];
-		ssize_t r = read(fd, buf, sizeof buf);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno == EAGAIN)
-			return;
-		if (r <= 0)
-			break;          /* end of file: the child is gone */
-		for (ssize_t i = 0; i < r && sv->msglen < sizeof sv->msg - 1; i++)
-			sv->msg[sv->msglen++] = buf[i];
-	}
-	saver_done(sv);
+	return sv && sv->job;
 }
 
 int state_saver_start(struct state_saver *sv, struct daemon *d, char *err, size_t errlen)
 {
 	struct sources_text st;
-	uint64_t now = daemon_now_ms();
-	pid_t parent = getpid(), pid;
-	int p[2];
+	struct job j = { d, d->b.cfg.state_dir, daemon_now_ms(), &st };
 
-	if (sv->pid)
+	if (sv->job)
 		return errf(err, errlen, "a snapshot is being written already");
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-		return errf(err, errlen, "pipe: %s", strerror(errno));
-	if (loop_add_fd(sv->loop, p[0], EPOLLIN, on_report, sv) < 0) {
-		errf(err, errlen, "epoll: %s", strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
 	format_sources(d, &st);
-	pid = fork();
-	if (pid == 0)
-		child_main(d, d->b.cfg.state_dir, parent, p[1], now, &st);
-	free(st.text);
-	close(p[1]);
-	if (pid < 0) {
-		errf(err, errlen, "fork: %s", strerror(errno));
-		loop_del_fd(sv->loop, p[0]);
-		close(p[0]);
-		return -1;
-	}
-	sv->pid = pid;
-	sv->fd = p[0];
-	sv->msglen = 0;
 	free(sv->dir);
-	sv->dir = xstrdup(d->b.cfg.state_dir);
-	return 0;
+	sv->dir = xstrdup(j.dir);
+	sv->job = child_start(sv->loop, save_in_child, &j, saved, sv, err, errlen);
+	free(st.text);
+	return sv->job ? 0 : -1;
 }
 
 void state_saver_cancel(struct state_saver *sv)
 {
-	char *tmp;
+	pid_t pid;
 
-	if (!sv || !sv->pid)
+	if (!sv || !sv->job)
 		return;
-	kill(sv->pid, SIGKILL);
-	while (waitpid(sv->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	loop_del_fd(sv->loop, sv->fd);
-	close(sv->fd);
-	sv->fd = -1;
-	tmp = tmp_path(sv->dir, (long)sv->pid);
-	unlink(tmp);
-	free(tmp);
-	sv->pid = 0;
+	pid = child_pid(sv->job);
+	child_kill(sv->job);
+	sv->job = NULL;
+	remove_tmp(sv->dir, pid);
 }
 
 void state_saver_free(struct state_saver *sv)

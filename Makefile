@@ -5,7 +5,8 @@
 #   make deps       install the Debian packages needed to build and test (root)
 #   make check      deps + build + every test (unit, filter samples, netns)
 #   make demo       build, then show an attacker blocked inside a private netns
-#   make bench      throughput / memory against fail2ban and sshguard
+#   make bench      throughput / memory against fail2ban and sshguard; the live
+#                   daemon's control latency and memory under a spray of keys
 #   make asan       build with AddressSanitizer + UBSan into build-asan/
 #   make check-asan the unit tests built with ASan + UBSan (build-asan/), run
 #                   with every sanitizer report fatal
@@ -104,11 +105,18 @@ demo: deps
 	@sh contrib/demo.sh
 
 bench: deps deps-bench
-	@$(MAKE) --no-print-directory mailscreen $(BUILD)/bench/gen
-	@BIN=$(BIN) GEN=$(BUILD)/bench/gen sh tests/bench/bench.sh
+	@$(MAKE) --no-print-directory mailscreen $(BUILD)/bench/gen $(BUILD)/bench/ctltime
+	@rc=0; BIN=$(BIN) GEN=$(BUILD)/bench/gen sh tests/bench/bench.sh || rc=1; \
+	BIN=$(BIN) CTLTIME=$(BUILD)/bench/ctltime bash tests/bench/spray.sh; s=$$?; \
+	[ $$s -eq 0 ] || [ $$s -eq 77 ] || rc=1; exit $$rc
 
 # corpus generator for the benchmark: plain C, no project code or libraries
 $(BUILD)/bench/gen: tests/bench/gen.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+
+# the spray benchmark's control client: plain C too
+$(BUILD)/bench/ctltime: tests/bench/ctltime.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -o $@ $< $(ALL_LDFLAGS)
 

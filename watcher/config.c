@@ -61,6 +61,12 @@ static const struct option_def options[] = {
 	  "PCRE2 depth limit per regex and line" },
 	{ "daemon", "max_keys", OPT_UINT, OFF(max_keys), "1000000", 1000, 100000000,
 	  "most keys (addresses, prefixes) tracked per rule; beyond it the oldest are dropped" },
+	{ "daemon", "max_accounts", OPT_UINT, OFF(max_accounts), "20000", 100, 100000000,
+	  "most accounts tracked per rule counting per account; beyond it the least recently seen are "
+	  "dropped (and counted in status)" },
+	{ "daemon", "max_sessions", OPT_UINT, OFF(max_sessions), "50000", 100, 100000000,
+	  "most sessions tracked per rule counting per session, and most sessions remembered as logged in; "
+	  "beyond it the least recently seen are dropped (and counted in status)" },
 	{ "daemon", "deny_file", OPT_STR, OFF(deny_file), "/var/lib/mailscreen/denied-accounts", 0, 0,
 	  "blocked accounts, one a line, for Dovecot's passwd-file passdb with deny = yes" },
 	{ "daemon", "blocklist", OPT_STR, OFF(blocklist), SYSCONFDIR "/mailscreen/blocklist", 0, 0,

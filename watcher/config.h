@@ -40,7 +40,7 @@ struct config {
 	/* [daemon] */
 	char *state_dir, *control, *filters, *rules, *log_level;
 	int dry_run;
-	uint64_t max_line, match_limit, depth_limit, max_keys;
+	uint64_t max_line, match_limit, depth_limit, max_keys, max_accounts, max_sessions;
 	char *control_group;    /* "" = root only */
 	char *user;             /* "" = stay uid 0 after start (privs.h) */
 	uint64_t control_clients;

@@ -125,7 +125,9 @@ static void sweep(struct loop *l, void *arg)
 }
 
 /* ---- the saved state: written behind, every state_interval while
- * something changed, at once after a control command, and at stop ---- */
+ * something changed, at once after a control command, and at stop. While
+ * the loop runs, a child process writes it (state.h); one at a time, and
+ * a save asked for meanwhile follows when it is done. ---- */
 
 static void state_timer_cb(struct loop *l, void *arg)
 {
@@ -136,7 +138,30 @@ static void state_timer_cb(struct loop *l, void *arg)
 	daemon_save_state(d);
 }
 
-void daemon_save_state(struct daemon *d)
+static void state_report(struct daemon *d, int rc, const char *err)
+{
+	if (rc < 0) {
+		if (!d->state_warned++)
+			log_warnx("cannot save state: %s (blocks are kept in the kernel; counts and positions would be "
+				  "lost at a restart)", err);
+	} else {
+		d->state_warned = 0;
+	}
+}
+
+static void state_saved(void *arg, int rc, const char *err)
+{
+	struct daemon *d = arg;
+
+	state_report(d, rc, err);
+	if (d->state_again) {
+		d->state_again = false;
+		daemon_save_state(d);
+	}
+}
+
+/* wait: in this process, now (at start and at stop) */
+static void save_state(struct daemon *d, bool wait)
 {
 	char err[512];
 
@@ -147,13 +172,25 @@ void daemon_save_state(struct daemon *d)
 	d->state_is_dirty = false;
 	if (d->dry_run || !d->state_ok)
 		return;
-	if (state_save(d, err, sizeof err) < 0) {
-		if (!d->state_warned++)
-			log_warnx("cannot save state: %s (blocks are kept in the kernel; counts and positions would be "
-				  "lost at a restart)", err);
-	} else {
-		d->state_warned = 0;
+	if (!wait) {
+		if (!d->saver)
+			d->saver = state_saver_new(d->loop, state_saved, d);
+		if (state_saver_busy(d->saver)) {
+			d->state_again = true;
+			return;
+		}
+		if (state_saver_start(d->saver, d, err, sizeof err) == 0)
+			return;
+		log_debug("saving the state in the daemon itself: %s", err);
 	}
+	state_saver_cancel(d->saver);
+	d->state_again = false;
+	state_report(d, state_save(d, err, sizeof err), err);
+}
+
+void daemon_save_state(struct daemon *d)
+{
+	save_state(d, false);
 }
 
 static void state_dirty(struct daemon *d)
@@ -1406,7 +1443,8 @@ static int configure(struct daemon *d, bool initial)
 	sources_swap(d, v, nb.cfg.nsources);
 	{
 		struct screen_opts so = { .allow = &nb.cfg.allow, .nat = nb.cfg.nat, .nnat = nb.cfg.nnat,
-					  .max_keys = nb.cfg.max_keys, .auth_ttl_ms = nb.cfg.authenticated_ttl_ms };
+					  .max_keys = nb.cfg.max_keys, .max_accounts = nb.cfg.max_accounts,
+					  .max_sessions = nb.cfg.max_sessions, .auth_ttl_ms = nb.cfg.authenticated_ttl_ms };
 		screen_configure(d->screen, &nb.rules, &so);
 	}
 	/* each offender keeps the times of its last blocks: enough to count up
@@ -1620,14 +1658,15 @@ int cmd_run(int argc, char **argv)
 	}
 	/* a snapshot from the first moment on: even a crash in the first
 	 * seconds goes on from here, not from the end of the logs */
-	daemon_save_state(&d);
+	save_state(&d, true);
 	loop_on_idle(d.loop, commit, &d);
 	sd_notify(0, "READY=1");
 	loop_run(d.loop);
 	sd_notify(0, "STOPPING=1");
 	commit(d.loop, &d);
 	commit(d.loop, &d);
-	daemon_save_state(&d);
+	save_state(&d, true);
+	state_saver_free(d.saver);
 	control_close(d.ctl);
 	blockfile_close(d.bfile);
 	free(d.bfile_path);

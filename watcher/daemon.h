@@ -90,7 +90,8 @@ struct daemon {
 	time_t started;
 	/* saved state */
 	struct saved_state saved;       /* at start only */
-	bool state_ok, state_is_dirty;
+	bool state_ok, state_is_dirty, state_again;
+	struct state_saver *saver;      /* writes snapshots behind the loop */
 	unsigned state_warned;
 	uint64_t state_timer, blocks_saved;
 	struct nft_guard *guard;        /* watches for others removing the table */

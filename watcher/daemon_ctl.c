@@ -178,6 +178,9 @@ static void print_pos(void *arg, const struct tail_pos *p)
 	}
 }
 
+/* the option that bounds each kind of table (screen.h) */
+static const char *const table_bound[SCREEN_NTABLES] = { "max_keys", "max_accounts", "max_sessions" };
+
 static void cmd_status(struct cmdctx *c, int argc, char **argv)
 {
 	struct daemon *d = c->d;
@@ -208,6 +211,11 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 		for (int k = 0; k < EV_NKINDS; k++)
 			fprintf(c->out, "%s\"%s\": %llu", k ? ", " : "", ev_kind_name((enum ev_kind)k),
 				(unsigned long long)st.events[k]);
+		fprintf(c->out, "}, \"tables\": {");
+		for (int t = 0; t < SCREEN_NTABLES; t++)
+			fprintf(c->out, "%s\"%s\": {\"keys\": %zu, \"max\": %zu, \"evictions\": %llu}", t ? ", " : "",
+				screen_table_name((enum screen_table)t), st.table[t].keys, st.table[t].max,
+				(unsigned long long)st.table[t].evictions);
 		fprintf(c->out, "}, \"only_if_counted_skipped\": %llu", (unsigned long long)st.uncounted);
 		fprintf(c->out, ", \"sources\": [");
 		for (size_t i = 0; i < d->nsrcs; i++) {
@@ -268,6 +276,12 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 		"exempt events: %llu, evicted keys: %llu\n", (unsigned long long)d->lines,
 		(unsigned long long)d->old_lines, (unsigned long long)d->cut_lines, (unsigned long long)st.decisions,
 		(unsigned long long)st.exempt, (unsigned long long)st.evictions);
+	fprintf(c->out, "tables:");
+	for (int t = 0; t < SCREEN_NTABLES; t++)
+		fprintf(c->out, "%s %s %zu (%s %zu per table, %llu evicted)", t ? "," : "",
+			screen_table_name((enum screen_table)t), st.table[t].keys, table_bound[t], st.table[t].max,
+			(unsigned long long)st.table[t].evictions);
+	fprintf(c->out, "\n");
 	if (st.uncounted)
 		fprintf(c->out, "only_if_counted events not counted (their key had no count yet): %llu\n",
 			(unsigned long long)st.uncounted);

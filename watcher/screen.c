@@ -16,7 +16,7 @@
 #include <string.h>
 
 #define SESSION_TTL_MS (24ULL * 3600 * 1000)    /* a session longer than a day is forgotten */
-#define MAX_SESSIONS 200000
+#define DEFAULT_MAX_KEYS 100000                 /* without options (the daemon always gives them) */
 #define MAX_PENDING 8
 
 struct screen {
@@ -33,16 +33,32 @@ struct screen {
 	char pending[MAX_PENDING][WINDOW_KEY_MAX];
 	uint8_t pending_len[MAX_PENDING];
 	int npending;
-	uint64_t events[EV_NKINDS], exempt, decisions, evictions_gone, uncounted;
+	size_t max[SCREEN_NTABLES];     /* bound per table of each kind */
+	uint64_t events[EV_NKINDS], exempt, decisions, uncounted;
+	uint64_t evictions_gone[SCREEN_NTABLES];        /* of tables dropped at a reload */
 };
+
+static const char *const table_names[SCREEN_NTABLES] = { "addresses", "accounts", "sessions" };
+
+const char *screen_table_name(enum screen_table t)
+{
+	return t < SCREEN_NTABLES ? table_names[t] : "?";
+}
+
+static enum screen_table table_of(enum rule_per per)
+{
+	return per == PER_ACCOUNT ? TABLE_ACCOUNTS : per == PER_SESSION ? TABLE_SESSIONS : TABLE_ADDRESSES;
+}
 
 struct screen *screen_new(void)
 {
 	struct screen *s = xcalloc(1, sizeof *s);
 
+	for (int t = 0; t < SCREEN_NTABLES; t++)
+		s->max[t] = DEFAULT_MAX_KEYS;
 	s->auth_ttl_ms = 3600 * 1000;
-	s->auth_sessions = window_new(1, SESSION_TTL_MS, MAX_SESSIONS);
-	s->auth_ips = window_new(1, s->auth_ttl_ms, MAX_SESSIONS);
+	s->auth_sessions = window_new(1, SESSION_TTL_MS, s->max[TABLE_SESSIONS]);
+	s->auth_ips = window_new(1, s->auth_ttl_ms, s->max[TABLE_ADDRESSES]);
 	return s;
 }
 
@@ -65,23 +81,28 @@ void screen_free(struct screen *s)
 void screen_configure(struct screen *s, struct ruleset *rs, const struct screen_opts *o)
 {
 	struct wtable **win = xcalloc(rs->n ? rs->n : 1, sizeof *win);
-	size_t max_keys = o && o->max_keys ? o->max_keys : 100000;
 
+	if (o && o->max_keys) {
+		s->max[TABLE_ADDRESSES] = o->max_keys;
+		s->max[TABLE_ACCOUNTS] = o->max_accounts ? o->max_accounts : o->max_keys;
+		s->max[TABLE_SESSIONS] = o->max_sessions ? o->max_sessions : o->max_keys;
+	}
 	for (size_t i = 0; i < rs->n; i++) {
 		struct rule *r = &rs->v[i];
 		uint32_t cap = r->limit ? r->limit : 1;
+		size_t max = s->max[table_of(r->per)];
 		for (size_t j = 0; j < s->rules.n; j++)
 			if (s->win[j] && strcmp(s->rules.v[j].name, r->name) == 0 && s->rules.v[j].per == r->per) {
 				win[i] = s->win[j];
 				s->win[j] = NULL;
-				window_reconfigure(win[i], cap, r->window_ms, max_keys);
+				window_reconfigure(win[i], cap, r->window_ms, max);
 			}
 		if (!win[i])
-			win[i] = window_new(cap, r->window_ms, max_keys);
+			win[i] = window_new(cap, r->window_ms, max);
 	}
 	for (size_t j = 0; j < s->rules.n; j++)
 		if (s->win[j]) {
-			s->evictions_gone += window_evictions(s->win[j]);
+			s->evictions_gone[table_of(s->rules.v[j].per)] += window_evictions(s->win[j]);
 			window_free(s->win[j]);
 		}
 	free(s->win);
@@ -97,10 +118,10 @@ void screen_configure(struct screen *s, struct ruleset *rs, const struct screen_
 		s->nat = xcalloc(s->nnat, sizeof *s->nat);
 		memcpy(s->nat, o->nat, s->nnat * sizeof *s->nat);
 	}
-	if (o && o->auth_ttl_ms && o->auth_ttl_ms != s->auth_ttl_ms) {
+	if (o && o->auth_ttl_ms)
 		s->auth_ttl_ms = o->auth_ttl_ms;
-		window_reconfigure(s->auth_ips, 1, s->auth_ttl_ms, MAX_SESSIONS);
-	}
+	window_reconfigure(s->auth_ips, 1, s->auth_ttl_ms, s->max[TABLE_ADDRESSES]);
+	window_reconfigure(s->auth_sessions, 1, SESSION_TTL_MS, s->max[TABLE_SESSIONS]);
 }
 
 bool screen_exempt(const struct screen *s, const struct ipaddr *a, uint64_t now_ms)
@@ -301,17 +322,30 @@ void screen_expire(struct screen *s, uint64_t now_ms)
 	allow_expire(&s->allow, now_ms);
 }
 
+static void add_table(struct screen_stats *st, enum screen_table t, const struct wtable *w)
+{
+	st->table[t].keys += window_size(w);
+	st->table[t].evictions += window_evictions(w);
+}
+
 void screen_stats(const struct screen *s, struct screen_stats *st)
 {
 	memset(st, 0, sizeof *st);
 	memcpy(st->events, s->events, sizeof st->events);
 	st->exempt = s->exempt;
 	st->decisions = s->decisions;
-	st->evictions = s->evictions_gone;
 	st->uncounted = s->uncounted;
-	for (size_t i = 0; i < s->rules.n; i++) {
-		st->tracked += window_size(s->win[i]);
-		st->evictions += window_evictions(s->win[i]);
+	for (int t = 0; t < SCREEN_NTABLES; t++) {
+		st->table[t].max = s->max[t];
+		st->table[t].evictions = s->evictions_gone[t];
+	}
+	for (size_t i = 0; i < s->rules.n; i++)
+		add_table(st, table_of(s->rules.v[i].per), s->win[i]);
+	add_table(st, TABLE_ADDRESSES, s->auth_ips);
+	add_table(st, TABLE_SESSIONS, s->auth_sessions);
+	for (int t = 0; t < SCREEN_NTABLES; t++) {
+		st->tracked += st->table[t].keys;
+		st->evictions += st->table[t].evictions;
 	}
 }
 

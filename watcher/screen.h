@@ -12,8 +12,10 @@
  * like loopback. An event marked only_if_counted counts for a rule only
  * when its key already has a counted event in that rule's window: it can
  * add to a count, never start one. A key that reaches its rule's limit
- * produces a decision and its window starts over. Never blocks anything
- * itself.
+ * produces a decision and its window starts over. Every table is bounded
+ * by the kind of key it holds (max_keys for addresses, max_accounts,
+ * max_sessions), drops its least recently seen key beyond that and counts
+ * it. Never blocks anything itself.
  */
 #ifndef MS_SCREEN_H
 #define MS_SCREEN_H
@@ -33,7 +35,9 @@ struct screen_opts {
 	const struct cidrlist *allow;   /* [allow] of the configuration */
 	const struct nat_cfg *nat;      /* failed logins of domain's users from range never count */
 	size_t nnat;
-	size_t max_keys;                /* per rule */
+	size_t max_keys;                /* per table of addresses or prefixes */
+	size_t max_accounts;            /* per table of accounts (0: max_keys) */
+	size_t max_sessions;            /* per table of sessions (0: max_keys) */
 	uint64_t auth_ttl_ms;           /* an address that logged in is "authenticated" this long */
 };
 
@@ -52,12 +56,25 @@ struct decision {
  * keeps its count, so that the next event after a resume decides again. */
 typedef bool decision_fn(void *arg, const struct decision *d, const struct event *ev, const struct logline *ll);
 
+/* The tables by what they are keyed with, each kind with a bound of its
+ * own per table: rules per ip (and addresses that logged in), per
+ * account, per session (and sessions that logged in). */
+enum screen_table { TABLE_ADDRESSES, TABLE_ACCOUNTS, TABLE_SESSIONS, SCREEN_NTABLES };
+
+struct screen_table_stats {
+	size_t keys, max;               /* keys in all tables of the kind; bound per table */
+	uint64_t evictions;             /* least recently seen keys dropped at the bound */
+};
+
 struct screen_stats {
 	uint64_t events[EV_NKINDS];
-	uint64_t exempt, decisions, evictions;
+	uint64_t exempt, decisions;
 	uint64_t uncounted;     /* only_if_counted events that found no count to add to */
-	size_t tracked;
+	uint64_t evictions;             /* of every kind */
+	size_t tracked;                 /* keys of every kind */
+	struct screen_table_stats table[SCREEN_NTABLES];
 };
+const char *screen_table_name(enum screen_table t);
 
 struct screen *screen_new(void);
 void screen_free(struct screen *s);

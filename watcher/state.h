@@ -9,7 +9,9 @@
  * One snapshot file, STATE_DIR/state, written whole and crash-safe
  * (temporary file, fsync, rename, fsync of the directory). The counts and
  * the positions in it belong to the same instant, so after a crash the
- * lines read since are read again and counted exactly once. A snapshot
+ * lines read since are read again and counted exactly once. While the
+ * daemon runs, a child process writes it (state_saver), so that the loop
+ * never waits for the formatting or the disk. A snapshot
  * that is torn, corrupt or of another version is reported, renamed aside
  * (state.bad-TIME) and not used; the daemon starts without it.
  */
@@ -46,8 +48,25 @@ struct saved_state {
 	size_t len;
 };
 
-/* Write the daemon's state now. 0, or -1 with a message. */
+/* Write the daemon's state now, in this process (at start and at stop,
+ * and when no child can be made). 0, or -1 with a message. */
 int state_save(struct daemon *d, char *err, size_t errlen);
+
+/* Snapshots written while the loop goes on: a forked child writes the
+ * state as it was at the fork, one child at a time. fn(arg, rc, msg) is
+ * called from the loop when it is done: rc 0, or -1 with what went wrong. */
+struct loop;
+struct state_saver;
+typedef void state_saved_fn(void *arg, int rc, const char *msg);
+struct state_saver *state_saver_new(struct loop *l, state_saved_fn *fn, void *arg);
+/* Start a snapshot of this instant and return at once. 0: started; -1
+ * with a message: not started (busy, or no process could be made). */
+int state_saver_start(struct state_saver *sv, struct daemon *d, char *err, size_t errlen);
+bool state_saver_busy(const struct state_saver *sv);
+/* Kill a running child and wait for it (at stop: a last snapshot written
+ * in the daemon itself follows); fn is not called. */
+void state_saver_cancel(struct state_saver *sv);
+void state_saver_free(struct state_saver *sv);
 /* Read STATE_DIR/state into *s (positions parsed; the rest kept for
  * state_apply). A missing file is no error (s->loaded false). A bad file
  * is set aside with a warning and also gives s->loaded false. */

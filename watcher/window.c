@@ -2,7 +2,10 @@
 /*
  * window - see window.h. Owns a chained hash table of keys and an LRU list
  * through them (most recently hit at the head). Each key owns its ring of
- * at most `limit` timestamps.
+ * at most `limit` timestamps, which starts small and grows as the key's
+ * events do: under a spray most keys are seen once, and a ring of `limit`
+ * from the start (30 for the shipped connection-rate rule) tripled the
+ * memory of such a key.
  */
 #include "window.h"
 #include "log.h"
@@ -11,11 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The smallest allocation holds three timestamps anyway. */
+#define RING_MIN 3
+
 struct wkey {
 	struct wkey *next;              /* hash chain */
 	struct wkey *lru_prev, *lru_next;
 	uint64_t hash;
-	uint64_t *ring;                 /* capacity = cap */
+	uint64_t *ring;                 /* capacity = cap, at most the table's limit */
 	uint32_t cap, n, head;          /* head: index of the oldest */
 	uint8_t klen;
 	unsigned char key[];            /* klen bytes */
@@ -119,9 +125,11 @@ void window_reconfigure(struct wtable *w, uint32_t limit, uint64_t window_ms, si
 		limit = 1;
 	w->window_ms = window_ms;
 	w->max_keys = max_keys ? max_keys : 1;
-	if (limit != w->limit)
+	/* a smaller limit keeps the newest events; a larger one lets rings grow */
+	if (limit < w->limit)
 		for (struct wkey *k = w->lru_head; k; k = k->lru_next)
-			ring_resize(k, limit);
+			if (k->cap > limit)
+				ring_resize(k, limit);
 	w->limit = limit;
 	while (w->nkeys > w->max_keys) {
 		key_remove(w, w->lru_tail);
@@ -175,7 +183,7 @@ uint32_t window_hit(struct wtable *w, const void *key, size_t klen, uint64_t t, 
 		k->hash = h;
 		k->klen = (uint8_t)klen;
 		memcpy(k->key, key, klen);
-		k->cap = w->limit;
+		k->cap = w->limit < RING_MIN ? w->limit : RING_MIN;
 		k->ring = xcalloc(k->cap, sizeof *k->ring);
 		k->next = w->buckets[h & (w->nbuckets - 1)];
 		w->buckets[h & (w->nbuckets - 1)] = k;
@@ -187,8 +195,12 @@ uint32_t window_hit(struct wtable *w, const void *key, size_t klen, uint64_t t, 
 			t = k->ring[(k->head + k->n - 1) % k->cap];
 	}
 	lru_push_head(w, k);
-	if (count > k->cap)
-		count = k->cap;
+	if (count > w->limit)
+		count = w->limit;
+	if (k->n + count > k->cap && k->cap < w->limit) {
+		uint64_t want = k->n + count > (uint64_t)k->cap * 2 ? k->n + count : (uint64_t)k->cap * 2;
+		ring_resize(k, want < w->limit ? (uint32_t)want : w->limit);
+	}
 	for (unsigned long i = 0; i < count; i++) {
 		if (k->n < k->cap) {
 			k->ring[(k->head + k->n++) % k->cap] = t;

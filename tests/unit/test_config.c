@@ -22,6 +22,10 @@ START_TEST(defaults_fill_every_option)
 	ck_assert_uint_eq(c.nports, 8);
 	ck_assert(!c.all_ports);
 	ck_assert_uint_eq(c.max_line, 16384);
+	/* accounts and sessions have bounds of their own, far below max_keys */
+	ck_assert_uint_eq(c.max_keys, 1000000);
+	ck_assert_uint_eq(c.max_accounts, 20000);
+	ck_assert_uint_eq(c.max_sessions, 50000);
 	ck_assert_int_eq(c.dry_run, 0);
 	ck_assert_uint_eq(c.nsources, 1);       /* the built-in mail source */
 	ck_assert_str_eq(c.sources[0].name, "mail");
@@ -38,6 +42,7 @@ START_TEST(full_file_is_read)
 
 	ck_assert_msg(config_load(&c, ut_write("full.conf",
 		"[daemon]\nstate_dir = /tmp/s\ndry_run = yes\nmax_line = 4096\nlog_level = debug\n"
+		"max_accounts = 5000\nmax_sessions = 7000\n"
 		"[nftables]\ntable = mstest\nports = all\n"
 		"[source mail]\npath = /var/log/mail.log\nfilters = postfix dovecot\n"
 		"[source j]\njournal = postfix@-.service SYSLOG_IDENTIFIER=dovecot\nfilters = dovecot\n"
@@ -45,6 +50,8 @@ START_TEST(full_file_is_read)
 	ck_assert_str_eq(c.state_dir, "/tmp/s");
 	ck_assert_int_eq(c.dry_run, 1);
 	ck_assert_uint_eq(c.max_line, 4096);
+	ck_assert_uint_eq(c.max_accounts, 5000);
+	ck_assert_uint_eq(c.max_sessions, 7000);
 	ck_assert_str_eq(c.table, "mstest");
 	ck_assert(c.all_ports);
 	ck_assert_uint_eq(c.nsources, 2);

@@ -547,6 +547,136 @@ START_TEST(follow_ups_need_a_count_of_the_same_rule_key_and_window)
 }
 END_TEST
 
+/* ---- bounds of their own for accounts and sessions ---- */
+
+static struct screen *screen_bounded(const char *rules, size_t max_accounts, size_t max_sessions)
+{
+	struct ruleset rs = { 0 };
+	struct screen *s = screen_new();
+	struct screen_opts o = { .max_keys = 1000, .max_accounts = max_accounts, .max_sessions = max_sessions };
+	char err[512];
+
+	ck_assert_int_eq(ruleset_load(&rs, ut_write("b.conf", rules), err, sizeof err), 0);
+	screen_configure(s, &rs, &o);
+	ndecisions = 0;
+	return s;
+}
+
+static const char *account_rules = "[auth-ip]\nevents = auth-fail\nlimit = 5\nwindow = 10m\nblock = 1h\n"
+				   "[auth-account]\nevents = auth-fail\nper = account\nlimit = 3\nwindow = 10m\n"
+				   "block = 1h\n";
+
+/* a failure of user NUMBER from address 2001:db8:NUMBER::1 at t */
+static void fail_user(struct screen *s, unsigned n, uint64_t t)
+{
+	char ip[64], user[64];
+
+	snprintf(ip, sizeof ip, "2001:db8:%x::1", n);
+	snprintf(user, sizeof user, "user%u@example.org", n);
+	feed_full(s, EV_AUTH_FAIL, ip, "imap", user, NULL, 1, t);
+}
+
+START_TEST(account_tables_have_a_bound_of_their_own_and_count_evictions)
+{
+	struct screen *s = screen_bounded(account_rules, 100, 100);
+	struct screen_stats st;
+
+	fail_user(s, 0, 1);
+	fail_user(s, 0, 2);
+	fail_user(s, 1, 3);
+	fail_user(s, 1, 4);
+	for (unsigned i = 2; i < 250; i++)
+		fail_user(s, i, 10 + i);
+	screen_stats(s, &st);
+	ck_assert_uint_eq(st.table[TABLE_ACCOUNTS].keys, 100);
+	ck_assert_uint_eq(st.table[TABLE_ACCOUNTS].max, 100);
+	ck_assert_uint_eq(st.table[TABLE_ACCOUNTS].evictions, 150);
+	/* the addresses' tables keep their own bound (max_keys) */
+	ck_assert_uint_eq(st.table[TABLE_ADDRESSES].keys, 250);
+	ck_assert_uint_eq(st.table[TABLE_ADDRESSES].max, 1000);
+	ck_assert_uint_eq(st.table[TABLE_ADDRESSES].evictions, 0);
+	ck_assert_uint_eq(st.table[TABLE_SESSIONS].keys, 0);
+	ck_assert_uint_eq(st.tracked, 350);
+	ck_assert_uint_eq(st.evictions, 150);
+	/* the least recently seen went: user0's count starts over, user249's
+	 * goes on to the limit */
+	feed_full(s, EV_AUTH_FAIL, "198.51.100.1", "imap", "user0@example.org", NULL, 1, 300);
+	ck_assert_int_eq(ndecisions, 0);
+	feed_full(s, EV_AUTH_FAIL, "198.51.100.1", "imap", "user249@example.org", NULL, 1, 301);
+	feed_full(s, EV_AUTH_FAIL, "198.51.100.2", "imap", "user249@example.org", NULL, 1, 302);
+	ck_assert_int_eq(ndecisions, 1);
+	ck_assert_int_eq(last.kind, DECIDE_ACCOUNT);
+	/* a reload that drops the rule keeps what it evicted counted */
+	{
+		struct ruleset rs = { 0 };
+		struct screen_opts o = { .max_keys = 1000, .max_accounts = 100, .max_sessions = 100 };
+		char err[256];
+		ck_assert_int_eq(ruleset_load(&rs, ut_write("b.conf", auth_rule), err, sizeof err), 0);
+		screen_configure(s, &rs, &o);
+	}
+	screen_stats(s, &st);
+	ck_assert_uint_eq(st.table[TABLE_ACCOUNTS].keys, 0);
+	ck_assert_uint_eq(st.table[TABLE_ACCOUNTS].evictions, 151);
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(a_smaller_account_bound_on_reload_evicts_at_once)
+{
+	struct screen *s = screen_bounded(account_rules, 200, 100);
+	struct screen_stats st;
+	struct ruleset rs = { 0 };
+	struct screen_opts o = { .max_keys = 1000, .max_accounts = 120, .max_sessions = 100 };
+	char err[256];
+
+	for (unsigned i = 0; i < 150; i++)
+		fail_user(s, i, i);
+	screen_stats(s, &st);
+	ck_assert_uint_eq(st.table[TABLE_ACCOUNTS].keys, 150);
+	ck_assert_uint_eq(st.table[TABLE_ACCOUNTS].evictions, 0);
+	ck_assert_int_eq(ruleset_load(&rs, ut_write("b.conf", account_rules), err, sizeof err), 0);
+	screen_configure(s, &rs, &o);
+	screen_stats(s, &st);
+	ck_assert_uint_eq(st.table[TABLE_ACCOUNTS].keys, 120);
+	ck_assert_uint_eq(st.table[TABLE_ACCOUNTS].max, 120);
+	ck_assert_uint_eq(st.table[TABLE_ACCOUNTS].evictions, 30);
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(session_tables_have_a_bound_of_their_own_and_count_evictions)
+{
+	struct screen *s = screen_bounded("[rcpt]\nevents = rcpt-fail\nper = session\nlimit = 3\nwindow = 1h\n"
+					  "block = 1h\nexempt_authenticated = yes\n", 100, 50);
+	struct screen_stats st;
+	char sess[32];
+
+	/* 120 sessions with one reject each */
+	for (unsigned i = 0; i < 120; i++) {
+		snprintf(sess, sizeof sess, "smtpd[%u]", 1000 + i);
+		feed_full(s, EV_RCPT_FAIL, "203.0.113.5", "smtp", NULL, sess, 1, 1 + i);
+	}
+	screen_stats(s, &st);
+	ck_assert_uint_eq(st.table[TABLE_SESSIONS].keys, 50);
+	ck_assert_uint_eq(st.table[TABLE_SESSIONS].max, 50);
+	ck_assert_uint_eq(st.table[TABLE_SESSIONS].evictions, 70);
+	/* sessions remembered as logged in: bounded by max_sessions too */
+	for (unsigned i = 0; i < 80; i++) {
+		snprintf(sess, sizeof sess, "L%u", i);
+		feed_full(s, EV_AUTH_OK, "198.51.100.7", "imap", "bob", sess, 1, 200 + i);
+	}
+	screen_stats(s, &st);
+	ck_assert_uint_eq(st.table[TABLE_SESSIONS].keys, 100);
+	ck_assert_uint_eq(st.table[TABLE_SESSIONS].evictions, 100);
+	/* the one address that logged in is an address key */
+	ck_assert_uint_eq(st.table[TABLE_ADDRESSES].keys, 1);
+	ck_assert_uint_eq(st.table[TABLE_ACCOUNTS].keys, 0);
+	ck_assert_uint_eq(st.tracked, 101);
+	ck_assert_uint_eq(st.evictions, 100);
+	screen_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("rules");
@@ -571,5 +701,8 @@ int main(void)
 	tcase_add_test(tc, follow_ups_count_after_a_counted_failure_and_block_the_guesser);
 	tcase_add_test(tc, follow_ups_of_a_dovecot_restart_never_count);
 	tcase_add_test(tc, follow_ups_need_a_count_of_the_same_rule_key_and_window);
+	tcase_add_test(tc, account_tables_have_a_bound_of_their_own_and_count_evictions);
+	tcase_add_test(tc, a_smaller_account_bound_on_reload_evicts_at_once);
+	tcase_add_test(tc, session_tables_have_a_bound_of_their_own_and_count_evictions);
 	return ut_run("rules", tc);
 }

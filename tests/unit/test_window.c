@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define MIN 60000ULL
 
@@ -178,6 +179,57 @@ START_TEST(many_keys_stay_bounded)
 }
 END_TEST
 
+static uint64_t dumped[64];
+
+static void dump_c(void *arg, const void *key, size_t klen, const uint64_t *times, uint32_t n)
+{
+	if (klen == 1 && *(const char *)key == 'c') {
+		memcpy(dumped, times, n * sizeof *times);
+		*(uint32_t *)arg = n;
+	}
+}
+
+START_TEST(rings_grow_with_the_events_and_count_exactly)
+{
+	struct wtable *w = window_new(30, MIN, 100);
+	uint32_t n = 0;
+	bool r;
+
+	/* one by one across every size the ring takes on the way to 30 */
+	for (uint32_t i = 1; i < 30; i++) {
+		ck_assert_uint_eq(hit(w, "a", i, &r), i);
+		ck_assert(!r);
+	}
+	ck_assert_uint_eq(hit(w, "a", 30, &r), 30);
+	ck_assert(r);
+	/* a full ring slides: the oldest leaves the window */
+	ck_assert_uint_eq(hit(w, "a", 3 + MIN, &r), 29);     /* 1 and 2 are out */
+	/* several at once from a new key */
+	ck_assert_uint_eq(window_hit(w, "b", 1, 5, 7, &r), 7);
+	ck_assert_uint_eq(window_hit(w, "b", 1, 6, 40, &r), 30);
+	ck_assert(r);
+	/* a larger limit lets the ring grow on, a smaller one keeps the newest */
+	window_hit(w, "c", 1, 1, 1, &r);
+	window_hit(w, "c", 1, 2, 1, &r);
+	window_hit(w, "c", 1, 3, 1, &r);
+	window_hit(w, "c", 1, 4, 1, &r);
+	window_reconfigure(w, 40, MIN, 100);
+	ck_assert_uint_eq(window_hit(w, "c", 1, 5, 1, &r), 5);
+	ck_assert_uint_eq(window_hit(w, "b", 1, 7, 1, &r), 31);
+	window_reconfigure(w, 3, MIN, 100);
+	ck_assert_uint_eq(window_count(w, "c", 1, 5), 3);
+	ck_assert_uint_eq(window_hit(w, "c", 1, 6, 1, &r), 3);
+	ck_assert(r);
+	window_reconfigure(w, 8, MIN, 100);
+	ck_assert_uint_eq(window_hit(w, "c", 1, 7, 1, &r), 4);
+	window_dump(w, dump_c, &n);
+	ck_assert_uint_eq(n, 4);
+	for (uint32_t i = 0; i < n; i++)
+		ck_assert_uint_eq(dumped[i], 4 + i);
+	window_free(w);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("window");
@@ -193,5 +245,6 @@ int main(void)
 	tcase_add_test(tc, reconfigure_keeps_counts);
 	tcase_add_test(tc, out_of_order_times_do_not_break_the_ring);
 	tcase_add_test(tc, many_keys_stay_bounded);
+	tcase_add_test(tc, rings_grow_with_the_events_and_count_exactly);
 	return ut_run("window", tc);
 }

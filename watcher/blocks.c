@@ -290,6 +290,19 @@ struct block *blocks_find(struct blocks *b, const struct cidr *c)
 	return n ? n->blk : NULL;
 }
 
+bool blocks_set_expiry(struct blocks *b, const struct cidr *c, uint64_t expiry_ms, uint64_t now_ms)
+{
+	struct bnode *n = find_node(b, c), *top;
+
+	if (!n || !n->blk)
+		return false;
+	n->blk->expiry_ms = expiry_ms;
+	recompute_up(n);
+	top = top_above(n);
+	kernel_sync(b, top ? top : n, now_ms);
+	return true;
+}
+
 static bool remove_entry(struct blocks *b, const struct cidr *c, uint64_t now, bool in_kernel)
 {
 	struct bnode *n = find_node(b, c), *top;

@@ -62,6 +62,9 @@ void blocks_free(struct blocks *b);
 struct block *blocks_add(struct blocks *b, const struct cidr *c, uint64_t now_ms, uint64_t duration_ms,
 			 const char *origin, const char *reason, bool *extended);
 struct block *blocks_find(struct blocks *b, const struct cidr *c);
+/* Give c's entry exactly this expiry (restoring a saved block), with the
+ * kernel changes that follow. false if c is not listed. */
+bool blocks_set_expiry(struct blocks *b, const struct cidr *c, uint64_t expiry_ms, uint64_t now_ms);
 /* Remove exactly this entry; false if absent. */
 bool blocks_remove(struct blocks *b, const struct cidr *c, uint64_t now_ms);
 /* The same, for an entry whose element someone else already took out of

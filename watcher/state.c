@@ -794,6 +794,7 @@ size_t state_apply(struct daemon *d, const struct saved_state *s)
 			if ((b = blocks_find(d->blocks, &c))) {
 				b->start_ms = start;
 				b->times = (uint32_t)t;
+				blocks_set_expiry(d->blocks, &c, expiry, daemon_now_ms());
 			}
 			blocks++;
 		} else if (n == 3 && strcmp(f[0], "allow") == 0) {

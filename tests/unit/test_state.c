@@ -168,7 +168,7 @@ static void daemon_init(struct daemon *d)
 	memset(d, 0, sizeof *d);
 	d->loop = loop_new();
 	d->screen = screen_new();
-	d->blocks = blocks_new();
+	d->blocks = blocks_new(NULL);
 	d->offenders = window_new(32, 30ULL * 86400 * 1000, 1000);
 	d->dry_run = true;
 	d->state_ok = true;
@@ -218,7 +218,7 @@ static void daemon_fill(struct daemon *d)
 
 	blocks_add(d->blocks, &c4, T0, 3600000, "auth-ip", "5 auth-fail within 10m", &ext);
 	blocks_find(d->blocks, &c4)->times = 3;
-	blocks_add(d->blocks, &c6, T0 + 1, DURATION_PERMANENT, "manual", "a 100% bad\tneighbour", &ext);
+	blocks_add(d->blocks, &c6, T0 + 1, DURATION_PERMANENT, "manual", "a 100% bad neighbour", &ext);
 	allow_add(screen_allowlist(d->screen), &a, T0 + 7200000);
 	add_account(d, "bob@example.org", T0, T0 + 3600000, "10 auth-fail within 10m");
 	add_account(d, "zo\xc3\xab@example.org", T0 + 2, UINT64_MAX, "");
@@ -295,7 +295,7 @@ START_TEST(a_snapshot_is_written_as_documented)
 		"account bob@example.org 4000000000000 4000003600000 auth-account 10%20auth-fail%20within%2010m\n"
 		"account zo%c3%ab@example.org 4000000000002 - auth-account %-\n"
 		"allow 192.0.2.77 4000007200000\n"
-		"block 2001:db8:1:2::/64 4000000000001 - 1 manual a%20100%25%20bad%09neighbour\n"
+		"block 2001:db8:1:2::/64 4000000000001 - 1 manual a%20100%25%20bad%20neighbour\n"
 		"block 203.0.113.6 4000000000000 4000003600000 3 auth-ip 5%20auth-fail%20within%2010m\n"
 		"offender 0220cb007109000000000000000000000000 4000000000000,4000000000001\n"
 		"window @authsession 53313233 4000000000007\n"
@@ -383,7 +383,7 @@ START_TEST(a_child_writes_the_same_snapshot_while_the_loop_goes_on)
 	/* what changes after the start is not in this snapshot */
 	{
 		struct cidr c4 = cidr("203.0.113.6");
-		ck_assert(blocks_remove(d.blocks, &c4));
+		ck_assert(blocks_remove(d.blocks, &c4, 0));
 		screen_reset(d.screen);
 	}
 	ck_assert_int_eq(loop_run(d.loop), 0);

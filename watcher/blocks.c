@@ -231,7 +231,7 @@ static void kernel_sync(struct blocks *b, struct bnode *n, uint64_t now)
 		return;
 	n->kexp = want;
 	if (b->has_kernel)
-		b->k.put(b->k.arg, &n->key, want);
+		b->k.put(b->k.arg, &n->key, want, now);
 }
 
 typedef void node_fn(struct blocks *b, struct bnode *n, uint64_t now);

@@ -44,11 +44,12 @@ struct block {
 };
 
 /* Where the kernel changes go. expiry_ms is absolute (wall clock),
- * UINT64_MAX for permanent, always in the future when put() is called. */
+ * UINT64_MAX for permanent, always after now_ms, the time the change was
+ * worked out at (a new block's timeout is exactly its duration). */
 struct blocks_kernel {
 	/* c must be in the set until expiry_ms (it may be there already, with
 	 * another expiry, which is then replaced) */
-	void (*put)(void *arg, const struct cidr *c, uint64_t expiry_ms);
+	void (*put)(void *arg, const struct cidr *c, uint64_t expiry_ms, uint64_t now_ms);
 	/* c must leave the set */
 	void (*del)(void *arg, const struct cidr *c);
 	void *arg;

@@ -621,27 +621,30 @@ static void nft_config(const struct config *c, struct fw_nft_config *fc);
 
 /* ---- the kernel's sets, as blocks.c works them out ---- */
 
-/* the kernel's timeout for an element that must stay until expiry_ms
- * (0 = permanent; never 0 for a timed one) */
-static uint64_t timeout_until(uint64_t expiry_ms)
+/* the kernel's timeout, counted from now_ms, for an element that must
+ * stay until expiry_ms (0 = permanent; never 0 for a timed one) */
+static uint64_t timeout_at(uint64_t expiry_ms, uint64_t now_ms)
 {
-	uint64_t now = daemon_now_ms();
-
 	if (expiry_ms == UINT64_MAX)
 		return 0;
-	return expiry_ms > now ? expiry_ms - now : 1;
+	return expiry_ms > now_ms ? expiry_ms - now_ms : 1;
 }
 
-static void kset(struct daemon *d, enum fw_nft_set which, const struct cidr *c, uint64_t expiry_ms, bool del)
+static uint64_t timeout_until(uint64_t expiry_ms)
+{
+	return timeout_at(expiry_ms, daemon_now_ms());
+}
+
+static void kset(struct daemon *d, enum fw_nft_set which, const struct cidr *c, uint64_t timeout_ms, bool del)
 {
 	if (d->dry_run || !d->nft)
 		return;
-	fw_nft_queue_set(d->nft, which, c, del ? 0 : timeout_until(expiry_ms), del);
+	fw_nft_queue_set(d->nft, which, c, timeout_ms, del);
 }
 
-static void kblock_put(void *arg, const struct cidr *c, uint64_t expiry_ms)
+static void kblock_put(void *arg, const struct cidr *c, uint64_t expiry_ms, uint64_t now_ms)
 {
-	kset(arg, FW_NFT_BLOCK, c, expiry_ms, false);
+	kset(arg, FW_NFT_BLOCK, c, timeout_at(expiry_ms, now_ms), false);
 }
 
 static void kblock_del(void *arg, const struct cidr *c)
@@ -649,9 +652,9 @@ static void kblock_del(void *arg, const struct cidr *c)
 	kset(arg, FW_NFT_BLOCK, c, 0, true);
 }
 
-static void kallow_put(void *arg, const struct cidr *c, uint64_t expiry_ms)
+static void kallow_put(void *arg, const struct cidr *c, uint64_t expiry_ms, uint64_t now_ms)
 {
-	kset(arg, FW_NFT_ALLOW, c, expiry_ms, false);
+	kset(arg, FW_NFT_ALLOW, c, timeout_at(expiry_ms, now_ms), false);
 }
 
 static void kallow_del(void *arg, const struct cidr *c)

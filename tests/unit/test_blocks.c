@@ -67,9 +67,10 @@ static void k_error(const char *what, const struct cidr *c)
 	snprintf(K.last_error, sizeof K.last_error, "%s %s", what, buf);
 }
 
-static void k_put(void *arg, const struct cidr *c, uint64_t exp)
+static void k_put(void *arg, const struct cidr *c, uint64_t exp, uint64_t now)
 {
 	(void)arg;
+	ck_assert_uint_eq(now, K.now);
 	K.puts++;
 	if (exp <= K.now) {
 		k_error("put with an expiry in the past:", c);
@@ -346,6 +347,7 @@ START_TEST(forgetting_a_deleted_element_puts_back_what_it_covered)
 	add(b, "203.0.113.0/24", HOUR / 2);
 	/* someone deletes the /24 element by hand */
 	k_del(NULL, &r);
+	ck_assert_uint_eq(K.errors, 0);
 	ck_assert(blocks_forget(b, &r, K.now));
 	invariant(b, "range forgotten");
 	ck_assert(drops("203.0.113.5"));

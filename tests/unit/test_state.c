@@ -183,6 +183,8 @@ static void daemon_fini(struct daemon *d)
 	blocks_free(d->blocks);
 	window_free(d->offenders);
 	free(d->accounts);
+	cidrlist_release(&d->host);
+	free(d->expired_saved);
 	loop_free(d->loop);
 }
 

@@ -506,29 +506,42 @@ static void requeue_block(void *arg, const struct block *blk)
 	rq->n++;
 }
 
-/* The drop rule is in place now: destroy the TCP connections the newly
- * blocked addresses still have open to the mail ports. */
+/* The drop rule is in place now: destroy the TCP connections the
+ * addresses blocked this turn still have open to the mail ports. One
+ * call for all of them: finding sockets walks the kernel's whole socket
+ * table, so the cost is per turn, not per block. */
 static void close_sessions(struct daemon *d)
 {
 	const struct config *c = &d->b.cfg;
+	struct sockkill_result r;
+	unsigned *per;
 	char err[256];
+	int rc;
 
-	for (size_t i = 0; i < d->nkill && !d->kill_unsupported; i++) {
-		unsigned killed = 0;
-		if (sockkill(&d->kill[i], c->all_ports ? NULL : c->ports, c->all_ports ? 0 : c->nports, &killed,
-			     err, sizeof err) < 0) {
-			log_warnx("cannot close open connections: %s; established packets are still dropped", err);
-			if (strstr(err, "CONFIG_INET_DIAG_DESTROY"))
-				d->kill_unsupported = true;
-			continue;
-		}
-		if (killed) {
+	if (d->nkill == 0 || d->kill_unsupported || !c->close_sessions) {
+		d->nkill = 0;
+		return;
+	}
+	per = xcalloc(d->nkill, sizeof *per);
+	rc = sockkill(d->kill, d->nkill, c->all_ports ? NULL : c->ports, c->all_ports ? 0 : c->nports, per, &r,
+		      err, sizeof err);
+	d->session_scans += r.dumps;
+	d->sessions_closed += r.killed;
+	for (size_t i = 0; i < d->nkill; i++)
+		if (per[i]) {
 			char buf[CIDR_STRLEN];
 			cidr_format(&d->kill[i], buf);
-			d->sessions_closed += killed;
-			log_info("closed %u open connection%s of %s", killed, killed == 1 ? "" : "s", buf);
+			log_info("closed %u open connection%s of %s", per[i], per[i] == 1 ? "" : "s", buf);
 		}
+	if (rc < 0) {
+		log_warnx("cannot close open connections: %s; established packets are still dropped", err);
+		if (strstr(err, "CONFIG_INET_DIAG_DESTROY"))
+			d->kill_unsupported = true;
+	} else if (rc > 0) {
+		log_warnx("closed %u open connections in one go, the most at once; others may still be open "
+			  "(their packets are dropped)", r.killed);
 	}
+	free(per);
 	d->nkill = 0;
 }
 

@@ -70,6 +70,7 @@ struct daemon {
 	int sigfd;
 	uint64_t sweep_timer;
 	uint64_t lines, old_lines, blocks_issued, nft_errors, sessions_closed, paused_decisions;
+	uint64_t session_scans;         /* socket-table walks made to close sessions */
 	uint64_t max_window_ms;
 	time_t started;
 	/* saved state */

@@ -506,20 +506,50 @@ static void requeue_block(void *arg, const struct block *blk)
 	rq->n++;
 }
 
+/* Sessions are closed by scanning the kernel's whole TCP socket table
+ * (about 1 ms here, more on a bigger machine) for the addresses blocked
+ * since the last scan: at most one scan per SCAN_GAP_MS, so a burst of
+ * blocks (a log being caught up) costs a few scans, not one per block or
+ * per loop turn. A session may so outlive its block by up to this long,
+ * its packets already dropped. */
+#define SCAN_GAP_MS 100
+
+static void close_sessions(struct daemon *d);
+
+static void close_sessions_due(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)l;
+	d->kill_timer = 0;
+	/* blocks made this turn are not in the kernel yet: the commit at
+	 * the end of the turn scans, once they are */
+	if (d->nft && fw_nft_pending(d->nft))
+		return;
+	close_sessions(d);
+}
+
 /* The drop rule is in place now: destroy the TCP connections the
- * addresses blocked this turn still have open to the mail ports. One
- * call for all of them: finding sockets walks the kernel's whole socket
- * table, so the cost is per turn, not per block. */
+ * addresses blocked since the last scan still have open to the mail
+ * ports. One call for all of them: finding sockets walks the kernel's
+ * whole socket table, so the cost is per scan, not per block. */
 static void close_sessions(struct daemon *d)
 {
 	const struct config *c = &d->b.cfg;
 	struct sockkill_result r;
+	uint64_t now;
 	unsigned *per;
 	char err[256];
 	int rc;
 
 	if (d->nkill == 0 || d->kill_unsupported || !c->close_sessions) {
 		d->nkill = 0;
+		return;
+	}
+	now = loop_now_ms();
+	if (now < d->kill_not_before) {
+		if (!d->kill_timer)
+			d->kill_timer = loop_add_timer(d->loop, d->kill_not_before - now, close_sessions_due, d);
 		return;
 	}
 	per = xcalloc(d->nkill, sizeof *per);
@@ -543,6 +573,7 @@ static void close_sessions(struct daemon *d)
 	}
 	free(per);
 	d->nkill = 0;
+	d->kill_not_before = loop_now_ms() + SCAN_GAP_MS;
 }
 
 /* Create the table again (or bring it up to date) and put back every

@@ -62,9 +62,11 @@ struct daemon {
 	struct control *ctl;
 	struct blockfile *bfile;
 	char *bfile_path;
-	struct cidr *kill;              /* blocked since the last commit: close their sessions */
+	struct cidr *kill;              /* blocked since the last scan: close their sessions */
 	size_t nkill, akill;
 	bool kill_unsupported;
+	uint64_t kill_timer;            /* a deferred scan is due */
+	uint64_t kill_not_before;       /* monotonic ms: no scan before */
 	struct src **srcs;
 	size_t nsrcs;
 	int sigfd;

@@ -15,6 +15,10 @@
 # (session_scans, 0 before) and four closed sessions; the daemon logs one
 # "closed" line per block; every attacker's client sees its connection
 # reset; the bystanders' connections stay established.
+# Then two blocks by hand, one right after the other (two loop turns,
+# within the 100 ms in which a second scan waits): both addresses'
+# sessions are closed too, the second's by the deferred scan, and the
+# scans counted are 3.
 # Skips if the kernel cannot destroy sockets (CONFIG_INET_DIAG_DESTROY).
 # Run by run.sh, which has sourced lib.sh.
 
@@ -24,7 +28,10 @@ A6=2001:db8:1::5
 C6=2001:db8:1::7
 BYS6=2001:db8:1:1::9
 
-for a in $B4/24 $A6/64 $C6/64 $BYS6/64; do
+M1=198.51.100.30
+M2=198.51.100.31
+
+for a in $B4/24 $A6/64 $C6/64 $BYS6/64 $M1/24 $M2/24; do
 	peer_addr "$a" || fail "cannot add $a to the peer"
 done
 
@@ -108,4 +115,22 @@ for a in $BYSTANDER $BYS6; do
 	established $a || fail "the bystander $a's connection is gone on the server"
 	ok "the bystander $a's connection is still established"
 done
+
+say "two blocks by hand, one right after the other"
+for a in $M1 $M2; do hold $a $SERVER4; done
+log_mark
+"$MS_BIN" block -s "$MS_SOCK" $M1 > /dev/null && "$MS_BIN" block -s "$MS_SOCK" $M2 > /dev/null ||
+	fail "mailscreen block $M1, then $M2, failed"
+for a in $M1 $M2; do
+	wait_log "^mailscreen: closed 1 open connection of $(printf %s $a | sed 's/\./\\./g')$"
+	wait_for_line "$(hold_out $a)" 0 '^(reset|closed)$' "$(hold_pid $a)" ||
+		fail "the connection of $a was not closed: $(cat "$(hold_out $a)")"
+	ok "$a's connection was closed"
+done
+assert_eq "status --json: session_scans" "3" "$(ctl_json .session_scans status)"
+assert_eq "status --json: sessions_closed" "6" "$(ctl_json .sessions_closed status)"
+for a in $BYSTANDER $BYS6; do
+	established $a || fail "the bystander $a's connection is gone on the server"
+done
+ok "the bystanders' connections are still established"
 ms_stop

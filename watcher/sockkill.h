@@ -10,8 +10,8 @@
  *
  * Finding them means a walk of the kernel's whole TCP socket table (about
  * 1 ms on a table of 256k buckets, however few sockets there are), so a
- * caller gathers the ranges blocked over a while (the daemon: one loop
- * turn) and asks once for all of them.
+ * caller gathers the ranges blocked over a while (the daemon: since its
+ * last scan, at most one per 100 ms) and asks once for all of them.
  */
 #ifndef MS_SOCKKILL_H
 #define MS_SOCKKILL_H
@@ -27,10 +27,13 @@
 
 /* Ranges matched by the kernel's filter (inet_diag bytecode) at most.
  * With more, the kernel filters on the local ports only and the ranges
- * are matched here: the filter is run for every socket of the mail
- * ports, and a long one costs the kernel more than sending us the
- * sockets (its size limit, 64 KB, would allow about 2,000). */
-#define SOCKKILL_FILTER_MAX 256
+ * are matched here. The filter runs for every socket of the mail ports,
+ * about 5 ns per range; sending a socket costs about 0.35 us. Measured
+ * with 5,000 connections to port 25: a scan takes 4.0 ms with 1 range in
+ * the kernel, 10.8 ms with 256, and 5.8 ms with any number matched here;
+ * so past about 64 the kernel's filter is the slower one. (Its size
+ * limit, 64 KB, would allow about 2,000.) */
+#define SOCKKILL_FILTER_MAX 64
 
 struct sockkill_result {
 	unsigned killed;        /* sockets destroyed, all ranges together */

@@ -26,6 +26,7 @@
 set -u
 BIN=$1 CORPUS=$2 LINES=$3 DIR=$4 CLOSE=$5
 shift 5
+case $DIR in /*) ;; *) DIR=$(pwd)/$DIR ;; esac       # the daemon wants absolute paths
 
 die() {
 	echo "live error: $*"

@@ -65,20 +65,20 @@ established() {
 	[ -n "$(ss -H -t -n state established "( sport = :25 )" dst "$1")" ]
 }
 
-keep $SERVER4
-keep $SERVER6
+keep "$SERVER4"
+keep "$SERVER6"
 ms_config
 ms_start
 assert_eq "status --json: session_scans before any block" "0" "$(ctl_json .session_scans status)"
 
 : > "$MS_TMP/holds"
-for a in $A4 $B4 $BYSTANDER; do hold $a $SERVER4; done
-for a in $A6 $C6 $BYS6; do hold $a $SERVER6; done
+for a in $A4 $B4 $BYSTANDER; do hold "$a" "$SERVER4"; done
+for a in $A6 $C6 $BYS6; do hold "$a" "$SERVER6"; done
 
 say "5 failures from each attacker, written in one go"
 lines=
 stamp=$(date '+%b %e %T')
-for i in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	for a in $A4 $B4 $A6; do
 		MS_SEQ=$((MS_SEQ + 1))
 		lines="$lines$stamp mx postfix/smtpd[$((20000 + MS_SEQ))]: warning: unknown[$a]: SASL LOGIN authentication failed: UGFzc3dvcmQ6
@@ -104,33 +104,33 @@ assert_eq "status --json: session_scans (one scan for the three blocks)" "1" "$(
 assert_eq "status --json: sessions_closed" "4" "$(ctl_json .sessions_closed status)"
 
 for a in $A4 $B4 $A6 $C6; do
-	wait_for_line "$(hold_out $a)" 0 '^(reset|closed)$' "$(hold_pid $a)" ||
-		fail "the connection of $a was not closed: $(cat "$(hold_out $a)")"
-	ok "$a's client saw its connection $(tail -n 1 "$(hold_out $a)")"
-	established $a && fail "the server still has an established connection from $a"
+	wait_for_line "$(hold_out "$a")" 0 '^(reset|closed)$' "$(hold_pid "$a")" ||
+		fail "the connection of $a was not closed: $(cat "$(hold_out "$a")")"
+	ok "$a's client saw its connection $(tail -n 1 "$(hold_out "$a")")"
+	established "$a" && fail "the server still has an established connection from $a"
 done
 ok "the server has no connection from any blocked address"
 for a in $BYSTANDER $BYS6; do
-	kill -0 "$(hold_pid $a)" 2>/dev/null || fail "the bystander $a's connection ended: $(cat "$(hold_out $a)")"
-	established $a || fail "the bystander $a's connection is gone on the server"
+	kill -0 "$(hold_pid "$a")" 2>/dev/null || fail "the bystander $a's connection ended: $(cat "$(hold_out "$a")")"
+	established "$a" || fail "the bystander $a's connection is gone on the server"
 	ok "the bystander $a's connection is still established"
 done
 
 say "two blocks by hand, one right after the other"
-for a in $M1 $M2; do hold $a $SERVER4; done
+for a in $M1 $M2; do hold "$a" "$SERVER4"; done
 log_mark
 "$MS_BIN" block -s "$MS_SOCK" $M1 > /dev/null && "$MS_BIN" block -s "$MS_SOCK" $M2 > /dev/null ||
 	fail "mailscreen block $M1, then $M2, failed"
 for a in $M1 $M2; do
 	wait_log "^mailscreen: closed 1 open connection of $(printf %s $a | sed 's/\./\\./g')$"
-	wait_for_line "$(hold_out $a)" 0 '^(reset|closed)$' "$(hold_pid $a)" ||
-		fail "the connection of $a was not closed: $(cat "$(hold_out $a)")"
+	wait_for_line "$(hold_out "$a")" 0 '^(reset|closed)$' "$(hold_pid "$a")" ||
+		fail "the connection of $a was not closed: $(cat "$(hold_out "$a")")"
 	ok "$a's connection was closed"
 done
 assert_eq "status --json: session_scans" "3" "$(ctl_json .session_scans status)"
 assert_eq "status --json: sessions_closed" "6" "$(ctl_json .sessions_closed status)"
 for a in $BYSTANDER $BYS6; do
-	established $a || fail "the bystander $a's connection is gone on the server"
+	established "$a" || fail "the bystander $a's connection is gone on the server"
 done
 ok "the bystanders' connections are still established"
 ms_stop

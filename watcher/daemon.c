@@ -761,30 +761,74 @@ static size_t requeue(struct daemon *d, enum fw_nft_set which)
 	return rq.n;
 }
 
-/* The drop rule is in place now: destroy the TCP connections the newly
- * blocked addresses still have open to the mail ports. */
+/* Sessions are closed by scanning the kernel's whole TCP socket table
+ * (about 1 ms here, more on a bigger machine) for the addresses blocked
+ * since the last scan: at most one scan per SCAN_GAP_MS, so a burst of
+ * blocks (a log being caught up) costs a few scans, not one per block or
+ * per loop turn. A session may so outlive its block by up to this long,
+ * its packets already dropped. */
+#define SCAN_GAP_MS 100
+
+static void close_sessions(struct daemon *d);
+
+static void close_sessions_due(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)l;
+	d->kill_timer = 0;
+	/* blocks made this turn are not in the kernel yet: the commit at
+	 * the end of the turn scans, once they are */
+	if (d->nft && fw_nft_pending(d->nft))
+		return;
+	close_sessions(d);
+}
+
+/* The drop rule is in place now: destroy the TCP connections the
+ * addresses blocked since the last scan still have open to the mail
+ * ports. One call for all of them: finding sockets walks the kernel's
+ * whole socket table, so the cost is per scan, not per block. */
 static void close_sessions(struct daemon *d)
 {
 	const struct config *c = &d->b.cfg;
+	struct sockkill_result r;
+	uint64_t now;
+	unsigned *per;
 	char err[256];
+	int rc;
 
-	for (size_t i = 0; i < d->nkill && !d->kill_unsupported; i++) {
-		unsigned killed = 0;
-		if (sockkill(&d->kill[i], c->all_ports ? NULL : c->ports, c->all_ports ? 0 : c->nports, &killed,
-			     err, sizeof err) < 0) {
-			log_warnx("cannot close open connections: %s; established packets are still dropped", err);
-			if (strstr(err, "CONFIG_INET_DIAG_DESTROY"))
-				d->kill_unsupported = true;
-			continue;
-		}
-		if (killed) {
+	if (d->nkill == 0 || d->kill_unsupported || !c->close_sessions) {
+		d->nkill = 0;
+		return;
+	}
+	now = loop_now_ms();
+	if (now < d->kill_not_before) {
+		if (!d->kill_timer)
+			d->kill_timer = loop_add_timer(d->loop, d->kill_not_before - now, close_sessions_due, d);
+		return;
+	}
+	per = xcalloc(d->nkill, sizeof *per);
+	rc = sockkill(d->kill, d->nkill, c->all_ports ? NULL : c->ports, c->all_ports ? 0 : c->nports, per, &r,
+		      err, sizeof err);
+	d->session_scans += r.dumps;
+	d->sessions_closed += r.killed;
+	for (size_t i = 0; i < d->nkill; i++)
+		if (per[i]) {
 			char buf[CIDR_STRLEN];
 			cidr_format(&d->kill[i], buf);
-			d->sessions_closed += killed;
-			log_info("closed %u open connection%s of %s", killed, killed == 1 ? "" : "s", buf);
+			log_info("closed %u open connection%s of %s", per[i], per[i] == 1 ? "" : "s", buf);
 		}
+	if (rc < 0) {
+		log_warnx("cannot close open connections: %s; established packets are still dropped", err);
+		if (strstr(err, "CONFIG_INET_DIAG_DESTROY"))
+			d->kill_unsupported = true;
+	} else if (rc > 0) {
+		log_warnx("closed %u open connections in one go, the most at once; others may still be open "
+			  "(their packets are dropped)", r.killed);
 	}
+	free(per);
 	d->nkill = 0;
+	d->kill_not_before = loop_now_ms() + SCAN_GAP_MS;
 }
 
 /* Create the table again (or bring it up to date) and put back every

@@ -77,15 +77,18 @@ struct daemon {
 	struct control *ctl;
 	struct blockfile *bfile;
 	char *bfile_path;
-	struct cidr *kill;              /* blocked since the last commit: close their sessions */
+	struct cidr *kill;              /* blocked since the last scan: close their sessions */
 	size_t nkill, akill;
 	bool kill_unsupported;
+	uint64_t kill_timer;            /* a deferred scan is due */
+	uint64_t kill_not_before;       /* monotonic ms: no scan before */
 	struct src **srcs;
 	size_t nsrcs;
 	int sigfd;
 	uint64_t sweep_timer;
 	uint64_t lines, old_lines, blocks_issued, nft_errors, sessions_closed, paused_decisions;
 	uint64_t cut_lines;             /* longer than max_line: counted, never matched */
+	uint64_t session_scans;         /* socket-table walks made to close sessions */
 	uint64_t max_window_ms;
 	time_t started;
 	/* saved state */

@@ -203,11 +203,11 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 			"\"lines\": %llu, \"old_lines_skipped\": %llu, \"cut_lines\": %llu, \"decisions\": %llu, "
 			"\"exempt\": %llu, "
 			"\"paused_decisions\": %llu, \"evictions\": %llu, \"nft_errors\": %llu, \"sessions_closed\": %llu, "
-			"\"events\": {", blocks_count(d->blocks), d->naccounts, nallow, st.tracked,
+			"\"session_scans\": %llu, \"events\": {", blocks_count(d->blocks), d->naccounts, nallow, st.tracked,
 			(unsigned long long)d->lines, (unsigned long long)d->old_lines, (unsigned long long)d->cut_lines,
 			(unsigned long long)st.decisions, (unsigned long long)st.exempt, (unsigned long long)d->paused_decisions,
 			(unsigned long long)st.evictions, (unsigned long long)d->nft_errors,
-			(unsigned long long)d->sessions_closed);
+			(unsigned long long)d->sessions_closed, (unsigned long long)d->session_scans);
 		for (int k = 0; k < EV_NKINDS; k++)
 			fprintf(c->out, "%s\"%s\": %llu", k ? ", " : "", ev_kind_name((enum ev_kind)k),
 				(unsigned long long)st.events[k]);
@@ -285,10 +285,11 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 	if (st.uncounted)
 		fprintf(c->out, "only_if_counted events not counted (their key had no count yet): %llu\n",
 			(unsigned long long)st.uncounted);
-	if (d->paused_decisions || d->nft_errors || d->sessions_closed)
+	if (d->paused_decisions || d->nft_errors || d->sessions_closed || d->session_scans)
 		fprintf(c->out, "while paused: %llu decisions not applied; nftables errors: %llu; connections closed: "
-			"%llu\n", (unsigned long long)d->paused_decisions, (unsigned long long)d->nft_errors,
-			(unsigned long long)d->sessions_closed);
+			"%llu (%llu socket table scans)\n", (unsigned long long)d->paused_decisions,
+			(unsigned long long)d->nft_errors, (unsigned long long)d->sessions_closed,
+			(unsigned long long)d->session_scans);
 	if (d->kcheck.at_ms)
 		fprintf(c->out, "kernel: %zu listed blocks not enforced (checked %llus ago in %llums; %llu repairs, %llu "
 			"blocks found only in the kernel, since start)\n", d->kcheck.not_enforced,

@@ -4,14 +4,18 @@
  *	gen - deterministic Postfix + Dovecot mail log corpus for `make bench`
  *
  * SYNOPSIS
- *	gen [-n LINES] [-s SEED] [-r LINES_PER_SEC] [-a ATTACK_PERCENT] [-i] [-o FILE]
+ *	gen [-n LINES] [-s SEED] [-r LINES_PER_SEC] [-a ATTACK_PERCENT] [-i]
+ *	    [-t START] [-o FILE]
  *
  * DESCRIPTION
  *	Writes LINES (default 1000000) lines of a mail server's syslog, shaped
  *	like what Postfix 3.7 and Dovecot 2.3 write on Debian 12 (RFC 3164
  *	timestamps, or RFC 3339 with -i; host "mx"; Dovecot through journald,
  *	hence "dovecot[PID]:"). Sessions overlap and interleave as in a real log;
- *	timestamps only move forward, about LINES_PER_SEC (default 12) a second.
+ *	timestamps only move forward, about LINES_PER_SEC (default 12) a second,
+ *	from START (Unix seconds, UTC; default 2026-11-22 00:00:00). A live
+ *	daemon skips lines stamped older than its longest rule window, so a
+ *	corpus meant for one is generated with -t set to the current time.
  *
  *	Most lines are ordinary traffic: inbound mail (connect, TLS, client=,
  *	cleanup, qmgr, LMTP delivery into Dovecot, disconnect summaries),
@@ -181,6 +185,7 @@ struct gen {
 	char last_client[40];
 
 	int iso;
+	uint64_t start_s;		/* Unix time of t = 0 */
 	uint64_t stamp_sec;
 	char stamp[40];
 	size_t stamp_len;
@@ -236,49 +241,47 @@ static int new_pid(struct gen *g)
 }
 
 /* ------------------------------------------------------------------ */
-/* Calendar: the corpus starts 2026-11-22 00:00:00 UTC                  */
+/* Calendar: UTC, from Unix time                                      */
+
+#define DEFAULT_START	1795305600	/* 2026-11-22 00:00:00 UTC */
 
 static const char *const mon_names[12] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 };
 
+static int leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
 static int mdays(int y, int m)
 {
 	static const int d[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
-	return d[m] + (m == 1 && leap);
+	return d[m] + (m == 1 && leap(y));
 }
 
-/* days since the start -> year, month (0-11), day of month */
+/* days since 1970-01-01 -> year, month (0-11), day of month. Called once
+ * per second of log time at most: a plain walk is fast enough. */
 static void civil(uint64_t days, int *y, int *m, int *d)
 {
-	int yy = 2026, mm = 10, dd = 22;
+	int yy = 1970, mm = 0;
 
-	while (days > 0) {
-		int left = mdays(yy, mm) - dd;	/* days left in this month */
-
-		if (days <= (uint64_t)left) {
-			dd += (int)days;
-			break;
-		}
-		days -= (uint64_t)left + 1;
-		dd = 1;
-		if (++mm == 12) {
-			mm = 0;
-			yy++;
-		}
-	}
+	while (days >= (uint64_t)(365 + leap(yy)))
+		days -= (uint64_t)(365 + leap(yy++));
+	while (days >= (uint64_t)mdays(yy, mm))
+		days -= (uint64_t)mdays(yy, mm++);
 	*y = yy;
 	*m = mm;
-	*d = dd;
+	*d = (int)days + 1;
 }
 
-/* "Nov 22 10:00:01" (as anvil prints its "at" times, and RFC 3164) */
-static void fmt_3164(char *buf, size_t len, uint64_t t_ms)
+/* "Nov 22 10:00:01" (as anvil prints its "at" times, and RFC 3164) for
+ * t_ms after the corpus start */
+static void fmt_3164(const struct gen *g, char *buf, size_t len, uint64_t t_ms)
 {
-	uint64_t s = t_ms / 1000;
+	uint64_t s = g->start_s + t_ms / 1000;
 	int y, m, d;
 
 	civil(s / 86400, &y, &m, &d);
@@ -289,7 +292,7 @@ static void fmt_3164(char *buf, size_t len, uint64_t t_ms)
 
 static void update_stamp(struct gen *g, uint64_t t_ms, uint64_t seq)
 {
-	uint64_t s = t_ms / 1000;
+	uint64_t s = g->start_s + t_ms / 1000;
 
 	if (g->iso) {
 		int y, m, d;
@@ -309,7 +312,7 @@ static void update_stamp(struct gen *g, uint64_t t_ms, uint64_t seq)
 	if (s == g->stamp_sec && g->stamp_len)
 		return;
 	g->stamp_sec = s;
-	fmt_3164(g->stamp, sizeof(g->stamp), t_ms);
+	fmt_3164(g, g->stamp, sizeof(g->stamp), t_ms);
 	g->stamp_len = strlen(g->stamp);
 }
 
@@ -1141,7 +1144,7 @@ static void anvil_stats(struct gen *g, uint64_t t)
 		return;
 	if (chance(g, 300))
 		g->anvil_pid = new_pid(g);
-	fmt_3164(at, sizeof(at), t - range(g, 1000, 300000));
+	fmt_3164(g, at, sizeof(at), t - range(g, 1000, 300000));
 	put(g, t, K_ANVIL, "postfix/anvil[%d]: statistics: max connection rate "
 	    "%u/60s for (smtp:%s) at %s", g->anvil_pid, range(g, 1, 12),
 	    g->last_client, at);
@@ -1670,8 +1673,8 @@ static void report(struct gen *g, uint64_t n, uint64_t seed, uint64_t last_t)
 		}
 	}
 
-	fmt_3164(first, sizeof(first), 0);
-	fmt_3164(last, sizeof(last), last_t);
+	fmt_3164(g, first, sizeof(first), 0);
+	fmt_3164(g, last, sizeof(last), last_t);
 	fprintf(stderr, "gen: %" PRIu64 " lines, seed %" PRIu64 ", %s .. %s "
 		"(%" PRIu64 " s of log)\n", n, seed, first, last, last_t / 1000);
 	fprintf(stderr, "  %-48s %9s %6s\n", "kind", "lines", "%");
@@ -1720,12 +1723,14 @@ static void report(struct gen *g, uint64_t n, uint64_t seed, uint64_t last_t)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gen [-n LINES] [-s SEED] [-r LINES_PER_SEC] "
-		"[-a ATTACK_PERCENT] [-i] [-o FILE]\n"
+		"[-a ATTACK_PERCENT] [-i] [-t START] [-o FILE]\n"
 		"  -n  lines to write (default 1000000)\n"
 		"  -s  PRNG seed (default 1); same arguments, same bytes\n"
 		"  -r  mean log lines per second of log time (default 12)\n"
 		"  -a  percent of lines from attacks (default 12)\n"
 		"  -i  RFC 3339 timestamps instead of RFC 3164\n"
+		"  -t  Unix time of the first line (default 1795305600: "
+		"2026-11-22 00:00:00 UTC)\n"
 		"  -o  output file (default stdout)\n");
 }
 
@@ -1752,7 +1757,8 @@ int main(int argc, char **argv)
 	static char obuf[1 << 20];
 	int c;
 
-	while ((c = getopt(argc, argv, "n:s:r:a:io:h")) != -1) {
+	g->start_s = DEFAULT_START;
+	while ((c = getopt(argc, argv, "n:s:r:a:it:o:h")) != -1) {
 		switch (c) {
 		case 'n':
 			if (parse_u64(optarg, &n) < 0)
@@ -1772,6 +1778,11 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			g->iso = 1;
+			break;
+		case 't':
+			/* up to year 9999, so that stamps keep their width */
+			if (parse_u64(optarg, &g->start_s) < 0 || g->start_s > 253402300799ULL)
+				goto bad;
 			break;
 		case 'o':
 			outpath = optarg;

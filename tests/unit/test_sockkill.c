@@ -12,6 +12,7 @@
 #include "log.h"
 #include "sockkill.h"
 #include "unit.h"
+#include "xalloc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -134,12 +135,14 @@ static void conn_close(struct conn *c)
 static bool kill_range(const char *range, const uint16_t *ports, size_t nports, unsigned *killed)
 {
 	struct cidr c;
+	struct sockkill_result res;
 	char err[256] = "";
 	int r;
 
 	ck_assert_msg(cidr_parse(range, &c, err, sizeof err) == 0, "%s", err);
 	*killed = 12345;
-	r = sockkill(&c, ports, nports, killed, err, sizeof err);
+	r = sockkill(&c, 1, ports, nports, NULL, &res, err, sizeof err);
+	*killed = res.killed;
 	if (r < 0 && strstr(err, "CONFIG_INET_DIAG_DESTROY")) {
 		ck_assert_str_eq(err, NOT_SUPPORTED);
 		ck_assert_uint_eq(*killed, 0);
@@ -308,6 +311,164 @@ START_TEST(nothing_to_kill_is_not_an_error)
 }
 END_TEST
 
+/* The ranges of one call as text: "127.0.0.2 2001:db8::/64 ...". */
+static size_t parse_ranges(const char *text, struct cidr *out, size_t max)
+{
+	char buf[512], *save = NULL, err[256] = "";
+	size_t n = 0;
+
+	snprintf(buf, sizeof buf, "%s", text);
+	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		ck_assert(n < max);
+		ck_assert_msg(cidr_parse(w, &out[n++], err, sizeof err) == 0, "%s", err);
+	}
+	return n;
+}
+
+START_TEST(several_ranges_of_both_families_are_closed_with_one_scan)
+{
+	const uint16_t smtp[] = { 26, 465 };
+	int l4 = listener("127.0.0.1", 26, false), l6 = listener("::", 26, false);
+	/* a host and a prefix of each family */
+	struct conn h4 = connect_from("127.0.0.2", "127.0.0.1", 26, l4);
+	struct conn p4a = connect_from("127.0.1.7", "127.0.0.1", 26, l4);
+	struct conn p4b = connect_from("127.0.1.8", "127.0.0.1", 26, l4);
+	struct conn h6 = connect_from("2001:db8::5", "::1", 26, l6);
+	struct conn p6 = connect_from("2001:db8:1::7", "::1", 26, l6);
+	/* bystanders: beside each range */
+	struct conn b4 = connect_from("127.0.0.3", "127.0.0.1", 26, l4);
+	struct conn b4n = connect_from("127.0.2.7", "127.0.0.1", 26, l4);
+	struct conn b6 = connect_from("::1", "::1", 26, l6);
+	struct conn b6n = connect_from("2001:db8:2::7", "::1", 26, l6);
+	struct cidr t[4];
+	unsigned per[4];
+	struct sockkill_result res;
+	char err[256] = "";
+	size_t n = parse_ranges("127.0.0.2 127.0.1.0/24 2001:db8::5 2001:db8:1::/48", t, 4);
+	int r = sockkill(t, n, smtp, 2, per, &res, err, sizeof err);
+
+	if (r < 0 && strstr(err, "CONFIG_INET_DIAG_DESTROY")) {
+		assert_alive(&h4);
+		assert_alive(&h6);
+	} else {
+		ck_assert_msg(r == 0, "sockkill: %d: %s", r, err);
+		ck_assert_uint_eq(res.dumps, 1);
+		/* the kernel filtered: it sent the five sockets, nothing else */
+		ck_assert(res.kernel_filtered);
+		ck_assert_uint_eq(res.seen, 5);
+		ck_assert_uint_eq(res.killed, 5);
+		ck_assert_uint_eq(per[0], 1);
+		ck_assert_uint_eq(per[1], 2);
+		ck_assert_uint_eq(per[2], 1);
+		ck_assert_uint_eq(per[3], 1);
+		assert_killed(&h4);
+		assert_killed(&p4a);
+		assert_killed(&p4b);
+		assert_killed(&h6);
+		assert_killed(&p6);
+	}
+	assert_alive(&b4);
+	assert_alive(&b4n);
+	assert_alive(&b6);
+	assert_alive(&b6n);
+	conn_close(&h4);
+	conn_close(&p4a);
+	conn_close(&p4b);
+	conn_close(&h6);
+	conn_close(&p6);
+	conn_close(&b4);
+	conn_close(&b4n);
+	conn_close(&b6);
+	conn_close(&b6n);
+	close(l4);
+	close(l6);
+}
+END_TEST
+
+/* n ranges of 2001:db8:ff00::/40 none of which holds a client, then the
+ * ranges given: as many as a turn of a busy server might block */
+static size_t many_ranges(struct cidr *t, size_t n, const char *extra)
+{
+	for (size_t i = 0; i < n; i++) {
+		char a[64], err[256] = "";
+
+		snprintf(a, sizeof a, "2001:db8:ff%02zx:%zx::/64", i >> 8 & 0xff, i & 0xff);
+		ck_assert_msg(cidr_parse(a, &t[i], err, sizeof err) == 0, "%s: %s", a, err);
+	}
+	return n + parse_ranges(extra, t + n, 8);
+}
+
+/* The longest filter the kernel is sent (SOCKKILL_FILTER_MAX IPv6 ranges,
+ * 64 ports) passes its audit; one range more, and the ranges are matched
+ * here instead; either way exactly the right sockets go. */
+static void many(size_t filler, bool in_kernel, uint16_t port)
+{
+	uint16_t ports[64];
+	int l = listener("127.0.0.1", port, false), l6 = listener("::", port, false);
+	struct conn a = connect_from("127.0.0.5", "127.0.0.1", port, l);
+	struct conn a6 = connect_from("2001:db8:1::9", "::1", port, l6);
+	struct conn other = connect_from("127.0.0.6", "127.0.0.1", port, l);
+	struct conn other6 = connect_from("2001:db8:2::9", "::1", port, l6);
+	struct cidr *t = xcalloc(filler + 8, sizeof *t);
+	unsigned *per = xcalloc(filler + 8, sizeof *per);
+	struct sockkill_result res;
+	char err[256] = "";
+	size_t n;
+	int r;
+
+	for (size_t i = 0; i < 64; i++)
+		ports[i] = (uint16_t)(i < 63 ? 30000 + i : port);
+	n = many_ranges(t, filler, "127.0.0.5 2001:db8:1::9");
+	r = sockkill(t, n, ports, 64, per, &res, err, sizeof err);
+	if (r < 0 && strstr(err, "CONFIG_INET_DIAG_DESTROY")) {
+		assert_alive(&a);
+	} else {
+		ck_assert_msg(r == 0, "sockkill of %zu ranges: %d: %s", n, r, err);
+		ck_assert_uint_eq(res.dumps, 1);
+		ck_assert(res.kernel_filtered == in_kernel);
+		/* in the kernel: the two sockets; else every socket on the ports */
+		ck_assert_uint_eq(res.seen, in_kernel ? 2 : 4);
+		ck_assert_uint_eq(res.killed, 2);
+		ck_assert_uint_eq(per[n - 2], 1);
+		ck_assert_uint_eq(per[n - 1], 1);
+		assert_killed(&a);
+		assert_killed(&a6);
+	}
+	assert_alive(&other);
+	assert_alive(&other6);
+	free(t);
+	free(per);
+	conn_close(&a);
+	conn_close(&a6);
+	conn_close(&other);
+	conn_close(&other6);
+	close(l);
+	close(l6);
+}
+
+START_TEST(the_longest_kernel_filter_is_accepted)
+{
+	many(SOCKKILL_FILTER_MAX - 2, true, 27);
+}
+END_TEST
+
+START_TEST(beyond_the_filter_bound_ranges_are_matched_here)
+{
+	many(3000, false, 28);
+}
+END_TEST
+
+START_TEST(no_ranges_ask_nothing)
+{
+	struct sockkill_result res;
+	char err[64] = "";
+
+	ck_assert_int_eq(sockkill(NULL, 0, NULL, 0, NULL, &res, err, sizeof err), 0);
+	ck_assert_uint_eq(res.dumps, 0);
+	ck_assert_uint_eq(res.killed, 0);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("sockkill");
@@ -324,7 +485,8 @@ int main(void)
 		fprintf(stderr, "test_sockkill: unshare(CLONE_NEWNET): %s\n", strerror(errno));
 		return EXIT_FAILURE;
 	}
-	if (system("ip link set lo up && ip addr add 2001:db8::5/128 dev lo nodad") != 0) {
+	if (system("ip link set lo up && for a in 2001:db8::5 2001:db8:1::7 2001:db8:2::7 2001:db8:1::9 "
+		   "2001:db8:2::9; do ip addr add $a/128 dev lo nodad || exit 1; done") != 0) {
 		fprintf(stderr, "test_sockkill: %s: cannot set up lo with the ip program "
 			"(package iproute2)\n", strict ? "failed" : "skipped");
 		return strict ? EXIT_FAILURE : 77;
@@ -338,5 +500,9 @@ int main(void)
 	tcase_add_test(tc, no_ports_means_any_local_port);
 	tcase_add_test(tc, listeners_survive_even_the_widest_range);
 	tcase_add_test(tc, nothing_to_kill_is_not_an_error);
+	tcase_add_test(tc, several_ranges_of_both_families_are_closed_with_one_scan);
+	tcase_add_test(tc, the_longest_kernel_filter_is_accepted);
+	tcase_add_test(tc, beyond_the_filter_bound_ranges_are_matched_here);
+	tcase_add_test(tc, no_ranges_ask_nothing);
 	return ut_run("sockkill", tc);
 }

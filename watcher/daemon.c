@@ -23,6 +23,7 @@
 #include "line.h"
 #include "log.h"
 #include "loop.h"
+#include "policy.h"
 #include "privs.h"
 #include "protect.h"
 #include "screen.h"
@@ -202,27 +203,6 @@ static void state_dirty(struct daemon *d)
 
 /* ---- the pipeline ---- */
 
-/* [repeat]: how long this rule-made block of target lasts, given the
- * address's earlier blocks within repeat memory. */
-static uint64_t repeat_duration(struct daemon *d, const struct cidr *t, uint64_t base, uint32_t *times)
-{
-	const struct config *c = &d->b.cfg;
-	unsigned char key[18];
-	bool reached;
-	uint64_t dur = base;
-
-	key[0] = t->addr.family;
-	key[1] = t->len;
-	memcpy(key + 2, t->addr.b, 16);
-	*times = window_hit(d->offenders, key, sizeof key, daemon_now_ms(), 1, &reached);
-	if (base == DURATION_PERMANENT)
-		return base;
-	if (c->repeat_permanent_after && *times >= c->repeat_permanent_after)
-		return DURATION_PERMANENT;
-	for (uint32_t i = 1; i < *times && dur < c->repeat_max_ms; i++)
-		dur = dur > UINT64_MAX / c->repeat_factor ? UINT64_MAX : dur * c->repeat_factor;
-	return dur > c->repeat_max_ms ? c->repeat_max_ms : dur;
-}
 
 /* [prefix]: when enough addresses of target's prefix are blocked (blocks
  * inside it: addresses, and IPv6 /64s as the shipped rules make them),
@@ -233,18 +213,9 @@ static void prefix_check(struct daemon *d, const struct cidr *target)
 	const struct config *c = &d->b.cfg;
 	struct cidr prefix, t;
 	char pbuf[CIDR_STRLEN], tbuf[CIDR_STRLEN], reason[160], err[512], why[320], dur[32];
-	struct block *have;
 	size_t n;
 
-	if (!c->prefix_enabled)
-		return;
-	cidr_from_addr(&prefix, &target->addr, target->addr.family == AF_INET ? (int)c->prefix_v4 : (int)c->prefix_v6);
-	if (target->len <= prefix.len)
-		return;
-	if ((have = blocks_covering(d->blocks, &prefix.addr)) && have->target.len <= prefix.len)
-		return;
-	n = blocks_count_inside(d->blocks, &prefix);
-	if (n < c->prefix_threshold)
+	if (!policy_prefix(c, d->blocks, target, &prefix, &n))
 		return;
 	cidr_format(&prefix, pbuf);
 	snprintf(reason, sizeof reason, "%zu addresses of %s blocked", n, pbuf);
@@ -273,9 +244,7 @@ static bool on_decision(void *arg, const struct decision *dc, const struct event
 	struct daemon *d = c->d;
 	const struct rule *r = dc->rule;
 	char target[CIDR_STRLEN + 256], win[32], dur[32], line[320], reason[160], err[512], why[320];
-	uint64_t dur_ms = r->block_ms;
-	uint32_t times = 1;
-	bool extend = false;
+	struct policy_verdict v = { false, r->block_ms, 1 };
 	struct cidr tgt = dc->target;
 
 	if (dc->kind == DECIDE_ACCOUNT) {
@@ -313,28 +282,19 @@ static bool on_decision(void *arg, const struct decision *dc, const struct event
 			 target, r->name, reason, line);
 		return false;   /* the count stays: the next event after resume blocks */
 	}
-	if (dc->kind == DECIDE_ADDR) {
-		const struct block *cur = blocks_find(d->blocks, &tgt);
-		/* lines still in flight from an address blocked a moment ago are
-		 * no new offence: extend the block as it is */
-		if (cur && cur->expiry_ms > daemon_now_ms() && strcmp(cur->origin, r->name) == 0) {
-			extend = true;
-			dur_ms = cur->expiry_ms == UINT64_MAX ? DURATION_PERMANENT : cur->expiry_ms - cur->start_ms;
-		} else {
-			dur_ms = repeat_duration(d, &tgt, r->block_ms, &times);
-		}
-	}
-	duration_format(dur_ms, dur, sizeof dur);
-	log_info("%s%s %s for %s: rule %s, %s%s; line: %s%s", extend ? "extend" : "block",
+	if (dc->kind == DECIDE_ADDR)
+		policy_decide(&d->b.cfg, d->blocks, d->offenders, &tgt, r->name, r->block_ms, daemon_now_ms(), &v);
+	duration_format(v.dur_ms, dur, sizeof dur);
+	log_info("%s%s %s for %s: rule %s, %s%s; line: %s%s", v.extend ? "extend" : "block",
 		 dc->kind == DECIDE_ACCOUNT ? " account" : "", target, dur, r->name, reason,
-		 times > 1 ? (snprintf(win, sizeof win, ", block #%u", times), win) : "", line,
+		 v.times > 1 ? (snprintf(win, sizeof win, ", block #%u", v.times), win) : "", line,
 		 d->dry_run ? " (dry run)" : "");
 	if (dc->kind == DECIDE_ACCOUNT) {
-		if (daemon_block_account(d, dc->user, dc->userlen, dur_ms, r->name, reason, err, sizeof err) < 0)
+		if (daemon_block_account(d, dc->user, dc->userlen, v.dur_ms, r->name, reason, err, sizeof err) < 0)
 			log_warnx("cannot block account %s: %s", target, err);
 		return true;
 	}
-	if (daemon_block(d, &tgt, dur_ms, r->name, reason, err, sizeof err) < 0) {
+	if (daemon_block(d, &tgt, v.dur_ms, r->name, reason, err, sizeof err) < 0) {
 		log_warnx("cannot block %s: %s", target, err);
 		return true;
 	}

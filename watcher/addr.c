@@ -162,6 +162,13 @@ void cidr_last(const struct cidr *c, struct ipaddr *out)
 		out->b[i / 8] |= (uint8_t)(0x80 >> (i % 8));
 }
 
+void cidr_key(const struct cidr *c, unsigned char key[CIDR_KEY_LEN])
+{
+	key[0] = c->addr.family;
+	key[1] = c->len;
+	memcpy(key + 2, c->addr.b, 16);
+}
+
 int addr_common_len(const struct ipaddr *a, const struct ipaddr *b, int max)
 {
 	int n = 0;

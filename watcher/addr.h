@@ -46,6 +46,10 @@ void cidr_from_addr(struct cidr *c, const struct ipaddr *a, int len);
 bool cidr_contains(const struct cidr *c, const struct ipaddr *a);
 /* Last address of the range (all host bits set). */
 void cidr_last(const struct cidr *c, struct ipaddr *out);
+/* A range as a table key: family, prefix length, the 16 address bytes (so
+ * a /64 and a /128 are different keys). */
+#define CIDR_KEY_LEN 18
+void cidr_key(const struct cidr *c, unsigned char key[CIDR_KEY_LEN]);
 /* How many leading bits a and b share, at most max. */
 int addr_common_len(const struct ipaddr *a, const struct ipaddr *b, int max);
 /* a and b have an address in common (one contains the other). */

@@ -7,13 +7,6 @@
 
 #include <string.h>
 
-void policy_key(const struct cidr *t, unsigned char key[POLICY_KEY_LEN])
-{
-	key[0] = t->addr.family;
-	key[1] = t->len;
-	memcpy(key + 2, t->addr.b, 16);
-}
-
 uint64_t policy_repeat_duration(const struct config *c, uint64_t base_ms, uint32_t times)
 {
 	uint64_t dur = base_ms;
@@ -31,7 +24,7 @@ void policy_decide(const struct config *c, struct blocks *b, struct wtable *offe
 		   const char *rule, uint64_t base_ms, uint64_t now_ms, struct policy_verdict *v)
 {
 	const struct block *cur = blocks_find(b, target);
-	unsigned char key[POLICY_KEY_LEN];
+	unsigned char key[CIDR_KEY_LEN];
 	bool reached;
 
 	/* lines still in flight from an address blocked a moment ago are no
@@ -43,7 +36,7 @@ void policy_decide(const struct config *c, struct blocks *b, struct wtable *offe
 		return;
 	}
 	v->extend = false;
-	policy_key(target, key);
+	cidr_key(target, key);
 	v->times = window_hit(offenders, key, sizeof key, now_ms, 1, &reached);
 	v->dur_ms = policy_repeat_duration(c, base_ms, v->times);
 }

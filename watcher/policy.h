@@ -22,10 +22,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The repeat history's key for a target (family, length, address). */
-#define POLICY_KEY_LEN 18
-void policy_key(const struct cidr *t, unsigned char key[POLICY_KEY_LEN]);
-
 struct policy_verdict {
 	bool extend;            /* the block exists and is the rule's own, still running: extend it as it is */
 	uint64_t dur_ms;        /* how long (DURATION_PERMANENT for ever) */

@@ -229,7 +229,7 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 	for (size_t i = 0; i < s->rules.n; i++) {
 		const struct rule *r = &s->rules.v[i];
 		struct decision d = { .rule = r };
-		unsigned char ipk[18];
+		unsigned char ipk[CIDR_KEY_LEN];
 		char acct[WINDOW_KEY_MAX];
 		const void *key;
 		size_t klen;
@@ -257,10 +257,7 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 				continue;
 			}
 			cidr_from_addr(&d.target, &ev->ip, ev->ip.family == AF_INET ? r->ipv4_prefix : r->ipv6_prefix);
-			/* family, prefix length, address: a /64 and a /128 are different keys */
-			ipk[0] = d.target.addr.family;
-			ipk[1] = d.target.len;
-			memcpy(ipk + 2, d.target.addr.b, 16);
+			cidr_key(&d.target, ipk);
 			key = ipk;
 			klen = sizeof ipk;
 			d.kind = DECIDE_ADDR;

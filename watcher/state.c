@@ -46,9 +46,13 @@
  * The child (child.h: it keeps no descriptor of the daemon's and dies with
  * it) writes crash-safe as the daemon does (file_replace, fileio.h): its
  * own temporary file (.state.PID.tmp, removed if it fails or is killed,
- * and at start), fsync, rename, fsync of the directory. One child at a time; at stop a
- * running child is killed and the last snapshot written in the daemon
- * itself.
+ * and at start), fsync, rename, fsync of the directory. One child at a
+ * time; at stop a running child is killed and the last snapshot written
+ * in the daemon itself.
+ *
+ * Must never: reach into the daemon (no daemon.h: only the view and the
+ * sink), log in the child (it reports), or hand a sink a record it did
+ * not check (fields parsed whole, lengths bounded, texts made printable).
  */
 #include "state.h"
 #include "child.h"

@@ -15,6 +15,7 @@
 #include "bundle.h"
 #include "cmd.h"
 #include "daemon.h"
+#include "daemon_state.h"
 #include "denyfile.h"
 #include "duration.h"
 #include "fw_nft.h"
@@ -165,6 +166,7 @@ static void state_saved(void *arg, int rc, const char *err)
 static void save_state(struct daemon *d, bool wait)
 {
 	char err[512];
+	struct state_view v;
 
 	if (d->state_timer) {
 		loop_cancel_timer(d->loop, d->state_timer);
@@ -173,6 +175,7 @@ static void save_state(struct daemon *d, bool wait)
 	d->state_is_dirty = false;
 	if (d->dry_run || !d->state_ok)
 		return;
+	daemon_state_view(d, &v);
 	if (!wait) {
 		if (!d->saver)
 			d->saver = state_saver_new(d->loop, state_saved, d);
@@ -180,13 +183,13 @@ static void save_state(struct daemon *d, bool wait)
 			d->state_again = true;
 			return;
 		}
-		if (state_saver_start(d->saver, d, err, sizeof err) == 0)
+		if (state_saver_start(d->saver, d->b.cfg.state_dir, &v, daemon_now_ms(), err, sizeof err) == 0)
 			return;
 		log_debug("saving the state in the daemon itself: %s", err);
 	}
 	state_saver_cancel(d->saver);
 	d->state_again = false;
-	state_report(d, state_save(d, err, sizeof err), err);
+	state_report(d, state_save(d->b.cfg.state_dir, &v, daemon_now_ms(), err, sizeof err), err);
 }
 
 void daemon_save_state(struct daemon *d)
@@ -366,10 +369,12 @@ int daemon_protect(struct daemon *d, struct cidr *t, const struct ipaddr *around
 
 /* ---- blocks and account blocks: the one place they are made ---- */
 
-int daemon_block(struct daemon *d, const struct cidr *c, uint64_t dur_ms, const char *origin, const char *reason,
-		 char *err, size_t errlen)
+/* *made (if not NULL): the entry */
+static int make_block(struct daemon *d, const struct cidr *c, uint64_t now, uint64_t dur_ms, const char *origin,
+		      const char *reason, struct block **made, char *err, size_t errlen)
 {
 	bool extended;
+	struct block *b;
 	struct cidr t = *c;
 	char why[320];
 
@@ -377,13 +382,38 @@ int daemon_block(struct daemon *d, const struct cidr *c, uint64_t dur_ms, const 
 		return errf(err, errlen, "refusing to block everything (/0)");
 	if (daemon_protect(d, &t, NULL, why, sizeof why) < 0)
 		return errf(err, errlen, "%s: never blocked", why);
-	blocks_add(d->blocks, c, daemon_now_ms(), dur_ms, origin, reason, &extended);
+	b = blocks_add(d->blocks, c, now, dur_ms, origin, reason, &extended);
 	d->blocks_issued++;
 	arm_sweep(d);
 	if (!d->dry_run && d->b.cfg.close_sessions && !extended) {
 		XGROW(d->kill, d->akill, d->nkill + 1);
 		d->kill[d->nkill++] = *c;
 	}
+	if (made)
+		*made = b;
+	return 0;
+}
+
+int daemon_block(struct daemon *d, const struct cidr *c, uint64_t dur_ms, const char *origin, const char *reason,
+		 char *err, size_t errlen)
+{
+	return make_block(d, c, daemon_now_ms(), dur_ms, origin, reason, NULL, err, errlen);
+}
+
+int daemon_restore_block(struct daemon *d, const struct block *saved, uint64_t now_ms, char *err, size_t errlen)
+{
+	struct block *b;
+
+	if (saved->expiry_ms <= now_ms)
+		return errf(err, errlen, "it has ended");
+	if (make_block(d, &saved->target, now_ms, saved->expiry_ms == UINT64_MAX ? DURATION_PERMANENT :
+		       saved->expiry_ms - now_ms, saved->origin, saved->reason, &b, err, errlen) < 0)
+		return -1;
+	/* its history, and exactly its expiry (with the kernel changes that
+	 * follow when it was there already) */
+	b->start_ms = saved->start_ms;
+	b->times = saved->times;
+	blocks_set_expiry(d->blocks, &saved->target, saved->expiry_ms, now_ms);
 	return 0;
 }
 
@@ -1642,7 +1672,7 @@ int cmd_run(int argc, char **argv)
 	d.guard = &guard;
 	guard_follow(&d);
 	if (d.saved.loaded) {
-		size_t n = state_apply(&d, &d.saved);
+		size_t n = daemon_state_restore(&d, &d.saved);
 		char ago[32];
 		uint64_t now = daemon_now_ms();
 		duration_format(now > d.saved.saved_ms ? now - d.saved.saved_ms : 0, ago, sizeof ago);

@@ -110,6 +110,10 @@ void daemon_arm_sweep(struct daemon *d);
  * allows nothing. 0, or -1 with a message. */
 int daemon_block(struct daemon *d, const struct cidr *c, uint64_t dur_ms, const char *origin, const char *reason,
 		 char *err, size_t errlen);
+/* Put back a saved block as it was (start, expiry, times, origin,
+ * reason), through the same checks and with the same consequences as
+ * daemon_block; now_ms is the time of restoring. 0, or -1 with a message. */
+int daemon_restore_block(struct daemon *d, const struct block *saved, uint64_t now_ms, char *err, size_t errlen);
 /* Make *t safe to block (protect.h): unchanged (1), narrowed around
  * address `around` (2; why says from what and why), or refused (-1; why
  * says why). around NULL: never narrow, refuse. */

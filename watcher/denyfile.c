@@ -2,11 +2,12 @@
 /*
  * denyfile - see denyfile.h for the format, the permissions and why.
  *
- * One call builds the whole new content in memory, writes it to a fresh
- * temporary file beside the target (".NAME.XXXXXX", made O_CREAT|O_EXCL
- * by mkostemp), gives it the old file's owner, group and mode (or 0644)
- * and an mtime later than the old one, fsyncs it, renames it over the
- * target and fsyncs the directory. Owns nothing between calls.
+ * One call builds the whole new content in memory and replaces the target
+ * with it through file_replace (fileio.h): a fresh temporary file beside
+ * the target (".NAME.XXXXXX", made O_CREAT|O_EXCL), which gets the old
+ * file's owner, group and mode (or 0644) and an mtime later than the old
+ * one, then fsync, rename over the target and fsync of the directory.
+ * Owns nothing between calls.
  *
  * Must never: touch the target other than by rename (a reader sees the old
  * file or the new one, whole), leave its temporary file behind on an
@@ -175,80 +176,52 @@ static int set_mtime(int fd, const struct stat *old, const char *path, char *err
 	return 0;
 }
 
-/* After the rename: make it durable. The new content is already what
- * readers see, so a failure here is a warning, not a failed write. */
-static void sync_dir(const char *dir)
+struct content {
+	char *buf;
+	size_t len;
+	const struct stat *old;         /* the file replaced, or NULL */
+	const char *path;
+};
+
+/* The temporary file: the names, then the old file's owner and mode and a
+ * later mtime. */
+static int fill(void *arg, int fd, const char *tmp, char *err, size_t errlen)
 {
-	if (fsync_dir(dir) < 0)
-		log_warn("account deny list: cannot sync directory '%s'", dir);
+	const struct content *c = arg;
+
+	if (write_all(fd, c->buf, c->len) < 0)
+		return errf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
+	if (set_owner_mode(fd, c->old, c->path, err, errlen) < 0 || set_mtime(fd, c->old, c->path, err, errlen) < 0)
+		return -1;
+	return 0;
 }
 
 int denyfile_write(const char *path, const char *const *users, size_t n, char *err, size_t errlen)
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
-	size_t dlen = slash ? (size_t)(slash - path) : 0;
-	char *dir, *tmp, *buf = NULL;
+	char *tmp, why[512];
 	struct stat old;
-	bool have_old = false, created = false, renamed = false;
-	int fd = -1, refused = 0, rc = -1;
-	size_t len;
+	struct content c = { NULL, 0, NULL, path };
+	int refused = 0, rc;
 
 	if (*base == '\0')
 		return errf(err, errlen, "'%s' names a directory, not a file", path);
-	dir = slash ? (dlen ? xstrndup(path, dlen) : xstrdup("/")) : xstrdup(".");
-	tmp = xasprintf("%.*s.%s.XXXXXX", (int)(base - path), path, base);
-
 	if (stat(path, &old) == 0) {
-		if (!S_ISREG(old.st_mode)) {
-			errf(err, errlen, "'%s' exists and is not a regular file", path);
-			goto out;
-		}
-		have_old = true;
+		if (!S_ISREG(old.st_mode))
+			return errf(err, errlen, "'%s' exists and is not a regular file", path);
+		c.old = &old;
 	} else if (errno != ENOENT) {
-		errf(err, errlen, "cannot stat '%s': %s", path, strerror(errno));
-		goto out;
+		return errf(err, errlen, "cannot stat '%s': %s", path, strerror(errno));
 	}
-
-	buf = render(users, n, &len, &refused);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		errf(err, errlen, "cannot create a temporary file in '%s' for '%s': %s", dir, path,
-		     strerror(errno));
-		goto out;
-	}
-	created = true;
-	if (write_all(fd, buf, len) < 0) {
-		errf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (set_owner_mode(fd, have_old ? &old : NULL, path, err, errlen) < 0 ||
-	    set_mtime(fd, have_old ? &old : NULL, path, err, errlen) < 0)
-		goto out;
-	if (fsync(fd) < 0) {
-		errf(err, errlen, "cannot sync '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		errf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		errf(err, errlen, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-		goto out;
-	}
-	renamed = true;
-	sync_dir(dir);
-	rc = refused;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (created && !renamed)
-		unlink(tmp);
-	free(buf);
+	tmp = xasprintf("%.*s.%s.XXXXXX", (int)(base - path), path, base);
+	c.buf = render(users, n, &c.len, &refused);
+	rc = file_replace(path, tmp, fill, &c, why, sizeof why);
+	if (rc < 0)
+		errf(err, errlen, "%s", why);
+	else if (rc > 0)
+		log_warnx("account deny list: %s", why);
+	free(c.buf);
 	free(tmp);
-	free(dir);
-	return rc;
+	return rc < 0 ? -1 : refused;
 }

@@ -15,13 +15,15 @@
  *
  * Strings are %-escaped (every byte outside '!'..'~', and '%'); HASH is
  * FNV-1a 64 of every byte before the "end" line, so a torn or edited file
- * is refused. Owns only the file (and the child writing it); everything
- * it reads back goes into the daemon through the same functions a live
- * event would use. Text read back is trusted no more than a control
- * request: a reason or origin with a control character (older versions
- * took them from the control socket) is restored escaped (\xNN), never
- * raw, and an account name the deny file cannot hold is skipped with a
- * warning.
+ * is refused. Owns only the file (and the child writing it). Never sees
+ * the daemon: what it saves comes through a read-only view of plain
+ * records, what it reads back goes to the callbacks of a sink, which put
+ * it where it belongs (state.h). Text read back is trusted no more than a
+ * control request: a reason or origin with a control character (older
+ * versions took them from the control socket) is handed on escaped
+ * (\xNN), never raw, and a block or an account block the sink refuses
+ * (a target it must never block, a name the deny file cannot hold) is
+ * reported and skipped.
  *
  * Writing never stalls the loop. A snapshot is formatted straight into a
  * 64 KiB buffer that goes to the file whenever it fills (no stdio, no
@@ -42,18 +44,19 @@
  * forked child) are formatted in the daemon before the fork.
  *
  * The child (child.h: it keeps no descriptor of the daemon's and dies with
- * it) is crash-safe as the daemon was: its own temporary file
- * (.state.PID.tmp, removed if it fails or is killed, and at start),
- * fsync, rename, fsync of the directory. One child at a time; at stop a
- * running child is killed and the last snapshot written in the daemon
- * itself.
+ * it) writes crash-safe as the daemon does (file_replace, fileio.h): its
+ * own temporary file (.state.PID.tmp, removed if it fails or is killed,
+ * and at start), fsync, rename, fsync of the directory. One child at a
+ * time; at stop a running child is killed and the last snapshot written
+ * in the daemon itself.
+ *
+ * Must never: reach into the daemon (no daemon.h: only the view and the
+ * sink), log in the child (it reports), or hand a sink a record it did
+ * not check (fields parsed whole, lengths bounded, texts made printable).
  */
 #include "state.h"
 #include "child.h"
-#include "daemon.h"
-#include "duration.h"
 #include "fileio.h"
-#include "journal.h"
 #include "jsonw.h"
 #include "log.h"
 #include "window.h"
@@ -73,6 +76,10 @@
 #define STATE_MAX_SIZE (1ULL << 30)
 #define FNV_SEED 1469598103934665603ULL
 #define OUT_CHUNK (64 * 1024)
+/* what an origin and a reason are cut to when read back: a block's sizes
+ * (an account block's are the same) */
+#define ORIGIN_LEN sizeof(((struct block *)NULL)->origin)
+#define REASON_LEN sizeof(((struct block *)NULL)->reason)
 
 static uint64_t fnv_more(uint64_t h, const char *p, size_t n)
 {
@@ -280,15 +287,42 @@ static void dump_block(void *arg, const struct block *b)
 /* What cannot be read from memory alone - the files' positions (fstat and
  * the head's fingerprint) and the journal's cursors (sd_journal refuses to
  * work in a forked child) - is formatted first, in the daemon itself. */
-static void dump_pos(void *arg, const struct tail_pos *p)
+static void dump_allow(void *arg, const struct cidr *target, uint64_t expiry_ms)
 {
 	struct out *o = arg;
-	const struct src *s = p->cookie;
+	char t[CIDR_STRLEN];
 
-	if (!s)
-		return;
+	cidr_format(target, t);
+	put_mem(o, "allow ", 6);
+	put_s(o, t);
+	put_c(o, ' ');
+	put_expiry(o, expiry_ms);
+	put_c(o, '\n');
+}
+
+static void dump_account(void *arg, const struct state_account *a)
+{
+	struct out *o = arg;
+
+	put_mem(o, "account ", 8);
+	put_str(o, a->user, a->len);
+	put_c(o, ' ');
+	put_u64(o, a->start_ms);
+	put_c(o, ' ');
+	put_expiry(o, a->expiry_ms);
+	put_c(o, ' ');
+	put_cstr(o, a->origin);
+	put_c(o, ' ');
+	put_cstr(o, a->reason);
+	put_c(o, '\n');
+}
+
+static void dump_pos(void *arg, const char *source, const struct tail_pos *p)
+{
+	struct out *o = arg;
+
 	put_mem(o, "file ", 5);
-	put_cstr(o, s->name);
+	put_cstr(o, source);
 	put_c(o, ' ');
 	put_cstr(o, p->path);
 	put_c(o, ' ');
@@ -309,23 +343,25 @@ struct sources_text {
 	size_t len;
 };
 
-static void format_sources(struct daemon *d, struct sources_text *st)
+static void dump_journal(void *arg, const char *source, const char *cursor)
+{
+	struct out *o = arg;
+
+	put_mem(o, "journal ", 8);
+	put_cstr(o, source);
+	put_c(o, ' ');
+	put_cstr(o, cursor);
+	put_c(o, '\n');
+}
+
+static void format_sources(const struct state_view *v, struct sources_text *st)
 {
 	struct out *o = out_new(-1);
 
-	if (d->tail)
-		tail_foreach_file(d->tail, dump_pos, o);
-	for (size_t i = 0; i < d->nsrcs; i++) {
-		char *cur;
-		if (!d->srcs[i]->j || !(cur = journal_cursor(d->srcs[i]->j)))
-			continue;
-		put_mem(o, "journal ", 8);
-		put_cstr(o, d->srcs[i]->name);
-		put_c(o, ' ');
-		put_cstr(o, cur);
-		put_c(o, '\n');
-		free(cur);
-	}
+	if (v->files)
+		v->files(v->arg, dump_pos, o);
+	if (v->journals)
+		v->journals(v->arg, dump_journal, o);
 	out_flush(o);
 	st->len = o->memlen;
 	st->text = o->mem;
@@ -333,43 +369,23 @@ static void format_sources(struct daemon *d, struct sources_text *st)
 }
 
 /* Everything else: from memory only, so that a forked child can do it. */
-static void format_state(struct daemon *d, uint64_t now_ms, const struct sources_text *st, struct out *o)
+static void format_state(const struct state_view *v, uint64_t now_ms, const struct sources_text *st, struct out *o)
 {
-	const struct allowlist *al = screen_allowlist(d->screen);
-
 	put_mem(o, "mailscreen-state ", 17);
 	put_u64(o, STATE_VERSION);
 	put_c(o, ' ');
 	put_u64(o, now_ms);
 	put_c(o, '\n');
-	blocks_foreach(d->blocks, dump_block, o);
-	for (size_t i = 0; i < al->n; i++) {
-		char t[CIDR_STRLEN];
-		if (al->v[i].origin != ALLOW_MANUAL)
-			continue;
-		cidr_format(&al->v[i].target, t);
-		put_mem(o, "allow ", 6);
-		put_s(o, t);
-		put_c(o, ' ');
-		put_expiry(o, al->v[i].expiry_ms);
-		put_c(o, '\n');
-	}
-	for (size_t i = 0; i < d->naccounts; i++) {
-		const struct account_block *a = &d->accounts[i];
-		put_mem(o, "account ", 8);
-		put_cstr(o, a->user);
-		put_c(o, ' ');
-		put_u64(o, a->start_ms);
-		put_c(o, ' ');
-		put_expiry(o, a->expiry_ms);
-		put_c(o, ' ');
-		put_cstr(o, a->origin);
-		put_c(o, ' ');
-		put_cstr(o, a->reason);
-		put_c(o, '\n');
-	}
-	window_dump(d->offenders, dump_offender, o);
-	screen_dump(d->screen, dump_window, o);
+	if (v->blocks)
+		v->blocks(v->arg, dump_block, o);
+	if (v->allows)
+		v->allows(v->arg, dump_allow, o);
+	if (v->accounts)
+		v->accounts(v->arg, dump_account, o);
+	if (v->offenders)
+		v->offenders(v->arg, dump_offender, o);
+	if (v->windows)
+		v->windows(v->arg, dump_window, o);
 	put_mem(o, st->text, st->len);
 	/* the checksum line covers every byte before it */
 	out_flush(o);
@@ -386,50 +402,50 @@ static char *tmp_path(const char *dir, long pid)
 	return xasprintf("%s/.state.%ld.tmp", dir, pid);
 }
 
-/* Write the snapshot into a temporary file of its own, make it durable and
- * put it in place of the old one. 0, or -1 with a message. */
-static int write_snapshot(struct daemon *d, const char *dir, uint64_t now_ms, const struct sources_text *st,
-			  char *err, size_t errlen)
-{
-	char *path = xasprintf("%s/state", dir), *tmp = tmp_path(dir, (long)getpid());
-	struct out *o = NULL;
-	int fd, rc = -1;
+struct snapshot {
+	const struct state_view *v;
+	uint64_t now_ms;
+	const struct sources_text *st;
+};
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		errf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	o = out_new(fd);
-	format_state(d, now_ms, st, o);
-	if (o->err || fsync(fd) < 0) {
-		errf(err, errlen, "cannot write '%s': %s", tmp, strerror(o->err ? o->err : errno));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		errf(err, errlen, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	fsync_dir(dir);         /* the new content is in place either way */
-	rc = 0;
-out:
+static int fill(void *arg, int fd, const char *tmp, char *err, size_t errlen)
+{
+	const struct snapshot *sn = arg;
+	struct out *o = out_new(fd);
+	int e;
+
+	format_state(sn->v, sn->now_ms, sn->st, o);
+	e = o->err;
 	free(o);
-	free(path);
-	free(tmp);
-	return rc;
+	if (e)
+		return errf(err, errlen, "cannot write '%s': %s", tmp, strerror(e));
+	return 0;
 }
 
-int state_save(struct daemon *d, char *err, size_t errlen)
+/* Write the snapshot into a temporary file of its own, make it durable and
+ * put it in place of the old one. 0, or -1 with a message. */
+static int write_snapshot(const struct state_view *v, const char *dir, uint64_t now_ms,
+			  const struct sources_text *st, char *err, size_t errlen)
+{
+	char *path = xasprintf("%s/state", dir), *tmp = tmp_path(dir, (long)getpid());
+	struct snapshot sn = { v, now_ms, st };
+	int rc;
+
+	/* a directory that cannot be synced after the rename is no failure:
+	 * the new content is in place either way */
+	rc = file_replace(path, tmp, fill, &sn, err, errlen);
+	free(path);
+	free(tmp);
+	return rc < 0 ? -1 : 0;
+}
+
+int state_save(const char *state_dir, const struct state_view *v, uint64_t now_ms, char *err, size_t errlen)
 {
 	struct sources_text st;
 	int rc;
 
-	format_sources(d, &st);
-	rc = write_snapshot(d, d->b.cfg.state_dir, daemon_now_ms(), &st, err, errlen);
+	format_sources(v, &st);
+	rc = write_snapshot(v, state_dir, now_ms, &st, err, errlen);
 	free(st.text);
 	return rc;
 }
@@ -445,7 +461,7 @@ struct state_saver {
 };
 
 struct job {
-	struct daemon *d;
+	const struct state_view *v;
 	const char *dir;
 	uint64_t now_ms;
 	const struct sources_text *st;
@@ -455,7 +471,7 @@ static int save_in_child(void *arg, char *err, size_t errlen)
 {
 	const struct job *j = arg;
 
-	return write_snapshot(j->d, j->dir, j->now_ms, j->st, err, errlen);
+	return write_snapshot(j->v, j->dir, j->now_ms, j->st, err, errlen);
 }
 
 /* A child that died half-way leaves its temporary file. */
@@ -492,14 +508,15 @@ bool state_saver_busy(const struct state_saver *sv)
 	return sv && sv->job;
 }
 
-int state_saver_start(struct state_saver *sv, struct daemon *d, char *err, size_t errlen)
+int state_saver_start(struct state_saver *sv, const char *state_dir, const struct state_view *v, uint64_t now_ms,
+		      char *err, size_t errlen)
 {
 	struct sources_text st;
-	struct job j = { d, d->b.cfg.state_dir, daemon_now_ms(), &st };
+	struct job j = { v, state_dir, now_ms, &st };
 
 	if (sv->job)
 		return errf(err, errlen, "a snapshot is being written already");
-	format_sources(d, &st);
+	format_sources(v, &st);
 	free(sv->dir);
 	sv->dir = xstrdup(j.dir);
 	sv->job = child_start(sv->loop, save_in_child, &j, saved, sv, err, errlen);
@@ -745,10 +762,10 @@ void state_load(const char *state_dir, struct saved_state *s)
 	free(path);
 }
 
-size_t state_apply(struct daemon *d, const struct saved_state *s)
+size_t state_apply(const struct saved_state *s, uint64_t now, const struct state_sink *to)
 {
-	uint64_t now = daemon_now_ms(), times[1024];
-	size_t blocks = 0, bad = 0, escaped = 0, names = 0, aexpired = 0;
+	uint64_t times[1024];
+	size_t blocks = 0, bad = 0, escaped = 0, names = 0;
 	char *copy, *p, first[256] = "";
 
 	if (!s->loaded)
@@ -766,35 +783,31 @@ size_t state_apply(struct daemon *d, const struct saved_state *s)
 		n = fields(p, f, 8);
 		p = nl + 1;
 		if (n == 7 && strcmp(f[0], "block") == 0) {
-			struct cidr c;
-			uint64_t start, expiry, t;
-			struct block *b;
-			char err[512], origin[sizeof b->origin], reason[sizeof b->reason];
+			struct block b = { 0 };
+			uint64_t t;
+			char err[512], origin[ORIGIN_LEN], reason[REASON_LEN];
 			long ol, rl;
-			if (cidr_parse(f[1], &c, NULL, 0) < 0 || !get_u64(f[2], &start) || !get_u64(f[3], &expiry) ||
-			    !get_u64(f[4], &t) || (ol = get_str(f[5])) < 0 || (rl = get_str(f[6])) < 0) {
+			if (cidr_parse(f[1], &b.target, NULL, 0) < 0 || !get_u64(f[2], &b.start_ms) ||
+			    !get_u64(f[3], &b.expiry_ms) || !get_u64(f[4], &t) || (ol = get_str(f[5])) < 0 ||
+			    (rl = get_str(f[6])) < 0) {
 				bad++;
 				continue;
 			}
-			if (expiry <= now) {
+			if (b.expiry_ms <= now) {
 				/* ended while the daemon was down; the kernel may still
-				 * hold it for what it covered (kernel_check) */
-				XGROW(d->expired_saved, aexpired, d->nexpired_saved + 1);
-				d->expired_saved[d->nexpired_saved++] = c;
+				 * hold it for what it covered */
+				if (to->expired_block)
+					to->expired_block(to->arg, &b.target);
 				continue;
 			}
-			if (daemon_block(d, &c, expiry == UINT64_MAX ? DURATION_PERMANENT : expiry - now,
-					 printable(f[5], ol, origin, sizeof origin, &escaped),
-					 printable(f[6], rl, reason, sizeof reason, &escaped), err, sizeof err) < 0) {
+			if (!to->block)
+				continue;
+			b.times = (uint32_t)t;
+			snprintf(b.origin, sizeof b.origin, "%s", printable(f[5], ol, origin, sizeof origin, &escaped));
+			snprintf(b.reason, sizeof b.reason, "%s", printable(f[6], rl, reason, sizeof reason, &escaped));
+			if (to->block(to->arg, &b, err, sizeof err) < 0) {
 				log_warnx("saved block of %s not restored: %s", f[1], err);
 				continue;
-			}
-			/* daemon_block made the entry (and queued it for the kernel):
-			 * give it back its history */
-			if ((b = blocks_find(d->blocks, &c))) {
-				b->start_ms = start;
-				b->times = (uint32_t)t;
-				blocks_set_expiry(d->blocks, &c, expiry, daemon_now_ms());
 			}
 			blocks++;
 		} else if (n == 3 && strcmp(f[0], "allow") == 0) {
@@ -804,44 +817,38 @@ size_t state_apply(struct daemon *d, const struct saved_state *s)
 				bad++;
 				continue;
 			}
-			if (expiry > now)
-				allow_add(screen_allowlist(d->screen), &c, expiry);
+			if (expiry > now && to->allow)
+				to->allow(to->arg, &c, expiry);
 		} else if (n == 6 && strcmp(f[0], "account") == 0) {
-			uint64_t start, expiry;
+			struct state_account a = { .user = f[1] };
 			long ul = get_str(f[1]), ol, rl;
-			char err[256], origin[sizeof d->accounts->origin], reason[sizeof d->accounts->reason];
-			if (ul <= 0 || !get_u64(f[2], &start) || !get_u64(f[3], &expiry) || (ol = get_str(f[4])) < 0 ||
-			    (rl = get_str(f[5])) < 0) {
+			char err[256], origin[ORIGIN_LEN], reason[REASON_LEN];
+			if (ul <= 0 || !get_u64(f[2], &a.start_ms) || !get_u64(f[3], &a.expiry_ms) ||
+			    (ol = get_str(f[4])) < 0 || (rl = get_str(f[5])) < 0) {
 				bad++;
 				continue;
 			}
-			if (expiry <= now)
+			if (a.expiry_ms <= now || !to->account)
 				continue;
-			if (daemon_block_account(d, f[1], (size_t)ul, expiry == UINT64_MAX ? DURATION_PERMANENT :
-						 expiry - now, printable(f[4], ol, origin, sizeof origin, &escaped),
-						 printable(f[5], rl, reason, sizeof reason, &escaped), err,
-						 sizeof err) < 0) {
+			a.len = (size_t)ul;
+			a.origin = printable(f[4], ol, origin, sizeof origin, &escaped);
+			a.reason = printable(f[5], rl, reason, sizeof reason, &escaped);
+			if (to->account(to->arg, &a, err, sizeof err) < 0) {
 				/* a name with a control character (or ':') can be
 				 * in no deny file: that block cannot be kept */
 				if (!names++)
 					snprintf(first, sizeof first, "%s", err);
 				continue;
 			}
-			for (size_t i = 0; i < d->naccounts; i++)
-				if (strcmp(d->accounts[i].user, f[1]) == 0) {
-					d->accounts[i].start_ms = start;
-					d->accounts[i].expiry_ms = expiry;
-				}
 		} else if (n == 3 && strcmp(f[0], "offender") == 0) {
 			uint32_t nt;
-			bool reached;
 			if ((kl = get_hex(f[1], key, sizeof key)) < 0) {
 				bad++;
 				continue;
 			}
 			nt = get_times(f[2], times, 1024);
-			for (uint32_t i = 0; i < nt; i++)
-				window_hit(d->offenders, key, (size_t)kl, times[i], 1, &reached);
+			if (to->offender)
+				to->offender(to->arg, key, (size_t)kl, times, nt);
 		} else if (n == 4 && strcmp(f[0], "window") == 0) {
 			uint32_t nt;
 			if (get_str(f[1]) < 0 || (kl = get_hex(f[2], key, sizeof key)) < 0) {
@@ -849,7 +856,8 @@ size_t state_apply(struct daemon *d, const struct saved_state *s)
 				continue;
 			}
 			nt = get_times(f[3], times, 1024);
-			screen_load(d->screen, f[1], key, (size_t)kl, times, nt);
+			if (to->window)
+				to->window(to->arg, f[1], key, (size_t)kl, times, nt);
 		} else if (n > 0 && strcmp(f[0], "file") && strcmp(f[0], "journal")) {
 			bad++;
 		}

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * daemon_state - see daemon_state.h. The glue between struct daemon and
+ * the snapshot's encoder: state.c sees plain records only, and this file
+ * is where they meet the daemon's tables.
+ *
+ * Owns nothing. Must never: change anything while saving (the view's
+ * enumerators of memory run in a forked child: no descriptor, no log), or
+ * make a restored block any other way than through the daemon's own
+ * checks (daemon_restore_block: never loopback, this host or an allowed
+ * address).
+ */
+#include "daemon_state.h"
+#include "allow.h"
+#include "daemon.h"
+#include "duration.h"
+#include "journal.h"
+#include "screen.h"
+#include "window.h"
+#include "xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the view: saving ---- */
+
+static void view_blocks(void *arg, state_block_fn *fn, void *fnarg)
+{
+	const struct daemon *d = arg;
+
+	blocks_foreach(d->blocks, fn, fnarg);
+}
+
+static void view_allows(void *arg, state_allow_fn *fn, void *fnarg)
+{
+	const struct daemon *d = arg;
+	const struct allowlist *al = screen_allowlist(d->screen);
+
+	for (size_t i = 0; i < al->n; i++)
+		if (al->v[i].origin == ALLOW_MANUAL)
+			fn(fnarg, &al->v[i].target, al->v[i].expiry_ms);
+}
+
+static void view_accounts(void *arg, state_account_fn *fn, void *fnarg)
+{
+	const struct daemon *d = arg;
+
+	for (size_t i = 0; i < d->naccounts; i++) {
+		const struct account_block *a = &d->accounts[i];
+		const struct state_account sa = { a->user, strlen(a->user), a->origin, a->reason, a->start_ms,
+						  a->expiry_ms };
+		fn(fnarg, &sa);
+	}
+}
+
+static void view_offenders(void *arg, state_offender_fn *fn, void *fnarg)
+{
+	const struct daemon *d = arg;
+
+	window_dump(d->offenders, fn, fnarg);
+}
+
+static void view_windows(void *arg, state_window_fn *fn, void *fnarg)
+{
+	const struct daemon *d = arg;
+
+	screen_dump(d->screen, fn, fnarg);
+}
+
+struct each_file {
+	state_file_fn *fn;
+	void *arg;
+};
+
+/* A tail file's cookie is the source that watches it. */
+static void each_file(void *arg, const struct tail_pos *p)
+{
+	const struct each_file *ef = arg;
+	const struct src *s = p->cookie;
+
+	if (s)
+		ef->fn(ef->arg, s->name, p);
+}
+
+static void view_files(void *arg, state_file_fn *fn, void *fnarg)
+{
+	const struct daemon *d = arg;
+	struct each_file ef = { fn, fnarg };
+
+	if (d->tail)
+		tail_foreach_file(d->tail, each_file, &ef);
+}
+
+static void view_journals(void *arg, state_journal_fn *fn, void *fnarg)
+{
+	const struct daemon *d = arg;
+
+	for (size_t i = 0; i < d->nsrcs; i++) {
+		char *cur;
+		if (!d->srcs[i]->j || !(cur = journal_cursor(d->srcs[i]->j)))
+			continue;
+		fn(fnarg, d->srcs[i]->name, cur);
+		free(cur);
+	}
+}
+
+void daemon_state_view(struct daemon *d, struct state_view *v)
+{
+	*v = (struct state_view){
+		.arg = d,
+		.blocks = view_blocks,
+		.allows = view_allows,
+		.accounts = view_accounts,
+		.offenders = view_offenders,
+		.windows = view_windows,
+		.files = view_files,
+		.journals = view_journals,
+	};
+}
+
+/* ---- the sink: restoring ---- */
+
+struct restore {
+	struct daemon *d;
+	uint64_t now;
+	size_t aexpired;
+};
+
+static int restore_block(void *arg, const struct block *b, char *err, size_t errlen)
+{
+	const struct restore *r = arg;
+
+	return daemon_restore_block(r->d, b, r->now, err, errlen);
+}
+
+static void restore_expired(void *arg, const struct cidr *c)
+{
+	struct restore *r = arg;
+	struct daemon *d = r->d;
+
+	XGROW(d->expired_saved, r->aexpired, d->nexpired_saved + 1);
+	d->expired_saved[d->nexpired_saved++] = *c;
+}
+
+static void restore_allow(void *arg, const struct cidr *c, uint64_t expiry_ms)
+{
+	const struct restore *r = arg;
+
+	allow_add(screen_allowlist(r->d->screen), c, expiry_ms);
+}
+
+static int restore_account(void *arg, const struct state_account *a, char *err, size_t errlen)
+{
+	const struct restore *r = arg;
+	struct daemon *d = r->d;
+
+	if (daemon_block_account(d, a->user, a->len, a->expiry_ms == UINT64_MAX ? DURATION_PERMANENT :
+				 a->expiry_ms - r->now, a->origin, a->reason, err, errlen) < 0)
+		return -1;
+	/* made (or extended) now: give it back its saved times */
+	for (size_t i = 0; i < d->naccounts; i++)
+		if (strlen(d->accounts[i].user) == a->len && memcmp(d->accounts[i].user, a->user, a->len) == 0) {
+			d->accounts[i].start_ms = a->start_ms;
+			d->accounts[i].expiry_ms = a->expiry_ms;
+		}
+	return 0;
+}
+
+static void restore_offender(void *arg, const void *key, size_t klen, const uint64_t *times, uint32_t n)
+{
+	const struct restore *r = arg;
+	bool reached;
+
+	for (uint32_t i = 0; i < n; i++)
+		window_hit(r->d->offenders, key, klen, times[i], 1, &reached);
+}
+
+static void restore_window(void *arg, const char *table, const void *key, size_t klen, const uint64_t *times,
+			   uint32_t n)
+{
+	const struct restore *r = arg;
+
+	screen_load(r->d->screen, table, key, klen, times, n);
+}
+
+size_t daemon_state_restore(struct daemon *d, const struct saved_state *s)
+{
+	struct restore r = { d, daemon_now_ms(), 0 };
+	const struct state_sink sink = {
+		.arg = &r,
+		.block = restore_block,
+		.expired_block = restore_expired,
+		.allow = restore_allow,
+		.account = restore_account,
+		.offender = restore_offender,
+		.window = restore_window,
+	};
+
+	return state_apply(s, r.now, &sink);
+}

@@ -72,9 +72,9 @@ int accounts_add(struct accounts *a, const char *user, size_t len, uint64_t now_
 	return 0;
 }
 
-bool accounts_restore_times(struct accounts *a, const char *user, uint64_t start_ms, uint64_t expiry_ms)
+bool accounts_restore_times(struct accounts *a, const char *user, size_t len, uint64_t start_ms, uint64_t expiry_ms)
 {
-	struct account_block *ab = find(a, user, strlen(user));
+	struct account_block *ab = find(a, user, len);
 
 	if (!ab)
 		return false;

@@ -33,7 +33,7 @@ void accounts_free(struct accounts *a);
 int accounts_add(struct accounts *a, const char *user, size_t len, uint64_t now_ms, uint64_t duration_ms,
 		 const char *origin, const char *reason, char *err, size_t errlen);
 /* Give user's entry exactly these times back (restoring a saved block). */
-bool accounts_restore_times(struct accounts *a, const char *user, uint64_t start_ms, uint64_t expiry_ms);
+bool accounts_restore_times(struct accounts *a, const char *user, size_t len, uint64_t start_ms, uint64_t expiry_ms);
 /* Unblock (any case); false if not blocked. */
 bool accounts_remove(struct accounts *a, const char *user);
 /* Unblock every account; returns how many. */

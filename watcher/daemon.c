@@ -53,6 +53,12 @@
 #define SWEEP_MS 30000
 #define MAX_ACCOUNT_BLOCKS 100000
 
+static void account_expired(void *arg, const struct account_block *ab)
+{
+	(void)arg;
+	log_info("account block of '%s' expired", ab->user);
+}
+
 struct evctx {
 	struct daemon *d;
 	struct src *s;
@@ -114,14 +120,9 @@ static void sweep(struct loop *l, void *arg)
 	blocks_expire(d->blocks, now);
 	window_expire(d->offenders, now);
 	allow_expire(screen_allowlist(d->screen), now);
-	for (size_t i = d->naccounts; i > 0; i--)
-		if (d->accounts[i - 1].expiry_ms <= now) {
-			log_info("account block of '%s' expired", d->accounts[i - 1].user);
-			d->accounts[i - 1] = d->accounts[--d->naccounts];
-			d->deny_dirty = true;
-		}
+	accounts_expire(d->accounts, now, account_expired, NULL);
 	screen_stats(d->screen, &st);
-	if (st.tracked || blocks_count(d->blocks) || d->naccounts || window_size(d->offenders) ||
+	if (st.tracked || blocks_count(d->blocks) || accounts_count(d->accounts) || window_size(d->offenders) ||
 	    screen_allowlist(d->screen)->n)
 		arm_sweep(d);
 }
@@ -465,58 +466,25 @@ size_t daemon_reset_blocks(struct daemon *d)
 int daemon_block_account(struct daemon *d, const char *user, size_t len, uint64_t dur_ms, const char *origin,
 			 const char *reason, char *err, size_t errlen)
 {
-	uint64_t now = daemon_now_ms();
-	struct account_block *a = NULL;
-
-	if (!denyfile_valid_user(user, len))
-		return errf(err, errlen, "'%.*s' cannot be an account name in the deny file (empty, too long, or "
-			    "has ':' or control characters)", (int)(len > 64 ? 64 : len), user);
-	for (size_t i = 0; i < d->naccounts; i++)
-		if (strlen(d->accounts[i].user) == len && strncasecmp(d->accounts[i].user, user, len) == 0)
-			a = &d->accounts[i];
-	if (!a) {
-		if (d->naccounts >= MAX_ACCOUNT_BLOCKS)
-			return errf(err, errlen, "%d accounts are blocked already", MAX_ACCOUNT_BLOCKS);
-		XGROW(d->accounts, d->aaccounts, d->naccounts + 1);
-		a = &d->accounts[d->naccounts++];
-		memset(a, 0, sizeof *a);
-		for (size_t i = 0; i < len; i++)
-			a->user[i] = (char)tolower((unsigned char)user[i]);
-		a->start_ms = now;
-	}
-	a->expiry_ms = dur_ms == DURATION_PERMANENT ? UINT64_MAX : now + dur_ms;
-	snprintf(a->origin, sizeof a->origin, "%s", origin);
-	snprintf(a->reason, sizeof a->reason, "%s", reason);
-	d->deny_dirty = true;
+	if (accounts_add(d->accounts, user, len, daemon_now_ms(), dur_ms, origin, reason, err, errlen) < 0)
+		return -1;
 	arm_sweep(d);
 	return 0;
 }
 
 int daemon_unblock_account(struct daemon *d, const char *user, char *err, size_t errlen)
 {
-	for (size_t i = 0; i < d->naccounts; i++)
-		if (strcasecmp(d->accounts[i].user, user) == 0) {
-			d->accounts[i] = d->accounts[--d->naccounts];
-			d->deny_dirty = true;
-			return 0;
-		}
-	return errf(err, errlen, "account '%s' is not blocked", user);
+	if (!accounts_remove(d->accounts, user))
+		return errf(err, errlen, "account '%s' is not blocked", user);
+	return 0;
 }
 
 static void write_deny_file(struct daemon *d)
 {
-	const char **users;
 	char err[512];
 
-	if (!d->deny_dirty || d->dry_run)
-		return;
-	d->deny_dirty = false;
-	users = xcalloc(d->naccounts ? d->naccounts : 1, sizeof *users);
-	for (size_t i = 0; i < d->naccounts; i++)
-		users[i] = d->accounts[i].user;
-	if (denyfile_write(d->b.cfg.deny_file, users, d->naccounts, err, sizeof err) < 0)
+	if (!d->dry_run && accounts_write_denyfile(d->accounts, d->b.cfg.deny_file, false, err, sizeof err) < 0)
 		log_warnx("cannot write the account deny file: %s", err);
-	free(users);
 }
 
 static void on_event(void *arg, const struct event *ev0, const struct logline *ll)
@@ -1637,7 +1605,7 @@ int cmd_run(int argc, char **argv)
 		d.allows = blocks_new(&ka);
 	}
 	d.offenders = window_new(32, 30ULL * 86400 * 1000, 1000000);
-	d.deny_dirty = true;    /* Dovecot wants the deny file to exist, even empty */
+	d.accounts = accounts_new(MAX_ACCOUNT_BLOCKS);
 	if (setup_signals(&d) < 0)
 		fatal("signals");
 	/* the control socket first: a second daemon is refused before it
@@ -1676,7 +1644,7 @@ int cmd_run(int argc, char **argv)
 		char ago[32];
 		uint64_t now = daemon_now_ms();
 		duration_format(now > d.saved.saved_ms ? now - d.saved.saved_ms : 0, ago, sizeof ago);
-		log_info("restored %zu blocks, %zu blocked accounts and the counts saved %s ago", n, d.naccounts, ago);
+		log_info("restored %zu blocks, %zu blocked accounts and the counts saved %s ago", n, accounts_count(d.accounts), ago);
 	}
 	saved_state_release(&d.saved);
 	kernel_check(&d, true);
@@ -1719,7 +1687,7 @@ int cmd_run(int argc, char **argv)
 	cidrlist_release(&d.host);
 	free(d.expired_saved);
 	window_free(d.offenders);
-	free(d.accounts);
+	accounts_free(d.accounts);
 	free(d.kill);
 	bundle_release(&d.b);
 	close(d.sigfd);

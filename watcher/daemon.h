@@ -7,6 +7,7 @@
 #ifndef MS_DAEMON_H
 #define MS_DAEMON_H
 
+#include "accounts.h"
 #include "blocks.h"
 #include "bundle.h"
 #include "control.h"
@@ -38,12 +39,6 @@ struct src {
 	uint64_t lines, events;
 };
 
-struct account_block {
-	char user[256];
-	char origin[48];
-	char reason[160];
-	uint64_t start_ms, expiry_ms;   /* UINT64_MAX = permanent */
-};
 
 struct daemon {
 	struct loop *loop;
@@ -69,9 +64,7 @@ struct daemon {
 	struct cidr *expired_saved;     /* at start: blocks of the snapshot that ended while down */
 	size_t nexpired_saved;
 	struct wtable *offenders;       /* earlier blocks per address, for [repeat] */
-	struct account_block *accounts;
-	size_t naccounts, aaccounts;
-	bool deny_dirty;
+	struct accounts *accounts;      /* blocked accounts (accounts.h) */
 	struct tail *tail;
 	struct fw_nft *nft;
 	struct control *ctl;

@@ -203,7 +203,7 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 			"\"lines\": %llu, \"old_lines_skipped\": %llu, \"cut_lines\": %llu, \"decisions\": %llu, "
 			"\"exempt\": %llu, "
 			"\"paused_decisions\": %llu, \"evictions\": %llu, \"nft_errors\": %llu, \"sessions_closed\": %llu, "
-			"\"session_scans\": %llu, \"events\": {", blocks_count(d->blocks), d->naccounts, nallow, st.tracked,
+			"\"session_scans\": %llu, \"events\": {", blocks_count(d->blocks), accounts_count(d->accounts), nallow, st.tracked,
 			(unsigned long long)d->lines, (unsigned long long)d->old_lines, (unsigned long long)d->cut_lines,
 			(unsigned long long)st.decisions, (unsigned long long)st.exempt, (unsigned long long)d->paused_decisions,
 			(unsigned long long)st.evictions, (unsigned long long)d->nft_errors,
@@ -271,7 +271,7 @@ static void cmd_status(struct cmdctx *c, int argc, char **argv)
 		d->dry_run ? ", dry run (nftables untouched)" : "");
 	fprintf(c->out, "configuration: %s\n", d->b.cfg.file ? d->b.cfg.file : "built-in defaults");
 	fprintf(c->out, "blocks: %zu, blocked accounts: %zu, allows: %zu, tracked keys: %zu\n", blocks_count(d->blocks),
-		d->naccounts, nallow, st.tracked);
+		accounts_count(d->accounts), nallow, st.tracked);
 	fprintf(c->out, "lines: %llu (%llu old lines skipped, %llu cut at max_line and not matched), decisions: %llu, "
 		"exempt events: %llu, evicted keys: %llu\n", (unsigned long long)d->lines,
 		(unsigned long long)d->old_lines, (unsigned long long)d->cut_lines, (unsigned long long)st.decisions,
@@ -480,6 +480,29 @@ static void list_failures(struct cmdctx *c)
 		fprintf(c->out, "]\n");
 }
 
+static void print_account(void *arg, const struct account_block *a)
+{
+	struct cmdctx *c = arg;
+	char rem[32];
+
+	left(a->expiry_ms, c->now, rem);
+	if (c->json) {
+		fprintf(c->out, "%s{", c->n++ ? ", " : "");
+		jkey(c, "account", a->user);
+		fprintf(c->out, ", \"left\": \"%s\", ", rem);
+		jkey(c, "origin", a->origin);
+		fprintf(c->out, ", ");
+		jkey(c, "reason", a->reason);
+		fprintf(c->out, "}");
+	} else {
+		char safe[96], origin[4 * sizeof a->origin], reason[4 * sizeof a->reason];
+		text_sanitize(safe, sizeof safe, a->user, strlen(a->user));
+		text_escape(origin, sizeof origin, a->origin, strlen(a->origin));
+		text_escape(reason, sizeof reason, a->reason, strlen(a->reason));
+		fprintf(c->out, "%-32s %-10s %-16s %s\n", safe, rem, origin, reason);
+	}
+}
+
 static void list_accounts(struct cmdctx *c)
 {
 	struct daemon *d = c->d;
@@ -488,26 +511,8 @@ static void list_accounts(struct cmdctx *c)
 		fprintf(c->out, "{\"blocked\": [");
 	else
 		fprintf(c->out, "blocked accounts:\n%-32s %-10s %-16s %s\n", "ACCOUNT", "LEFT", "ORIGIN", "REASON");
-	for (size_t i = 0; i < d->naccounts; i++) {
-		const struct account_block *a = &d->accounts[i];
-		char rem[32];
-		left(a->expiry_ms, c->now, rem);
-		if (c->json) {
-			fprintf(c->out, "%s{", i ? ", " : "");
-			jkey(c, "account", a->user);
-			fprintf(c->out, ", \"left\": \"%s\", ", rem);
-			jkey(c, "origin", a->origin);
-			fprintf(c->out, ", ");
-			jkey(c, "reason", a->reason);
-			fprintf(c->out, "}");
-		} else {
-			char safe[96], origin[4 * sizeof a->origin], reason[4 * sizeof a->reason];
-			text_sanitize(safe, sizeof safe, a->user, strlen(a->user));
-			text_escape(origin, sizeof origin, a->origin, strlen(a->origin));
-			text_escape(reason, sizeof reason, a->reason, strlen(a->reason));
-			fprintf(c->out, "%-32s %-10s %-16s %s\n", safe, rem, origin, reason);
-		}
-	}
+	c->n = 0;
+	accounts_foreach(d->accounts, print_account, c);
 	if (c->json) {
 		fprintf(c->out, "], \"failures\": [");
 	} else {
@@ -658,7 +663,7 @@ static void cmd_unallow(struct cmdctx *c, int argc, char **argv)
 static void cmd_block_account(struct cmdctx *c, int argc, char **argv)
 {
 	uint64_t dur = DEFAULT_MANUAL_BLOCK_MS;
-	char err[256], dbuf[32], safe[4 * sizeof c->d->accounts->user + 4];
+	char err[256], dbuf[32], safe[4 * sizeof ((struct account_block *)0)->user + 4];
 
 	if (!nargs(c, argc, 1, 2, "block-account USER [DURATION]") || (argc == 3 && !parse_duration(c, argv[2], &dur)))
 		return;
@@ -675,7 +680,7 @@ static void cmd_block_account(struct cmdctx *c, int argc, char **argv)
 
 static void cmd_unblock_account(struct cmdctx *c, int argc, char **argv)
 {
-	char err[256], safe[4 * sizeof c->d->accounts->user + 4];
+	char err[256], safe[4 * sizeof ((struct account_block *)0)->user + 4];
 
 	if (!nargs(c, argc, 1, 1, "unblock-account USER"))
 		return;
@@ -705,9 +710,7 @@ static void cmd_reset(struct cmdctx *c, int argc, char **argv)
 		fprintf(c->out, "failure counts cleared\n");
 	}
 	if (all || strcmp(argv[1], "blocks") == 0) {
-		size_t n = daemon_reset_blocks(d), na = d->naccounts;
-		d->naccounts = 0;
-		d->deny_dirty = d->deny_dirty || na;
+		size_t n = daemon_reset_blocks(d), na = accounts_clear(d->accounts);
 		fprintf(c->out, "%zu blocks and %zu account blocks removed\n", n, na);
 	}
 	if (all || strcmp(argv[1], "allows") == 0)

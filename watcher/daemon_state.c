@@ -41,16 +41,25 @@ static void view_allows(void *arg, state_allow_fn *fn, void *fnarg)
 			fn(fnarg, &al->v[i].target, al->v[i].expiry_ms);
 }
 
+struct view_acct {
+	state_account_fn *fn;
+	void *arg;
+};
+
+static void view_account(void *arg, const struct account_block *a)
+{
+	const struct view_acct *va = arg;
+	const struct state_account sa = { a->user, strlen(a->user), a->origin, a->reason, a->start_ms, a->expiry_ms };
+
+	va->fn(va->arg, &sa);
+}
+
 static void view_accounts(void *arg, state_account_fn *fn, void *fnarg)
 {
 	const struct daemon *d = arg;
+	struct view_acct va = { fn, fnarg };
 
-	for (size_t i = 0; i < d->naccounts; i++) {
-		const struct account_block *a = &d->accounts[i];
-		const struct state_account sa = { a->user, strlen(a->user), a->origin, a->reason, a->start_ms,
-						  a->expiry_ms };
-		fn(fnarg, &sa);
-	}
+	accounts_foreach(d->accounts, view_account, &va);
 }
 
 static void view_offenders(void *arg, state_offender_fn *fn, void *fnarg)
@@ -158,11 +167,7 @@ static int restore_account(void *arg, const struct state_account *a, char *err, 
 				 a->expiry_ms - r->now, a->origin, a->reason, err, errlen) < 0)
 		return -1;
 	/* made (or extended) now: give it back its saved times */
-	for (size_t i = 0; i < d->naccounts; i++)
-		if (strlen(d->accounts[i].user) == a->len && memcmp(d->accounts[i].user, a->user, a->len) == 0) {
-			d->accounts[i].start_ms = a->start_ms;
-			d->accounts[i].expiry_ms = a->expiry_ms;
-		}
+	accounts_restore_times(d->accounts, a->user, a->len, a->start_ms, a->expiry_ms);
 	return 0;
 }
 

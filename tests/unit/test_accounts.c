@@ -95,7 +95,7 @@ START_TEST(expiry_drops_and_says_which)
 	ck_assert_str_eq(gone, "short");
 	ck_assert_uint_eq(accounts_expire(a, UINT64_MAX - 1, NULL, NULL), 1);
 	ck_assert_uint_eq(accounts_count(a), 1);
-	ck_assert(accounts_restore_times(a, "ever", 5, 6));
+	ck_assert(accounts_restore_times(a, "ever", 4, 5, 6));
 	ck_assert_uint_eq(accounts_expire(a, 6, NULL, NULL), 1);
 	ck_assert_uint_eq(accounts_clear(a), 0);
 	accounts_free(a);

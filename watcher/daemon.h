@@ -27,6 +27,8 @@ struct tail_watch;
 struct blockfile;
 struct wtable;
 struct nft_guard;
+struct bf_entry;
+struct logline;
 
 struct src {
 	struct daemon *d;
@@ -120,6 +122,39 @@ size_t daemon_reset_blocks(struct daemon *d);
 int daemon_reload(struct daemon *d);
 /* Write the state file now (after a control command changed something). */
 void daemon_save_state(struct daemon *d);
+/* ---- between the daemon's own files ---- */
+
+/* daemon.c: the state changed (written behind, every state_interval). */
+void daemon_state_dirty(struct daemon *d);
+/* daemon_pipeline.c: one line from source s. */
+void daemon_handle_line(struct daemon *d, struct src *s, const struct logline *ll);
+/* daemon_block.c: the account deny file, if the blocked accounts changed. */
+void daemon_write_deny_file(struct daemon *d);
+/* daemon_block.c: the block list file's changes (blockfile.h callback). */
+void daemon_on_blockfile(void *arg, const struct bf_entry *added, size_t nadded, const struct bf_entry *removed,
+			 size_t nremoved);
+/* daemon_sources.c: build the sources of bundle b, reusing the open
+ * watches of old sources that read the same file or journal; on failure
+ * nothing of the old set is touched. Then swap them in. */
+int daemon_sources_build(struct daemon *d, struct bundle *b, struct src ***out, char *err, size_t errlen);
+void daemon_sources_swap(struct daemon *d, struct src **v, size_t n);
+/* daemon_guard.c: the blocks' and allows' tables, with the sinks that
+ * queue their kernel changes. */
+void daemon_kernel_init(struct daemon *d);
+/* daemon_guard.c: the idle hook: deny file, allow sets, expiry timer, one
+ * netlink batch, closing sessions. */
+void daemon_commit(struct loop *l, void *arg);
+void daemon_nft_config(const struct config *c, struct fw_nft_config *fc);
+/* daemon_guard.c: compare the kernel's sets with the list and repair
+ * (at_start: also take out ranges of the snapshot that ended while down). */
+void daemon_kernel_check(struct daemon *d, bool at_start);
+void daemon_arm_verify(struct daemon *d);
+/* daemon_guard.c: watch the configured table for others' changes (again
+ * after a reload that renamed it or switched dry_run); close at stop. */
+void daemon_guard_open(struct daemon *d);
+void daemon_guard_follow(struct daemon *d);
+void daemon_guard_close(struct daemon *d);
+
 /* The control socket's handler (daemon_ctl.c). */
 void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r);
 

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * daemon_block - the one place blocks and account blocks are made and
+ * lifted, by rules, by hand, from the block list file and from the saved
+ * state: every target is checked first against what no block may cover
+ * (protect.h: loopback, this host's addresses, the allow list) and
+ * refused, or narrowed around the offender where the caller allows it.
+ *
+ * Owns the host's address list it reads (d->host). Must never: make a
+ * block that covers a protected address, or a /0.
+ */
+#include "daemon.h"
+#include "log.h"
+#include "xalloc.h"
+#include "accounts.h"
+#include "blockfile.h"
+#include "blocks.h"
+#include "duration.h"
+#include "protect.h"
+#include "screen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- what no block may cover (protect.h) ---- */
+
+/* This host's addresses, read again when older than a second. */
+static void refresh_host(struct daemon *d, uint64_t now)
+{
+	struct cidrlist fresh = { 0 };
+	char err[256];
+
+	if (d->host_read_ms && now >= d->host_read_ms && now - d->host_read_ms < 1000)
+		return;
+	d->host_read_ms = now;
+	if (protect_read_host(&fresh, err, sizeof err) < 0) {
+		log_warnx("%s; going on with the addresses read before", err);
+		cidrlist_release(&fresh);
+		return;
+	}
+	cidrlist_release(&d->host);
+	d->host = fresh;
+	screen_set_host(d->screen, &d->host);
+}
+
+/* "192.0.2.10 is on the allow list", "0.0.0.0/1 contains 127.0.0.0/8
+ * (loopback)", "198.51.100.7 lies in 198.51.100.0/24 (on the allow list)" */
+static void phrase(const struct cidr *t, const struct protect_hit *h, char *buf, size_t len)
+{
+	char tb[CIDR_STRLEN], hb[CIDR_STRLEN];
+
+	cidr_format(t, tb);
+	cidr_format(&h->range, hb);
+	if (t->len == h->range.len)
+		snprintf(buf, len, "%s is %s", tb, h->what);
+	else if (t->len > h->range.len)
+		snprintf(buf, len, "%s lies in %s (%s)", tb, hb, h->what);
+	else
+		snprintf(buf, len, "%s contains %s (%s)", tb, hb, h->what);
+}
+
+int daemon_protect(struct daemon *d, struct cidr *t, const struct ipaddr *around, char *why, size_t whylen)
+{
+	const struct allowlist *al = screen_allowlist(d->screen);
+	struct protect_hit hit;
+	struct cidr out;
+	uint64_t now = daemon_now_ms();
+	char tb[CIDR_STRLEN], ob[CIDR_STRLEN], p[200];
+
+	refresh_host(d, now);
+	if (!protect_find(&d->host, al, t, now, &hit))
+		return 1;
+	if (around && protect_narrow(&d->host, al, t, around, now, &out, &hit)) {
+		phrase(t, &hit, p, sizeof p);
+		cidr_format(t, tb);
+		cidr_format(&out, ob);
+		snprintf(why, whylen, "%s narrowed to %s: %s", tb, ob, p);
+		*t = out;
+		return 2;
+	}
+	if (around && !cidr_overlap(t, &hit.range))
+		protect_find(&d->host, al, t, now, &hit);
+	phrase(t, &hit, why, whylen);
+	return -1;
+}
+
+/* ---- blocks and account blocks: the one place they are made ---- */
+
+/* *made (if not NULL): the entry */
+static int make_block(struct daemon *d, const struct cidr *c, uint64_t now, uint64_t dur_ms, const char *origin,
+		      const char *reason, struct block **made, char *err, size_t errlen)
+{
+	bool extended;
+	struct block *b;
+	struct cidr t = *c;
+	char why[320];
+
+	if (c->len == 0)
+		return errf(err, errlen, "refusing to block everything (/0)");
+	if (daemon_protect(d, &t, NULL, why, sizeof why) < 0)
+		return errf(err, errlen, "%s: never blocked", why);
+	b = blocks_add(d->blocks, c, now, dur_ms, origin, reason, &extended);
+	d->blocks_issued++;
+	daemon_arm_sweep(d);
+	if (!d->dry_run && d->b.cfg.close_sessions && !extended) {
+		XGROW(d->kill, d->akill, d->nkill + 1);
+		d->kill[d->nkill++] = *c;
+	}
+	if (made)
+		*made = b;
+	return 0;
+}
+
+int daemon_block(struct daemon *d, const struct cidr *c, uint64_t dur_ms, const char *origin, const char *reason,
+		 char *err, size_t errlen)
+{
+	return make_block(d, c, daemon_now_ms(), dur_ms, origin, reason, NULL, err, errlen);
+}
+
+int daemon_restore_block(struct daemon *d, const struct block *saved, uint64_t now_ms, char *err, size_t errlen)
+{
+	struct block *b;
+
+	if (saved->expiry_ms <= now_ms)
+		return errf(err, errlen, "it has ended");
+	if (make_block(d, &saved->target, now_ms, saved->expiry_ms == UINT64_MAX ? DURATION_PERMANENT :
+		       saved->expiry_ms - now_ms, saved->origin, saved->reason, &b, err, errlen) < 0)
+		return -1;
+	/* its history, and exactly its expiry (with the kernel changes that
+	 * follow when it was there already) */
+	b->start_ms = saved->start_ms;
+	b->times = saved->times;
+	blocks_set_expiry(d->blocks, &saved->target, saved->expiry_ms, now_ms);
+	return 0;
+}
+
+int daemon_unblock(struct daemon *d, const struct cidr *c, char *err, size_t errlen)
+{
+	char buf[CIDR_STRLEN];
+
+	if (!blocks_remove(d->blocks, c, daemon_now_ms())) {
+		struct block *cov = blocks_covering(d->blocks, &c->addr);
+		cidr_format(c, buf);
+		if (cov) {
+			char cb[CIDR_STRLEN];
+			cidr_format(&cov->target, cb);
+			return errf(err, errlen, "%s is not blocked itself; it lies in the blocked range %s "
+				    "(unblock that)", buf, cb);
+		}
+		return errf(err, errlen, "%s is not blocked", buf);
+	}
+	return 0;
+}
+
+struct collect {
+	struct cidr *v;
+	size_t n;
+};
+
+static void collect(void *arg, const struct block *blk)
+{
+	struct collect *col = arg;
+
+	col->v[col->n++] = blk->target;
+}
+
+size_t daemon_reset_blocks(struct daemon *d)
+{
+	size_t n = blocks_count(d->blocks);
+	struct cidr *all = xcalloc(n ? n : 1, sizeof *all);
+	struct collect col = { all, 0 };
+
+	blocks_foreach(d->blocks, collect, &col);
+	for (size_t i = 0; i < col.n; i++) {
+		char err[256];
+		daemon_unblock(d, &all[i], err, sizeof err);
+	}
+	free(all);
+	return col.n;
+}
+
+int daemon_block_account(struct daemon *d, const char *user, size_t len, uint64_t dur_ms, const char *origin,
+			 const char *reason, char *err, size_t errlen)
+{
+	if (accounts_add(d->accounts, user, len, daemon_now_ms(), dur_ms, origin, reason, err, errlen) < 0)
+		return -1;
+	daemon_arm_sweep(d);
+	return 0;
+}
+
+int daemon_unblock_account(struct daemon *d, const char *user, char *err, size_t errlen)
+{
+	if (!accounts_remove(d->accounts, user))
+		return errf(err, errlen, "account '%s' is not blocked", user);
+	return 0;
+}
+
+void daemon_write_deny_file(struct daemon *d)
+{
+	char err[512];
+
+	if (!d->dry_run && accounts_write_denyfile(d->accounts, d->b.cfg.deny_file, false, err, sizeof err) < 0)
+		log_warnx("cannot write the account deny file: %s", err);
+}
+
+/* ---- the block list file ---- */
+
+void daemon_on_blockfile(void *arg, const struct bf_entry *added, size_t nadded, const struct bf_entry *removed,
+			 size_t nremoved)
+{
+	struct daemon *d = arg;
+	char buf[CIDR_STRLEN], err[256], dur[32];
+
+	for (size_t i = 0; i < nremoved; i++) {
+		struct block *b = blocks_find(d->blocks, &removed[i].target);
+		cidr_format(&removed[i].target, buf);
+		if (!b || strcmp(b->origin, "file") != 0)
+			continue;       /* made by a rule or by hand since: leave it */
+		if (daemon_unblock(d, &removed[i].target, err, sizeof err) == 0)
+			log_info("unblock %s: removed from %s", buf, d->bfile_path);
+	}
+	for (size_t i = 0; i < nadded; i++) {
+		char reason[160];
+		cidr_format(&added[i].target, buf);
+		if (screen_exempt(d->screen, &added[i].target.addr, daemon_now_ms())) {
+			log_warnx("%s:%d: %s is on the allow list; not blocked", d->bfile_path, added[i].lineno, buf);
+			continue;
+		}
+		snprintf(reason, sizeof reason, "%s:%d%s%s", d->bfile_path, added[i].lineno,
+			 *added[i].comment ? " " : "", added[i].comment);
+		duration_format(added[i].duration_ms, dur, sizeof dur);
+		if (daemon_block(d, &added[i].target, added[i].duration_ms, "file", reason, err, sizeof err) < 0)
+			log_warnx("%s:%d: cannot block %s: %s", d->bfile_path, added[i].lineno, buf, err);
+		else
+			log_info("block %s for %s: %s", buf, dur, reason);
+	}
+}
+

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Unit tests for screen.c: the rules at work, events in and decisions
- * out: windows per rule and key, the exemptions (loopback, the allow
- * list, authenticated sessions and addresses, the NAT exemption),
- * only_if_counted follow-ups, and the bounds per table.
+ * out: windows per rule and key, the exemptions (loopback, the host's
+ * own addresses, the allow list, authenticated sessions and addresses,
+ * the NAT exemption), only_if_counted follow-ups, the bounds per table,
+ * the counts saved and put back, reset, and a session's counts ending
+ * at its disconnect.
  */
 #include "rules.h"
 #include "screen.h"
@@ -53,8 +55,9 @@ static struct screen *screen_with(const char *rules, const char *allow)
 	return s;
 }
 
-static void feed_full(struct screen *s, enum ev_kind k, const char *ip, const char *svc, const char *user,
-		      const char *session, unsigned long count, uint64_t t)
+/* One event of a line that may hold more: the line ends at screen_end_line. */
+static void feed_in_line(struct screen *s, enum ev_kind k, const char *ip, const char *svc, const char *user,
+			 const char *session, unsigned long count, uint64_t t)
 {
 	struct event ev = { .kind = k, .count = count, .service = svc, .servicelen = svc ? strlen(svc) : 0,
 			    .user = user, .userlen = user ? strlen(user) : 0, .session = session,
@@ -66,6 +69,13 @@ static void feed_full(struct screen *s, enum ev_kind k, const char *ip, const ch
 		ev.has_ip = true;
 	}
 	screen_event(s, &ev, &ll, t, on_decision, NULL);
+}
+
+/* A line of one event. */
+static void feed_full(struct screen *s, enum ev_kind k, const char *ip, const char *svc, const char *user,
+		      const char *session, unsigned long count, uint64_t t)
+{
+	feed_in_line(s, k, ip, svc, user, session, count, t);
 	screen_end_line(s);
 }
 
@@ -351,12 +361,15 @@ static void find_key(void *arg, const struct rule *r, const char *key, uint32_t 
 		kc->within = within;
 }
 
-/* What rule counts for key at now (0: nothing). */
+/* What rule counts for key (an address or prefix, an account, a session)
+ * at now (0: nothing). */
 static uint32_t counted(struct screen *s, const char *rule, const char *key, uint64_t now)
 {
 	struct keycount kc = { rule, key, 0 };
 
 	screen_foreach_key(s, PER_IP, now, find_key, &kc);
+	screen_foreach_key(s, PER_ACCOUNT, now, find_key, &kc);
+	screen_foreach_key(s, PER_SESSION, now, find_key, &kc);
 	return kc.within;
 }
 
@@ -578,6 +591,284 @@ START_TEST(session_tables_have_a_bound_of_their_own_and_count_evictions)
 }
 END_TEST
 
+/* ---- the host's own addresses ---- */
+
+START_TEST(the_hosts_own_addresses_are_exempt)
+{
+	struct screen *s = screen_with(auth_rule, NULL);
+	struct cidrlist host = { 0 };
+	struct screen_stats st;
+	struct cidr c;
+	struct ipaddr a;
+	char buf[CIDR_STRLEN];
+
+	ck_assert_int_eq(cidr_parse("192.0.2.1", &c, NULL, 0), 0);
+	cidrlist_add(&host, &c);
+	ck_assert_int_eq(cidr_parse("2001:db8::1", &c, NULL, 0), 0);
+	cidrlist_add(&host, &c);
+	screen_set_host(s, &host);
+	/* copied: the caller's list may go */
+	cidrlist_release(&host);
+	ck_assert_uint_eq(screen_host(s)->n, 2);
+	for (int i = 0; i < 10; i++) {
+		feed(s, EV_AUTH_FAIL, "192.0.2.1", "smtp", 1000 + (uint64_t)i);
+		feed(s, EV_AUTH_FAIL, "2001:db8::1", "smtp", 1000 + (uint64_t)i);
+	}
+	ck_assert_int_eq(ndecisions, 0);
+	screen_stats(s, &st);
+	ck_assert_uint_eq(st.exempt, 20);
+	ck_assert_uint_eq(st.tracked, 0);
+	ck_assert_int_eq(addr_parse("192.0.2.1", 9, &a), 0);
+	ck_assert(screen_exempt(s, &a, 2000));
+	/* a neighbour is counted */
+	ck_assert_int_eq(addr_parse("192.0.2.2", 9, &a), 0);
+	ck_assert(!screen_exempt(s, &a, 2000));
+	for (int i = 0; i < 3; i++)
+		feed(s, EV_AUTH_FAIL, "2001:db8::2", "smtp", 2000 + (uint64_t)i);
+	ck_assert_int_eq(ndecisions, 1);
+	/* the addresses survive a reload of the rules */
+	{
+		struct ruleset rs = { 0 };
+		char err[256];
+		ck_assert_int_eq(ruleset_load(&rs, ut_write("h.conf", auth_rule), err, sizeof err), 0);
+		screen_configure(s, &rs, NULL);
+	}
+	feed(s, EV_AUTH_FAIL, "192.0.2.1", "smtp", 3000);
+	ck_assert_uint_eq(counted(s, "auth-ip", "192.0.2.1", 3000), 0);
+	/* new addresses replace the old ones */
+	ck_assert_int_eq(cidr_parse("198.51.100.1", &c, NULL, 0), 0);
+	cidrlist_add(&host, &c);
+	screen_set_host(s, &host);
+	cidrlist_release(&host);
+	ck_assert_uint_eq(screen_host(s)->n, 1);
+	for (int i = 0; i < 3; i++) {
+		feed(s, EV_AUTH_FAIL, "198.51.100.1", "smtp", 4000 + (uint64_t)i);
+		feed(s, EV_AUTH_FAIL, "192.0.2.1", "smtp", 4000 + (uint64_t)i);
+	}
+	ck_assert_int_eq(ndecisions, 2);
+	cidr_format(&last.target, buf);
+	ck_assert_str_eq(buf, "192.0.2.1");
+	screen_free(s);
+}
+END_TEST
+
+/* ---- the counts saved and put back ---- */
+
+struct dumped {
+	char table[64];
+	unsigned char key[256];
+	size_t klen;
+	uint64_t times[8];
+	uint32_t n;
+};
+
+struct dump {
+	struct dumped v[32];
+	size_t n;
+};
+
+static void dump_one(void *arg, const char *table, const void *key, size_t klen, const uint64_t *times, uint32_t n)
+{
+	struct dump *d = arg;
+	struct dumped *e;
+
+	ck_assert_uint_lt(d->n, sizeof d->v / sizeof d->v[0]);
+	ck_assert_uint_lt(strlen(table), sizeof e->table);
+	ck_assert_uint_le(klen, sizeof e->key);
+	ck_assert_uint_le(n, sizeof e->times / sizeof e->times[0]);
+	e = &d->v[d->n++];
+	strcpy(e->table, table);
+	memcpy(e->key, key, klen);
+	e->klen = klen;
+	memcpy(e->times, times, n * sizeof *times);
+	e->n = n;
+}
+
+static bool same_dump(const struct dump *a, const struct dump *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i].table, b->v[i].table) || a->v[i].klen != b->v[i].klen ||
+		    memcmp(a->v[i].key, b->v[i].key, a->v[i].klen) || a->v[i].n != b->v[i].n ||
+		    memcmp(a->v[i].times, b->v[i].times, a->v[i].n * sizeof a->v[i].times[0]))
+			return false;
+	return true;
+}
+
+static bool has_table(const struct dump *d, const char *table)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (strcmp(d->v[i].table, table) == 0)
+			return true;
+	return false;
+}
+
+static const char *saved_rules = "[auth-ip]\nevents = auth-fail\nlimit = 3\nwindow = 10m\nblock = 1h\n"
+				 "[acct]\nevents = auth-fail\nper = account\nlimit = 3\nwindow = 10m\nblock = 1h\n"
+				 "[rcpt]\nevents = rcpt-fail\nper = session\nlimit = 3\nwindow = 1h\nblock = 1h\n"
+				 "exempt_authenticated = yes\n";
+
+/* The same events after the counts: returns the rules that decided, in
+ * order, separated by spaces, into out. */
+static void after_the_counts(struct screen *s, char *out, size_t len)
+{
+	int before;
+
+	out[0] = '\0';
+#define STEP(call)                                                                      \
+	do {                                                                            \
+		before = ndecisions;                                                    \
+		call;                                                                   \
+		if (ndecisions > before)                                                \
+			snprintf(out + strlen(out), len - strlen(out), "%s ", last.rule->name); \
+	} while (0)
+	/* the address's third failure, within 10m of its first */
+	STEP(feed_full(s, EV_AUTH_FAIL, "203.0.113.5", "imap", NULL, NULL, 1, 500000));
+	/* the account's third, from elsewhere */
+	STEP(feed_full(s, EV_AUTH_FAIL, "198.51.100.50", "imap", "bob@example.org", NULL, 1, 500001));
+	/* the session's third */
+	STEP(feed_full(s, EV_RCPT_FAIL, "198.51.100.9", "smtp", NULL, "smtpd[1]", 1, 500002));
+	/* the session and the address that logged in are still exempt */
+	STEP(feed_full(s, EV_RCPT_FAIL, "192.0.2.77", "submission", NULL, "smtpd[2]", 5, 500003));
+	STEP(feed_full(s, EV_RCPT_FAIL, "192.0.2.77", "smtp", NULL, "smtpd[9]", 5, 500004));
+	STEP(feed_full(s, EV_RCPT_FAIL, "198.51.100.44", "submission", NULL, "smtpd[4]", 5, 500005));
+	/* the /64's next two failures: its first lies beyond 10m by then,
+	 * so they make three within the window no more */
+	STEP(feed_full(s, EV_AUTH_FAIL, "2001:db8:1:2::6", "imap", NULL, NULL, 1, 603000));
+	STEP(feed_full(s, EV_AUTH_FAIL, "2001:db8:1:2::7", "imap", NULL, NULL, 1, 603001));
+#undef STEP
+}
+
+START_TEST(dump_and_load_restore_the_counts_exactly)
+{
+	struct screen *a = screen_with(saved_rules, NULL), *b;
+	struct dump da = { .n = 0 }, db = { .n = 0 };
+	struct screen_stats sa, sb;
+	char deca[256], decb[256];
+	unsigned char junk[3] = { 1, 2, 3 };
+	uint64_t t1 = 1;
+
+	feed_full(a, EV_AUTH_FAIL, "203.0.113.5", "imap", "bob@example.org", NULL, 1, 1000);
+	feed_full(a, EV_AUTH_FAIL, "203.0.113.5", "imap", "bob@example.org", NULL, 1, 2000);
+	feed_full(a, EV_AUTH_FAIL, "2001:db8:1:2::5", "imap", "alice", NULL, 1, 2500);
+	feed_full(a, EV_AUTH_FAIL, "2001:db8:1:2::5", "imap", "alice", NULL, 1, 3000);
+	feed_full(a, EV_RCPT_FAIL, "198.51.100.9", "smtp", NULL, "smtpd[1]", 2, 4000);
+	feed_full(a, EV_AUTH_OK, "192.0.2.77", "submission", "carol", "smtpd[2]", 1, 5000);
+	feed_full(a, EV_AUTH_OK, NULL, "submission", "dave", "smtpd[4]", 1, 5001);
+	ck_assert_int_eq(ndecisions, 0);
+	screen_dump(a, dump_one, &da);
+	ck_assert(has_table(&da, "auth-ip"));
+	ck_assert(has_table(&da, "acct"));
+	ck_assert(has_table(&da, "rcpt"));
+	ck_assert(has_table(&da, "@authsession"));
+	ck_assert(has_table(&da, "@authip"));
+
+	b = screen_with(saved_rules, NULL);
+	for (size_t i = 0; i < da.n; i++)
+		screen_load(b, da.v[i].table, da.v[i].key, da.v[i].klen, da.v[i].times, da.v[i].n);
+	/* a rule removed meanwhile is skipped */
+	screen_load(b, "gone", junk, sizeof junk, &t1, 1);
+	screen_dump(b, dump_one, &db);
+	ck_assert_msg(same_dump(&da, &db), "the loaded screen dumps otherwise (%zu keys, %zu before)", db.n, da.n);
+	screen_stats(a, &sa);
+	screen_stats(b, &sb);
+	ck_assert_uint_eq(sb.tracked, sa.tracked);
+	for (int t = 0; t < SCREEN_NTABLES; t++)
+		ck_assert_uint_eq(sb.table[t].keys, sa.table[t].keys);
+	ck_assert_uint_eq(counted(b, "auth-ip", "203.0.113.5", 5000), 2);
+	ck_assert_uint_eq(counted(b, "acct", "bob@example.org", 5000), 2);
+	ck_assert_uint_eq(counted(b, "rcpt", "smtpd[1]", 5000), 2);
+
+	/* the next events decide as they would have */
+	ndecisions = 0;
+	after_the_counts(a, deca, sizeof deca);
+	ck_assert_str_eq(deca, "auth-ip acct rcpt ");
+	ndecisions = 0;
+	after_the_counts(b, decb, sizeof decb);
+	ck_assert_str_eq(decb, deca);
+	screen_free(a);
+	screen_free(b);
+}
+END_TEST
+
+/* ---- reset failures ---- */
+
+START_TEST(reset_forgets_every_count)
+{
+	struct screen *s = screen_with(saved_rules, "192.0.2.0/24");
+	struct screen_stats st;
+	struct ipaddr a;
+
+	for (uint64_t t = 1; t <= 2; t++) {
+		feed_full(s, EV_AUTH_FAIL, "203.0.113.5", "imap", NULL, NULL, 1, t);
+		feed_full(s, EV_AUTH_FAIL, "2001:db8::9", "imap", "bob@example.org", NULL, 1, t);
+		feed_full(s, EV_RCPT_FAIL, "198.51.100.9", "smtp", NULL, "smtpd[1]", 1, t);
+	}
+	screen_stats(s, &st);
+	ck_assert_uint_eq(st.tracked, 4);
+	screen_reset(s);
+	screen_stats(s, &st);
+	ck_assert_uint_eq(st.tracked, 0);
+	ck_assert_uint_eq(counted(s, "auth-ip", "203.0.113.5", 3), 0);
+	ck_assert_uint_eq(counted(s, "acct", "bob@example.org", 3), 0);
+	ck_assert_uint_eq(counted(s, "rcpt", "smtpd[1]", 3), 0);
+	/* a third event each, which would have reached the limits, starts over */
+	feed_full(s, EV_AUTH_FAIL, "203.0.113.5", "imap", NULL, NULL, 1, 3);
+	feed_full(s, EV_AUTH_FAIL, "2001:db8::9", "imap", "bob@example.org", NULL, 1, 3);
+	feed_full(s, EV_RCPT_FAIL, "198.51.100.9", "smtp", NULL, "smtpd[1]", 1, 3);
+	ck_assert_int_eq(ndecisions, 0);
+	ck_assert_uint_eq(counted(s, "auth-ip", "203.0.113.5", 3), 1);
+	ck_assert_uint_eq(counted(s, "rcpt", "smtpd[1]", 3), 1);
+	/* the allow list is not a count: it stays */
+	ck_assert_int_eq(addr_parse("192.0.2.9", 9, &a), 0);
+	ck_assert(screen_exempt(s, &a, 3));
+	screen_free(s);
+}
+END_TEST
+
+/* ---- a disconnect ends the session after the other events of its line ---- */
+
+START_TEST(session_counts_end_at_the_disconnect_after_the_lines_other_events)
+{
+	struct screen *s = screen_with("[rcpt]\nevents = rcpt-fail\nper = session\nlimit = 3\nwindow = 1h\n"
+				       "block = 1h\nexempt_authenticated = yes\n", NULL);
+
+	/* a line that reports the disconnect first and the rejects after:
+	 * they are still the session's */
+	feed_full(s, EV_RCPT_FAIL, "203.0.113.5", "smtp", NULL, "smtpd[1]", 1, 1);
+	feed_in_line(s, EV_DISCONNECT, "203.0.113.5", "smtp", NULL, "smtpd[1]", 1, 2);
+	feed_in_line(s, EV_RCPT_FAIL, "203.0.113.5", "smtp", NULL, "smtpd[1]", 1, 2);
+	ck_assert_uint_eq(counted(s, "rcpt", "smtpd[1]", 2), 2);
+	feed_in_line(s, EV_RCPT_FAIL, "203.0.113.5", "smtp", NULL, "smtpd[1]", 1, 2);
+	ck_assert_int_eq(ndecisions, 1);
+	screen_end_line(s);
+
+	/* at the end of the line the session's count is gone: the same id
+	 * (a pid used again) starts a new count */
+	feed_full(s, EV_RCPT_FAIL, "203.0.113.6", "smtp", NULL, "smtpd[2]", 1, 3);
+	feed_in_line(s, EV_DISCONNECT, "203.0.113.6", "smtp", NULL, "smtpd[2]", 1, 4);
+	feed_in_line(s, EV_RCPT_FAIL, "203.0.113.6", "smtp", NULL, "smtpd[2]", 1, 4);
+	ck_assert_uint_eq(counted(s, "rcpt", "smtpd[2]", 4), 2);
+	screen_end_line(s);
+	ck_assert_uint_eq(counted(s, "rcpt", "smtpd[2]", 4), 0);
+	feed_full(s, EV_RCPT_FAIL, "203.0.113.6", "smtp", NULL, "smtpd[2]", 1, 5);
+	feed_full(s, EV_RCPT_FAIL, "203.0.113.6", "smtp", NULL, "smtpd[2]", 1, 6);
+	ck_assert_int_eq(ndecisions, 1);
+
+	/* a session that logged in stays exempt for the rest of its last line,
+	 * and no longer after it */
+	feed_full(s, EV_AUTH_OK, NULL, "submission", "bob", "smtpd[3]", 1, 7);
+	feed_in_line(s, EV_DISCONNECT, "198.51.100.7", "submission", NULL, "smtpd[3]", 1, 8);
+	feed_in_line(s, EV_RCPT_FAIL, "198.51.100.7", "submission", NULL, "smtpd[3]", 5, 8);
+	ck_assert_int_eq(ndecisions, 1);
+	screen_end_line(s);
+	feed_full(s, EV_RCPT_FAIL, "198.51.100.7", "smtp", NULL, "smtpd[3]", 3, 9);
+	ck_assert_int_eq(ndecisions, 2);
+	screen_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("screen");
@@ -600,5 +891,9 @@ int main(void)
 	tcase_add_test(tc, account_tables_have_a_bound_of_their_own_and_count_evictions);
 	tcase_add_test(tc, a_smaller_account_bound_on_reload_evicts_at_once);
 	tcase_add_test(tc, session_tables_have_a_bound_of_their_own_and_count_evictions);
+	tcase_add_test(tc, the_hosts_own_addresses_are_exempt);
+	tcase_add_test(tc, dump_and_load_restore_the_counts_exactly);
+	tcase_add_test(tc, reset_forgets_every_count);
+	tcase_add_test(tc, session_counts_end_at_the_disconnect_after_the_lines_other_events);
 	return ut_run("screen", tc);
 }

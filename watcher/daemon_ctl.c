@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * daemon_ctl - what the control commands do in the running daemon: one
- * function per command, found through a table. Arguments were checked by
- * the command line already, but every one is checked again here: the
- * socket is the trust boundary (control.c has refused every word with a
- * control character; a reason must be UTF-8 text as well). Replies are
- * plain text for people, or JSON with --json; text that came from outside
- * (an account name, a reason restored from an older snapshot, a file
- * name) is printed escaped, never raw. Nothing here blocks the loop;
- * "list blocks" reads the kernel's counters, which is slow only for very
- * large sets.
+ * function per command of ctl_cmds.h's table, chosen by its id. Every
+ * request is parsed and checked again here against that table
+ * (ctl_req_parse), whatever the command line checked: the socket is the
+ * trust boundary (control.c has refused every word with a control
+ * character; a reason must be UTF-8 text as well). A handler gets its
+ * arguments parsed. Replies are plain text for people, or JSON with
+ * --json; text that came from outside (an account name, a reason restored
+ * from an older snapshot, a file name) is printed escaped, never raw. A
+ * command that changes the daemon's state (CTL_CHANGES) has it saved at
+ * once. Nothing here blocks the loop; "list blocks" reads the kernel's
+ * counters, which is slow only for very large sets.
  */
+#include "ctl_cmds.h"
 #include "daemon.h"
 #include "duration.h"
 #include "event.h"
@@ -27,7 +30,9 @@
 #include <strings.h>
 
 #define DEFAULT_MANUAL_BLOCK_MS (24ULL * 3600 * 1000)
-#define REASON_MAX (sizeof ((struct block *)0)->reason - 1)
+
+/* a reason the table lets through fits a block's */
+_Static_assert(CTL_REASON_MAX + 1 <= sizeof ((struct block *)0)->reason, "a --reason does not fit a block");
 
 struct cmdctx {
 	struct daemon *d;
@@ -60,81 +65,6 @@ static void jkey(struct cmdctx *c, const char *k, const char *v)
 {
 	fprintf(c->out, "\"%s\": ", k);
 	json_str(c->out, v, strlen(v));
-}
-
-/* ---- argument parsing (again: the socket is the trust boundary) ---- */
-
-static bool take_flag(int *argc, char **argv, const char *flag)
-{
-	for (int i = 1; i < *argc; i++)
-		if (strcmp(argv[i], flag) == 0) {
-			memmove(argv + i, argv + i + 1, (size_t)(*argc - i) * sizeof *argv);
-			(*argc)--;
-			return true;
-		}
-	return false;
-}
-
-static const char *take_option(int *argc, char **argv, const char *opt)
-{
-	for (int i = 1; i + 1 < *argc; i++)
-		if (strcmp(argv[i], opt) == 0) {
-			const char *v = argv[i + 1];
-			memmove(argv + i, argv + i + 2, (size_t)(*argc - i - 1) * sizeof *argv);
-			*argc -= 2;
-			return v;
-		}
-	return NULL;
-}
-
-static bool parse_target(struct cmdctx *c, const char *s, struct cidr *t)
-{
-	char msg[256];
-
-	if (cidr_parse(s, t, msg, sizeof msg) < 0) {
-		ctl_error(c->r, "%s", msg);
-		return false;
-	}
-	return true;
-}
-
-static bool parse_duration(struct cmdctx *c, const char *s, uint64_t *ms)
-{
-	char msg[256];
-
-	if (duration_parse(s, ms, 0, true, msg, sizeof msg) < 0) {
-		ctl_error(c->r, "%s", msg);
-		return false;
-	}
-	return true;
-}
-
-/* A reason is one line of UTF-8 text, as the block list shows it and the
- * state keeps it: control characters were refused by control.c already;
- * what is left to refuse is bytes that are not UTF-8, and length. */
-static bool check_reason(struct cmdctx *c, const char *s)
-{
-	size_t n = strlen(s), bad;
-
-	if (!text_printable(s, n, &bad)) {
-		ctl_error(c->r, "--reason is not UTF-8 text (byte 0x%02x at position %zu)", (unsigned char)s[bad],
-			  bad + 1);
-		return false;
-	}
-	if (n > REASON_MAX) {
-		ctl_error(c->r, "--reason is too long (%zu bytes; at most %zu)", n, REASON_MAX);
-		return false;
-	}
-	return true;
-}
-
-static bool nargs(struct cmdctx *c, int argc, int min, int max, const char *usage)
-{
-	if (argc - 1 < min || argc - 1 > max) {
-		ctl_error(c->r, "usage: %s", usage);
-		return false;
-	}
-	return true;
 }
 
 /* ---- status ---- */
@@ -181,16 +111,14 @@ static void print_pos(void *arg, const struct tail_pos *p)
 /* the option that bounds each kind of table (screen.h) */
 static const char *const table_bound[SCREEN_NTABLES] = { "max_keys", "max_accounts", "max_sessions" };
 
-static void cmd_status(struct cmdctx *c, int argc, char **argv)
+static void cmd_status(struct cmdctx *c, const struct ctl_req *q)
 {
 	struct daemon *d = c->d;
 	struct screen_stats st;
 	char up[32];
 	size_t nallow = screen_allowlist(d->screen)->n;
 
-	(void)argv;
-	if (!nargs(c, argc, 0, 0, "status [--json]"))
-		return;
+	(void)q;
 	screen_stats(d->screen, &st);
 	duration_format((uint64_t)(time(NULL) - d->started) * 1000, up, sizeof up);
 	if (!up[0] || strcmp(up, "0ms") == 0)
@@ -520,41 +448,33 @@ static void list_accounts(struct cmdctx *c)
 		fprintf(c->out, "]}\n");
 }
 
-static void cmd_list(struct cmdctx *c, int argc, char **argv)
+static void cmd_list(struct cmdctx *c, const struct ctl_req *q)
 {
-	if (!nargs(c, argc, 1, 1, "list blocks|allows|failures|accounts [--json]"))
-		return;
-	if (strcmp(argv[1], "blocks") == 0)
+	const char *what = q->arg[0].text;      /* one of the row's words */
+
+	if (strcmp(what, "blocks") == 0)
 		list_blocks(c);
-	else if (strcmp(argv[1], "allows") == 0)
+	else if (strcmp(what, "allows") == 0)
 		list_allows(c);
-	else if (strcmp(argv[1], "failures") == 0)
+	else if (strcmp(what, "failures") == 0)
 		list_failures(c);
-	else if (strcmp(argv[1], "accounts") == 0)
-		list_accounts(c);
 	else
-		ctl_error(c->r, "cannot list '%s' (blocks, allows, failures or accounts)", argv[1]);
+		list_accounts(c);
 }
 
 /* ---- changes ---- */
 
-static void cmd_block(struct cmdctx *c, int argc, char **argv)
+static void cmd_block(struct cmdctx *c, const struct ctl_req *q)
 {
-	struct daemon *d = c->d;
-	const char *reason = take_option(&argc, argv, "--reason");
-	struct cidr t;
-	uint64_t dur = DEFAULT_MANUAL_BLOCK_MS;
-	char buf[CIDR_STRLEN], dbuf[32], err[512], why[REASON_MAX + 1];
+	const char *buf = q->arg[0].text;
+	uint64_t dur = q->nargs > 1 ? q->arg[1].ms : DEFAULT_MANUAL_BLOCK_MS;
+	char dbuf[32], err[512], why[CTL_REASON_MAX + 1];
 
-	if (!nargs(c, argc, 1, 2, "block ADDR[/LEN] [DURATION] [--reason TEXT]") || !parse_target(c, argv[1], &t) ||
-	    (argc == 3 && !parse_duration(c, argv[2], &dur)) || (reason && !check_reason(c, reason)))
-		return;
-	cidr_format(&t, buf);
 	/* a block inside a blocked range is a block of its own, with its own
 	 * expiry; one over loopback, this host or an allowed address is
 	 * refused, saying which */
-	snprintf(why, sizeof why, "%s", reason ? reason : "manual block");
-	if (daemon_block(d, &t, dur, "manual", why, err, sizeof err) < 0) {
+	snprintf(why, sizeof why, "%s", q->reason ? q->reason : "manual block");
+	if (daemon_block(c->d, &q->arg[0].target, dur, "manual", why, err, sizeof err) < 0) {
 		ctl_error(c->r, "%s", err);
 		return;
 	}
@@ -563,15 +483,12 @@ static void cmd_block(struct cmdctx *c, int argc, char **argv)
 	fprintf(c->out, "blocked %s for %s\n", buf, dbuf);
 }
 
-static void cmd_unblock(struct cmdctx *c, int argc, char **argv)
+static void cmd_unblock(struct cmdctx *c, const struct ctl_req *q)
 {
-	struct cidr t;
-	char buf[CIDR_STRLEN], err[256];
+	const char *buf = q->arg[0].text;
+	char err[256];
 
-	if (!nargs(c, argc, 1, 1, "unblock ADDR[/LEN]") || !parse_target(c, argv[1], &t))
-		return;
-	cidr_format(&t, buf);
-	if (daemon_unblock(c->d, &t, err, sizeof err) < 0) {
+	if (daemon_unblock(c->d, &q->arg[0].target, err, sizeof err) < 0) {
 		ctl_error(c->r, "%s", err);
 		return;
 	}
@@ -598,19 +515,16 @@ static void blocks_inside(void *arg, const struct block *b)
 	}
 }
 
-static void cmd_allow(struct cmdctx *c, int argc, char **argv)
+static void cmd_allow(struct cmdctx *c, const struct ctl_req *q)
 {
 	struct daemon *d = c->d;
-	struct cidr t;
-	uint64_t dur = UINT64_MAX;
+	const struct cidr *t = &q->arg[0].target;
+	const char *buf = q->arg[0].text;
+	uint64_t dur = q->nargs > 1 ? q->arg[1].ms : UINT64_MAX;
 	struct inside in = { 0 };
-	char buf[CIDR_STRLEN], dbuf[32] = "good", err[256];
+	char dbuf[32] = "good", err[256];
 
-	if (!nargs(c, argc, 1, 2, "allow ADDR[/LEN] [DURATION]") || !parse_target(c, argv[1], &t) ||
-	    (argc == 3 && !parse_duration(c, argv[2], &dur)))
-		return;
-	cidr_format(&t, buf);
-	if (!allow_add(screen_allowlist(d->screen), &t, dur == DURATION_PERMANENT ? UINT64_MAX : c->now + dur)) {
+	if (!allow_add(screen_allowlist(d->screen), t, dur == DURATION_PERMANENT ? UINT64_MAX : c->now + dur)) {
 		ctl_error(c->r, "%s is on the allow list of the configuration already", buf);
 		return;
 	}
@@ -618,7 +532,7 @@ static void cmd_allow(struct cmdctx *c, int argc, char **argv)
 		duration_format(dur, dbuf, sizeof dbuf);
 	log_info("allow %s for %s: manual (uid %u)", buf, dbuf, (unsigned)c->r->peer_uid);
 	fprintf(c->out, "allowed %s for %s\n", buf, dbuf);
-	in.range = t;
+	in.range = *t;
 	blocks_foreach(d->blocks, blocks_inside, &in);
 	for (size_t i = 0; i < in.n; i++) {
 		char b2[CIDR_STRLEN];
@@ -632,22 +546,19 @@ static void cmd_allow(struct cmdctx *c, int argc, char **argv)
 	daemon_arm_sweep(d);
 }
 
-static void cmd_unallow(struct cmdctx *c, int argc, char **argv)
+static void cmd_unallow(struct cmdctx *c, const struct ctl_req *q)
 {
 	struct allowlist *a = screen_allowlist(c->d->screen);
-	struct cidr t;
-	char buf[CIDR_STRLEN];
+	const struct cidr *t = &q->arg[0].target;
+	const char *buf = q->arg[0].text;
 
-	if (!nargs(c, argc, 1, 1, "unallow ADDR[/LEN]") || !parse_target(c, argv[1], &t))
-		return;
-	cidr_format(&t, buf);
-	if (allow_remove(a, &t)) {
+	if (allow_remove(a, t)) {
 		log_info("unallow %s: manual (uid %u)", buf, (unsigned)c->r->peer_uid);
 		fprintf(c->out, "removed %s from the allow list\n", buf);
 		return;
 	}
 	for (size_t i = 0; i < a->n; i++)
-		if (a->v[i].target.len == t.len && addr_equal(&a->v[i].target.addr, &t.addr)) {
+		if (a->v[i].target.len == t->len && addr_equal(&a->v[i].target.addr, &t->addr)) {
 			ctl_error(c->r, "%s is allowed by the configuration (%s); remove it there and reload", buf,
 				  c->d->b.cfg.file ? c->d->b.cfg.file : "built-in defaults");
 			return;
@@ -655,72 +566,60 @@ static void cmd_unallow(struct cmdctx *c, int argc, char **argv)
 	ctl_error(c->r, "%s is not on the allow list", buf);
 }
 
-static void cmd_block_account(struct cmdctx *c, int argc, char **argv)
+static void cmd_block_account(struct cmdctx *c, const struct ctl_req *q)
 {
-	uint64_t dur = DEFAULT_MANUAL_BLOCK_MS;
+	const char *user = q->arg[0].text;
+	uint64_t dur = q->nargs > 1 ? q->arg[1].ms : DEFAULT_MANUAL_BLOCK_MS;
 	char err[256], dbuf[32], safe[4 * sizeof c->d->accounts->user + 4];
 
-	if (!nargs(c, argc, 1, 2, "block-account USER [DURATION]") || (argc == 3 && !parse_duration(c, argv[2], &dur)))
-		return;
-	if (daemon_block_account(c->d, argv[1], strlen(argv[1]), dur, "manual", "manual block", err, sizeof err) < 0) {
+	if (daemon_block_account(c->d, user, strlen(user), dur, "manual", "manual block", err, sizeof err) < 0) {
 		ctl_error(c->r, "%s", err);
 		return;
 	}
 	/* the name is the mail server's bytes: shown escaped, as list shows it */
-	text_sanitize(safe, sizeof safe, argv[1], strlen(argv[1]));
+	text_sanitize(safe, sizeof safe, user, strlen(user));
 	duration_format(dur, dbuf, sizeof dbuf);
 	log_info("block account '%s' for %s: manual (uid %u)", safe, dbuf, (unsigned)c->r->peer_uid);
 	fprintf(c->out, "blocked account %s for %s\n", safe, dbuf);
 }
 
-static void cmd_unblock_account(struct cmdctx *c, int argc, char **argv)
+static void cmd_unblock_account(struct cmdctx *c, const struct ctl_req *q)
 {
+	const char *user = q->arg[0].text;
 	char err[256], safe[4 * sizeof c->d->accounts->user + 4];
 
-	if (!nargs(c, argc, 1, 1, "unblock-account USER"))
-		return;
-	if (daemon_unblock_account(c->d, argv[1], err, sizeof err) < 0) {
+	if (daemon_unblock_account(c->d, user, err, sizeof err) < 0) {
 		ctl_error(c->r, "%s", err);
 		return;
 	}
-	text_sanitize(safe, sizeof safe, argv[1], strlen(argv[1]));
+	text_sanitize(safe, sizeof safe, user, strlen(user));
 	log_info("unblock account '%s': manual (uid %u)", safe, (unsigned)c->r->peer_uid);
 	fprintf(c->out, "unblocked account %s\n", safe);
 }
 
-static void cmd_reset(struct cmdctx *c, int argc, char **argv)
+static void cmd_reset(struct cmdctx *c, const struct ctl_req *q)
 {
 	struct daemon *d = c->d;
-	bool all;
+	const char *what = q->arg[0].text;      /* one of the row's words */
+	bool all = strcmp(what, "all") == 0;
 
-	if (!nargs(c, argc, 1, 1, "reset failures|blocks|allows|all"))
-		return;
-	all = strcmp(argv[1], "all") == 0;
-	if (!all && strcmp(argv[1], "failures") && strcmp(argv[1], "blocks") && strcmp(argv[1], "allows")) {
-		ctl_error(c->r, "cannot reset '%s' (failures, blocks, allows or all)", argv[1]);
-		return;
-	}
-	if (all || strcmp(argv[1], "failures") == 0) {
+	if (all || strcmp(what, "failures") == 0) {
 		screen_reset(d->screen);
 		fprintf(c->out, "failure counts cleared\n");
 	}
-	if (all || strcmp(argv[1], "blocks") == 0) {
+	if (all || strcmp(what, "blocks") == 0) {
 		size_t n = daemon_reset_blocks(d), na = d->naccounts;
 		d->naccounts = 0;
 		d->deny_dirty = d->deny_dirty || na;
 		fprintf(c->out, "%zu blocks and %zu account blocks removed\n", n, na);
 	}
-	if (all || strcmp(argv[1], "allows") == 0)
+	if (all || strcmp(what, "allows") == 0)
 		fprintf(c->out, "%zu manual allows removed\n", allow_clear_manual(screen_allowlist(d->screen)));
-	log_info("reset %s: manual (uid %u)", argv[1], (unsigned)c->r->peer_uid);
+	log_info("reset %s: manual (uid %u)", what, (unsigned)c->r->peer_uid);
 }
 
-static void cmd_pause(struct cmdctx *c, int argc, char **argv)
+static void cmd_pause(struct cmdctx *c, bool pause)
 {
-	bool pause = strcmp(argv[0], "pause") == 0;
-
-	if (!nargs(c, argc, 0, 0, pause ? "pause" : "resume"))
-		return;
 	if (c->d->paused == pause) {
 		fprintf(c->out, "already %s\n", pause ? "paused" : "running");
 		return;
@@ -731,11 +630,8 @@ static void cmd_pause(struct cmdctx *c, int argc, char **argv)
 	fprintf(c->out, "%s\n", pause ? "paused: still counting, no new blocks until 'mailscreen resume'" : "resumed");
 }
 
-static void cmd_reload(struct cmdctx *c, int argc, char **argv)
+static void cmd_reload(struct cmdctx *c)
 {
-	(void)argv;
-	if (!nargs(c, argc, 0, 0, "reload"))
-		return;
 	if (daemon_reload(c->d) < 0) {
 		ctl_error(c->r, "reload refused (the running configuration stays in force); see the daemon's log, or "
 			  "run 'mailscreen check'");
@@ -744,44 +640,46 @@ static void cmd_reload(struct cmdctx *c, int argc, char **argv)
 	fprintf(c->out, "reloaded\n");
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(struct cmdctx *c, int argc, char **argv);
-} commands[] = {
-	{ "status", cmd_status },
-	{ "list", cmd_list },
-	{ "block", cmd_block },
-	{ "unblock", cmd_unblock },
-	{ "allow", cmd_allow },
-	{ "unallow", cmd_unallow },
-	{ "block-account", cmd_block_account },
-	{ "unblock-account", cmd_unblock_account },
-	{ "reset", cmd_reset },
-	{ "pause", cmd_pause },
-	{ "resume", cmd_pause },
-	{ "reload", cmd_reload },
-};
+/* One case per command of the table: the compiler says which is missing
+ * (-Wswitch). */
+static void run(struct cmdctx *c, const struct ctl_req *q)
+{
+	switch (q->cmd->id) {
+	case CTL_STATUS: cmd_status(c, q); break;
+	case CTL_LIST: cmd_list(c, q); break;
+	case CTL_BLOCK: cmd_block(c, q); break;
+	case CTL_UNBLOCK: cmd_unblock(c, q); break;
+	case CTL_ALLOW: cmd_allow(c, q); break;
+	case CTL_UNALLOW: cmd_unallow(c, q); break;
+	case CTL_BLOCK_ACCOUNT: cmd_block_account(c, q); break;
+	case CTL_UNBLOCK_ACCOUNT: cmd_unblock_account(c, q); break;
+	case CTL_RESET: cmd_reset(c, q); break;
+	case CTL_PAUSE: cmd_pause(c, true); break;
+	case CTL_RESUME: cmd_pause(c, false); break;
+	case CTL_RELOAD: cmd_reload(c); break;
+	case CTL_NCMDS: log_panic("control: no command %d", (int)q->cmd->id);
+	}
+}
 
 void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r)
 {
 	struct cmdctx c = { .d = arg, .r = r, .now = daemon_now_ms() };
-	char *body = NULL;
+	struct ctl_req q;
+	char *body = NULL, err[CONTROL_MSG_MAX];
 	size_t len = 0;
 
-	c.json = take_flag(&argc, argv, "--json");
+	if (ctl_req_parse(argc, argv, &q, err, sizeof err) < 0) {
+		ctl_error(r, "%s", err);
+		return;
+	}
+	c.json = q.json;
 	c.out = open_memstream(&body, &len);
 	if (!c.out)
 		fatal("open_memstream");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(argv[0], commands[i].name) == 0) {
-			commands[i].fn(&c, argc, argv);
-			/* what a person changed is saved at once, not a few seconds later */
-			if (!r->error && strcmp(argv[0], "status") && strcmp(argv[0], "list"))
-				daemon_save_state(c.d);
-			goto done;
-		}
-	ctl_error(r, "unknown command '%s'", argv[0]);
-done:
+	run(&c, &q);
+	/* what a person changed is saved at once, not a few seconds later */
+	if (!r->error && (q.cmd->flags & CTL_CHANGES))
+		daemon_save_state(c.d);
 	fclose(c.out);
 	if (len)
 		ctl_write(r, body, len);

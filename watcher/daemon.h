@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 struct daemon;
@@ -125,5 +126,7 @@ int daemon_reload(struct daemon *d);
 void daemon_save_state(struct daemon *d);
 /* The control socket's handler (daemon_ctl.c). */
 void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r);
+/* What 'status' shows, as text or JSON (daemon_status.c). */
+void daemon_status(struct daemon *d, FILE *out, bool json, uint64_t now_ms);
 
 #endif

@@ -16,12 +16,9 @@
 #include "ctl_cmds.h"
 #include "daemon.h"
 #include "duration.h"
-#include "event.h"
-#include "journal.h"
 #include "jsonw.h"
 #include "log.h"
 #include "logtime.h"
-#include "tail.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -65,201 +62,6 @@ static void jkey(struct cmdctx *c, const char *k, const char *v)
 {
 	fprintf(c->out, "\"%s\": ", k);
 	json_str(c->out, v, strlen(v));
-}
-
-/* ---- status ---- */
-
-/* A journal source is behind when its last turn stopped at the batch
- * limit: by the age of the last entry it read. Caught up, it is 0. */
-static uint64_t journal_lag_s(const struct journal_stats *js, uint64_t now_ms)
-{
-	uint64_t last_ms = js->last_usec / 1000;
-
-	return js->behind && js->last_usec && now_ms > last_ms ? (now_ms - last_ms) / 1000 : 0;
-}
-
-struct posctx {
-	struct cmdctx *c;
-	const struct src *s;
-	int n;
-};
-
-static void print_pos(void *arg, const struct tail_pos *p)
-{
-	struct posctx *pc = arg;
-	struct cmdctx *c = pc->c;
-
-	if (p->cookie != pc->s)
-		return;
-	if (c->json) {
-		fprintf(c->out, "%s{", pc->n++ ? ", " : "");
-		jkey(c, "path", p->path);
-		fprintf(c->out, ", \"inode\": %llu, \"offset\": %llu, \"size\": %llu, \"lag_bytes\": %llu, "
-			"\"rotated\": %s}", (unsigned long long)p->ino, (unsigned long long)p->offset,
-			(unsigned long long)p->size, (unsigned long long)(p->size > p->offset ? p->size - p->offset : 0),
-			p->retired ? "true" : "false");
-	} else {
-		char path[1024];
-		text_escape(path, sizeof path, p->path, strlen(p->path));
-		fprintf(c->out, "    %s: offset %llu of %llu (%llu bytes behind; inode %llu)%s\n", path,
-			(unsigned long long)p->offset, (unsigned long long)p->size,
-			(unsigned long long)(p->size > p->offset ? p->size - p->offset : 0), (unsigned long long)p->ino,
-			p->retired ? ", rotated away, still being read" : "");
-	}
-}
-
-/* the option that bounds each kind of table (screen.h) */
-static const char *const table_bound[SCREEN_NTABLES] = { "max_keys", "max_accounts", "max_sessions" };
-
-static void cmd_status(struct cmdctx *c, const struct ctl_req *q)
-{
-	struct daemon *d = c->d;
-	struct screen_stats st;
-	char up[32];
-	size_t nallow = screen_allowlist(d->screen)->n;
-
-	(void)q;
-	screen_stats(d->screen, &st);
-	duration_format((uint64_t)(time(NULL) - d->started) * 1000, up, sizeof up);
-	if (!up[0] || strcmp(up, "0ms") == 0)
-		snprintf(up, sizeof up, "0s");
-	if (c->json) {
-		fprintf(c->out, "{\"uptime_s\": %lld, \"paused\": %s, \"dry_run\": %s, ", (long long)(time(NULL) - d->started),
-			d->paused ? "true" : "false", d->dry_run ? "true" : "false");
-		jkey(c, "config", d->b.cfg.file ? d->b.cfg.file : "built-in defaults");
-		fprintf(c->out, ", \"blocks\": %zu, \"accounts\": %zu, \"allows\": %zu, \"tracked_keys\": %zu, "
-			"\"lines\": %llu, \"old_lines_skipped\": %llu, \"cut_lines\": %llu, \"decisions\": %llu, "
-			"\"exempt\": %llu, "
-			"\"paused_decisions\": %llu, \"evictions\": %llu, \"nft_errors\": %llu, \"sessions_closed\": %llu, "
-			"\"session_scans\": %llu, \"events\": {", blocks_count(d->blocks), d->naccounts, nallow, st.tracked,
-			(unsigned long long)d->lines, (unsigned long long)d->old_lines, (unsigned long long)d->cut_lines,
-			(unsigned long long)st.decisions, (unsigned long long)st.exempt, (unsigned long long)d->paused_decisions,
-			(unsigned long long)st.evictions, (unsigned long long)d->nft_errors,
-			(unsigned long long)d->sessions_closed, (unsigned long long)d->session_scans);
-		for (int k = 0; k < EV_NKINDS; k++)
-			fprintf(c->out, "%s\"%s\": %llu", k ? ", " : "", ev_kind_name((enum ev_kind)k),
-				(unsigned long long)st.events[k]);
-		fprintf(c->out, "}, \"tables\": {");
-		for (int t = 0; t < SCREEN_NTABLES; t++)
-			fprintf(c->out, "%s\"%s\": {\"keys\": %zu, \"max\": %zu, \"evictions\": %llu}", t ? ", " : "",
-				screen_table_name((enum screen_table)t), st.table[t].keys, st.table[t].max,
-				(unsigned long long)st.table[t].evictions);
-		fprintf(c->out, "}, \"only_if_counted_skipped\": %llu", (unsigned long long)st.uncounted);
-		fprintf(c->out, ", \"sources\": [");
-		for (size_t i = 0; i < d->nsrcs; i++) {
-			const struct src *s = d->srcs[i];
-			fprintf(c->out, "%s{", i ? ", " : "");
-			jkey(c, "name", s->name);
-			fprintf(c->out, ", \"lines\": %llu, \"events\": %llu", (unsigned long long)s->lines,
-				(unsigned long long)s->events);
-			if (s->tw && d->tail) {
-				struct posctx pc = { c, s, 0 };
-				fprintf(c->out, ", \"files\": [");
-				tail_foreach_file(d->tail, print_pos, &pc);
-				fprintf(c->out, "]");
-			} else if (s->j) {
-				char *cur = journal_cursor(s->j);
-				struct journal_stats js;
-				journal_get_stats(s->j, &js);
-				fprintf(c->out, ", ");
-				jkey(c, "journal_cursor", cur ? cur : "");
-				fprintf(c->out, ", \"lag_s\": %llu", (unsigned long long)journal_lag_s(&js, c->now));
-				free(cur);
-			}
-			fprintf(c->out, "}");
-		}
-		fprintf(c->out, "]");
-		fprintf(c->out, ", \"kernel\": {\"not_enforced\": %zu, \"checked_s_ago\": %lld, \"check_ms\": %llu, "
-			"\"repairs\": %llu, \"adopted\": %llu}", d->kcheck.not_enforced,
-			d->kcheck.at_ms ? (long long)((c->now - d->kcheck.at_ms) / 1000) : -1LL,
-			(unsigned long long)d->kcheck.took_ms, (unsigned long long)d->kcheck.repairs,
-			(unsigned long long)d->kcheck.adopted);
-		if (d->tail) {
-			struct tail_stats ts;
-			tail_get_stats(d->tail, &ts);
-			fprintf(c->out, ", \"files\": {\"lines\": %llu, \"bytes\": %llu, \"cut_lines\": %llu, "
-				"\"cut_bytes\": %llu, \"rotations\": %llu, \"truncations\": %llu, \"overflows\": %llu}",
-				(unsigned long long)ts.lines, (unsigned long long)ts.bytes, (unsigned long long)ts.cut_lines,
-				(unsigned long long)ts.cut_bytes, (unsigned long long)ts.rotations,
-				(unsigned long long)ts.truncations, (unsigned long long)ts.overflows);
-		}
-		if (d->ctl) {
-			struct control_stats cs;
-			control_get_stats(d->ctl, &cs);
-			fprintf(c->out, ", \"control\": {\"requests\": %llu, \"refused\": %llu, \"malformed\": %llu, "
-				"\"oversized\": %llu, \"timeouts\": %llu, \"busy\": %llu}", (unsigned long long)cs.requests,
-				(unsigned long long)cs.refused, (unsigned long long)cs.malformed,
-				(unsigned long long)cs.oversized, (unsigned long long)cs.timeouts,
-				(unsigned long long)cs.busy);
-		}
-		fprintf(c->out, "}\n");
-		return;
-	}
-	fprintf(c->out, "mailscreen: up %s%s%s\n", up, d->paused ? ", PAUSED (counting, not blocking)" : "",
-		d->dry_run ? ", dry run (nftables untouched)" : "");
-	fprintf(c->out, "configuration: %s\n", d->b.cfg.file ? d->b.cfg.file : "built-in defaults");
-	fprintf(c->out, "blocks: %zu, blocked accounts: %zu, allows: %zu, tracked keys: %zu\n", blocks_count(d->blocks),
-		d->naccounts, nallow, st.tracked);
-	fprintf(c->out, "lines: %llu (%llu old lines skipped, %llu cut at max_line and not matched), decisions: %llu, "
-		"exempt events: %llu, evicted keys: %llu\n", (unsigned long long)d->lines,
-		(unsigned long long)d->old_lines, (unsigned long long)d->cut_lines, (unsigned long long)st.decisions,
-		(unsigned long long)st.exempt, (unsigned long long)st.evictions);
-	fprintf(c->out, "tables:");
-	for (int t = 0; t < SCREEN_NTABLES; t++)
-		fprintf(c->out, "%s %s %zu (%s %zu per table, %llu evicted)", t ? "," : "",
-			screen_table_name((enum screen_table)t), st.table[t].keys, table_bound[t], st.table[t].max,
-			(unsigned long long)st.table[t].evictions);
-	fprintf(c->out, "\n");
-	if (st.uncounted)
-		fprintf(c->out, "only_if_counted events not counted (their key had no count yet): %llu\n",
-			(unsigned long long)st.uncounted);
-	if (d->paused_decisions || d->nft_errors || d->sessions_closed || d->session_scans)
-		fprintf(c->out, "while paused: %llu decisions not applied; nftables errors: %llu; connections closed: "
-			"%llu (%llu socket table scans)\n", (unsigned long long)d->paused_decisions,
-			(unsigned long long)d->nft_errors, (unsigned long long)d->sessions_closed,
-			(unsigned long long)d->session_scans);
-	if (d->kcheck.at_ms)
-		fprintf(c->out, "kernel: %zu listed blocks not enforced (checked %llus ago in %llums; %llu repairs, %llu "
-			"blocks found only in the kernel, since start)\n", d->kcheck.not_enforced,
-			(unsigned long long)((c->now - d->kcheck.at_ms) / 1000), (unsigned long long)d->kcheck.took_ms,
-			(unsigned long long)d->kcheck.repairs, (unsigned long long)d->kcheck.adopted);
-	if (d->tail) {
-		struct tail_stats ts;
-		tail_get_stats(d->tail, &ts);
-		fprintf(c->out, "files: %llu lines, %llu cut at max_line (%llu bytes dropped), %llu rotations, %llu "
-			"truncations, %llu inotify overflows\n", (unsigned long long)ts.lines,
-			(unsigned long long)ts.cut_lines, (unsigned long long)ts.cut_bytes,
-			(unsigned long long)ts.rotations, (unsigned long long)ts.truncations,
-			(unsigned long long)ts.overflows);
-	}
-	if (d->ctl) {
-		struct control_stats cs;
-		control_get_stats(d->ctl, &cs);
-		fprintf(c->out, "control: %llu requests, %llu refused peers, %llu malformed, %llu oversized, %llu timed "
-			"out, %llu busy\n", (unsigned long long)cs.requests, (unsigned long long)cs.refused,
-			(unsigned long long)cs.malformed, (unsigned long long)cs.oversized,
-			(unsigned long long)cs.timeouts, (unsigned long long)cs.busy);
-	}
-	fprintf(c->out, "events:");
-	for (int k = 0; k < EV_NKINDS; k++)
-		fprintf(c->out, " %s %llu", ev_kind_name((enum ev_kind)k), (unsigned long long)st.events[k]);
-	fprintf(c->out, "\nsources:\n");
-	for (size_t i = 0; i < d->nsrcs; i++) {
-		const struct src *s = d->srcs[i];
-		fprintf(c->out, "  %s: %llu lines, %llu events\n", s->name, (unsigned long long)s->lines,
-			(unsigned long long)s->events);
-		if (s->tw && d->tail) {
-			struct posctx pc = { c, s, 0 };
-			tail_foreach_file(d->tail, print_pos, &pc);
-		} else if (s->j) {
-			char *cur = journal_cursor(s->j);
-			struct journal_stats js;
-			journal_get_stats(s->j, &js);
-			fprintf(c->out, "    journal cursor: %s (%llu s behind)\n", cur ? cur : "(nothing read yet)",
-				(unsigned long long)journal_lag_s(&js, c->now));
-			free(cur);
-		}
-	}
 }
 
 /* ---- list ---- */
@@ -446,6 +248,12 @@ static void list_accounts(struct cmdctx *c)
 	screen_foreach_key(d->screen, PER_ACCOUNT, c->now, print_key, c);
 	if (c->json)
 		fprintf(c->out, "]}\n");
+}
+
+static void cmd_status(struct cmdctx *c, const struct ctl_req *q)
+{
+	(void)q;
+	daemon_status(c->d, c->out, c->json, c->now);
 }
 
 static void cmd_list(struct cmdctx *c, const struct ctl_req *q)

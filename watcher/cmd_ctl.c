@@ -41,12 +41,21 @@ static void usage(FILE *fp, const struct ctl_cmd *cmd)
 		"                     (default " CONFIG_DEFAULT_FILE ")\n"
 		"  -s, --socket PATH  the control socket (overrides -c)\n",
 		cmd->name, *syn ? " " : "", syn, cmd->doc);
-	if (cmd->flags & CTL_JSON)
-		fprintf(fp, "      --json         print JSON\n");
-	if (cmd->flags & CTL_REASON)
-		fprintf(fp, "  -r, --reason TEXT  why, for the log and the block list\n");
+	for (size_t k = 0; k < CTL_NOPTS; k++) {
+		const struct ctl_opt *o = &ctl_opts[k];
+		char lng[64], shrt[4] = "   ";
+		if (!(cmd->flags & o->flag))
+			continue;
+		snprintf(lng, sizeof lng, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		if (o->letter)
+			snprintf(shrt, sizeof shrt, "-%c,", o->letter);
+		fprintf(fp, "  %s %-13s  %s\n", shrt, lng, o->help);
+	}
 	fprintf(fp, "  -h, --help         this help\n");
 }
+
+/* getopt's code for the option ctl_opts[k] */
+#define OPT_CODE(k) (ctl_opts[k].letter ? ctl_opts[k].letter : 0x100 + (int)(k))
 
 /* "mailscreen CMD: MESSAGE" on stderr, the message escaped (text_escape) */
 static void complain(const struct ctl_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -114,12 +123,12 @@ static int socket_path(const char *cfgpath, const char *sockpath, char **out)
 int cmd_ctl(int argc, char **argv)
 {
 	const struct ctl_cmd *cmd = ctl_cmd_find(argv[0]);
-	struct option longopts[8];
+	struct option longopts[4 + CTL_NOPTS];
 	const char *cfgpath = NULL, *sockpath = NULL;
-	char *reason = NULL, norm[CTL_MAX_ARGS][sizeof ((struct ctl_val *)0)->buf], *words[8], *path, err[1024];
+	char *optval[CTL_NOPTS] = { NULL }, norm[CTL_MAX_ARGS][sizeof ((struct ctl_val *)0)->buf], optword[CTL_NOPTS][40], optstring[32] = ":c:s:h";
+	char *words[CTL_MAX_ARGS + 2 * CTL_NOPTS + 2], *path, err[1024];
 	struct ctl_reply r;
 	int nlong = 0, nwords = 0, npos, nmax, opt, rc;
-	bool json = false;
 
 	if (!cmd)
 		log_panic("cmd_ctl: no command '%s' in the table", argv[0]);
@@ -127,29 +136,38 @@ int cmd_ctl(int argc, char **argv)
 	longopts[nlong++] = (struct option){ "config", required_argument, NULL, 'c' };
 	longopts[nlong++] = (struct option){ "socket", required_argument, NULL, 's' };
 	longopts[nlong++] = (struct option){ "help", no_argument, NULL, 'h' };
-	if (cmd->flags & CTL_JSON)
-		longopts[nlong++] = (struct option){ "json", no_argument, NULL, 'j' };
-	if (cmd->flags & CTL_REASON)
-		longopts[nlong++] = (struct option){ "reason", required_argument, NULL, 'r' };
+	for (size_t k = 0; k < CTL_NOPTS; k++) {
+		const struct ctl_opt *o = &ctl_opts[k];
+		if (!(cmd->flags & o->flag))
+			continue;
+		longopts[nlong++] = (struct option){ o->name, o->arg ? required_argument : no_argument, NULL, OPT_CODE(k) };
+		if (o->letter)
+			snprintf(optstring + strlen(optstring), sizeof optstring - strlen(optstring), "%c%s", o->letter,
+				 o->arg ? ":" : "");
+	}
 	longopts[nlong] = (struct option){ NULL, 0, NULL, 0 };
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, cmd->flags & CTL_REASON ? ":c:s:hr:" : ":c:s:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+		size_t k = 0;
+
 		switch (opt) {
-		case 'c': cfgpath = optarg; break;
-		case 's': sockpath = optarg; break;
-		case 'j': json = true; break;
-		case 'r': reason = optarg; break;
+		case 'c': cfgpath = optarg; continue;
+		case 's': sockpath = optarg; continue;
 		case 'h': usage(stdout, cmd); return 0;
 		case ':':
 			complain(cmd, "option '%s' needs a value", argv[optind - 1]);
 			usage(stderr, cmd);
 			return 2;
-		default:
+		}
+		while (k < CTL_NOPTS && !((cmd->flags & ctl_opts[k].flag) && opt == OPT_CODE(k)))
+			k++;
+		if (k == CTL_NOPTS) {
 			complain(cmd, "unknown option '%s'", argv[optind - 1]);
 			usage(stderr, cmd);
 			return 2;
 		}
+		optval[k] = ctl_opts[k].arg ? optarg : "";
 	}
 
 	words[nwords++] = argv[0];
@@ -170,17 +188,21 @@ int cmd_ctl(int argc, char **argv)
 			return 2;
 		nwords++;
 	}
-	if (reason) {
-		if (!*reason || strlen(reason) > CTL_REASON_MAX || !text_printable(reason, strlen(reason), NULL)) {
+	for (size_t k = 0; k < CTL_NOPTS; k++) {
+		char *v = optval[k];
+		if (!v)
+			continue;
+		if (ctl_opts[k].flag == CTL_REASON &&
+		    (!*v || strlen(v) > CTL_REASON_MAX || !text_printable(v, strlen(v), NULL))) {
 			complain(cmd, "--reason: give one line of UTF-8 text without control characters, at most %d "
 				 "bytes", CTL_REASON_MAX);
 			return 2;
 		}
-		words[nwords++] = "--reason";
-		words[nwords++] = reason;
+		snprintf(optword[k], sizeof optword[k], "--%s", ctl_opts[k].name);
+		words[nwords++] = optword[k];
+		if (ctl_opts[k].arg)
+			words[nwords++] = v;
 	}
-	if (json)
-		words[nwords++] = "--json";
 	words[nwords] = NULL;
 
 	if (socket_path(cfgpath, sockpath, &path) < 0)

@@ -57,6 +57,11 @@ const struct ctl_cmd ctl_cmds[CTL_NCMDS] = {
 	    "and the running configuration stays."),
 };
 
+const struct ctl_opt ctl_opts[CTL_NOPTS] = {
+	{ CTL_JSON, "json", 0, NULL, "print JSON" },
+	{ CTL_REASON, "reason", 'r', "TEXT", "why, for the log and the block list" },
+};
+
 /* each kind: how the synopsis names it, how a complaint does */
 static const struct {
 	const char *metavar;    /* NULL: the row's words, '|'-separated */
@@ -110,7 +115,10 @@ void ctl_cmd_synopsis(const struct ctl_cmd *c, char *buf, size_t len)
 	for (unsigned i = 0; i < nargs; i++) {
 		bool opt = i >= c->required;
 
-		append(buf, len, i ? (opt ? " [" : " ") : (opt ? "[" : ""));
+		if (i)
+			append(buf, len, " ");
+		if (opt)
+			append(buf, len, "[");
 		if (kinds[c->args[i]].metavar) {
 			append(buf, len, kinds[c->args[i]].metavar);
 		} else {
@@ -123,10 +131,18 @@ void ctl_cmd_synopsis(const struct ctl_cmd *c, char *buf, size_t len)
 		if (opt)
 			append(buf, len, "]");
 	}
-	if (c->flags & CTL_JSON)
-		append(buf, len, *buf ? " [--json]" : "[--json]");
-	if (c->flags & CTL_REASON)
-		append(buf, len, *buf ? " [--reason TEXT]" : "[--reason TEXT]");
+	for (size_t k = 0; k < CTL_NOPTS; k++) {
+		const struct ctl_opt *o = &ctl_opts[k];
+		if (!(c->flags & o->flag))
+			continue;
+		append(buf, len, *buf ? " [--" : "[--");
+		append(buf, len, o->name);
+		if (o->arg) {
+			append(buf, len, " ");
+			append(buf, len, o->arg);
+		}
+		append(buf, len, "]");
+	}
 }
 
 /* Whether w is one of the space-separated words. */
@@ -215,12 +231,22 @@ static int check_reason(const char *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* The option a request's word names ("--json"), or NULL. */
+static const struct ctl_opt *find_opt(const char *w)
+{
+	if (strncmp(w, "--", 2) != 0)
+		return NULL;
+	for (size_t k = 0; k < CTL_NOPTS; k++)
+		if (strcmp(w + 2, ctl_opts[k].name) == 0)
+			return &ctl_opts[k];
+	return NULL;
+}
+
 int ctl_req_parse(int argc, char *const *argv, struct ctl_req *req, char *err, size_t errlen)
 {
 	const struct ctl_cmd *c;
 	const char *pos[CTL_MAX_ARGS + 1];
-	unsigned npos = 0;
-	bool has_reason = false;
+	unsigned npos = 0, seen = 0;
 
 	memset(req, 0, sizeof *req);
 	if (argc < 1 || !argv[0])
@@ -230,18 +256,16 @@ int ctl_req_parse(int argc, char *const *argv, struct ctl_req *req, char *err, s
 		return errf(err, errlen, "unknown command '%s'", argv[0]);
 	req->cmd = c;
 	for (int i = 1; i < argc; i++) {
-		if ((c->flags & CTL_JSON) && strcmp(argv[i], "--json") == 0) {
-			if (req->json)
+		const struct ctl_opt *o = find_opt(argv[i]);
+		if (o) {
+			/* an option of another command is not an argument either */
+			if (!(c->flags & o->flag) || (seen & o->flag) || (o->arg && i + 1 >= argc))
 				return usage(c, err, errlen);
-			req->json = true;
-		} else if ((c->flags & CTL_REASON) && strcmp(argv[i], "--reason") == 0) {
-			if (has_reason || i + 1 >= argc)
-				return usage(c, err, errlen);
-			has_reason = true;
-			req->reason = argv[++i];
-		} else if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--reason") == 0) {
-			/* an option of another command is not an argument */
-			return usage(c, err, errlen);
+			seen |= o->flag;
+			if (o->flag == CTL_REASON)
+				req->reason = argv[++i];
+			else
+				req->json = true;
 		} else {
 			if (npos > CTL_MAX_ARGS)
 				return usage(c, err, errlen);

@@ -15,6 +15,11 @@
  * Owns nothing (the table is constant). Never does what a command does:
  * the handlers are the daemon's (daemon_ctl.c, one per enum ctl_cmd_id),
  * and nothing here depends on the daemon.
+ *
+ * A new command: an id here, a row in ctl_cmds.c (the command line and
+ * its help follow), and its case in daemon_ctl.c's switch (the build
+ * fails without it); then its line in README's Commands table and in
+ * mailscreen.8 (tests/man.sh checks that the page names it).
  */
 #ifndef MS_CTL_CMDS_H
 #define MS_CTL_CMDS_H
@@ -54,6 +59,19 @@ enum ctl_arg {
 #define CTL_CHANGES 0x1         /* changes the daemon's state (saved at once) */
 #define CTL_JSON 0x2            /* takes --json */
 #define CTL_REASON 0x4          /* takes --reason TEXT */
+
+/* The options a command may take, as its flags say: the same words on
+ * the command line and in a request ("--json"; "--reason", then the
+ * value as the next word). */
+struct ctl_opt {
+	unsigned flag;          /* CTL_JSON, CTL_REASON */
+	const char *name;       /* "json" for --json */
+	char letter;            /* the command line's short option, or 0 */
+	const char *arg;        /* its value's name in the help; NULL: takes none */
+	const char *help;
+};
+#define CTL_NOPTS 2
+extern const struct ctl_opt ctl_opts[CTL_NOPTS];
 
 #define CTL_MAX_ARGS 2          /* positional arguments of any command */
 #define CTL_REASON_MAX 159      /* bytes of a --reason: what a block keeps */

@@ -2,22 +2,22 @@
 /*
  * cmd_ctl - the commands that talk to the running daemon over its control
  * socket: status, list, block, unblock, allow, unallow, block-account,
- * unblock-account, reset, pause, resume, reload. One table describes each
- * command's arguments; one function parses, checks them here (so a typo
- * gets a precise message without a round trip), sends them in a normal
- * form and prints the reply. What a command does is the daemon's business:
- * this file never decides anything, never touches nftables or state. An
- * argument quoted in a complaint is printed escaped: it may be text a
- * script took from a mail log.
+ * unblock-account, reset, pause, resume, reload: the rows of ctl_cmds.h's
+ * table. One function parses a command's options and arguments as its
+ * row says, checks them here (so a typo gets a precise message without a
+ * round trip), sends them in a normal form and prints the reply. What a
+ * command does is the daemon's business: this file never decides
+ * anything, never touches nftables or state. An argument quoted in a
+ * complaint is printed escaped: it may be text a script took from a mail
+ * log.
  *
  * Exit status: 0 ok; 1 the daemon answered "error: ..." or could not be
  * reached; 2 a usage error.
  */
-#include "addr.h"
 #include "cmd.h"
 #include "config.h"
 #include "control.h"
-#include "duration.h"
+#include "ctl_cmds.h"
 #include "jsonw.h"
 #include "log.h"
 
@@ -27,51 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_MAX 256
-#define REASON_MAX 159         /* what the daemon keeps of a reason */
-
-enum arg_kind { ARG_NONE, ARG_CIDR, ARG_DURATION, ARG_USER, ARG_CHOICE };
-
-struct ctl_cmd {
-	const char *name;
-	enum arg_kind arg, opt_arg;     /* one required, one optional positional */
-	const char *choices;            /* ARG_CHOICE: the words, space-separated */
-	bool json, reason;              /* takes --json, --reason TEXT */
-	const char *synopsis, *doc;
-};
-
-static const struct ctl_cmd ctl_cmds[] = {
-	{ "status", ARG_NONE, ARG_NONE, NULL, true, false, "[--json]",
-	  "Show the daemon's state: sources, rules, blocks, counters." },
-	{ "list", ARG_CHOICE, ARG_NONE, "blocks allows failures accounts", true, false,
-	  "blocks|allows|failures|accounts [--json]",
-	  "List the current blocks, dynamic allow entries, counted failures or blocked accounts." },
-	{ "block", ARG_CIDR, ARG_DURATION, NULL, false, true, "ADDR[/LEN] [DURATION] [--reason TEXT]",
-	  "Block an address or range (for DURATION, e.g. 1h, 7d or permanent; without it, the\n"
-	  "daemon's default)." },
-	{ "unblock", ARG_CIDR, ARG_NONE, NULL, false, false, "ADDR[/LEN]",
-	  "Lift the block of an address or range." },
-	{ "allow", ARG_CIDR, ARG_DURATION, NULL, false, false, "ADDR[/LEN] [DURATION]",
-	  "Never count nor block an address or range (for DURATION, or until unallowed)." },
-	{ "unallow", ARG_CIDR, ARG_NONE, NULL, false, false, "ADDR[/LEN]",
-	  "Remove an address or range from the dynamic allow list." },
-	{ "block-account", ARG_USER, ARG_DURATION, NULL, false, false, "USER [DURATION]",
-	  "Refuse logins of an account (for DURATION, or the daemon's default)." },
-	{ "unblock-account", ARG_USER, ARG_NONE, NULL, false, false, "USER",
-	  "Lift the block of an account." },
-	{ "reset", ARG_CHOICE, ARG_NONE, "failures blocks allows all", false, false, "failures|blocks|allows|all",
-	  "Forget counted failures, lift every block, empty the dynamic allow list, or all of these." },
-	{ "pause", ARG_NONE, ARG_NONE, NULL, false, false, "",
-	  "Stop blocking (events are still counted and logged) until 'resume'." },
-	{ "resume", ARG_NONE, ARG_NONE, NULL, false, false, "",
-	  "Block again after 'pause'." },
-	{ "reload", ARG_NONE, ARG_NONE, NULL, false, false, "",
-	  "Reload the configuration, filters and rules (as SIGHUP does); a broken file is reported\n"
-	  "and the running configuration stays." },
-};
-
 static void usage(FILE *fp, const struct ctl_cmd *cmd)
 {
+	char syn[256];
+
+	ctl_cmd_synopsis(cmd, syn, sizeof syn);
 	fprintf(fp,
 		"usage: mailscreen %s [-c FILE | -s PATH]%s%s\n"
 		"\n"
@@ -80,13 +40,22 @@ static void usage(FILE *fp, const struct ctl_cmd *cmd)
 		"  -c, --config FILE  take the socket path from this configuration's 'control' key\n"
 		"                     (default " CONFIG_DEFAULT_FILE ")\n"
 		"  -s, --socket PATH  the control socket (overrides -c)\n",
-		cmd->name, *cmd->synopsis ? " " : "", cmd->synopsis, cmd->doc);
-	if (cmd->json)
-		fprintf(fp, "      --json         print JSON\n");
-	if (cmd->reason)
-		fprintf(fp, "  -r, --reason TEXT  why, for the log and the block list\n");
+		cmd->name, *syn ? " " : "", syn, cmd->doc);
+	for (size_t k = 0; k < CTL_NOPTS; k++) {
+		const struct ctl_opt *o = &ctl_opts[k];
+		char lng[64], shrt[4] = "   ";
+		if (!(cmd->flags & o->flag))
+			continue;
+		snprintf(lng, sizeof lng, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		if (o->letter)
+			snprintf(shrt, sizeof shrt, "-%c,", o->letter);
+		fprintf(fp, "  %s %-13s  %s\n", shrt, lng, o->help);
+	}
 	fprintf(fp, "  -h, --help         this help\n");
 }
+
+/* getopt's code for the option ctl_opts[k] */
+#define OPT_CODE(k) (ctl_opts[k].letter ? ctl_opts[k].letter : 0x100 + (int)(k))
 
 /* "mailscreen CMD: MESSAGE" on stderr, the message escaped (text_escape) */
 static void complain(const struct ctl_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -102,90 +71,25 @@ static void complain(const struct ctl_cmd *cmd, const char *fmt, ...)
 	fprintf(stderr, "mailscreen %s: %s\n", cmd->name, msg);
 }
 
-/* The daemon refuses what the socket refuses (control.h): C0 controls,
- * DEL and C1 controls; other bytes may be an account's own. */
-static bool has_control_chars(const char *s)
+/* Check one positional argument of the given kind and point *word at its
+ * normal form: w itself, or a copy in buf (as large as a ctl_val's). 0, or
+ * -1 after printing why. */
+static int check_arg(const struct ctl_cmd *cmd, enum ctl_arg kind, char *w, char **word, char *buf)
 {
-	for (const unsigned char *u = (const unsigned char *)s; *u; u++)
-		if (*u < 0x20 || *u == 0x7f || (*u == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f))
-			return true;
-	return false;
-}
+	struct ctl_val v;
+	char msg[1024];
 
-static bool is_choice(const char *choices, const char *w)
-{
-	size_t n = strlen(w);
-
-	for (const char *p = choices; *p;) {
-		size_t len = strcspn(p, " ");
-		if (len == n && strncmp(p, w, n) == 0)
-			return true;
-		p += len;
-		p += strspn(p, " ");
+	if (ctl_arg_lint(kind, w, msg, sizeof msg) < 0 || ctl_arg_parse(cmd, kind, w, &v, msg, sizeof msg) < 0) {
+		complain(cmd, "%s", msg);
+		return -1;
 	}
-	return false;
-}
-
-/* Check one positional argument and point *word at its normal form:
- * buf (of buflen bytes) or w itself. 0, or -1 after printing why. */
-static int check_arg(const struct ctl_cmd *cmd, enum arg_kind kind, char *w, char **word, char *buf, size_t buflen)
-{
-	char msg[256];
-
-	switch (kind) {
-	case ARG_CIDR: {
-		struct cidr r;
-		char norm[CIDR_STRLEN];
-		if (cidr_parse(w, &r, msg, sizeof msg) < 0) {
-			complain(cmd, "%s", msg);
-			return -1;
-		}
-		cidr_format(&r, norm);
-		snprintf(buf, buflen, "%s", norm);
-		*word = buf;
-		return 0;
-	}
-	case ARG_DURATION: {
-		uint64_t ms;
-		if (duration_parse(w, &ms, 0, true, msg, sizeof msg) < 0) {
-			complain(cmd, "%s", msg);
-			return -1;
-		}
-		duration_format(ms, buf, buflen);
-		*word = buf;
-		return 0;
-	}
-	case ARG_USER:
-		if (!*w || strlen(w) > USER_MAX || has_control_chars(w) || strpbrk(w, " \t")) {
-			complain(cmd, "'%s' is not an account name (no spaces or control characters, at most %d bytes)",
-				 w, USER_MAX);
-			return -1;
-		}
+	if (v.text == w) {
 		*word = w;
-		return 0;
-	case ARG_CHOICE:
-		if (!is_choice(cmd->choices, w)) {
-			complain(cmd, "unknown subcommand '%s' (one of: %s)", w, cmd->choices);
-			return -1;
-		}
-		*word = w;
-		return 0;
-	case ARG_NONE:
-		break;
+	} else {
+		snprintf(buf, sizeof v.buf, "%s", v.text);
+		*word = buf;
 	}
-	return -1;
-}
-
-static const char *arg_name(enum arg_kind kind)
-{
-	switch (kind) {
-	case ARG_CIDR: return "an address or range (ADDR[/LEN])";
-	case ARG_DURATION: return "a duration";
-	case ARG_USER: return "an account name";
-	case ARG_CHOICE: return "a subcommand";
-	case ARG_NONE: break;
-	}
-	return "nothing";
+	return 0;
 }
 
 /* The socket: -s, else the configuration's 'control' key. An explicit -c
@@ -218,78 +122,87 @@ static int socket_path(const char *cfgpath, const char *sockpath, char **out)
 
 int cmd_ctl(int argc, char **argv)
 {
-	const struct ctl_cmd *cmd = NULL;
-	struct option longopts[8];
+	const struct ctl_cmd *cmd = ctl_cmd_find(argv[0]);
+	struct option longopts[4 + CTL_NOPTS];
 	const char *cfgpath = NULL, *sockpath = NULL;
-	char *reason = NULL, norm[2][64], *words[8], *path, err[1024];
+	char *optval[CTL_NOPTS] = { NULL }, norm[CTL_MAX_ARGS][sizeof ((struct ctl_val *)0)->buf], optword[CTL_NOPTS][40], optstring[32] = ":c:s:h";
+	char *words[CTL_MAX_ARGS + 2 * CTL_NOPTS + 2], *path, err[1024];
 	struct ctl_reply r;
-	int nlong = 0, nwords = 0, npos, opt, rc;
-	bool json = false;
+	int nlong = 0, nwords = 0, npos, nmax, opt, rc;
 
-	for (size_t i = 0; i < sizeof ctl_cmds / sizeof ctl_cmds[0]; i++)
-		if (strcmp(argv[0], ctl_cmds[i].name) == 0)
-			cmd = &ctl_cmds[i];
 	if (!cmd)
 		log_panic("cmd_ctl: no command '%s' in the table", argv[0]);
 
 	longopts[nlong++] = (struct option){ "config", required_argument, NULL, 'c' };
 	longopts[nlong++] = (struct option){ "socket", required_argument, NULL, 's' };
 	longopts[nlong++] = (struct option){ "help", no_argument, NULL, 'h' };
-	if (cmd->json)
-		longopts[nlong++] = (struct option){ "json", no_argument, NULL, 'j' };
-	if (cmd->reason)
-		longopts[nlong++] = (struct option){ "reason", required_argument, NULL, 'r' };
+	for (size_t k = 0; k < CTL_NOPTS; k++) {
+		const struct ctl_opt *o = &ctl_opts[k];
+		if (!(cmd->flags & o->flag))
+			continue;
+		longopts[nlong++] = (struct option){ o->name, o->arg ? required_argument : no_argument, NULL, OPT_CODE(k) };
+		if (o->letter)
+			snprintf(optstring + strlen(optstring), sizeof optstring - strlen(optstring), "%c%s", o->letter,
+				 o->arg ? ":" : "");
+	}
 	longopts[nlong] = (struct option){ NULL, 0, NULL, 0 };
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, cmd->reason ? ":c:s:hr:" : ":c:s:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+		size_t k = 0;
+
 		switch (opt) {
-		case 'c': cfgpath = optarg; break;
-		case 's': sockpath = optarg; break;
-		case 'j': json = true; break;
-		case 'r': reason = optarg; break;
+		case 'c': cfgpath = optarg; continue;
+		case 's': sockpath = optarg; continue;
 		case 'h': usage(stdout, cmd); return 0;
 		case ':':
 			complain(cmd, "option '%s' needs a value", argv[optind - 1]);
 			usage(stderr, cmd);
 			return 2;
-		default:
+		}
+		while (k < CTL_NOPTS && !((cmd->flags & ctl_opts[k].flag) && opt == OPT_CODE(k)))
+			k++;
+		if (k == CTL_NOPTS) {
 			complain(cmd, "unknown option '%s'", argv[optind - 1]);
 			usage(stderr, cmd);
 			return 2;
 		}
+		optval[k] = ctl_opts[k].arg ? optarg : "";
 	}
 
 	words[nwords++] = argv[0];
 	npos = argc - optind;
-	if (cmd->arg != ARG_NONE && npos < 1) {
-		fprintf(stderr, "mailscreen %s: missing %s\n", cmd->name, arg_name(cmd->arg));
+	nmax = (int)ctl_cmd_max_args(cmd);
+	if (npos < (int)cmd->required) {
+		fprintf(stderr, "mailscreen %s: missing %s\n", cmd->name, ctl_arg_what(cmd->args[npos]));
 		usage(stderr, cmd);
 		return 2;
 	}
-	if (npos > (cmd->arg != ARG_NONE) + (cmd->opt_arg != ARG_NONE)) {
-		int extra = optind + (cmd->arg != ARG_NONE) + (cmd->opt_arg != ARG_NONE);
-		complain(cmd, "unexpected argument '%s'", argv[extra]);
+	if (npos > nmax) {
+		complain(cmd, "unexpected argument '%s'", argv[optind + nmax]);
 		usage(stderr, cmd);
 		return 2;
 	}
 	for (int i = 0; i < npos; i++) {
-		if (check_arg(cmd, i == 0 ? cmd->arg : cmd->opt_arg, argv[optind + i], &words[nwords], norm[i],
-			      sizeof norm[i]) < 0)
+		if (check_arg(cmd, cmd->args[i], argv[optind + i], &words[nwords], norm[i]) < 0)
 			return 2;
 		nwords++;
 	}
-	if (reason) {
-		if (!*reason || strlen(reason) > REASON_MAX || !text_printable(reason, strlen(reason), NULL)) {
+	for (size_t k = 0; k < CTL_NOPTS; k++) {
+		char *v = optval[k];
+		if (!v)
+			continue;
+		if (ctl_opts[k].flag == CTL_REASON &&
+		    (!*v || strlen(v) > CTL_REASON_MAX || !text_printable(v, strlen(v), NULL))) {
 			complain(cmd, "--reason: give one line of UTF-8 text without control characters, at most %d "
-				 "bytes", REASON_MAX);
+				 "bytes", CTL_REASON_MAX);
 			return 2;
 		}
-		words[nwords++] = "--reason";
-		words[nwords++] = reason;
+		snprintf(optword[k], sizeof optword[k], "--%s", ctl_opts[k].name);
+		words[nwords++] = optword[k];
+		if (ctl_opts[k].arg)
+			words[nwords++] = v;
 	}
-	if (json)
-		words[nwords++] = "--json";
 	words[nwords] = NULL;
 
 	if (socket_path(cfgpath, sockpath, &path) < 0)

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 struct daemon;
@@ -157,5 +158,7 @@ void daemon_guard_close(struct daemon *d);
 
 /* The control socket's handler (daemon_ctl.c). */
 void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r);
+/* What 'status' shows, as text or JSON (daemon_status.c). */
+void daemon_status(struct daemon *d, FILE *out, bool json, uint64_t now_ms);
 
 #endif

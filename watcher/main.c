@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * main - the mailscreen command line: a table of subcommands.
+ * main - the mailscreen command line: a table of the subcommands that run
+ * here (run, match, check, options), then the control commands, which
+ * talk to the daemon and are listed in ctl_cmds.h's table.
  */
 #include "cmd.h"
+#include "ctl_cmds.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -23,18 +26,6 @@ static const struct command commands[] = {
 	{ "match", cmd_match, "run filters over a log file and print the events" },
 	{ "check", cmd_check, "validate the configuration, filters and rules" },
 	{ "options", cmd_options, "print the configuration file reference" },
-	{ "status", cmd_ctl, "show the running daemon's state and counters" },
-	{ "list", cmd_ctl, "list blocks, allows, failures or blocked accounts" },
-	{ "block", cmd_ctl, "block an address or range" },
-	{ "unblock", cmd_ctl, "lift the block of an address or range" },
-	{ "allow", cmd_ctl, "allow an address or range (never counted nor blocked)" },
-	{ "unallow", cmd_ctl, "remove an address or range from the allow list" },
-	{ "block-account", cmd_ctl, "refuse logins of an account" },
-	{ "unblock-account", cmd_ctl, "lift the block of an account" },
-	{ "reset", cmd_ctl, "forget failures, blocks, allows, or all" },
-	{ "pause", cmd_ctl, "stop blocking until resume" },
-	{ "resume", cmd_ctl, "block again after pause" },
-	{ "reload", cmd_ctl, "reload configuration, filters and rules" },
 };
 
 static void usage(FILE *fp)
@@ -42,6 +33,8 @@ static void usage(FILE *fp)
 	fprintf(fp, "usage: mailscreen COMMAND [OPTIONS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(fp, "  %-16s %s\n", commands[i].name, commands[i].help);
+	for (size_t i = 0; i < CTL_NCMDS; i++)
+		fprintf(fp, "  %-16s %s\n", ctl_cmds[i].name, ctl_cmds[i].summary);
 	fprintf(fp, "  %-16s %s\n\n'mailscreen COMMAND -h' describes a command.\n", "version", "print the version");
 }
 
@@ -63,6 +56,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
+	if (ctl_cmd_find(argv[1]))
+		return cmd_ctl(argc - 1, argv + 1);
 	fprintf(stderr, "mailscreen: unknown command '%s'\n\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -63,7 +63,9 @@ EOF
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat" 2>/dev/null; }
 status() { "$BIN" status -s "$SOCK" --json 2>/dev/null; }
-field() { printf '%s\n' "$1" | sed -n "s/.*\"$2\": \\([0-9][0-9]*\\).*/\\1/p" | head -n 1; }
+# a top-level number of status --json: its first "KEY": N (nested objects
+# reuse some keys, e.g. "lines", and come after the top-level ones)
+field() { printf '%s\n' "$1" | grep -o "\"$2\": [0-9][0-9]*" | head -n 1 | sed 's/.*: //'; }
 
 # shellcheck disable=SC2086 # PIN words
 "$@" "$BIN" run -c "$CONF" --foreground 2>"$DIR/daemon.log" &

@@ -277,7 +277,7 @@ size_t blockfile_parse(const char *name, const char *text, size_t len, struct bf
 	while (p < end && lineno < INT_MAX) {
 		const char *line = p, *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char err[512];
+		char err[ERR_LEN];
 		struct bf_entry e = { .lineno = ++lineno };
 		const char *com = NULL;
 		size_t comlen = 0;
@@ -510,7 +510,7 @@ void blockfile_reload(struct blockfile *b)
 {
 	struct bf_list next, prev;
 	struct change c;
-	char err[1024];
+	char err[ERR_LEN];
 	int r;
 
 	if (b->in_cb) {

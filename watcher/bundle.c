@@ -67,7 +67,7 @@ int bundle_load(struct bundle *b, const char *cfgpath, bool must_exist, char *er
 				goto fail;
 			}
 		for (size_t k = 0; s->journal && s->journal[k]; k++) {
-			char msg[256];
+			char msg[ERR_LEN];
 			if (journal_check_term(s->journal[k], msg, sizeof msg) < 0) {
 				errf(err, errlen, "%s:%d: [source %s]: %s", b->cfg.file ? b->cfg.file : "(defaults)",
 				     s->lineno, s->name, msg);

@@ -29,13 +29,13 @@ struct child {
 	int fd;                 /* read end of the report pipe */
 	child_done_fn *done;
 	void *arg;
-	char msg[512];
+	char msg[ERR_LEN];
 	size_t msglen;
 };
 
 static void __attribute__((noreturn)) run_child(pid_t parent, int report, child_fn *fn, void *arg)
 {
-	char err[512] = "";
+	char err[ERR_LEN] = "";
 	int rc;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)

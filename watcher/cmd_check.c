@@ -40,7 +40,7 @@ int cmd_check(int argc, char **argv)
 	const char *cfgpath = NULL;
 	bool quiet = false;
 	struct bundle b;
-	char err[1024];
+	char err[ERR_LEN];
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "c:qh", longopts, NULL)) != -1) {

@@ -77,7 +77,7 @@ static void complain(const struct ctl_cmd *cmd, const char *fmt, ...)
 static int check_arg(const struct ctl_cmd *cmd, enum ctl_arg kind, char *w, char **word, char *buf)
 {
 	struct ctl_val v;
-	char msg[1024];
+	char msg[ERR_LEN];
 
 	if (ctl_arg_lint(kind, w, msg, sizeof msg) < 0 || ctl_arg_parse(cmd, kind, w, &v, msg, sizeof msg) < 0) {
 		complain(cmd, "%s", msg);
@@ -98,7 +98,7 @@ static int check_arg(const struct ctl_cmd *cmd, enum ctl_arg kind, char *w, char
 static int socket_path(const char *cfgpath, const char *sockpath, char **out)
 {
 	struct config cfg;
-	char err[1024];
+	char err[ERR_LEN];
 
 	if (sockpath) {
 		*out = strdup(sockpath);

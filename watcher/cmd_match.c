@@ -176,7 +176,7 @@ int cmd_match(int argc, char **argv)
 	struct mstate st = { .fmt = FMT_TABLE, .out = stdout };
 	struct filterset *fs;
 	struct matcher *m;
-	char err[1024], *buf;
+	char err[ERR_LEN], *buf;
 	uint64_t cut = 0;
 	bool skipping = false;
 	time_t ref;

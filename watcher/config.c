@@ -173,7 +173,7 @@ static int set_option(struct config *c, const struct option_def *o, const char *
 	case OPT_PORTS:
 		return parse_ports(c, v, err, errlen);
 	case OPT_DURATION: {
-		char msg[256];
+		char msg[ERR_LEN];
 		if (duration_parse(v, (uint64_t *)((char *)c + o->offset), 0, true, msg, sizeof msg) < 0)
 			return errf(err, errlen, "%s: %s", o->key, msg);
 		return 0;
@@ -290,7 +290,7 @@ static int handler(void *arg, const char *section, const char *key, const char *
 	}
 	if (strcmp(section, "allow") == 0) {
 		struct cidr r;
-		char msg[256];
+		char msg[ERR_LEN];
 		if (strcmp(key, "address") != 0)
 			return errf(err, errlen, "unknown key '%s' in [allow] (known: address)", key);
 		if (cidr_parse(v, &r, msg, sizeof msg) < 0)

@@ -156,7 +156,7 @@ static void state_saved(void *arg, int rc, const char *err)
 /* wait: in this process, now (at start and at stop) */
 static void save_state(struct daemon *d, bool wait)
 {
-	char err[512];
+	char err[ERR_LEN];
 	struct state_view v;
 
 	if (d->state_timer) {
@@ -212,7 +212,7 @@ static int configure(struct daemon *d, bool initial)
 {
 	struct bundle nb;
 	struct src **v;
-	char err[1024];
+	char err[ERR_LEN];
 	bool dry, resync;
 
 	if (bundle_load(&nb, d->cfgpath, d->cfg_explicit, err, sizeof err) < 0) {
@@ -271,7 +271,7 @@ static int configure(struct daemon *d, bool initial)
 		daemon_arm_verify(d);
 	}
 	if (!d->bfile_path || strcmp(d->bfile_path, d->b.cfg.blocklist) != 0) {
-		char msg[512];
+		char msg[ERR_LEN];
 		blockfile_close(d->bfile);
 		free(d->bfile_path);
 		d->bfile_path = xstrdup(d->b.cfg.blocklist);
@@ -406,7 +406,7 @@ int cmd_run(int argc, char **argv)
 	 * touches nftables or anything else */
 	{
 		struct config c0;
-		char err[1024];
+		char err[ERR_LEN];
 		if (config_load(&c0, d.cfgpath, d.cfg_explicit, err, sizeof err) < 0) {
 			log_warnx("%s", err);
 			exit(1);        /* start-up failed: exit, not return (the state stays reachable for LeakSanitizer) */
@@ -445,7 +445,7 @@ int cmd_run(int argc, char **argv)
 	/* least privilege from here on (privs.h): [daemon] user gets the state
 	 * directory, then only CAP_NET_ADMIN and CAP_DAC_READ_SEARCH are kept */
 	{
-		char err[1024];
+		char err[ERR_LEN];
 		if ((d.state_ok && privs_give_dir(d.b.cfg.user, d.b.cfg.state_dir, err, sizeof err) < 0) ||
 		    privs_drop(d.b.cfg.user, err, sizeof err) < 0) {
 			control_close(d.ctl);

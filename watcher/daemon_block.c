@@ -29,7 +29,7 @@
 static void refresh_host(struct daemon *d, uint64_t now)
 {
 	struct cidrlist fresh = { 0 };
-	char err[256];
+	char err[ERR_LEN];
 
 	if (d->host_read_ms && now >= d->host_read_ms && now - d->host_read_ms < 1000)
 		return;
@@ -173,7 +173,7 @@ size_t daemon_reset_blocks(struct daemon *d)
 
 	blocks_foreach(d->blocks, collect, &col);
 	for (size_t i = 0; i < col.n; i++) {
-		char err[256];
+		char err[ERR_LEN];
 		daemon_unblock(d, &all[i], err, sizeof err);
 	}
 	free(all);
@@ -198,7 +198,7 @@ int daemon_unblock_account(struct daemon *d, const char *user, char *err, size_t
 
 void daemon_write_deny_file(struct daemon *d)
 {
-	char err[512];
+	char err[ERR_LEN];
 
 	if (!d->dry_run && accounts_write_denyfile(d->accounts, d->b.cfg.deny_file, false, err, sizeof err) < 0)
 		log_warnx("cannot write the account deny file: %s", err);

@@ -133,7 +133,7 @@ static void list_blocks(struct cmdctx *c)
 	struct daemon *d = c->d;
 	struct kcounts k = { 0 };
 	struct blist bl = { c, NULL };
-	char err[256];
+	char err[ERR_LEN];
 
 	if (d->nft && !d->dry_run) {
 		if (fw_nft_list(d->nft, d->b.cfg.table, collect_counter, &k, err, sizeof err) == 0)
@@ -299,7 +299,7 @@ static void cmd_block(struct cmdctx *c, const struct ctl_req *q)
 static void cmd_unblock(struct cmdctx *c, const struct ctl_req *q)
 {
 	const char *buf = q->arg[0].text;
-	char err[256];
+	char err[ERR_LEN];
 
 	if (daemon_unblock(c->d, &q->arg[0].target, err, sizeof err) < 0) {
 		ctl_error(c->r, "%s", err);
@@ -383,7 +383,7 @@ static void cmd_block_account(struct cmdctx *c, const struct ctl_req *q)
 {
 	const char *user = q->arg[0].text;
 	uint64_t dur = q->nargs > 1 ? q->arg[1].ms : DEFAULT_MANUAL_BLOCK_MS;
-	char err[256], dbuf[32], safe[4 * sizeof ((struct account_block *)0)->user + 4];
+	char err[ERR_LEN], dbuf[32], safe[4 * sizeof ((struct account_block *)0)->user + 4];
 
 	if (daemon_block_account(c->d, user, strlen(user), dur, "manual", "manual block", err, sizeof err) < 0) {
 		ctl_error(c->r, "%s", err);
@@ -399,7 +399,7 @@ static void cmd_block_account(struct cmdctx *c, const struct ctl_req *q)
 static void cmd_unblock_account(struct cmdctx *c, const struct ctl_req *q)
 {
 	const char *user = q->arg[0].text;
-	char err[256], safe[4 * sizeof ((struct account_block *)0)->user + 4];
+	char err[ERR_LEN], safe[4 * sizeof ((struct account_block *)0)->user + 4];
 
 	if (daemon_unblock_account(c->d, user, err, sizeof err) < 0) {
 		ctl_error(c->r, "%s", err);

@@ -219,7 +219,7 @@ static void close_sessions(struct daemon *d)
 	struct sockkill_result r;
 	uint64_t now;
 	unsigned *per;
-	char err[256];
+	char err[ERR_LEN];
 	int rc;
 
 	if (d->nkill == 0 || d->kill_unsupported || !c->close_sessions) {
@@ -263,7 +263,7 @@ static int restore_table(struct daemon *d, const char *why)
 {
 	struct fw_nft_config fc;
 	size_t n;
-	char err[512];
+	char err[ERR_LEN];
 
 	daemon_nft_config(&d->b.cfg, &fc);
 	if (fw_nft_setup(d->nft, &fc, err, sizeof err) < 0) {
@@ -283,7 +283,7 @@ static int restore_table(struct daemon *d, const char *why)
 void daemon_commit(struct loop *l, void *arg)
 {
 	struct daemon *d = arg;
-	char err[512];
+	char err[ERR_LEN];
 	int rc;
 
 	(void)l;
@@ -380,7 +380,7 @@ void daemon_guard_close(struct daemon *d)
 void daemon_guard_follow(struct daemon *d)
 {
 	struct nft_guard *g = d->guard;
-	char err[256];
+	char err[ERR_LEN];
 
 	if (!g)
 		return;
@@ -565,7 +565,7 @@ static size_t check_allows(struct daemon *d, uint64_t now)
 {
 	struct kdump k = { .now = now };
 	struct kcheck kc = { d, FW_NFT_ALLOW, &k, now, 0, 0, 0, "" };
-	char err[512];
+	char err[ERR_LEN];
 
 	sync_allows(d);
 	if (fw_nft_pending(d->nft) && fw_nft_commit(d->nft, err, sizeof err) < 0)
@@ -598,7 +598,7 @@ void daemon_kernel_check(struct daemon *d, bool at_start)
 	struct kcheck kc = { d, FW_NFT_BLOCK, &k, k.now, 0, 0, 0, "" };
 	size_t adopted = 0, stale = 0, unsafe = 0, allows;
 	uint64_t t0 = loop_now_ms();
-	char err[512], why[320];
+	char err[ERR_LEN], why[320];
 
 	if (d->dry_run || !d->nft)
 		return;

@@ -117,7 +117,7 @@ int daemon_sources_build(struct daemon *d, struct bundle *b, struct src ***out, 
 	for (size_t i = 0; i < n; i++) {
 		struct source_cfg *sc = &b->cfg.sources[i];
 		struct src *s = v[i];
-		char msg[512];
+		char msg[ERR_LEN];
 		if (s->tw || s->j)
 			continue;
 		if (sc->path) {

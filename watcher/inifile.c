@@ -73,7 +73,7 @@ static char *reader_fn(char *buf, int size, void *stream)
 static int handler(void *user, const char *section, const char *key, const char *value)
 {
 	struct ctx *c = user;
-	char msg[1024];
+	char msg[ERR_LEN];
 
 	if (c->fn(c->arg, section, key, value, c->rd.lineno, c->rd.secline, msg, sizeof msg) == 0)
 		return 1;

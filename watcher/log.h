@@ -34,5 +34,9 @@ __attribute__((noreturn)) void log_panic(const char *fmt, ...) __attribute__((fo
 /* Format into a caller's error buffer and return -1, so that
  * "return errf(err, errlen, "...")" reads well. */
 int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The one length of an error buffer: every char err[ERR_LEN] a callee
+ * writes into, and every buffer a caller wraps it into, is this long, so
+ * a wrapped message is never cut short by a smaller buffer on the way. */
+#define ERR_LEN 1024
 
 #endif

@@ -66,7 +66,7 @@ static int key(void *arg, const char *section, const char *k, const char *v, int
 {
 	struct rload *ld = arg;
 	struct rule *r = ld->cur;
-	char msg[512];
+	char msg[ERR_LEN];
 
 	if (!r || strcmp(r->name, section) != 0 || secline != ld->secline) {
 		if (finish(ld, msg, sizeof msg) < 0)
@@ -178,7 +178,7 @@ int ruleset_load(struct ruleset *rs, const char *path, char *err, size_t errlen)
 {
 	struct rload ld = { .rs = rs, .first = rs->n, .path = path };
 
-	char msg[512];
+	char msg[ERR_LEN];
 	int rc = inifile_parse(path, key, &ld, err, errlen);
 
 	if (rc == 0 && finish(&ld, msg, sizeof msg) < 0)

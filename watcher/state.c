@@ -766,7 +766,7 @@ size_t state_apply(const struct saved_state *s, uint64_t now, const struct state
 {
 	uint64_t times[1024];
 	size_t blocks = 0, bad = 0, escaped = 0, names = 0;
-	char *copy, *p, first[256] = "";
+	char *copy, *p, first[ERR_LEN] = "";
 
 	if (!s->loaded)
 		return 0;
@@ -785,7 +785,7 @@ size_t state_apply(const struct saved_state *s, uint64_t now, const struct state
 		if (n == 7 && strcmp(f[0], "block") == 0) {
 			struct block b = { 0 };
 			uint64_t t;
-			char err[512], origin[ORIGIN_LEN], reason[REASON_LEN];
+			char err[ERR_LEN], origin[ORIGIN_LEN], reason[REASON_LEN];
 			long ol, rl;
 			if (cidr_parse(f[1], &b.target, NULL, 0) < 0 || !get_u64(f[2], &b.start_ms) ||
 			    !get_u64(f[3], &b.expiry_ms) || !get_u64(f[4], &t) || (ol = get_str(f[5])) < 0 ||
@@ -822,7 +822,7 @@ size_t state_apply(const struct saved_state *s, uint64_t now, const struct state
 		} else if (n == 6 && strcmp(f[0], "account") == 0) {
 			struct state_account a = { .user = f[1] };
 			long ul = get_str(f[1]), ol, rl;
-			char err[256], origin[ORIGIN_LEN], reason[REASON_LEN];
+			char err[ERR_LEN], origin[ORIGIN_LEN], reason[REASON_LEN];
 			if (ul <= 0 || !get_u64(f[2], &a.start_ms) || !get_u64(f[3], &a.expiry_ms) ||
 			    (ol = get_str(f[4])) < 0 || (rl = get_str(f[5])) < 0) {
 				bad++;

@@ -10,6 +10,7 @@
 #include "filter.h"
 #include "jsonw.h"
 #include "line.h"
+#include "linesplit.h"
 #include "log.h"
 #include "logtime.h"
 #include "xalloc.h"
@@ -26,11 +27,17 @@
 
 enum fmt { FMT_TABLE, FMT_JSON, FMT_QUIET };
 
+enum { CHUNK = 64 * 1024 };     /* one read() */
+
 struct mstate {
 	enum fmt fmt;
 	uint64_t lineno, events, matched_lines;
 	bool line_matched;
 	FILE *out;
+	struct matcher *m;
+	size_t max_line;
+	time_t ref;                     /* for stamps without a year */
+	struct linesplit_stats split;   /* cut_lines: lines cut at max_line */
 };
 
 static void usage(FILE *fp)
@@ -108,6 +115,27 @@ static void print_event(void *arg, const struct event *ev, const struct logline 
 	(void)ll;
 }
 
+/* One line from the splitter: parse it, run the filters over it. */
+static bool match_line(void *arg, const char *line, size_t len, bool cut)
+{
+	struct mstate *st = arg;
+	struct logline ll;
+
+	st->lineno++;
+	st->line_matched = false;
+	logline_parse(&ll, line, len, st->ref);
+	/* as in the daemon: a cut line's end is not the server's */
+	ll.cut = cut;
+	if (cut && st->split.cut_lines == 1)
+		fprintf(stderr, "mailscreen match: line %llu is longer than %zu bytes (--max-line): "
+			"counted as cut and not matched, as is every such line\n",
+			(unsigned long long)st->lineno, st->max_line);
+	matcher_run(st->m, &ll, print_event, st);
+	if (st->line_matched)
+		st->matched_lines++;
+	return true;
+}
+
 static void summary(struct filterset *fs, const struct mstate *st, uint64_t cut, double secs)
 {
 	fprintf(stderr, "\nlines read: %llu, lines with events: %llu, events: %llu, cut lines (not matched): %llu\n",
@@ -172,14 +200,12 @@ int cmd_match(int argc, char **argv)
 	};
 	const char *cfgpath = NULL, *input = "-";
 	const char **files = NULL;
-	size_t nfiles = 0, afiles = 0, max_line = 16384, cap, have = 0;
+	size_t nfiles = 0, afiles = 0, max_line = 16384;
 	struct mstate st = { .fmt = FMT_TABLE, .out = stdout };
 	struct filterset *fs;
 	struct matcher *m;
+	struct linesplit split;
 	char err[ERR_LEN], *buf;
-	uint64_t cut = 0;
-	bool skipping = false;
-	time_t ref;
 	int fd, opt;
 	double t0;
 
@@ -232,62 +258,31 @@ int cmd_match(int argc, char **argv)
 	/* RFC 3164 stamps have no year: infer it from the file's age */
 	{
 		struct stat sb;
-		ref = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? sb.st_mtime : time(NULL);
+		st.ref = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? sb.st_mtime : time(NULL);
 	}
-	cap = max_line + 65536;
-	buf = xmalloc(cap + 1);
+	st.m = m;
+	st.max_line = max_line;
+	linesplit_init(&split, max_line, &st.split);
+	buf = xmalloc(CHUNK);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	t0 = mono();
 	for (;;) {
-		ssize_t n = read(fd, buf + have, cap - have);
-		size_t start = 0;
+		ssize_t n = read(fd, buf, CHUNK);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "mailscreen match: read '%s': %s\n", input, strerror(errno));
 			break;
 		}
-		have += (size_t)n;
-		for (;;) {
-			char *nl = memchr(buf + start, '\n', have - start);
-			size_t len;
-			if (!nl) {
-				if (n > 0 && have - start <= max_line)
-					break;          /* wait for the rest of the line */
-				if (n == 0 && have == start)
-					break;
-				len = have - start;     /* overlong, or last line without newline */
-			} else {
-				len = (size_t)(nl - (buf + start));
-			}
-			if (!skipping) {
-				struct logline ll;
-				st.lineno++;
-				st.line_matched = false;
-				logline_parse(&ll, buf + start, len > max_line ? max_line : len, ref);
-				/* as in the daemon: a cut line's end is not the server's */
-				ll.cut = len > max_line;
-				if (ll.cut && cut++ == 0)
-					fprintf(stderr, "mailscreen match: line %llu is longer than %zu bytes (--max-line): "
-						"counted as cut and not matched, as is every such line\n",
-						(unsigned long long)st.lineno, max_line);
-				matcher_run(m, &ll, print_event, &st);
-				if (st.line_matched)
-					st.matched_lines++;
-			}
-			/* an overlong line without newline yet: drop what we have, skip to its end */
-			skipping = !nl;
-			start += nl ? len + 1 : len;
-			if (!nl)
-				break;
-		}
-		memmove(buf, buf + start, have - start);
-		have -= start;
-		if (n == 0)
+		if (n == 0) {
+			linesplit_flush(&split, match_line, &st);       /* a last line without newline */
 			break;
+		}
+		linesplit_feed(&split, buf, (size_t)n, match_line, &st);
 	}
 	fflush(stdout);
-	summary(fs, &st, cut, mono() - t0);
+	summary(fs, &st, st.split.cut_lines, mono() - t0);
+	linesplit_release(&split);
 	free(buf);
 	if (fd > 0)
 		close(fd);

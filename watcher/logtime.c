@@ -10,6 +10,7 @@
  * not be terminated.
  */
 #include "logtime.h"
+#include "hex.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -409,17 +410,6 @@ static int64_t tai_to_unix(int64_t x)
 	return x - 10;
 }
 
-static int hexval(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "@" + 16 hex digits of TAI64 label + 8 hex digits of nanoseconds. */
 static size_t parse_tai64n(const char *s, size_t n, int64_t *sec, uint32_t *usec)
 {
@@ -430,7 +420,7 @@ static size_t parse_tai64n(const char *s, size_t n, int64_t *sec, uint32_t *usec
 	if (n < 25 || s[0] != '@')
 		return 0;
 	for (i = 1; i < 25; i++) {
-		int v = hexval(s[i]);
+		int v = hex_value(s[i]);
 
 		if (v < 0)
 			return 0;

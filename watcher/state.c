@@ -57,6 +57,7 @@
 #include "state.h"
 #include "child.h"
 #include "fileio.h"
+#include "hex.h"
 #include "jsonw.h"
 #include "log.h"
 #include "window.h"
@@ -547,17 +548,6 @@ void state_saver_free(struct state_saver *sv)
 
 /* ---- reading ---- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Unescape s in place; returns its length or -1. */
 static long get_str(char *s)
 {
@@ -569,7 +559,7 @@ static long get_str(char *s)
 	}
 	for (size_t i = 0; s[i]; i++) {
 		if (s[i] == '%') {
-			int a = hexval(s[i + 1]), b = a < 0 ? -1 : hexval(s[i + 2]);
+			int a = hex_value(s[i + 1]), b = a < 0 ? -1 : hex_value(s[i + 2]);
 			if (a < 0 || b < 0)
 				return -1;
 			s[o++] = (char)(a << 4 | b);
@@ -589,7 +579,7 @@ static long get_hex(const char *s, unsigned char *out, size_t max)
 	if (strcmp(s, "-") == 0)
 		return 0;
 	for (; s[0] && s[1] && n < max; s += 2) {
-		int a = hexval(s[0]), b = hexval(s[1]);
+		int a = hex_value(s[0]), b = hex_value(s[1]);
 		if (a < 0 || b < 0)
 			return -1;
 		out[n++] = (unsigned char)(a << 4 | b);

@@ -3,13 +3,14 @@
  * tail - see tail.h. This file: the tailer, its inotify instance and the
  * watches (a pattern's directory, or its parent while the directory is
  * missing), the events, the loop turns that read pending files, and the
- * public calls. Reading a file and splitting it into lines is
+ * public calls. Reading a file into its line splitter (linesplit.c) is
  * tail_read.c; which file a name stands for (opening, rotation, resuming)
  * is tail_file.c; what they share is in tail_int.h.
  *
  * Owns one inotify instance (registered in the loop), every watch, every
- * open log file with its position (dev, inode, offset) and its partial
- * line, and a 64 KiB read buffer shared by all files.
+ * open log file with its position (dev, inode, offset) and its line
+ * splitter, the splitters' counters, and a 64 KiB read buffer shared by
+ * all files.
  *
  * Must never: poll, or free a watch while a line callback may still be
  * running for it (tail_remove from a callback defers the free to the end
@@ -509,6 +510,9 @@ void tail_remove(struct tail *t, struct tail_watch *w)
 void tail_get_stats(const struct tail *t, struct tail_stats *st)
 {
 	*st = t->st;
+	st->lines = t->split.lines;
+	st->cut_lines = t->split.cut_lines;
+	st->cut_bytes = t->split.cut_bytes;
 	st->files = 0;
 	for (size_t i = 0; i < t->nwatches; i++)
 		for (size_t j = 0; j < t->watches[i]->nfiles; j++)

@@ -52,7 +52,7 @@ void tail_free_file(struct tail *t, struct tfile *f)
 		close(f->fd);
 	free(f->name);
 	free(f->path);
-	free(f->buf);
+	linesplit_release(&f->split);
 	free(f);
 }
 
@@ -208,6 +208,7 @@ static void open_file(struct tail_watch *w, const char *name, char *path, bool i
 	}
 	f = xcalloc(1, sizeof *f);
 	f->w = w;
+	linesplit_init(&f->split, w->t->max_line, &w->t->split);
 	f->name = xstrdup(name);
 	f->path = path;
 	f->fd = fd;
@@ -307,6 +308,7 @@ static void resume_rotated(struct tail_watch *w)
 		}
 		f = xcalloc(1, sizeof *f);
 		f->w = w;
+		linesplit_init(&f->split, w->t->max_line, &w->t->split);
 		f->name = xstrdup(de->d_name);
 		f->path = path;
 		f->fd = fd;
@@ -367,7 +369,7 @@ void tail_foreach_file(const struct tail *t, tail_pos_fn *fn, void *arg)
 				.cookie = w->cookie,
 				.dev = (uint64_t)f->dev,
 				.ino = (uint64_t)f->ino,
-				.offset = f->off - f->len,
+				.offset = f->off - linesplit_pending(&f->split),
 				.retired = f->retired,
 			};
 			struct stat st;

@@ -2,7 +2,7 @@
 /*
  * tail_int - what the files of the tail module share, and nothing else:
  * tail.c (the instance, its inotify watches and events), tail_read.c
- * (reading a file and splitting it into lines) and tail_file.c (which
+ * (reading a file into its line splitter) and tail_file.c (which
  * file a name stands for: opening, rotation, resuming). Private to them:
  * callers include tail.h, the module's whole public surface.
  *
@@ -15,6 +15,7 @@
 #define MS_TAIL_INT_H
 
 #include "tail.h"
+#include "linesplit.h"
 #include "loop.h"
 
 #include <stdbool.h>
@@ -40,8 +41,6 @@ struct ref {
 	void *obj;
 };
 
-enum discard { KEEP, DISCARD_CUT, DISCARD_SKIP };
-
 struct tfile {
 	struct tail_watch *w;
 	char *name;             /* in w->dir */
@@ -50,9 +49,7 @@ struct tfile {
 	dev_t dev;
 	ino_t ino;
 	uint64_t off;           /* bytes read from fd */
-	char *buf;              /* partial line, max_line + 1, lazily */
-	size_t len;
-	enum discard discard;   /* skipping to the next newline */
+	struct linesplit split; /* its partial line; counts into the tail's */
 	bool pending;           /* may have unread data */
 	bool retired;           /* path names another file now */
 	bool spent;             /* retired and then truncated: nothing more to read */
@@ -85,7 +82,8 @@ struct tail {
 	bool from_start;
 	bool rescan;            /* tail_rescan() asked, done in kick_cb */
 	int depth;              /* > 0 while callbacks may run */
-	struct tail_stats st;
+	struct tail_stats st;   /* but lines, cut_lines, cut_bytes: in split */
+	struct linesplit_stats split;   /* every file's splitter counts here */
 	struct tail_watch **watches;
 	size_t nwatches, awatches;
 	struct tail_watch **grave;      /* removed during callbacks */

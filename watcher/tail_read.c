@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * tail_read - reading a followed file from its offset and splitting what
- * was read into lines for the callback: a partial last line waits for its
- * newline, an overlong one is cut at max_line, a file that shrank is read
- * again from the start.
+ * tail_read - reading a followed file from its offset and handing what was
+ * read to the file's line splitter (linesplit.c: a partial last line waits
+ * for its newline, an overlong one is cut at max_line), whose lines go to
+ * the callback; a file that shrank is read again from the start.
  *
- * Owns: each file's partial line (max_line + 1 bytes, allocated when first
- * needed); it reads through the tailer's shared read buffer.
+ * Owns: nothing of its own; it reads through the tailer's shared read
+ * buffer into each file's splitter.
  *
  * Must never: block (every fd is non-blocking and reads are bounded per
  * turn), hold more than max_line bytes of any line, or read one file from
@@ -22,86 +22,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void deliver(struct tail *t, struct tfile *f, const char *line, size_t len, bool cut)
+/* A line of f for the callback; false once the callback removed f's
+ * watch: the splitter stops, and nothing touches the watch again. */
+static bool deliver(void *arg, const char *line, size_t len, bool cut)
 {
-	t->st.lines++;
-	if (cut)
-		t->st.cut_lines++;
-	t->fn(f->w->cookie, f->path, line, len, cut);
+	struct tfile *f = arg;
+
+	f->w->t->fn(f->w->cookie, f->path, line, len, cut);
+	return !f->w->removed;
 }
 
 /* Deliver a buffered partial line: the file will not complete it. */
 void tail_flush_partial(struct tail *t, struct tfile *f)
 {
-	if (f->len && f->discard == KEEP) {
-		size_t len = f->len;
-		f->len = 0;
-		f->buf[len] = '\0';
-		deliver(t, f, f->buf, len, false);
-	}
-	f->len = 0;
-	f->discard = KEEP;
-}
-
-/* Add seg to the partial line; past max_line, deliver what fits as a cut
- * line and discard up to the next newline. */
-static void stash(struct tail *t, struct tfile *f, const char *p, size_t seg)
-{
-	size_t room = t->max_line - f->len;
-
-	if (!f->buf)
-		f->buf = xmalloc(t->max_line + 1);
-	if (seg <= room) {
-		memcpy(f->buf + f->len, p, seg);
-		f->len += seg;
-		return;
-	}
-	memcpy(f->buf + f->len, p, room);
-	f->buf[t->max_line] = '\0';
-	f->len = 0;
-	f->discard = DISCARD_CUT;
-	t->st.cut_bytes += seg - room;
-	deliver(t, f, f->buf, t->max_line, true);
-}
-
-/* Split p[0..n) into lines. p[n] must be writable. false if the watch was
- * removed by a callback (stop touching it). */
-static bool consume(struct tail *t, struct tfile *f, char *p, size_t n)
-{
-	char *end = p + n;
-
-	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t seg = (size_t)((nl ? nl : end) - p);
-
-		if (f->discard != KEEP) {
-			if (f->discard == DISCARD_CUT)
-				t->st.cut_bytes += seg;
-			if (!nl)
-				return true;
-			f->discard = KEEP;
-		} else if (!nl) {
-			stash(t, f, p, seg);
-			return !f->w->removed;
-		} else if (f->len == 0 && seg <= t->max_line) {
-			*nl = '\0';
-			deliver(t, f, p, seg, false);
-		} else {
-			stash(t, f, p, seg);
-			if (f->discard == KEEP) {
-				size_t len = f->len;
-				f->len = 0;
-				f->buf[len] = '\0';
-				deliver(t, f, f->buf, len, false);
-			} else {
-				f->discard = KEEP;      /* the newline ends the cut line */
-			}
-		}
-		p = nl + 1;
-		if (f->w->removed)
-			return false;
-	}
-	return true;
+	linesplit_flush(&f->split, deliver, f);
 }
 
 /* Read f from its offset, at most about budget bytes. true: end of file
@@ -146,7 +80,7 @@ bool tail_read_file(struct tail *t, struct tfile *f, size_t budget)
 		f->off += (uint64_t)n;
 		t->st.bytes += (uint64_t)n;
 		done += (size_t)n;
-		if (!consume(t, f, t->chunk, (size_t)n))
+		if (!linesplit_feed(&f->split, t->chunk, (size_t)n, deliver, f))
 			return true;
 	}
 	f->pending = true;
@@ -174,6 +108,6 @@ void tail_start_at_end(struct tail *t, struct tfile *f, uint64_t size)
 	else if (got == (ssize_t)n && size <= CHUNK)
 		f->off = 0;
 	else
-		f->discard = DISCARD_SKIP;
+		linesplit_skip(&f->split);
 	free(buf);
 }

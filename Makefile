@@ -31,18 +31,20 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wpointer-arith \
 HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 OPT     ?= -O2 -g
 CFLAGS  ?= $(OPT)
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) $(PKG_CFLAGS) \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) $(PKG_CFLAGS) $(INCLUDES) \
               -DSYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
 LDFLAGS ?=
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-SRCS    := $(sort $(wildcard watcher/*.c))
-LIBSRCS := $(filter-out watcher/main.c,$(SRCS))
+# watcher/STAGE/MODULE.c, one folder per stage of the data flow (HACKING.md)
+SRCS    := $(sort $(wildcard watcher/*/*.c))
+INCLUDES := $(addprefix -I,$(sort $(patsubst %/,%,$(dir $(wildcard watcher/*/*.h)))))
+LIBSRCS := $(filter-out watcher/cli/main.c,$(SRCS))
 LIBOBJS := $(LIBSRCS:watcher/%.c=$(BUILD)/%.o)
 OBJS    := $(SRCS:watcher/%.c=$(BUILD)/%.o)
 
-UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
+UNIT_BINS := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(UNIT_SRCS))))
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 HELPERS   := $(BUILD)/tests/tcpprobe
 
@@ -58,14 +60,19 @@ all: $(BIN)
 $(BIN): $(OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
 
-$(BUILD)/%.o: watcher/%.c | $(BUILD)
+$(BUILD)/%.o: watcher/%.c
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD) $(BUILD)/tests:
 	mkdir -p $@
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIBOBJS) | $(BUILD)/tests
-	$(CC) $(ALL_CFLAGS) -Iwatcher -o $@ $< $(LIBOBJS) $(ALL_LDFLAGS) $(PKG_LIBS) $(CHECK_LIBS)
+# tests/unit/STAGE/test_MODULE.c -> $(BUILD)/tests/test_MODULE
+define unit_rule
+$(BUILD)/tests/$(basename $(notdir $(1))): $(1) $$(LIBOBJS) | $(BUILD)/tests
+	$$(CC) $$(ALL_CFLAGS) -Itests/unit -o $$@ $$< $$(LIBOBJS) $$(ALL_LDFLAGS) $$(PKG_LIBS) $$(CHECK_LIBS)
+endef
+$(foreach t,$(UNIT_SRCS),$(eval $(call unit_rule,$(t))))
 
 $(BUILD)/tests/tcpprobe: tests/netns/tcpprobe.c | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
@@ -123,7 +130,7 @@ $(BUILD)/bench/ctltime: tests/bench/ctltime.c
 # ---- sanitizers: gcc, ASan + UBSan, into build-asan/ ----
 ASAN_DIR  := build-asan
 ASAN_OPT  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-ASAN_UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(ASAN_DIR)/tests/%)
+ASAN_UNIT_BINS := $(addprefix $(ASAN_DIR)/tests/,$(basename $(notdir $(UNIT_SRCS))))
 # every report is fatal (tests/check.sh sets the same)
 SAN_ENV   := ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1 \
              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:abort_on_error=1
@@ -151,7 +158,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 10
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral -Wno-cast-qual \
-                -O1 -g $(FUZZ_SAN) $(PKG_CFLAGS) -DSYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
+                -O1 -g $(FUZZ_SAN) $(PKG_CFLAGS) $(INCLUDES) -DSYSCONFDIR='"$(SYSCONFDIR)"' -MMD -MP
 FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_DIR)/%)
 FUZZ_OBJS    := $(LIBSRCS:watcher/%.c=$(FUZZ_DIR)/obj/%.o)
@@ -165,7 +172,7 @@ $(FUZZ_DIR)/libmailscreen.a: $(FUZZ_OBJS)
 	ar rcs $@ $^
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libmailscreen.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iwatcher -DMS_SRCDIR='"$(CURDIR)"' -o $@ $< \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DMS_SRCDIR='"$(CURDIR)"' -o $@ $< \
 		$(FUZZ_DIR)/libmailscreen.a $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BINS)

@@ -11,7 +11,7 @@
 # the arrangement contrib/dovecot/ ships. `doveadm auth test` asks its auth
 # process, which runs as the unprivileged "dovecot" user, as on a real
 # server. The deny file is written by a tiny helper compiled here from
-# watcher/denyfile.c, so what Dovecot reads is exactly what the daemon
+# watcher/enforce/denyfile.c, so what Dovecot reads is exactly what the daemon
 # writes (mode 0644, the mtime rule, the atomic rename).
 #
 # Proves: with an empty list both users authenticate; with [bob] bob is
@@ -74,10 +74,10 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF
-"${CC:-cc}" -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$MS_REPO/watcher" -o "$DENYW" "$MS_TMP/denyw.c" \
-	"$MS_REPO/watcher/denyfile.c" "$MS_REPO/watcher/fileio.c" "$MS_REPO/watcher/log.c" "$MS_REPO/watcher/jsonw.c" \
-	"$MS_REPO/watcher/xalloc.c" ||
-	fail "cannot build the deny file writer from watcher/denyfile.c"
+"${CC:-cc}" -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$MS_REPO/watcher/enforce" -I"$MS_REPO/watcher/lib" \
+	-o "$DENYW" "$MS_TMP/denyw.c" "$MS_REPO/watcher/enforce/denyfile.c" "$MS_REPO/watcher/lib/fileio.c" \
+	"$MS_REPO/watcher/lib/log.c" "$MS_REPO/watcher/lib/jsonw.c" "$MS_REPO/watcher/lib/xalloc.c" ||
+	fail "cannot build the deny file writer from watcher/enforce/denyfile.c"
 
 # deny USER... - rewrite the deny file; the writer must refuse none
 deny() {

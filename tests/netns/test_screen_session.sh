@@ -16,7 +16,9 @@
 #     no block;
 #   - a disconnect summary with rset=19: no block; rset=25: blocked, and
 #     rset=20 exactly too;
-#   - with rset-session's limit = 0 (reload), rset=1000 blocks nothing.
+#   - with rset-session's limit = 0 (reload), rset=1000 blocks nothing
+#     (rset-ip, the per-address screen, is switched off there too: it
+#     would block 1000 RSETs; test_screen_rcpt_ip.sh covers it).
 # Run by run.sh, which has sourced lib.sh.
 
 MS_RULES=$MS_TMP/rules
@@ -90,8 +92,11 @@ smtp_disconnect 203.0.113.26 $MS_PID_NEW "ehlo=1 rset=20 quit=1 commands=22"
 wait_log "^mailscreen: block 203\.0\.113\.26 for 1h: rule rset-session, 20 rset within 1h"
 wait_for_element 203.0.113.26
 
-say "limit = 0 in rset-session: never blocks"
+say "limit = 0 in rset-session (and rset-ip): never blocks"
 sed -i '/^\[rset-session\]/,/^\[/ s/^limit *=.*/limit       = 0/' "$MS_RULES/smtp.conf"
+sed -i '/^\[rset-ip\]/,/^\[/ s/^limit *=.*/limit       = 0/' "$MS_RULES/smtp.conf"
+grep -A 4 '^\[rset-ip\]' "$MS_RULES/smtp.conf" | grep -q '^limit *= 0$' ||
+	fail "could not set limit = 0 in [rset-ip]"
 grep -A 4 '^\[rset-session\]' "$MS_RULES/smtp.conf" | grep -q '^limit *= 0$' ||
 	fail "could not set limit = 0 in [rset-session]"
 grep -A 4 '^\[rcpt-session\]' "$MS_RULES/smtp.conf" | grep -q '^limit *= 5$' ||
@@ -104,4 +109,4 @@ smtp_disconnect 203.0.113.27 $MS_PID_NEW "ehlo=1 rset=1000 quit=1 commands=1002"
 barrier 198.51.100.47
 assert_no_element 203.0.113.27
 log_has "block 203\.0\.113\.27 " && fail "rset-session with limit = 0 blocked"
-ok "rset=1000 blocked nothing under limit = 0"
+ok "rset=1000 blocked nothing with both RSET screens at limit = 0"

@@ -19,10 +19,17 @@
 #   - with rset-session's limit = 0 (reload), rset=1000 blocks nothing
 #     (rset-ip, the per-address screen, is switched off there too: it
 #     would block 1000 RSETs; test_screen_rcpt_ip.sh covers it).
+# rcpt-ip, the per-address recipient screen, is switched off here: this
+# test proves what the per-session screens count on their own (4 + 4
+# rejects of one address would reach rcpt-ip's 6; test_screen_rcpt_ip.sh
+# covers that).
 # Run by run.sh, which has sourced lib.sh.
 
 MS_RULES=$MS_TMP/rules
 mkdir "$MS_RULES" && cp "$MS_REPO"/rules/*.conf "$MS_RULES"/ || fail "cannot copy the rules"
+sed -i '/^\[rcpt-ip\]/,/^\[/ s/^limit *=.*/limit       = 0/' "$MS_RULES/smtp.conf"
+grep -A 4 '^\[rcpt-ip\]' "$MS_RULES/smtp.conf" | grep -q '^limit *= 0$' ||
+	fail "could not set limit = 0 in [rcpt-ip]"
 ms_config
 ms_start
 

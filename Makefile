@@ -89,7 +89,7 @@ unit: $(UNIT_BINS)
 	@sh tests/run-unit.sh $(UNIT_BINS)
 
 samples: mailscreen
-	@sh tests/filters/run-samples.sh
+	@./mailscreen test filters/*.conf
 
 netns: mailscreen $(HELPERS)
 	@sh tests/netns/run.sh

@@ -33,11 +33,13 @@ done
 run "docs/options-in-readme" sh -c './mailscreen options | while IFS= read -r l; do
 	[ -z "$l" ] || grep -qxF -- "$l" README.md || { echo "README.md lacks: $l"; exit 1; }; done'
 run "docs/man-pages" sh tests/man.sh
+run "docs/readme-examples" sh tests/readme-examples.sh
 run "docs/module-map" sh tests/module-map.sh
 run "code/include-cycles" sh tests/include-cycles.sh
 for f in filters/*.conf; do
-	run "samples/$(basename "$f" .conf)" sh tests/filters/run-samples.sh "$f"
+	run "samples/$(basename "$f" .conf)" ./mailscreen test "$f"
 done
+run "cli/test-cmd-test" sh tests/cli/test-cmd-test.sh
 for t in tests/netns/test_*.sh; do
 	[ -e "$t" ] || continue
 	run "netns/$(basename "$t" .sh)" sh tests/netns/run.sh "$t"

@@ -10,6 +10,7 @@
 int cmd_run(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_test(int argc, char **argv);
 int cmd_options(int argc, char **argv);
 /* The control commands (ctl_cmds.h: status, list, block, ...): argv[0]
  * names which. */

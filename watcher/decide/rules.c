@@ -61,8 +61,8 @@ static int finish(struct rload *ld, char *err, size_t errlen)
 	return 0;
 }
 
-static int key(void *arg, const char *section, const char *k, const char *v, int lineno, int secline,
-	       char *err, size_t errlen)
+static int key_value(void *arg, const char *section, const char *k, const char *v, int lineno, int secline,
+		     char *err, size_t errlen)
 {
 	struct rload *ld = arg;
 	struct rule *r = ld->cur;
@@ -172,6 +172,18 @@ static int key(void *arg, const char *section, const char *k, const char *v, int
 			    "window, block, enabled, users, exempt_authenticated, ipv4_prefix, ipv6_prefix)", k, section);
 	}
 	return 0;
+}
+
+/* No rule value holds ';' or '#' after a blank: there they start a
+ * comment, as in the README's examples. */
+static int key(void *arg, const char *section, const char *k, const char *v, int lineno, int secline,
+	       char *err, size_t errlen)
+{
+	char *value = ini_strip_comment(v);
+	int rc = key_value(arg, section, k, value, lineno, secline, err, errlen);
+
+	free(value);
+	return rc;
 }
 
 int ruleset_load(struct ruleset *rs, const char *path, char *err, size_t errlen)

@@ -155,6 +155,20 @@ size_t ini_words(const char *value, char ***words, char **storage)
 	return n;
 }
 
+char *ini_strip_comment(const char *value)
+{
+	size_t n = 0;
+
+	for (const char *p = value; *p; p++)
+		if ((*p == ';' || *p == '#') && p > value && (p[-1] == ' ' || p[-1] == '\t')) {
+			n = (size_t)(p - value);
+			while (n && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+				n--;
+			return xstrndup(value, n);
+		}
+	return xstrdup(value);
+}
+
 static int cmpstr(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

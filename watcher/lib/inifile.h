@@ -37,5 +37,9 @@ int ini_bool(const char *value, int *out);
 int inifile_expand(const char *spec, const char *what, char ***paths, char *err, size_t errlen);
 void inifile_paths_free(char **paths);
 size_t ini_words(const char *value, char ***words, char **storage);
+/* A copy of value (free it) without its inline comment: from the first ';'
+ * or '#' that follows a space or tab, with the blanks before it. Only for
+ * keys whose values can never hold such text (never a regex). */
+char *ini_strip_comment(const char *value);
 
 #endif

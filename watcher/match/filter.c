@@ -346,8 +346,8 @@ static bool filter_name_taken(struct load *ld, const char *name)
 	return false;
 }
 
-static int load_key(void *arg, const char *section, const char *key, const char *value, int lineno,
-		    int secline, char *err, size_t errlen)
+static int load_value(void *arg, const char *section, const char *key, const char *value, int lineno,
+		      int secline, char *err, size_t errlen)
 {
 	struct load *ld = arg;
 	struct filter *f;
@@ -445,6 +445,22 @@ static void load_abort(struct load *ld)
 	for (size_t i = 0; i < ld->nf; i++)
 		filter_free(ld->f[i]);
 	free(ld->f);
+}
+
+/* A ';' or '#' after a blank starts a comment in every value but a regex
+ * (regex, ignore), where it is part of the pattern. */
+static int load_key(void *arg, const char *section, const char *key, const char *value, int lineno,
+		    int secline, char *err, size_t errlen)
+{
+	char *v;
+	int rc;
+
+	if (strcmp(key, "regex") == 0 || strcmp(key, "ignore") == 0)
+		return load_value(arg, section, key, value, lineno, secline, err, errlen);
+	v = ini_strip_comment(value);
+	rc = load_value(arg, section, key, v, lineno, secline, err, errlen);
+	free(v);
+	return rc;
 }
 
 int filterset_load(struct filterset *fs, const char *path, char *err, size_t errlen)

@@ -84,6 +84,29 @@ START_TEST(rule_file_loads)
 }
 END_TEST
 
+/* The README's rule example, verbatim: "; ..." and "# ..." after a blank
+ * are comments. */
+START_TEST(rule_values_take_inline_comments)
+{
+	struct ruleset rs = { 0 };
+	char err[512];
+	const char *p = ut_write("comments.conf",
+		"[auth-ip]\nevents      = auth-fail      ; event kinds counted\n"
+		"services    = smtp imap\t; two\nper = ip # the address\nlimit       = 5              ; events ...\n"
+		"window      = 10m            ; ... within this sliding window\n"
+		"block       = 1h             ; a duration, permanent, or log (only log)\n");
+
+	ck_assert_msg(ruleset_load(&rs, p, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(rs.n, 1);
+	ck_assert_uint_eq(rs.v[0].limit, 5);
+	ck_assert_uint_eq(rs.v[0].window_ms, 600000);
+	ck_assert_uint_eq(rs.v[0].block_ms, 3600000);
+	ck_assert(rule_wants_service(&rs.v[0], "imap", 4));
+	ck_assert(!rule_wants_service(&rs.v[0], "pop3", 4));
+	ruleset_release(&rs);
+}
+END_TEST
+
 START_TEST(rule_errors_name_file_and_line)
 {
 	static const struct { const char *text, *expect; } cases[] = {
@@ -118,5 +141,6 @@ int main(void)
 	tcase_add_test(tc, durations_format_readably);
 	tcase_add_test(tc, rule_file_loads);
 	tcase_add_test(tc, rule_errors_name_file_and_line);
+	tcase_add_test(tc, rule_values_take_inline_comments);
 	return ut_run("rules", tc);
 }

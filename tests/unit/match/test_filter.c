@@ -354,6 +354,35 @@ START_TEST(cut_line_makes_no_event)
 }
 END_TEST
 
+/* The README's examples comment values inline: "; ..." after a blank is a
+ * comment in every key but regex and ignore, where ';' is the pattern's. */
+START_TEST(inline_comments_end_values_but_regex_keeps_its_semicolons)
+{
+	struct filterset *fs2 = filterset_new(NULL);
+	struct matcher *m2;
+	char err[512];
+	const char *p = ut_write("comments.conf",
+		"[t-semi]\n"
+		"program = postfix/smtpd   ; syslog tags\n"
+		"event   = auth-fail        # a kind\n"
+		"service = smtp ; the service\n"
+		"regex   = ^fail ;(?<ip>[0-9.]+) #x$\n"
+		"ignore  = ^fail ;192\\.0\\.2\\.99 #x$\n");
+
+	ck_assert_msg(filterset_load(fs2, p, err, sizeof err) == 0, "%s", err);
+	m2 = matcher_new(fs2, NULL, 0, err, sizeof err);
+	ck_assert_ptr_nonnull(m2);
+	ck_assert_int_eq(run(m2, "Nov 22 10:00:01 mx postfix/smtpd[9]: fail ;192.0.2.7 #x"), 1);
+	ck_assert_str_eq(got[0].ip, "192.0.2.7");
+	ck_assert_str_eq(got[0].kind, "auth-fail");
+	ck_assert_str_eq(got[0].service, "smtp");
+	ck_assert_int_eq(run(m2, "Nov 22 10:00:01 mx postfix/smtpd[9]: fail ;192.0.2.99 #x"), 0);
+	ck_assert_int_eq(run(m2, "Nov 22 10:00:01 mx postfix/smtpd[9]: fail 192.0.2.7"), 0);
+	matcher_free(m2);
+	filterset_free(fs2);
+}
+END_TEST
+
 START_TEST(matcher_refuses_unknown_file_names)
 {
 	const char *names[] = { "nope" };
@@ -425,6 +454,7 @@ int main(void)
 	tcase_add_test(tc, filter_file_errors_name_file_and_line);
 	tcase_add_test(tc, literal_prefix_shortcut_keeps_regex_semantics);
 	tcase_add_test(tc, matcher_refuses_unknown_file_names);
+	tcase_add_test(tc, inline_comments_end_values_but_regex_keeps_its_semicolons);
 	tcase_add_test(tc, only_if_counted_marks_the_filters_events_and_no_others);
 	tcase_add_test(tc, program_cache_survives_many_distinct_tags);
 	tcase_add_test(tc, pid_session_only_where_the_filter_says_so);

@@ -15,6 +15,8 @@
  *   RFC 5424             "host app procid msgid sd msg", fields may be "-"
  *   TAI64N, none         "tag[pid]: msg" or just "msg": only a pid makes
  *                        a word clearly a tag
+ * A pid is written "[1234]" (syslog) or "(1234)" (Dovecot's log_path:
+ * "auth-worker(1234): Info: ...").
  */
 #include "line.h"
 
@@ -63,7 +65,7 @@ static inline bool tag_char(char c) { return in_map(tag_map, c); }
 static inline bool host_char(char c) { return in_map(host_map, c); }
 
 /*
- * "tag[pid]:" or "tag:" at s, then a space or the end of the line. On
+ * "tag[pid]:", "tag(pid):" or "tag:" at s, then a space or the end of the line. On
  * success fills prog, pid and msg and returns true; otherwise leaves ll as
  * it was.
  */
@@ -77,11 +79,16 @@ static bool take_tag(struct logline *ll, const char *s, size_t n, bool need_pid)
 	if (i == 0 || i > TAG_MAX || i >= n)
 		return false;
 	taglen = i;
-	if (s[i] == '[') {
+	if (s[i] == '[' || s[i] == '(') {
+		/* "tag(pid):" is how Dovecot's log_path names its worker
+		 * processes ("auth-worker(1234): Info: ..."); only digits: a
+		 * "(" with anything else ("imap(user)<pid>:") is no tag */
+		char close = s[i] == '[' ? ']' : ')';
+
 		pid = 0;
 		for (i++, d = 0; i < n && is_digit(s[i]) && d < PID_DIGITS; i++, d++)
 			pid = pid * 10 + (s[i] - '0');
-		if (d == 0 || pid > PID_MAX || i >= n || s[i] != ']')
+		if (d == 0 || pid > PID_MAX || i >= n || s[i] != close)
 			return false;
 		i++;
 	} else if (need_pid) {

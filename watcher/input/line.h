@@ -19,9 +19,9 @@
 struct logline {
 	const char *raw;        /* the whole line, no newline */
 	size_t rawlen;
-	const char *msg;        /* message after "prog[pid]: " (or the whole line) */
+	const char *msg;        /* message after "prog[pid]: " / "prog(pid): " (or the whole line) */
 	size_t msglen;
-	const char *prog;       /* syslog tag without [pid]; NULL if none */
+	const char *prog;       /* syslog tag without [pid] / (pid); NULL if none */
 	size_t proglen;
 	const char *host;       /* NULL if none */
 	size_t hostlen;

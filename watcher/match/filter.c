@@ -40,7 +40,8 @@ struct filter {
 	char *name;
 	const char *file;       /* owned by the filterset's file table */
 	int lineno;             /* first key of the section */
-	char **programs;        /* globs; NULL = every line */
+	char **programs;        /* globs; NULL = every line; "-" = lines
+				 * without a tag (Dovecot's log_path) */
 	size_t nprograms;
 	char *programs_storage;
 	int kind;               /* -1 until set */
@@ -549,6 +550,8 @@ void filterset_stats(const struct filterset *fs, size_t i, struct filter_stats *
 
 /* ---- matching ---- */
 
+static bool untagged_too(const struct filter *f);
+
 struct matcher *matcher_new(struct filterset *fs, const char *const *files, size_t nfiles,
 			    char *err, size_t errlen)
 {
@@ -566,7 +569,7 @@ struct matcher *matcher_new(struct filterset *fs, const char *const *files, size
 		for (size_t i = fs->files[k].first; i < fs->files[k].first + fs->files[k].n; i++) {
 			XGROW(m->all, alloc, m->nall + 1);
 			m->all[m->nall++] = fs->f[i];
-			if (!fs->f[i]->nprograms) {
+			if (untagged_too(fs->f[i])) {
 				XGROW(m->noprog, anp, m->nnoprog + 1);
 				m->noprog[m->nnoprog++] = fs->f[i];
 			}
@@ -610,12 +613,24 @@ static uint32_t hash_prog(const char *p, size_t n)
 	return h;
 }
 
+static bool untagged_too(const struct filter *f)
+{
+	if (!f->nprograms)
+		return true;
+	for (size_t i = 0; i < f->nprograms; i++)
+		if (strcmp(f->programs[i], "-") == 0)
+			return true;
+	return false;
+}
+
+/* "-" stands for the lines without a tag and matches no tag, not even a
+ * literal "-:" one. */
 static bool prog_matches(const struct filter *f, const char *prog)
 {
 	if (!f->nprograms)
 		return true;
 	for (size_t i = 0; i < f->nprograms; i++)
-		if (fnmatch(f->programs[i], prog, 0) == 0)
+		if (strcmp(f->programs[i], "-") != 0 && fnmatch(f->programs[i], prog, 0) == 0)
 			return true;
 	return false;
 }

@@ -134,8 +134,27 @@ START_TEST(dovecot_log_path_has_no_host)
 	/* Service prefixes with parentheses are not tags; they stay whole. */
 	EXPECT("Nov 23 14:44:59 imap(u@x)<1><a>: Info: Disconnected", "(null)", "(null)", -1,
 	       "imap(u@x)<1><a>: Info: Disconnected");
-	EXPECT("Nov 23 14:44:59 auth-worker(123): Info: pam(u,192.0.2.1): x", "(null)", "(null)", -1,
-	       "auth-worker(123): Info: pam(u,192.0.2.1): x");
+	/* Dovecot's worker processes: "tag(pid):", in each timestamp form
+	 * Dovecot's log_timestamp or multilog gives. */
+	EXPECT("Nov 23 14:44:59 auth-worker(123): Info: pam(u,192.0.2.1): x", "(null)", "auth-worker", 123,
+	       "Info: pam(u,192.0.2.1): x");
+	EXPECT("2013-08-11 03:56:40 auth-worker(1234): Info: sql(u,192.0.2.1,<s>): unknown user", "(null)",
+	       "auth-worker", 1234, "Info: sql(u,192.0.2.1,<s>): unknown user");
+	EXPECT("2026-11-23T14:44:59+01:00 auth-worker(7): Info: x", "(null)", "auth-worker", 7, "Info: x");
+	EXPECT("@400000006553f1250001e240 auth-worker(1234): Info: x", "(null)", "auth-worker", 1234, "Info: x");
+	EXPECT("Nov 23 14:44:59 mx auth-worker(123): x", "mx", "auth-worker", 123, "x");
+	/* ... but only digits, closed by ')' and followed by ": " */
+	EXPECT("2026-11-23 14:44:59 auth-worker(u,192.0.2.1,sasl:plain)<1>: x", "(null)", "(null)", -1,
+	       "auth-worker(u,192.0.2.1,sasl:plain)<1>: x");
+	EXPECT("2026-11-23 14:44:59 auth-worker(12a): x", "(null)", "(null)", -1, "auth-worker(12a): x");
+	EXPECT("2026-11-23 14:44:59 auth-worker(): x", "(null)", "(null)", -1, "auth-worker(): x");
+	EXPECT("2026-11-23 14:44:59 auth-worker(12]: x", "(null)", "(null)", -1, "auth-worker(12]: x");
+	EXPECT("2026-11-23 14:44:59 auth-worker[12): x", "(null)", "(null)", -1, "auth-worker[12): x");
+	EXPECT("2026-11-23 14:44:59 auth-worker(12)<3>: x", "(null)", "(null)", -1, "auth-worker(12)<3>: x");
+	EXPECT("2026-11-23 14:44:59 auth-worker(12345678901): x", "(null)", "(null)", -1,
+	       "auth-worker(12345678901): x");
+	EXPECT("@400000006553f1250001e240 imap(12): x", "(null)", "imap", 12, "x");
+	EXPECT("@400000006553f1250001e240 imap(u): x", "(null)", "(null)", -1, "imap(u): x");
 }
 END_TEST
 
@@ -239,6 +258,7 @@ START_TEST(odd_tags_stay_in_msg)
 END_TEST
 
 static const char *const samples[] = {
+	"2013-08-11 03:56:40 auth-worker(1234): Info: x",
 	"Nov 23 14:44:59 mx postfix/smtpd[1234]: connect from unknown[192.0.2.1]",
 	"2026-11-23T14:44:59.123456+00:00 mx dovecot[99]: imap-login: x",
 	"Nov 23 14:44:59 mx postfix/smtpd: msg",

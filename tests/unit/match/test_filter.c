@@ -79,7 +79,12 @@ static const char *ff =
 	"\n"
 	"[t-any]\n"
 	"event = abuse\n"
-	"regex = ^EVIL from (?<ip>\\S+)$\n";
+	"regex = ^EVIL from (?<ip>\\S+)$\n"
+	"\n"
+	"[t-untagged]\n"
+	"program = - auth\n"
+	"event = auth-fail\n"
+	"regex = ^(?:Info: )?UNTAGGED from (?<ip>\\S+)$\n";
 
 static struct filterset *fs;
 static struct matcher *m;
@@ -129,6 +134,16 @@ START_TEST(program_decides_which_filters_run)
 	ck_assert_int_eq(run(m, "Nov 22 10:00:01 mx anything[1]: EVIL from 198.51.100.7"), 1);
 	ck_assert_int_eq(run(m, "EVIL from 198.51.100.8"), 1);
 	ck_assert_str_eq(got[0].ip, "198.51.100.8");
+	/* "program = -" is the lines without a tag (Dovecot's log_path), and
+	 * never another program's tag, not even a literal "-" */
+	ck_assert_int_eq(run(m, "2026-11-22 10:00:01 UNTAGGED from 198.51.100.9"), 1);
+	ck_assert_str_eq(got[0].filter, "t-untagged");
+	ck_assert_str_eq(got[0].ip, "198.51.100.9");
+	ck_assert_int_eq(run(m, "2026-11-22 10:00:01 auth: Info: UNTAGGED from 198.51.100.10"), 1);
+	ck_assert_str_eq(got[0].ip, "198.51.100.10");
+	ck_assert_int_eq(run(m, "Nov 22 10:00:01 mx other[1]: UNTAGGED from 198.51.100.11"), 0);
+	ck_assert_int_eq(run(m, "Nov 22 10:00:01 mx -[1]: UNTAGGED from 198.51.100.12"), 0);
+	ck_assert_int_eq(run(m, "Nov 22 10:00:01 mx -: UNTAGGED from 198.51.100.13"), 0);
 }
 END_TEST
 

@@ -3,7 +3,10 @@
  * cmd_match - "mailscreen match": the filter tester. Reads a log file (or
  * stdin) with the same header parser and filters as the daemon and prints
  * every event, as JSON lines or a table, with a summary on stderr. It
- * never counts, blocks or touches the network.
+ * never counts, blocks or touches the network. --missed prints the lines
+ * no filter made an event of instead (optionally only those a named
+ * filter's program pattern takes); --regex tries one regex without a
+ * filter file.
  */
 #include "cmd.h"
 #include "config.h"
@@ -38,19 +41,29 @@ struct mstate {
 	size_t max_line;
 	time_t ref;                     /* for stamps without a year */
 	struct linesplit_stats split;   /* cut_lines: lines cut at max_line */
+	bool missed;                    /* print the lines without events */
+	const struct filter *missed_for;        /* ... only those this filter takes */
 };
 
 static void usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: mailscreen match [-c FILE | --filter FILE ...] [--json | --quiet] [--max-line N] [FILE|-]\n"
+		"usage: mailscreen match [-c FILE | --filter FILE ... | --regex RE [--program TAG] [--event KIND]]\n"
+		"                        [--missed[=FILTER]] [--json | --quiet] [--max-line N] [FILE|-]\n"
 		"\n"
 		"Run filters over a log file (default: standard input) and print one line per event.\n"
 		"\n"
 		"  -c, --config FILE  use the filters of this configuration\n"
 		"  -f, --filter FILE  load this filter file (repeatable); overrides -c\n"
+		"  -r, --regex RE     try this one regex instead of filter files, with the checks a\n"
+		"                     filter file's regex gets (an (?<ip>) or (?<user>) group)\n"
+		"      --program TAG  with --regex: only lines with this program tag (glob; - = untagged)\n"
+		"      --event KIND   with --regex: the event kind (default auth-fail)\n"
+		"  -m, --missed[=FILTER]  print the lines no filter made an event of instead of the\n"
+		"                     events; with FILTER only those whose program tag it takes\n"
 		"  -j, --json         one JSON object per event: line, time, filter, event, ip, user,\n"
-		"                     session, count, service, only_if_counted (absent fields omitted)\n"
+		"                     session, count, service, only_if_counted (absent fields omitted);\n"
+		"                     with --missed {\"line\": N, \"missed\": \"the line\"}\n"
 		"  -q, --quiet        print only the summary\n"
 		"      --max-line N   lines longer than N bytes are cut: counted, never matched\n"
 		"                     (default 16384)\n"
@@ -67,7 +80,7 @@ static void print_event(void *arg, const struct event *ev, const struct logline 
 
 	st->events++;
 	st->line_matched = true;
-	if (st->fmt == FMT_QUIET)
+	if (st->fmt == FMT_QUIET || st->missed)
 		return;
 	if (ev->has_ip)
 		addr_format(&ev->ip, ip);
@@ -115,6 +128,27 @@ static void print_event(void *arg, const struct event *ev, const struct logline 
 	(void)ll;
 }
 
+/* A line no filter made an event of. The line is the attacker's: escaped
+ * in both forms. */
+static void print_missed(struct mstate *st, const struct logline *ll)
+{
+	FILE *o = st->out;
+
+	if (st->fmt == FMT_QUIET || (st->missed_for && !filter_applies(st->missed_for, ll)))
+		return;
+	if (st->fmt == FMT_JSON) {
+		fprintf(o, "{\"line\": %llu, \"missed\": ", (unsigned long long)st->lineno);
+		json_str(o, ll->raw, ll->rawlen);
+		fputs("}\n", o);
+	} else {
+		size_t cap = ll->rawlen * 4 + 16;
+		char *txt = xmalloc(cap);
+		text_sanitize(txt, cap, ll->raw, ll->rawlen);
+		fprintf(o, "%6llu  %s\n", (unsigned long long)st->lineno, txt);
+		free(txt);
+	}
+}
+
 /* One line from the splitter: parse it, run the filters over it. */
 static bool match_line(void *arg, const char *line, size_t len, bool cut)
 {
@@ -133,6 +167,8 @@ static bool match_line(void *arg, const char *line, size_t len, bool cut)
 	matcher_run(st->m, &ll, print_event, st);
 	if (st->line_matched)
 		st->matched_lines++;
+	else if (st->missed)
+		print_missed(st, &ll);
 	return true;
 }
 
@@ -192,13 +228,18 @@ int cmd_match(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "filter", required_argument, NULL, 'f' },
+		{ "regex", required_argument, NULL, 'r' },
+		{ "program", required_argument, NULL, 'P' },
+		{ "event", required_argument, NULL, 'E' },
+		{ "missed", optional_argument, NULL, 'm' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "max-line", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cfgpath = NULL, *input = "-";
+	const char *cfgpath = NULL, *input = "-", *regex = NULL, *program = NULL, *event = NULL;
+	const char *missed_name = NULL;
 	const char **files = NULL;
 	size_t nfiles = 0, afiles = 0, max_line = 16384;
 	struct mstate st = { .fmt = FMT_TABLE, .out = stdout };
@@ -209,12 +250,19 @@ int cmd_match(int argc, char **argv)
 	int fd, opt;
 	double t0;
 
-	while ((opt = getopt_long(argc, argv, "c:f:jqh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:f:r:mjqh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cfgpath = optarg; break;
 		case 'f':
 			XGROW(files, afiles, nfiles + 1);
 			files[nfiles++] = optarg;
+			break;
+		case 'r': regex = optarg; break;
+		case 'P': program = optarg; break;
+		case 'E': event = optarg; break;
+		case 'm':
+			st.missed = true;
+			missed_name = optarg;
 			break;
 		case 'j': st.fmt = FMT_JSON; break;
 		case 'q': st.fmt = FMT_QUIET; break;
@@ -238,14 +286,36 @@ int cmd_match(int argc, char **argv)
 		fprintf(stderr, "mailscreen match: one input file at most ('%s' is extra)\n", argv[optind]);
 		return 2;
 	}
+	if ((program || event) && !regex) {
+		fprintf(stderr, "mailscreen match: --program and --event go with --regex\n");
+		free(files);
+		return 2;
+	}
+	if (regex && (nfiles || cfgpath)) {
+		fprintf(stderr, "mailscreen match: --regex: use it without -c and --filter\n");
+		free(files);
+		return 2;
+	}
 	fs = filterset_new(NULL);
-	if (load_filters(fs, files, nfiles, cfgpath, err, sizeof err) < 0) {
+	if (regex) {
+		if (filterset_add_regex(fs, regex, program, event, err, sizeof err) < 0) {
+			fprintf(stderr, "mailscreen match: --regex: %s\n", err);
+			filterset_free(fs);
+			free(files);
+			return 1;
+		}
+	} else if (load_filters(fs, files, nfiles, cfgpath, err, sizeof err) < 0) {
 		fprintf(stderr, "mailscreen match: %s\n", err);
 		filterset_free(fs);
 		free(files);
 		return 1;
 	}
 	free(files);
+	if (missed_name && !(st.missed_for = filterset_find(fs, missed_name))) {
+		fprintf(stderr, "mailscreen match: --missed: no filter named '%s' is loaded\n", missed_name);
+		filterset_free(fs);
+		return 1;
+	}
 	m = matcher_new(fs, NULL, 0, err, sizeof err);
 	if (strcmp(input, "-") == 0) {
 		fd = 0;

@@ -464,6 +464,26 @@ static int load_key(void *arg, const char *section, const char *key, const char 
 	return rc;
 }
 
+/* Move a loaded file's filters into the set, under the file name ld->fname. */
+static void install(struct load *ld)
+{
+	struct filterset *fs = ld->fs;
+
+	XGROW(fs->files, fs->afiles, fs->nfiles + 1);
+	fs->files[fs->nfiles] = (struct ffile){ xstrdup(ld->fname), fs->nf, ld->nf };
+	for (size_t i = 0; i < ld->nf; i++) {
+		ld->f[i]->file = fs->files[fs->nfiles].name;
+		XGROW(fs->f, fs->af, fs->nf + 1);
+		fs->f[fs->nf++] = ld->f[i];
+	}
+	fs->nfiles++;
+	free(ld->f);
+	pcre2_match_data_free(fs->md);
+	fs->md = pcre2_match_data_create(fs->md_pairs ? fs->md_pairs : 1, NULL);
+	if (!fs->md)
+		fatalx("out of memory (pcre2 match data)");
+}
+
 int filterset_load(struct filterset *fs, const char *path, char *err, size_t errlen)
 {
 	const char *base = strrchr(path, '/');
@@ -495,19 +515,30 @@ int filterset_load(struct filterset *fs, const char *path, char *err, size_t err
 		load_abort(&ld);
 		return errf(err, errlen, "%s: no filters in this file", path);
 	}
-	XGROW(fs->files, fs->afiles, fs->nfiles + 1);
-	fs->files[fs->nfiles] = (struct ffile){ xstrdup(stem), fs->nf, ld.nf };
-	for (size_t i = 0; i < ld.nf; i++) {
-		ld.f[i]->file = fs->files[fs->nfiles].name;
-		XGROW(fs->f, fs->af, fs->nf + 1);
-		fs->f[fs->nf++] = ld.f[i];
+	install(&ld);
+	return 0;
+}
+
+int filterset_add_regex(struct filterset *fs, const char *regex, const char *program, const char *event,
+			char *err, size_t errlen)
+{
+	struct load ld = { .fs = fs, .fname = "regex", .path = "--regex" };
+	char tmp[1024];
+
+	if (filterset_has_file(fs, "regex"))
+		return errf(err, errlen, "a filter file named 'regex' is already loaded");
+	if ((program && load_value(&ld, "regex", "program", program, 1, 1, err, errlen) < 0) ||
+	    load_value(&ld, "regex", "event", event ? event : "auth-fail", 1, 1, err, errlen) < 0 ||
+	    load_value(&ld, "regex", "regex", regex, 1, 1, err, errlen) < 0) {
+		load_abort(&ld);
+		return -1;
 	}
-	fs->nfiles++;
-	free(ld.f);
-	pcre2_match_data_free(fs->md);
-	fs->md = pcre2_match_data_create(fs->md_pairs ? fs->md_pairs : 1, NULL);
-	if (!fs->md)
-		fatalx("out of memory (pcre2 match data)");
+	if (finish_filter(&ld, tmp, sizeof tmp) < 0) {
+		errf(err, errlen, "%s", tmp);
+		load_abort(&ld);
+		return -1;
+	}
+	install(&ld);
 	return 0;
 }
 
@@ -633,6 +664,27 @@ static bool prog_matches(const struct filter *f, const char *prog)
 		if (strcmp(f->programs[i], "-") != 0 && fnmatch(f->programs[i], prog, 0) == 0)
 			return true;
 	return false;
+}
+
+const struct filter *filterset_find(const struct filterset *fs, const char *name)
+{
+	for (size_t i = 0; i < fs->nf; i++)
+		if (strcmp(fs->f[i]->name, name) == 0)
+			return fs->f[i];
+	return NULL;
+}
+
+/* The same dispatch as matcher_run: a tag too long for the cache counts
+ * as no tag. */
+bool filter_applies(const struct filter *f, const struct logline *ll)
+{
+	char prog[PROG_MAX];
+
+	if (!ll->prog || ll->proglen >= PROG_MAX)
+		return untagged_too(f);
+	memcpy(prog, ll->prog, ll->proglen);
+	prog[ll->proglen] = '\0';
+	return prog_matches(f, prog);
 }
 
 /* The filters that apply to lines tagged prog[0..n). */

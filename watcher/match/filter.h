@@ -57,6 +57,14 @@ int filterset_load(struct filterset *fs, const char *path, char *err, size_t err
 /* A directory, or a space-separated list of files. */
 int filterset_load_spec(struct filterset *fs, const char *spec, char *err, size_t errlen);
 bool filterset_has_file(const struct filterset *fs, const char *name);
+/* One filter named "regex" in a file named "regex", from a regex, a
+ * program pattern (NULL = every line) and an event kind (NULL =
+ * auth-fail), with the checks a filter file gets ("mailscreen match
+ * --regex"). On error, the message in err and the set is unchanged. */
+int filterset_add_regex(struct filterset *fs, const char *regex, const char *program, const char *event,
+			char *err, size_t errlen);
+/* The loaded filter of that name, or NULL. */
+const struct filter *filterset_find(const struct filterset *fs, const char *name);
 size_t filterset_nfilters(const struct filterset *fs);
 void filterset_stats(const struct filterset *fs, size_t i, struct filter_stats *st);
 
@@ -71,6 +79,9 @@ void matcher_free(struct matcher *m);
 int matcher_run(struct matcher *m, const struct logline *ll, filter_event_fn *fn, void *arg);
 
 const char *filter_name(const struct filter *f);
+/* True if the matcher would try filter f on this line: its program
+ * pattern takes the line's tag (or, "-" or no program, the untagged line). */
+bool filter_applies(const struct filter *f, const struct logline *ll);
 /* The filter whose regex hit the match or depth limit on the last line
  * run (NULL if none), and how often that filter has hit it in all. */
 const struct filter *matcher_limit_hit(const struct matcher *m, uint64_t *hits);

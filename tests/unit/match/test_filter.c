@@ -453,6 +453,67 @@ START_TEST(program_cache_survives_many_distinct_tags)
 }
 END_TEST
 
+static bool applies(const char *name, const char *line)
+{
+	const struct filter *f = filterset_find(fs, name);
+	struct logline ll;
+
+	ck_assert_ptr_nonnull(f);
+	logline_parse(&ll, line, strlen(line), time(NULL));
+	return filter_applies(f, &ll);
+}
+
+START_TEST(filter_applies_follows_the_matchers_program_dispatch)
+{
+	ck_assert_ptr_null(filterset_find(fs, "no-such-filter"));
+	/* glob patterns, whatever the message says */
+	ck_assert(applies("t-sasl", "Nov 22 10:00:01 mx postfix/smtpd[1]: anything"));
+	ck_assert(applies("t-sasl", "Nov 22 10:00:01 mx postfix/submission/smtpd[1]: anything"));
+	ck_assert(!applies("t-sasl", "Nov 22 10:00:01 mx postfix/qmgr[1]: anything"));
+	ck_assert(!applies("t-sasl", "no tag at all"));
+	/* no program: every line */
+	ck_assert(applies("t-any", "Nov 22 10:00:01 mx postfix/qmgr[1]: x"));
+	ck_assert(applies("t-any", "no tag at all"));
+	/* "-": untagged lines, never a literal "-" tag */
+	ck_assert(applies("t-untagged", "2026-11-22 10:00:01 something"));
+	ck_assert(applies("t-untagged", "Nov 22 10:00:01 mx auth: x"));
+	ck_assert(!applies("t-untagged", "Nov 22 10:00:01 mx -: x"));
+	ck_assert(!applies("t-dovecot", "2026-11-22 10:00:01 something"));
+}
+END_TEST
+
+START_TEST(add_regex_builds_one_checked_filter)
+{
+	struct filterset *rs = filterset_new(NULL);
+	struct matcher *rm;
+	char err[512];
+
+	ck_assert_int_eq(filterset_add_regex(rs, "^fail (?<ip>\\S+)$", "dovecot", NULL, err, sizeof err), 0);
+	ck_assert_int_eq(filterset_add_regex(rs, "^x(?<ip>y)", NULL, NULL, err, sizeof err), -1);
+	ck_assert_str_eq(err, "a filter file named 'regex' is already loaded");
+	rm = matcher_new(rs, NULL, 0, err, sizeof err);
+	ck_assert_int_eq(run(rm, "Nov 22 10:00:01 mx dovecot: fail 192.0.2.1"), 1);
+	ck_assert_str_eq(got[0].kind, "auth-fail");
+	ck_assert_str_eq(got[0].filter, "regex");
+	ck_assert_str_eq(got[0].ip, "192.0.2.1");
+	ck_assert_int_eq(run(rm, "Nov 22 10:00:01 mx postfix/smtpd[1]: fail 192.0.2.1"), 0);
+	matcher_free(rm);
+	filterset_free(rs);
+
+	rs = filterset_new(NULL);
+	ck_assert_int_eq(filterset_add_regex(rs, "^fail", NULL, NULL, err, sizeof err), -1);
+	ck_assert_str_eq(err, "regex has neither (?<ip>...) nor (?<user>...): it could not name whom to count");
+	ck_assert_int_eq(filterset_add_regex(rs, "^(?<ip>x)", NULL, "bogus", err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "unknown event 'bogus'"));
+	ck_assert_int_eq(filterset_add_regex(rs, "^(?<nope>x)", NULL, NULL, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "unknown named group 'nope'"));
+	ck_assert_uint_eq(filterset_nfilters(rs), 0);
+	ck_assert_int_eq(filterset_add_regex(rs, "^(?<user>x)", "-", "connect", err, sizeof err), 0);
+	ck_assert_uint_eq(filterset_nfilters(rs), 1);
+	filterset_free(rs);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("filter");
@@ -474,5 +535,7 @@ int main(void)
 	tcase_add_test(tc, program_cache_survives_many_distinct_tags);
 	tcase_add_test(tc, pid_session_only_where_the_filter_says_so);
 	tcase_add_test(tc, cut_line_makes_no_event);
+	tcase_add_test(tc, filter_applies_follows_the_matchers_program_dispatch);
+	tcase_add_test(tc, add_regex_builds_one_checked_filter);
 	return ut_run("filter", tc);
 }

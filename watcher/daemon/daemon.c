@@ -18,25 +18,17 @@
 #include "cmd.h"
 #include "daemon.h"
 #include "daemon_state.h"
-#include "denyfile.h"
 #include "duration.h"
 #include "fw_nft.h"
-#include "journal.h"
-#include "jsonw.h"
-#include "line.h"
 #include "log.h"
 #include "loop.h"
-#include "policy.h"
 #include "privs.h"
-#include "protect.h"
 #include "screen.h"
-#include "sockkill.h"
 #include "state.h"
 #include "tail.h"
 #include "window.h"
 #include "xalloc.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -44,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>

@@ -79,8 +79,7 @@ int daemon_protect(struct daemon *d, struct cidr *t, const struct ipaddr *around
 		*t = out;
 		return 2;
 	}
-	if (around && !cidr_overlap(t, &hit.range))
-		protect_find(&d->host, al, t, now, &hit);
+	/* hit is what stopped the narrowing: it lies in (or over) t */
 	phrase(t, &hit, why, whylen);
 	return -1;
 }

@@ -76,8 +76,9 @@ struct fw_nft_monitor {
 	char *rx;
 };
 
-/* the sets watched, indexed as in struct txn: odd ones are IPv6 */
-static const char *const mon_sets[4] = { SET4_NAME, SET6_NAME, ALLOW4_NAME, ALLOW6_NAME };
+/* the sets watched, indexed as in struct txn: set_names flattened
+ * (block4, block6, allow4, allow6), so odd ones are IPv6 */
+#define MON_SET(i) set_names[(i) / 2][(i) % 2]
 
 struct attrs {
 	const struct nlattr *a[8];
@@ -105,7 +106,7 @@ static const char *attr_str(const struct attrs *x, int type)
 static int set_index(const char *name)
 {
 	for (int i = 0; i < 4; i++)
-		if (name && strcmp(name, mon_sets[i]) == 0)
+		if (name && strcmp(name, MON_SET(i)) == 0)
 			return i;
 	return -1;
 }
@@ -246,7 +247,7 @@ static void txn_describe(const struct fw_nft_monitor *m, char *what, size_t len)
 	}
 	for (int i = 0; i < 4; i++)
 		if (t->set[i])
-			what_add(what, len, "set %s deleted", mon_sets[i]);
+			what_add(what, len, "set %s deleted", MON_SET(i));
 	if (t->chain)
 		what_add(what, len, "chain %s deleted", CHAIN_NAME);
 	else if (t->rules)
@@ -259,12 +260,12 @@ static void txn_describe(const struct fw_nft_monitor *m, char *what, size_t len)
 		while (!t->elems[si])
 			si++;
 		elem_format(t, si, e, sizeof e);
-		what_add(what, len, "element %s deleted from set %s", e, mon_sets[si]);
+		what_add(what, len, "element %s deleted from set %s", e, MON_SET(si));
 		return;
 	}
 	for (int i = 0; i < 4; i++)
 		if (t->elems[i] && !t->set[i])
-			what_add(what, len, "set %s flushed (%zu element%s deleted)", mon_sets[i],
+			what_add(what, len, "set %s flushed (%zu element%s deleted)", MON_SET(i),
 				 t->elems[i], t->elems[i] == 1 ? "" : "s");
 }
 

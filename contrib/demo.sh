@@ -5,8 +5,11 @@
 #
 # As root, inside private network, mount and PID namespaces (the host's
 # network and firewall are never touched, and nothing outlives the demo):
-# an interface with 192.0.2.1 (the mail server), 203.0.113.5 (an attacker)
-# and 192.0.2.10 (a colleague); a listener on 192.0.2.1:25; mailscreen on a
+# the mail server (192.0.2.1) and, in a second namespace joined to it by a
+# veth pair, its clients: 203.0.113.5 (an attacker) and 192.0.2.10 (a
+# colleague), so that their packets come in over a real interface (the
+# server's own addresses and loopback are never blocked); a listener on
+# 192.0.2.1:25; mailscreen on a
 # minimal configuration - one log file and the shipped filters and rules,
 # the rest at its defaults. An "attacker script" writes Postfix SASL
 # failures for 203.0.113.5 to the log, one every 0.2 s. The demo shows the
@@ -31,7 +34,7 @@ if [ "${1:-}" != --inside ]; then
 	for f in "$repo/mailscreen" "$repo/build/tests/tcpprobe"; do
 		[ -x "$f" ] || { echo "demo: $f is not built; run: make demo"; exit 1; }
 	done
-	for tool in unshare ip nft; do
+	for tool in unshare nsenter ip nft; do
 		command -v $tool > /dev/null || { echo "demo: '$tool' is missing (make deps)"; exit 77; }
 	done
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/mailscreen-demo.XXXXXX") || exit 1
@@ -90,22 +93,24 @@ wait_for() {
 	return $r
 }
 
-# connect FROM - one SYN from FROM to the server's port 25, 1.5 s to answer
-connect() { "$PROBE" connect "$1" $SERVER 25 1500 2>&1; }
+# peer CMD... - run CMD in the clients' namespace
+peer() { nsenter --net="$tmp/clients.netns" "$@"; }
+
+# connect FROM - one SYN from FROM (a client) to the server's port 25, 1.5 s to answer
+connect() { peer "$PROBE" connect "$1" $SERVER 25 1500 2>&1; }
 
 title "A private network: the mail server, an attacker and a colleague"
 ip link set lo up || bad "cannot bring up lo"
-if ip link add ms0 type dummy 2>/dev/null; then
-	show "dummy interface ms0:"
-else
-	# kernels built without the dummy driver: a veth pair does as well
-	ip link add ms0 type veth peer name ms1 || bad "cannot create an interface"
-	ip link set ms1 up
-	show "no dummy driver in this kernel; veth interface ms0:"
-fi
-ip addr add $SERVER/24 dev ms0 && ip addr add $COLLEAGUE/24 dev ms0 &&
-ip addr add $ATTACKER/24 dev ms0 && ip link set ms0 up || bad "cannot add the addresses"
-show "  $SERVER     mail server" "  $ATTACKER   attacker" "  $COLLEAGUE    colleague"
+# the clients' namespace (bind-mounted in this private mount namespace),
+# joined to the server's by a veth pair: ms0 here, ms1 there
+: > "$tmp/clients.netns" && unshare --net="$tmp/clients.netns" true || bad "cannot create the clients' namespace"
+peer ip link set lo up && peer ip link add ms1 type veth peer name ms0 netns $$ ||
+	bad "cannot create the veth pair"
+ip addr add $SERVER/24 dev ms0 && ip link set ms0 up && ip route add 203.0.113.0/24 dev ms0 &&
+peer ip addr add $COLLEAGUE/24 dev ms1 && peer ip addr add $ATTACKER/24 dev ms1 && peer ip link set ms1 up ||
+	bad "cannot add the addresses"
+show "  $SERVER     mail server (veth ms0)" "  $ATTACKER   attacker  (veth ms1, in the clients' namespace)" \
+	"  $COLLEAGUE    colleague (veth ms1, in the clients' namespace)"
 "$PROBE" listen $SERVER 25 > "$tmp/listen.out" 2>&1 &
 lpid=$!
 wait_for "$tmp/listen.out" '^listening$' > /dev/null || bad "the listener did not start: $(cat "$tmp/listen.out")"

@@ -33,6 +33,7 @@ done
 run "docs/options-in-readme" sh -c './mailscreen options | while IFS= read -r l; do
 	[ -z "$l" ] || grep -qxF -- "$l" README.md || { echo "README.md lacks: $l"; exit 1; }; done'
 run "docs/man-pages" sh tests/man.sh
+run "demo" sh contrib/demo.sh
 run "docs/readme-examples" sh tests/readme-examples.sh
 run "docs/module-map" sh tests/module-map.sh
 run "code/include-cycles" sh tests/include-cycles.sh

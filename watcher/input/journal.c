@@ -196,7 +196,7 @@ static long parse_pid(const char *s, size_t n)
 /* Turn the current entry into a logline and hand it on (or skip it). */
 static void deliver(struct jsource *j)
 {
-	struct logline ll = { .pid = -1 };
+	struct logline ll = { .pid = -1, .form = LOGTIME_JOURNAL };
 	size_t at = 0, proglen = 0, msg_off, msglen, raw_len, host_off = 0, hostlen = 0;
 	bool have_prog = false, have_host = false;
 	const char *v;

@@ -233,6 +233,7 @@ void logline_parse(struct logline *ll, const char *raw, size_t len, time_t now)
 		ll->time = sec;
 		ll->usec = usec;
 	}
+	ll->form = form;
 	s = raw + p;
 	n = len - p;
 	ll->msg = s;
@@ -244,6 +245,7 @@ void logline_parse(struct logline *ll, const char *raw, size_t len, time_t now)
 		break;
 	case LOGTIME_NONE:
 	case LOGTIME_TAI64N:
+	case LOGTIME_JOURNAL:   /* never parsed from text */
 		take_tag(ll, s, n, true);
 		break;
 	case LOGTIME_SPACED:

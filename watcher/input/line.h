@@ -11,6 +11,8 @@
 #ifndef MS_LINE_H
 #define MS_LINE_H
 
+#include "logtime.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +30,7 @@ struct logline {
 	long pid;               /* -1 if none */
 	int64_t time;           /* the log's timestamp, Unix seconds; 0 if none */
 	uint32_t usec;
+	enum logtime_form form; /* the header's form (LOGTIME_JOURNAL for an entry) */
 	bool cut;               /* longer than max_line and cut there: what is
 				 * left may read as something else (an address
 				 * cut short), so it never reaches the filters */

@@ -515,6 +515,17 @@ size_t logtime_parse(const char *s, size_t n, time_t now, int64_t *sec, uint32_t
 	return logtime_parse_form(s, n, now, sec, usec, &form);
 }
 
+const char *logtime_form_name(enum logtime_form form)
+{
+	static const char *const names[] = {
+		[LOGTIME_NONE] = "none", [LOGTIME_RFC3164] = "rfc3164", [LOGTIME_RFC3339] = "rfc3339",
+		[LOGTIME_RFC5424] = "rfc5424", [LOGTIME_TAI64N] = "tai64n", [LOGTIME_SPACED] = "spaced",
+		[LOGTIME_JOURNAL] = "journal",
+	};
+
+	return (unsigned)form < sizeof names / sizeof names[0] && names[form] ? names[form] : "none";
+}
+
 void logtime_format_utc(int64_t sec, char buf[32])
 {
 	int64_t days = floordiv(sec, DAY), rem = sec - days * DAY, y;

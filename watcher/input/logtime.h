@@ -29,6 +29,8 @@ enum logtime_form {
 	LOGTIME_RFC5424,        /* "<PRI>1 " then an RFC 3339 stamp or "-" */
 	LOGTIME_TAI64N,         /* "@" and 24 hex digits (multilog, svlogd) */
 	LOGTIME_SPACED,         /* "2026-11-23 14:44:59[.frac][ +hhmm]" (Exim, Dovecot) */
+	LOGTIME_JOURNAL,        /* no stamp in the text: a journal entry (set by
+				 * journal.c, never by the parsers here) */
 };
 
 /* Returns the number of bytes consumed (including one following space, if
@@ -38,6 +40,9 @@ size_t logtime_parse(const char *s, size_t n, time_t now, int64_t *sec, uint32_t
  * timestamp ("<34>1 - host ...") is consumed with *sec = 0, *usec = 0. */
 size_t logtime_parse_form(const char *s, size_t n, time_t now, int64_t *sec, uint32_t *usec,
 			  enum logtime_form *form);
+/* The form's name as "mailscreen match --explain" shows it: "rfc3164",
+ * "rfc3339", "rfc5424", "tai64n", "spaced", "journal", "none". */
+const char *logtime_form_name(enum logtime_form form);
 /* Format Unix seconds as "2026-11-22T10:00:01Z" (UTC); buf >= 21 bytes. */
 void logtime_format_utc(int64_t sec, char buf[32]);
 /* Forget cached UTC offsets: the local time zone has changed. */

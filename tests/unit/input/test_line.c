@@ -300,6 +300,47 @@ START_TEST(mutated_lines_stay_in_bounds)
 }
 END_TEST
 
+static enum logtime_form form_of(const char *s)
+{
+	struct logline ll;
+
+	logline_parse(&ll, s, strlen(s), now_2026());
+	return ll.form;
+}
+
+/* The parser says which header it recognised ("match --explain", a
+ * source's format). */
+START_TEST(form_names_the_header)
+{
+	ck_assert_int_eq(form_of("Nov 22 11:00:01 mx postfix/smtpd[1]: x"), LOGTIME_RFC3164);
+	ck_assert_int_eq(form_of("2026-11-22T11:00:01.123456+01:00 mx dovecot: x"), LOGTIME_RFC3339);
+	ck_assert_int_eq(form_of("<22>1 2026-11-22T11:00:01Z mx postfix 12 - - x"), LOGTIME_RFC5424);
+	ck_assert_int_eq(form_of("2013-08-11 03:56:40 imap-login: Info: x"), LOGTIME_SPACED);
+	ck_assert_int_eq(form_of("@4000000069232f1b1c2d3e4f imap-login: Info: x"), LOGTIME_TAI64N);
+	ck_assert_int_eq(form_of("imap-login: Info: x"), LOGTIME_NONE);
+	ck_assert_int_eq(form_of(""), LOGTIME_NONE);
+	ck_assert_str_eq(logtime_form_name(LOGTIME_RFC3164), "rfc3164");
+	ck_assert_str_eq(logtime_form_name(LOGTIME_JOURNAL), "journal");
+	ck_assert_str_eq(logtime_form_name((enum logtime_form)99), "none");
+}
+END_TEST
+
+/* Postfix's postlogd writes maillog_file with msg_logger's stamp,
+ * strftime "%b %d %H:%M:%S " (a zero-padded day), then the host name's
+ * first label and "program[pid]: " (src/util/msg_logger.c). */
+START_TEST(postlogd_maillog_file)
+{
+	struct split sp = split("Nov 02 11:00:01 mx postfix/smtpd[4711]: connect from unknown[192.0.2.1]");
+
+	ck_assert_str_eq(sp.host, "mx");
+	ck_assert_str_eq(sp.prog, "postfix/smtpd");
+	ck_assert_int_eq(sp.pid, 4711);
+	ck_assert_str_eq(sp.msg, "connect from unknown[192.0.2.1]");
+	ck_assert_int_eq(sp.time, utc(2026, 11, 2, 11, 0, 1));
+	ck_assert_int_eq(form_of("Nov 02 11:00:01 mx postfix/postlogd[1]: x"), LOGTIME_RFC3164);
+}
+END_TEST
+
 /* Not an assertion: how long a typical line takes. */
 START_TEST(speed_report)
 {
@@ -342,6 +383,8 @@ int main(void)
 	tcase_add_test(tc, odd_tags_stay_in_msg);
 	tcase_add_test(tc, truncated_lines_stay_in_bounds);
 	tcase_add_test(tc, mutated_lines_stay_in_bounds);
+	tcase_add_test(tc, form_names_the_header);
+	tcase_add_test(tc, postlogd_maillog_file);
 	tcase_add_test(tc, speed_report);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "duration.h"
+#include "filter.h"
 #include "log.h"
 
 #include <getopt.h>
@@ -59,6 +60,7 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
+	filterset_warnings(b.fs, stderr);
 	if (!quiet) {
 		printf("configuration: %s\n", b.cfg.file ? b.cfg.file : "built-in defaults");
 		printf("filters: %zu from %s\n", filterset_nfilters(b.fs), b.filters_dir);

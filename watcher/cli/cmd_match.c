@@ -6,16 +6,22 @@
  * never counts, blocks or touches the network. --missed prints the lines
  * no filter made an event of instead (optionally only those a named
  * filter's program pattern takes); --regex tries one regex without a
- * filter file.
+ * filter file; --explain shows, per line, the header the parser found and
+ * what each filter tried made of it; --journal reads the systemd journal
+ * through the daemon's reader instead of a file. Warns filter authors
+ * about fail2ban macros in regexes and filters no line of the input ran.
  */
 #include "cmd.h"
 #include "config.h"
+#include "duration.h"
 #include "filter.h"
+#include "journal.h"
 #include "jsonw.h"
 #include "line.h"
 #include "linesplit.h"
 #include "log.h"
 #include "logtime.h"
+#include "loop.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -32,6 +38,24 @@ enum fmt { FMT_TABLE, FMT_JSON, FMT_QUIET };
 
 enum { CHUNK = 64 * 1024 };     /* one read() */
 
+#define EXPLAIN_DEFAULT 1000    /* lines --explain explains, unless --explain=N */
+#define TAGS_MAX        1024    /* distinct program tags counted; more count as "(other)" */
+#define TAGS_SLOTS      2048
+#define TAGS_SHOWN      8       /* in "never ran" warnings */
+
+/* One filter's explanation of the current line, kept until the line is
+ * known to be printed (--missed --explain prints only the missed). */
+struct xrec {
+	struct filter_explain fx;
+	enum ev_kind kind;
+};
+
+struct tagcount {
+	char *tag;              /* "-" for untagged lines */
+	size_t len;
+	uint64_t n;
+};
+
 struct mstate {
 	enum fmt fmt;
 	uint64_t lineno, events, matched_lines;
@@ -43,13 +67,25 @@ struct mstate {
 	struct linesplit_stats split;   /* cut_lines: lines cut at max_line */
 	bool missed;                    /* print the lines without events */
 	const struct filter *missed_for;        /* ... only those this filter takes */
+	bool explain;
+	uint64_t explain_max, explained;
+	struct xrec *x;
+	size_t nx, ax;
+	enum logline_format format;     /* --format: lines of another are counted */
+	uint64_t not_format;
+	struct tagcount *tags;          /* TAGS_SLOTS slots, open addressing */
+	size_t ntags;
+	uint64_t other_tags;
+	struct loop *loop;              /* --journal */
+	struct jsource *journal;
 };
 
 static void usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: mailscreen match [-c FILE | --filter FILE ... | --regex RE [--program TAG] [--event KIND]]\n"
-		"                        [--missed[=FILTER]] [--json | --quiet] [--max-line N] [FILE|-]\n"
+		"                        [--missed[=FILTER]] [--explain[=N]] [--json | --quiet] [--max-line N]\n"
+		"                        [--format FORM] [FILE|- | --journal UNIT... [--journal-path DIR] [--since WHEN]]\n"
 		"\n"
 		"Run filters over a log file (default: standard input) and print one line per event.\n"
 		"\n"
@@ -64,12 +100,25 @@ static void usage(FILE *fp)
 		"  -j, --json         one JSON object per event: line, time, filter, event, ip, user,\n"
 		"                     session, count, service, only_if_counted (absent fields omitted);\n"
 		"                     with --missed {\"line\": N, \"missed\": \"the line\"}\n"
+		"  -x, --explain[=N]  for each line (with --missed: each missed line), the header the parser\n"
+		"                     found and what each filter whose program takes the line made of it:\n"
+		"                     which regex matched (and its groups), or that none did, an ignore\n"
+		"                     that cancelled the event, a match/depth limit hit; the first N\n"
+		"                     lines so (default 1000, 0 = all), the rest only counted\n"
+		"      --format FORM  the input's format: auto (default), syslog, postlog, dovecot, multilog;\n"
+		"                     lines of another are counted in the summary (and matched all the same)\n"
+		"      --journal UNIT read the systemd journal instead of a file: units or FIELD=VALUE\n"
+		"                     matches as a journal source takes them (repeatable, or space-separated)\n"
+		"      --journal-path DIR  with --journal: this journal directory or file\n"
+		"      --since WHEN   with --journal: entries from WHEN on (a duration ago, 2h, or\n"
+		"                     2026-11-22T10:00:00Z); default: the whole journal\n"
 		"  -q, --quiet        print only the summary\n"
 		"      --max-line N   lines longer than N bytes are cut: counted, never matched\n"
 		"                     (default 16384)\n"
 		"  -h, --help         this help\n"
 		"\n"
-		"A summary (lines read, events per filter and regex, elapsed time) goes to stderr.\n");
+		"A summary (lines read, events per filter and regex, elapsed time) goes to stderr, with\n"
+		"warnings: a regex holding a fail2ban macro (<HOST>), a filter no line of the input ran.\n");
 }
 
 static void print_event(void *arg, const struct event *ev, const struct logline *ll)
@@ -80,7 +129,7 @@ static void print_event(void *arg, const struct event *ev, const struct logline 
 
 	st->events++;
 	st->line_matched = true;
-	if (st->fmt == FMT_QUIET || st->missed)
+	if (st->fmt == FMT_QUIET || st->missed || st->explain)
 		return;
 	if (ev->has_ip)
 		addr_format(&ev->ip, ip);
@@ -149,27 +198,393 @@ static void print_missed(struct mstate *st, const struct logline *ll)
 	}
 }
 
+/* ---- --explain ---- */
+
+static void explain_collect(void *arg, const struct filter_explain *fx, const struct logline *ll)
+{
+	struct mstate *st = arg;
+
+	XGROW(st->x, st->ax, st->nx + 1);
+	st->x[st->nx].fx = *fx;
+	st->x[st->nx].kind = fx->ev ? fx->ev->kind : EV_CONNECT;
+	st->x[st->nx].fx.ev = NULL;     /* gone when matcher_explain returns */
+	st->nx++;
+	(void)ll;
+}
+
+/* Hostile text for the table: escaped, at most cap - 1 bytes of it. */
+static void txt(FILE *o, const char *s, size_t n)
+{
+	size_t cap = n * 4 + 16;
+	char *t = xmalloc(cap);
+
+	text_sanitize(t, cap, s, n);
+	fputs(t, o);
+	free(t);
+}
+
+/* The stamp as read: what the header parser consumed, without the space
+ * after it ("" for the journal's entries and lines without a stamp). */
+static size_t stamp_len(const struct mstate *st, const struct logline *ll)
+{
+	int64_t sec;
+	uint32_t usec;
+	enum logtime_form form;
+	size_t p;
+
+	if (ll->form == LOGTIME_JOURNAL || ll->form == LOGTIME_NONE)
+		return 0;
+	p = logtime_parse_form(ll->raw, ll->rawlen, st->ref, &sec, &usec, &form);
+	while (p && ll->raw[p - 1] == ' ')
+		p--;
+	return p;
+}
+
+static void utc_time(const struct logline *ll, char buf[48])
+{
+	char t[32];
+
+	logtime_format_utc(ll->time, t);
+	if (ll->usec && strlen(t) > 1)
+		snprintf(buf, 48, "%.*s.%06uZ", (int)strlen(t) - 1, t, (unsigned)ll->usec);
+	else
+		snprintf(buf, 48, "%s", t);
+}
+
+static const char *kind_of(const struct xrec *x)
+{
+	return x->fx.outcome == FILTER_EVENT ? ev_kind_name(x->kind) : NULL;
+}
+
+static void explain_json(struct mstate *st, const struct logline *ll)
+{
+	FILE *o = st->out;
+	size_t sl = stamp_len(st, ll);
+	char when[48];
+
+	fprintf(o, "{\"line\": %llu, \"raw\": ", (unsigned long long)st->lineno);
+	json_str(o, ll->raw, ll->rawlen);
+	fprintf(o, ", \"header\": {\"form\": \"%s\"", logtime_form_name(ll->form));
+	if (sl) {
+		fputs(", \"stamp\": ", o);
+		json_str(o, ll->raw, sl);
+	}
+	if (ll->time) {
+		utc_time(ll, when);
+		fprintf(o, ", \"time\": \"%s\"", when);
+	}
+	if (ll->host) {
+		fputs(", \"host\": ", o);
+		json_str(o, ll->host, ll->hostlen);
+	}
+	if (ll->prog) {
+		fputs(", \"program\": ", o);
+		json_str(o, ll->prog, ll->proglen);
+	}
+	if (ll->pid >= 0)
+		fprintf(o, ", \"pid\": %ld", ll->pid);
+	if (st->format != LOGLINE_AUTO && !logline_fits(st->format, ll))
+		fprintf(o, ", \"not_format\": \"%s\"", logline_format_name(st->format));
+	fputs("}", o);
+	if (ll->cut)
+		fputs(", \"cut\": true", o);
+	fputs(", \"filters\": [", o);
+	for (size_t i = 0; i < st->nx; i++) {
+		const struct filter_explain *fx = &st->x[i].fx;
+		fprintf(o, "%s{\"filter\": ", i ? ", " : "");
+		json_str(o, filter_name(fx->filter), strlen(filter_name(fx->filter)));
+		fprintf(o, ", \"outcome\": \"%s\"", filter_outcome_name(fx->outcome));
+		if (fx->regex >= 0)
+			fprintf(o, ", \"regex\": %d, \"regex_line\": %d", fx->regex + 1, fx->regex_line);
+		else
+			fprintf(o, ", \"regexes\": %zu", fx->nregex);
+		if (fx->ignore >= 0)
+			fprintf(o, ", \"ignore\": %d, \"ignore_line\": %d", fx->ignore + 1, fx->ignore_line);
+		if (kind_of(&st->x[i]))
+			fprintf(o, ", \"event\": \"%s\"", kind_of(&st->x[i]));
+		if (fx->ngroups) {
+			fputs(", \"groups\": {", o);
+			for (size_t g = 0; g < fx->ngroups; g++) {
+				char num[16];
+				const char *name = fx->groups[g].name;
+				if (!name) {
+					snprintf(num, sizeof num, "%d", fx->groups[g].num);
+					name = num;
+				}
+				fprintf(o, "%s\"%s\": ", g ? ", " : "", name);
+				json_str(o, fx->groups[g].p, fx->groups[g].len);
+			}
+			fputc('}', o);
+		}
+		fputc('}', o);
+	}
+	fputs("]}\n", o);
+}
+
+static void explain_text(struct mstate *st, const struct logline *ll)
+{
+	FILE *o = st->out;
+	size_t sl = stamp_len(st, ll);
+	char when[48] = "-";
+
+	fprintf(o, "%6llu  ", (unsigned long long)st->lineno);
+	txt(o, ll->raw, ll->rawlen);
+	fprintf(o, "\n        header: %s", logtime_form_name(ll->form));
+	if (sl) {
+		fputs(" '", o);
+		txt(o, ll->raw, sl);
+		fputc('\'', o);
+	}
+	if (ll->time)
+		utc_time(ll, when);
+	fprintf(o, " = %s, host ", when);
+	if (ll->host)
+		txt(o, ll->host, ll->hostlen);
+	else
+		fputc('-', o);
+	fputs(", program ", o);
+	if (ll->prog)
+		txt(o, ll->prog, ll->proglen);
+	else
+		fputc('-', o);
+	if (ll->pid >= 0)
+		fprintf(o, ", pid %ld", ll->pid);
+	else
+		fputs(", pid -", o);
+	if (st->format != LOGLINE_AUTO && !logline_fits(st->format, ll))
+		fprintf(o, " (not %s format)", logline_format_name(st->format));
+	fputc('\n', o);
+	if (ll->cut) {
+		fprintf(o, "        cut at --max-line: no filter tries it\n");
+		return;
+	}
+	if (!st->nx) {
+		fputs("        no filter takes ", o);
+		if (ll->prog) {
+			fputs("program '", o);
+			txt(o, ll->prog, ll->proglen);
+			fputs("'\n", o);
+		} else {
+			fputs("untagged lines\n", o);
+		}
+	}
+	for (size_t i = 0; i < st->nx; i++) {
+		const struct filter_explain *fx = &st->x[i].fx;
+		fprintf(o, "        %s: ", filter_name(fx->filter));
+		switch (fx->outcome) {
+		case FILTER_EVENT:
+			fprintf(o, "regex %d (line %d) matched: event %s", fx->regex + 1, fx->regex_line,
+				kind_of(&st->x[i]));
+			break;
+		case FILTER_NO_MATCH:
+			fprintf(o, "no regex matched (%zu tried)", fx->nregex);
+			break;
+		case FILTER_IGNORED:
+			fprintf(o, "regex %d (line %d) matched, ignore %d (line %d) cancelled the event",
+				fx->regex + 1, fx->regex_line, fx->ignore + 1, fx->ignore_line);
+			break;
+		case FILTER_LIMIT:
+			if (fx->ignore >= 0)
+				fprintf(o, "ignore %d (line %d) hit the match/depth limit: no event", fx->ignore + 1,
+					fx->ignore_line);
+			else
+				fprintf(o, "regex %d (line %d) hit the match/depth limit: counted as not matched",
+					fx->regex + 1, fx->regex_line);
+			break;
+		case FILTER_BAD_IP:
+			fprintf(o, "regex %d (line %d) matched, but (?<ip>) is no address: no event",
+				fx->regex + 1, fx->regex_line);
+			break;
+		case FILTER_ZERO_COUNT:
+			fprintf(o, "regex %d (line %d) matched, but (?<count>) is 0 or no number: no event",
+				fx->regex + 1, fx->regex_line);
+			break;
+		}
+		for (size_t g = 0; g < fx->ngroups; g++) {
+			if (fx->groups[g].name)
+				fprintf(o, "%s%s=", g ? " " : "; ", fx->groups[g].name);
+			else
+				fprintf(o, "%s%d=", g ? " " : "; ", fx->groups[g].num);
+			txt(o, fx->groups[g].p, fx->groups[g].len);
+		}
+		fputc('\n', o);
+	}
+}
+
+/* ---- the input's program tags ---- */
+
+/* Cheap: this runs on every line, and collisions only cost a probe. */
+static uint32_t tag_hash(const char *p, size_t n)
+{
+	return (uint32_t)n * 31u + (unsigned char)p[0] + (unsigned char)p[n - 1] * 7u +
+	       (unsigned char)p[n / 2] * 13u + (unsigned char)p[n * 3 / 4] * 17u;
+}
+
+static void count_tag(struct mstate *st, const struct logline *ll)
+{
+	const char *p = ll->prog ? ll->prog : "-";
+	size_t n = ll->prog ? ll->proglen : 1;
+	uint32_t h = tag_hash(p, n);
+
+	for (size_t i = 0; i < TAGS_SLOTS; i++) {
+		struct tagcount *t = &st->tags[(h + i) % TAGS_SLOTS];
+		if (!t->tag) {
+			if (st->ntags >= TAGS_MAX)
+				break;
+			t->tag = xmalloc(n + 1);
+			memcpy(t->tag, p, n);
+			t->tag[n] = '\0';
+			t->len = n;
+			st->ntags++;
+		} else if (t->len != n || memcmp(t->tag, p, n) != 0) {
+			continue;
+		}
+		t->n++;
+		return;
+	}
+	st->other_tags++;
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct tagcount *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->tag, y->tag);
+}
+
+/* "file:line: warning: filter X never ran: ..." for each filter that no
+ * line of a non-empty input was given to. */
+static void warn_never_ran(struct filterset *fs, struct mstate *st)
+{
+	struct tagcount *v;
+	size_t n = 0;
+
+	if (!st->lineno)
+		return;
+	v = xcalloc(st->ntags ? st->ntags : 1, sizeof *v);
+	for (size_t i = 0; i < TAGS_SLOTS; i++)
+		if (st->tags[i].tag)
+			v[n++] = st->tags[i];
+	qsort(v, n, sizeof *v, by_count);
+	for (size_t i = 0; i < filterset_nfilters(fs); i++) {
+		struct filter_stats fst;
+		const struct filter *f;
+		const char *const *progs;
+		size_t np;
+		filterset_stats(fs, i, &fst);
+		if (fst.tried || !(f = filterset_find(fs, fst.name)))
+			continue;
+		np = filter_programs(f, &progs);
+		fprintf(stderr, "%s:%d: warning: filter %s never ran: no line with program tag ", filter_path(f),
+			filter_lineno(f), fst.name);
+		for (size_t k = 0; k < np; k++)
+			fprintf(stderr, "%s%s", k ? ", " : "", strcmp(progs[k], "-") ? progs[k] : "- (untagged)");
+		fputs("; the input's tags are: ", stderr);
+		for (size_t k = 0; k < n && k < TAGS_SHOWN; k++) {
+			char t[4 * 64 + 1];
+			text_sanitize(t, sizeof t, v[k].tag, strlen(v[k].tag));
+			fprintf(stderr, "%s%s (%llu)", k ? ", " : "", t, (unsigned long long)v[k].n);
+		}
+		if (n > TAGS_SHOWN)
+			fprintf(stderr, ", and %zu more", n - TAGS_SHOWN);
+		fputc('\n', stderr);
+	}
+	free(v);
+}
+
+/* ---- lines ---- */
+
+/* One parsed line from a file or the journal: run the filters over it. */
+static void handle(struct mstate *st, const struct logline *ll)
+{
+	bool explain = st->explain && st->explained < st->explain_max;
+
+	st->lineno++;
+	st->line_matched = false;
+	count_tag(st, ll);
+	if (st->format != LOGLINE_AUTO && !logline_fits(st->format, ll))
+		st->not_format++;
+	if (!explain) {
+		matcher_run(st->m, ll, print_event, st);
+	} else {
+		st->nx = 0;
+		matcher_explain(st->m, ll, print_event, explain_collect, st);
+		if (!st->missed || !st->line_matched) {
+			if (!st->missed_for || filter_applies(st->missed_for, ll)) {
+				st->explained++;
+				if (st->fmt == FMT_JSON)
+					explain_json(st, ll);
+				else if (st->fmt == FMT_TABLE)
+					explain_text(st, ll);
+			}
+		}
+	}
+	if (st->line_matched)
+		st->matched_lines++;
+	else if (st->missed && !st->explain)
+		print_missed(st, ll);
+}
+
 /* One line from the splitter: parse it, run the filters over it. */
 static bool match_line(void *arg, const char *line, size_t len, bool cut)
 {
 	struct mstate *st = arg;
 	struct logline ll;
 
-	st->lineno++;
-	st->line_matched = false;
 	logline_parse(&ll, line, len, st->ref);
 	/* as in the daemon: a cut line's end is not the server's */
 	ll.cut = cut;
 	if (cut && st->split.cut_lines == 1)
 		fprintf(stderr, "mailscreen match: line %llu is longer than %zu bytes (--max-line): "
 			"counted as cut and not matched, as is every such line\n",
-			(unsigned long long)st->lineno, st->max_line);
-	matcher_run(st->m, &ll, print_event, st);
-	if (st->line_matched)
-		st->matched_lines++;
-	else if (st->missed)
-		print_missed(st, &ll);
+			(unsigned long long)st->lineno + 1, st->max_line);
+	handle(st, &ll);
 	return true;
+}
+
+/* ---- --journal ---- */
+
+static void journal_line(void *cookie, const struct logline *ll)
+{
+	handle(cookie, ll);
+}
+
+/* After each loop turn: stop once a read has reached the journal's end
+ * (every turn reads: the first is the reader's scheduled drain). */
+static void journal_idle(struct loop *l, void *arg)
+{
+	struct mstate *st = arg;
+	struct journal_stats js;
+
+	journal_get_stats(st->journal, &js);
+	if (!js.behind)
+		loop_stop(l);
+}
+
+/* --since: a duration ago ("2h") or a stamp the line parser reads. */
+static int parse_since(const char *s, uint64_t *usec, char *err, size_t errlen)
+{
+	uint64_t ms;
+	int64_t sec;
+	uint32_t us;
+	char e2[ERR_LEN];
+	size_t n = strlen(s);
+
+	if (duration_parse(s, &ms, 0, false, e2, sizeof e2) == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+		*usec = ms * 1000 < now ? now - ms * 1000 : 1;
+		return 0;
+	}
+	if (logtime_parse(s, n, time(NULL), &sec, &us) == n && sec > 0) {
+		*usec = (uint64_t)sec * 1000000u + us;
+		return 0;
+	}
+	return errf(err, errlen, "--since '%s': give a duration ago (30m, 2h, 7d) or a time "
+		    "(2026-11-22T10:00:00Z, '2026-11-22 10:00:00')", s);
 }
 
 static void summary(struct filterset *fs, const struct mstate *st, uint64_t cut, double secs)
@@ -177,6 +592,12 @@ static void summary(struct filterset *fs, const struct mstate *st, uint64_t cut,
 	fprintf(stderr, "\nlines read: %llu, lines with events: %llu, events: %llu, cut lines (not matched): %llu\n",
 		(unsigned long long)st->lineno, (unsigned long long)st->matched_lines,
 		(unsigned long long)st->events, (unsigned long long)cut);
+	if (st->format != LOGLINE_AUTO)
+		fprintf(stderr, "lines not in %s format (matched all the same): %llu\n",
+			logline_format_name(st->format), (unsigned long long)st->not_format);
+	if (st->explain && st->explained >= st->explain_max)
+		fprintf(stderr, "explained the first %llu lines only (--explain=N for more, 0 for all)\n",
+			(unsigned long long)st->explained);
 	fprintf(stderr, "elapsed: %.3f s (%.0f lines/s)\n", secs, secs > 0 ? (double)st->lineno / secs : 0.0);
 	fprintf(stderr, "%-28s %10s %8s %8s %8s  per regex\n", "filter", "matched", "ignored", "bad-ip", "limit");
 	for (size_t i = 0; i < filterset_nfilters(fs); i++) {
@@ -223,6 +644,39 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* --journal: every matching entry there is now (from since_usec on),
+ * through the daemon's reader, then the summary. */
+static int match_journal(struct mstate *st, char **units, const char *path, uint64_t since_usec,
+			 struct filterset *fs)
+{
+	struct journal_opts jo = { .path = path, .from_start = true, .since_usec = since_usec,
+				   .max_line = st->max_line };
+	struct journal_stats js;
+	char err[ERR_LEN];
+	double t0 = mono();
+
+	st->loop = loop_new();
+	st->journal = journal_open(st->loop, (const char *const *)units, &jo, journal_line, st, err, sizeof err);
+	if (!st->journal) {
+		fprintf(stderr, "mailscreen match: --journal: %s\n", err);
+		loop_free(st->loop);
+		return 1;
+	}
+	loop_on_idle(st->loop, journal_idle, st);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	loop_run(st->loop);
+	journal_get_stats(st->journal, &js);
+	fflush(stdout);
+	summary(fs, st, js.cut, mono() - t0);
+	if (js.no_message || js.errors)
+		fprintf(stderr, "journal: %llu entries without MESSAGE skipped, %llu read errors\n",
+			(unsigned long long)js.no_message, (unsigned long long)js.errors);
+	warn_never_ran(fs, st);
+	journal_close(st->journal);
+	loop_free(st->loop);
+	return js.errors ? 1 : 0;
+}
+
 int cmd_match(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -235,22 +689,30 @@ int cmd_match(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "max-line", required_argument, NULL, 'L' },
+		{ "explain", optional_argument, NULL, 'x' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "journal", required_argument, NULL, 'J' },
+		{ "journal-path", required_argument, NULL, 'D' },
+		{ "since", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cfgpath = NULL, *input = "-", *regex = NULL, *program = NULL, *event = NULL;
-	const char *missed_name = NULL;
+	const char *missed_name = NULL, *journal_path = NULL, *since = NULL;
 	const char **files = NULL;
-	size_t nfiles = 0, afiles = 0, max_line = 16384;
-	struct mstate st = { .fmt = FMT_TABLE, .out = stdout };
-	struct filterset *fs;
-	struct matcher *m;
+	char **units = NULL;
+	size_t nfiles = 0, afiles = 0, max_line = 16384, nunits = 0, aunits = 0;
+	struct mstate st = { .fmt = FMT_TABLE, .out = stdout, .explain_max = EXPLAIN_DEFAULT };
+	uint64_t since_usec = 0;
+	int rc = 0;
+	struct filterset *fs = NULL;
+	struct matcher *m = NULL;
 	struct linesplit split;
 	char err[ERR_LEN], *buf;
 	int fd, opt;
 	double t0;
 
-	while ((opt = getopt_long(argc, argv, "c:f:r:mjqh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:f:r:mx::jqh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cfgpath = optarg; break;
 		case 'f':
@@ -264,6 +726,40 @@ int cmd_match(int argc, char **argv)
 			st.missed = true;
 			missed_name = optarg;
 			break;
+		case 'x': {
+			char *end;
+			unsigned long long v = optarg ? strtoull(optarg, &end, 10) : EXPLAIN_DEFAULT;
+			if (optarg && (*end || !*optarg || *optarg == '-')) {
+				fprintf(stderr, "mailscreen match: --explain=N wants a number of lines (0 = all)\n");
+				return 2;
+			}
+			st.explain = true;
+			st.explain_max = v ? v : UINT64_MAX;
+			break;
+		}
+		case 'F': {
+			int f = logline_format_parse(optarg);
+			if (f < 0) {
+				fprintf(stderr, "mailscreen match: --format '%s': use auto, syslog, postlog, dovecot "
+					"or multilog\n", optarg);
+				return 2;
+			}
+			st.format = (enum logline_format)f;
+			break;
+		}
+		case 'J': {
+			/* "--journal 'a b'" and "--journal a --journal b" */
+			char *copy = xstrdup(optarg), *save = NULL;
+			for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+				XGROW(units, aunits, nunits + 2);
+				units[nunits++] = xstrdup(w);
+				units[nunits] = NULL;
+			}
+			free(copy);
+			break;
+		}
+		case 'D': journal_path = optarg; break;
+		case 'S': since = optarg; break;
 		case 'j': st.fmt = FMT_JSON; break;
 		case 'q': st.fmt = FMT_QUIET; break;
 		case 'L': {
@@ -276,62 +772,85 @@ int cmd_match(int argc, char **argv)
 			max_line = v;
 			break;
 		}
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h': usage(stdout); goto out;
+		default: usage(stderr); rc = 2; goto out;
 		}
 	}
-	if (optind < argc)
+	if (optind < argc && !units)
 		input = argv[optind++];
 	if (optind < argc) {
-		fprintf(stderr, "mailscreen match: one input file at most ('%s' is extra)\n", argv[optind]);
-		return 2;
+		fprintf(stderr, "mailscreen match: %s ('%s' is extra)\n",
+			units ? "--journal reads no file" : "one input file at most", argv[optind]);
+		rc = 2;
+		goto out;
+	}
+	if ((journal_path || since) && !units) {
+		fprintf(stderr, "mailscreen match: --journal-path and --since go with --journal\n");
+		rc = 2;
+		goto out;
+	}
+	for (size_t i = 0; i < nunits; i++)
+		if (journal_check_term(units[i], err, sizeof err) < 0) {
+			fprintf(stderr, "mailscreen match: --journal: %s\n", err);
+			rc = 2;
+			goto out;
+		}
+	if (since && parse_since(since, &since_usec, err, sizeof err) < 0) {
+		fprintf(stderr, "mailscreen match: %s\n", err);
+		rc = 2;
+		goto out;
 	}
 	if ((program || event) && !regex) {
 		fprintf(stderr, "mailscreen match: --program and --event go with --regex\n");
-		free(files);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	if (regex && (nfiles || cfgpath)) {
 		fprintf(stderr, "mailscreen match: --regex: use it without -c and --filter\n");
-		free(files);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	fs = filterset_new(NULL);
 	if (regex) {
 		if (filterset_add_regex(fs, regex, program, event, err, sizeof err) < 0) {
 			fprintf(stderr, "mailscreen match: --regex: %s\n", err);
 			filterset_free(fs);
-			free(files);
-			return 1;
+			rc = 1;
+			goto out;
 		}
 	} else if (load_filters(fs, files, nfiles, cfgpath, err, sizeof err) < 0) {
 		fprintf(stderr, "mailscreen match: %s\n", err);
 		filterset_free(fs);
-		free(files);
-		return 1;
+		rc = 1;
+		goto out;
 	}
-	free(files);
+	filterset_warnings(fs, stderr);
 	if (missed_name && !(st.missed_for = filterset_find(fs, missed_name))) {
 		fprintf(stderr, "mailscreen match: --missed: no filter named '%s' is loaded\n", missed_name);
 		filterset_free(fs);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	m = matcher_new(fs, NULL, 0, err, sizeof err);
+	st.m = m;
+	st.max_line = max_line;
+	st.tags = xcalloc(TAGS_SLOTS, sizeof *st.tags);
+	if (units) {
+		rc = match_journal(&st, units, journal_path, since_usec, fs);
+		goto done;
+	}
 	if (strcmp(input, "-") == 0) {
 		fd = 0;
 	} else if ((fd = open(input, O_RDONLY | O_CLOEXEC)) < 0) {
 		fprintf(stderr, "mailscreen match: cannot open '%s': %s\n", input, strerror(errno));
-		matcher_free(m);
-		filterset_free(fs);
-		return 1;
+		rc = 1;
+		goto done;
 	}
 	/* RFC 3164 stamps have no year: infer it from the file's age */
 	{
 		struct stat sb;
 		st.ref = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? sb.st_mtime : time(NULL);
 	}
-	st.m = m;
-	st.max_line = max_line;
 	linesplit_init(&split, max_line, &st.split);
 	buf = xmalloc(CHUNK);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
@@ -352,11 +871,22 @@ int cmd_match(int argc, char **argv)
 	}
 	fflush(stdout);
 	summary(fs, &st, st.split.cut_lines, mono() - t0);
+	warn_never_ran(fs, &st);
 	linesplit_release(&split);
 	free(buf);
 	if (fd > 0)
 		close(fd);
+done:
+	for (size_t i = 0; st.tags && i < TAGS_SLOTS; i++)
+		free(st.tags[i].tag);
+	free(st.tags);
+	free(st.x);
 	matcher_free(m);
 	filterset_free(fs);
-	return 0;
+out:
+	free(files);
+	for (size_t i = 0; i < nunits; i++)
+		free(units[i]);
+	free(units);
+	return rc;
 }

@@ -472,6 +472,7 @@ static bool test_one(const char *file, FILE *o)
 		filterset_free(fs);
 		return false;
 	}
+	filterset_warnings(fs, o);
 	if (read_sample(sample, &lines, &nlines, &nerr, o) < 0) {
 		fprintf(o, "samples %s: ? lines, ? events, 1 failed\n", name);
 		matcher_free(m);

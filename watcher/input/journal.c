@@ -429,7 +429,8 @@ struct jsource *journal_open(struct loop *l, const char *const *terms, const str
 		goto fail;
 	}
 	if (opts && opts->from_start) {
-		r = sd_journal_seek_head(j->sj);
+		r = opts->since_usec ? sd_journal_seek_realtime_usec(j->sj, opts->since_usec)
+				     : sd_journal_seek_head(j->sj);
 	} else {
 		r = sd_journal_seek_tail(j->sj);
 		/* Stand on the last entry, so that next() yields the first new

@@ -61,6 +61,8 @@ typedef void journal_line_fn(void *cookie, const struct logline *ll);
 struct journal_opts {
 	const char *path;       /* NULL: the system journal; else a directory or a *.journal file */
 	bool from_start;
+	uint64_t since_usec;    /* with from_start: the first entry at or after this
+				 * realtime stamp (0: the head) */
 	size_t max_line;        /* messages longer than this are cut; 0 = 16384 */
 	unsigned batch;         /* entries read per loop turn at most; 0 = 256 */
 };

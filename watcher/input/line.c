@@ -23,6 +23,7 @@
 #include "logtime.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 #define TAG_MAX         64      /* longest syslog tag taken as one */
 #define HOST_MAX        255
@@ -261,4 +262,41 @@ void logline_parse(struct logline *ll, const char *raw, size_t len, time_t now)
 		}
 		break;
 	}
+}
+
+static const char *const format_names[] = {
+	[LOGLINE_AUTO] = "auto", [LOGLINE_SYSLOG] = "syslog", [LOGLINE_POSTLOG] = "postlog",
+	[LOGLINE_DOVECOT] = "dovecot", [LOGLINE_MULTILOG] = "multilog",
+};
+
+int logline_format_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof format_names / sizeof format_names[0]; i++)
+		if (strcmp(s, format_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *logline_format_name(enum logline_format f)
+{
+	return (unsigned)f < sizeof format_names / sizeof format_names[0] ? format_names[f] : "auto";
+}
+
+bool logline_fits(enum logline_format f, const struct logline *ll)
+{
+	switch (f) {
+	case LOGLINE_AUTO:
+		return true;
+	case LOGLINE_SYSLOG:
+		return ll->host && (ll->form == LOGTIME_RFC3164 || ll->form == LOGTIME_RFC3339 ||
+				    ll->form == LOGTIME_RFC5424);
+	case LOGLINE_POSTLOG:
+		return ll->host && ll->prog && ll->pid >= 0 && ll->form == LOGTIME_RFC3164;
+	case LOGLINE_DOVECOT:
+		return !ll->host && (ll->form == LOGTIME_RFC3164 || ll->form == LOGTIME_RFC3339 ||
+				     ll->form == LOGTIME_SPACED);
+	case LOGLINE_MULTILOG:
+		return !ll->host && ll->form == LOGTIME_TAI64N;
+	}
+	return true;
 }

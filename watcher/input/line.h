@@ -42,4 +42,21 @@ struct logline {
  * it cut the line. */
 void logline_parse(struct logline *ll, const char *raw, size_t len, time_t now);
 
+/* The format a file source names ("format = ..." in [source], "match
+ * --format"): which headers its lines have. auto takes every form. */
+enum logline_format {
+	LOGLINE_AUTO = 0,
+	LOGLINE_SYSLOG,         /* RFC 3164, RFC 3339 or RFC 5424 stamp, then a host (rsyslog, syslog-ng) */
+	LOGLINE_POSTLOG,        /* Postfix maillog_file: "Nov 02 11:00:01 host prog[pid]: " */
+	LOGLINE_DOVECOT,        /* Dovecot log_path: an RFC 3164, RFC 3339 or "2013-08-11 03:56:40" stamp, no host */
+	LOGLINE_MULTILOG,       /* daemontools multilog, runit svlogd: a TAI64N stamp, no host */
+};
+
+/* "auto", "syslog", ... or -1. */
+int logline_format_parse(const char *s);
+const char *logline_format_name(enum logline_format f);
+/* True if ll's header is of format f. A line that is not is still parsed
+ * and matched as auto would: the caller counts it. */
+bool logline_fits(enum logline_format f, const struct logline *ll);
+
 #endif

@@ -29,6 +29,7 @@ struct regex {
 	bool jit;
 	uint8_t prefixlen;      /* the literal every match starts with */
 	char prefix[PREFIX_MAX];
+	int lineno;             /* in the filter file (match --explain) */
 	int g_ip, g_user, g_session, g_count, g_service;
 };
 
@@ -39,6 +40,7 @@ struct prog_service {
 struct filter {
 	char *name;
 	const char *file;       /* owned by the filterset's file table */
+	const char *path;       /* the same */
 	int lineno;             /* first key of the section */
 	char **programs;        /* globs; NULL = every line; "-" = lines
 				 * without a tag (Dovecot's log_path) */
@@ -58,7 +60,7 @@ struct filter {
 };
 
 struct ffile {
-	char *name;
+	char *name, *path;
 	size_t first, n;
 };
 
@@ -73,6 +75,8 @@ struct filterset {
 	pcre2_jit_stack *jstack;
 	pcre2_match_data *md;
 	uint32_t md_pairs;
+	char **warn;            /* "file:line: warning: ..." for filter authors */
+	size_t nwarn, awarn;
 };
 
 struct progent {
@@ -98,6 +102,34 @@ struct matcher {
 const char *filter_name(const struct filter *f)
 {
 	return f->name;
+}
+
+const char *filter_file(const struct filter *f)
+{
+	return f->file;
+}
+
+int filter_lineno(const struct filter *f)
+{
+	return f->lineno;
+}
+
+const char *filter_path(const struct filter *f)
+{
+	return f->path;
+}
+
+size_t filter_programs(const struct filter *f, const char *const **programs)
+{
+	*programs = (const char *const *)f->programs;
+	return f->nprograms;
+}
+
+size_t filterset_warnings(const struct filterset *fs, FILE *fp)
+{
+	for (size_t i = 0; fp && i < fs->nwarn; i++)
+		fprintf(fp, "%s\n", fs->warn[i]);
+	return fs->nwarn;
 }
 
 const struct filter *matcher_limit_hit(const struct matcher *m, uint64_t *hits)
@@ -172,8 +204,13 @@ void filterset_free(struct filterset *fs)
 		return;
 	for (size_t i = 0; i < fs->nf; i++)
 		filter_free(fs->f[i]);
-	for (size_t i = 0; i < fs->nfiles; i++)
+	for (size_t i = 0; i < fs->nfiles; i++) {
 		free(fs->files[i].name);
+		free(fs->files[i].path);
+	}
+	for (size_t i = 0; i < fs->nwarn; i++)
+		free(fs->warn[i]);
+	free(fs->warn);
 	free(fs->f);
 	free(fs->files);
 	pcre2_match_data_free(fs->md);
@@ -260,7 +297,81 @@ struct load {
 	struct filter *cur;
 	char section[128];
 	int secline;
+	char **warn;            /* moved into fs->warn with the filters */
+	size_t nwarn, awarn;
 };
+
+/* fail2ban's macros and interpolations: PCRE2 reads them as literal
+ * text that no server writes, so a regex holding one never matches. */
+static const struct {
+	const char *macro, *instead;
+} f2b_macros[] = {
+	{ "<HOST>", "capture the address with (?<ip>...) where the server writes it, e.g. \\[(?<ip>[0-9A-Fa-f.:]+)\\]" },
+	{ "<ADDR>", "capture the address with (?<ip>...)" },
+	{ "<IP4>", "capture the address with (?<ip>...)" },
+	{ "<IP6>", "capture the address with (?<ip>...)" },
+	{ "<DNS>", "capture the address with (?<ip>...): a host name is never an address to block" },
+	{ "<CIDR>", "capture the address with (?<ip>...)" },
+	{ "<SUBNET>", "capture the address with (?<ip>...)" },
+	{ "<F-USER>", "capture the user with (?<user>...)" },
+	{ "<F-ALT_USER>", "capture the user with (?<user>...)" },
+	{ "<F-", "use the named groups ip, user, session, count, service: (?<user>...)" },
+	{ "<SKIPLINES>", "a regex sees one line: write a regex per line" },
+	{ "%(", "remove it: mailscreen parses the syslog header itself and runs the regex on the message after "
+		"\"program[pid]: \"" },
+};
+
+/* The first fail2ban macro in pattern and what to write instead, as
+ * "regex contains ...", in buf; false if there is none. */
+static bool macro_hint(const char *pattern, char *buf, size_t len)
+{
+	for (const char *p = pattern; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			continue;
+		}
+		if (*p != '<' && *p != '%')
+			continue;
+		for (size_t k = 0; k < sizeof f2b_macros / sizeof f2b_macros[0]; k++) {
+			const char *mac = f2b_macros[k].macro;
+			size_t n = strlen(mac);
+			if (strncmp(p, mac, n) != 0)
+				continue;
+			/* "(?<F-..." would be a named group, refused by compile() */
+			if (mac[0] == '<' && p > pattern && p[-1] == '?')
+				continue;
+			/* %(name)s only: "%(" alone is literal text a log may hold */
+			if (mac[0] == '%') {
+				size_t j = 2;
+				while (p[j] && (p[j] == '_' || (p[j] >= 'a' && p[j] <= 'z') ||
+						(p[j] >= 'A' && p[j] <= 'Z') || (p[j] >= '0' && p[j] <= '9')))
+					j++;
+				if (j == 2 || p[j] != ')' || p[j + 1] != 's')
+					continue;
+				n = j + 2;
+			} else if (mac[2] == '-' && mac[3] == '\0') {      /* "<F-": up to its '>' */
+				const char *gt = strchr(p, '>');
+				n = gt && gt - p < 40 ? (size_t)(gt - p + 1) : n;
+			}
+			snprintf(buf, len, "regex contains fail2ban's %.*s, which PCRE2 reads as literal text that "
+				 "never matches: %s", (int)n, p, f2b_macros[k].instead);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Warn about the first fail2ban macro in a regex that loaded. */
+static void check_macros(struct load *ld, const char *pattern, int lineno)
+{
+	char hint[512], buf[1024];
+
+	if (!macro_hint(pattern, hint, sizeof hint))
+		return;
+	snprintf(buf, sizeof buf, "%s:%d: warning: %s", ld->path, lineno, hint);
+	XGROW(ld->warn, ld->awarn, ld->nwarn + 1);
+	ld->warn[ld->nwarn++] = xstrdup(buf);
+}
 
 static int compile(struct load *ld, const char *pattern, struct regex *r, bool need_fields,
 		   char *err, size_t errlen)
@@ -425,8 +536,16 @@ static int load_value(void *arg, const char *section, const char *key, const cha
 	} else if (strcmp(key, "regex") == 0 || strcmp(key, "ignore") == 0) {
 		bool ign = key[0] == 'i';
 		struct regex r;
-		if (compile(ld, value, &r, !ign, err, errlen) < 0)
+		if (compile(ld, value, &r, !ign, err, errlen) < 0) {
+			char hint[512];
+			size_t el = strlen(err);
+			/* "neither (?<ip>...) nor ..." because of a <HOST>: say so */
+			if (macro_hint(value, hint, sizeof hint) && el + 3 < errlen)
+				snprintf(err + el, errlen - el, " (%s)", hint);
 			return -1;
+		}
+		r.lineno = lineno;
+		check_macros(ld, value, lineno);
 		if (ign) {
 			XGROW(f->ign, f->aign, f->nign + 1);
 			f->ign[f->nign++] = r;
@@ -446,6 +565,9 @@ static void load_abort(struct load *ld)
 	for (size_t i = 0; i < ld->nf; i++)
 		filter_free(ld->f[i]);
 	free(ld->f);
+	for (size_t i = 0; i < ld->nwarn; i++)
+		free(ld->warn[i]);
+	free(ld->warn);
 }
 
 /* A ';' or '#' after a blank starts a comment in every value but a regex
@@ -470,9 +592,15 @@ static void install(struct load *ld)
 	struct filterset *fs = ld->fs;
 
 	XGROW(fs->files, fs->afiles, fs->nfiles + 1);
-	fs->files[fs->nfiles] = (struct ffile){ xstrdup(ld->fname), fs->nf, ld->nf };
+	fs->files[fs->nfiles] = (struct ffile){ xstrdup(ld->fname), xstrdup(ld->path), fs->nf, ld->nf };
+	for (size_t i = 0; i < ld->nwarn; i++) {
+		XGROW(fs->warn, fs->awarn, fs->nwarn + 1);
+		fs->warn[fs->nwarn++] = ld->warn[i];
+	}
+	free(ld->warn);
 	for (size_t i = 0; i < ld->nf; i++) {
 		ld->f[i]->file = fs->files[fs->nfiles].name;
+		ld->f[i]->path = fs->files[fs->nfiles].path;
 		XGROW(fs->f, fs->af, fs->nf + 1);
 		fs->f[fs->nf++] = ld->f[i];
 	}
@@ -688,7 +816,7 @@ bool filter_applies(const struct filter *f, const struct logline *ll)
 }
 
 /* The filters that apply to lines tagged prog[0..n). */
-static struct progent *lookup(struct matcher *m, const char *prog, size_t n)
+static inline __attribute__((always_inline)) struct progent *lookup(struct matcher *m, const char *prog, size_t n)
 {
 	uint32_t h = hash_prog(prog, n);
 	struct progent *e;
@@ -760,7 +888,12 @@ static const char *service_for(const struct filter *f, const struct logline *ll)
 	return f->service;
 }
 
-static bool try_filter(struct matcher *m, struct filter *f, const struct logline *ll, struct event *ev)
+/* What the filter made of the line; *ri and *ii say which regex and
+ * which ignore regex decided it (-1: none). */
+/* Inlined: a call per filter tried costs the daemon's hot path measurably
+ * (make bench), now that matcher_explain calls it too. */
+static inline __attribute__((always_inline)) enum filter_outcome try_filter(struct matcher *m, struct filter *f, const struct logline *ll,
+				      struct event *ev, int *ri, int *ii)
 {
 	struct filterset *fs = m->fs;
 	const struct regex *r = NULL;
@@ -769,22 +902,24 @@ static bool try_filter(struct matcher *m, struct filter *f, const struct logline
 	int rc = 0;
 
 	f->tried++;
+	*ri = *ii = -1;
 	for (size_t i = 0; i < f->nre; i++) {
 		rc = run_regex(fs, &f->re[i], ll->msg, ll->msglen);
 		if (rc < 0) {
 			f->limit_hits++;
 			m->limit_filter = f;
-			return false;
+			*ri = (int)i;
+			return FILTER_LIMIT;
 		}
 		if (rc) {
 			r = &f->re[i];
 			memset(ev, 0, sizeof *ev);
-			ev->regex = (int)i;
+			ev->regex = *ri = (int)i;
 			break;
 		}
 	}
 	if (!r)
-		return false;
+		return FILTER_NO_MATCH;
 	ev->kind = (enum ev_kind)f->kind;
 	ev->only_if_counted = f->only_if_counted;
 	ev->filter = f;
@@ -795,7 +930,7 @@ static bool try_filter(struct matcher *m, struct filter *f, const struct logline
 	if (group(fs, r->g_ip, ll->msg, &p, &len)) {
 		if (addr_parse(p, len, &ev->ip) < 0) {
 			f->bad_ip++;
-			return false;
+			return FILTER_BAD_IP;
 		}
 		ev->has_ip = true;
 	}
@@ -832,7 +967,7 @@ static bool try_filter(struct matcher *m, struct filter *f, const struct logline
 		if (c > MAX_COUNT)
 			c = MAX_COUNT;
 		if (c == 0)
-			return false;
+			return FILTER_ZERO_COUNT;
 		ev->count = c;
 	}
 	if (group(fs, r->g_service, ll->msg, &p, &len) && len) {
@@ -848,16 +983,30 @@ static bool try_filter(struct matcher *m, struct filter *f, const struct logline
 		if (rc < 0) {
 			f->limit_hits++;
 			m->limit_filter = f;
-			return false;
+			*ii = (int)i;
+			return FILTER_LIMIT;
 		}
 		if (rc) {
 			f->ignored++;
-			return false;
+			*ii = (int)i;
+			return FILTER_IGNORED;
 		}
 	}
 	f->matched++;
 	f->re_matched[ev->regex]++;
-	return true;
+	return FILTER_EVENT;
+}
+
+/* The filters the line's program tag takes. */
+static inline __attribute__((always_inline)) size_t dispatch(struct matcher *m, const struct logline *ll, struct filter ***list)
+{
+	if (ll->prog && ll->proglen < PROG_MAX) {
+		struct progent *e = lookup(m, ll->prog, ll->proglen);
+		*list = e->list;
+		return e->n;
+	}
+	*list = m->noprog;
+	return m->nnoprog;
 }
 
 int matcher_run(struct matcher *m, const struct logline *ll, filter_event_fn *fn, void *arg)
@@ -865,7 +1014,7 @@ int matcher_run(struct matcher *m, const struct logline *ll, filter_event_fn *fn
 	struct filter **list;
 	size_t n;
 	struct event ev;
-	int events = 0;
+	int events = 0, ri, ii;
 
 	m->limit_filter = NULL;
 	/* a cut line ends where max_line fell, not where the server ended it:
@@ -873,18 +1022,88 @@ int matcher_run(struct matcher *m, const struct logline *ll, filter_event_fn *fn
 	 * '$'-anchored regex and name the wrong client */
 	if (ll->cut)
 		return 0;
-	if (ll->prog && ll->proglen < PROG_MAX) {
-		struct progent *e = lookup(m, ll->prog, ll->proglen);
-		list = e->list;
-		n = e->n;
-	} else {
-		list = m->noprog;
-		n = m->nnoprog;
-	}
+	n = dispatch(m, ll, &list);
 	for (size_t i = 0; i < n; i++)
-		if (try_filter(m, list[i], ll, &ev)) {
+		if (try_filter(m, list[i], ll, &ev, &ri, &ii) == FILTER_EVENT) {
 			fn(arg, &ev, ll);
 			events++;
 		}
 	return events;
+}
+
+/* The groups regex r captured on s: run it again (the ignore regexes
+ * may have reused the match data since), then walk the name table. */
+static void explain_groups(struct filterset *fs, const struct regex *r, const char *s, size_t n,
+			   struct filter_explain *fx)
+{
+	uint32_t caps = 0, namecount = 0, entsize = 0;
+	PCRE2_SPTR table = NULL;
+	PCRE2_SIZE *ov;
+
+	fx->ngroups = 0;
+	if (run_regex(fs, r, s, n) != 1)
+		return;
+	ov = pcre2_get_ovector_pointer(fs->md);
+	pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &caps);
+	pcre2_pattern_info(r->code, PCRE2_INFO_NAMECOUNT, &namecount);
+	pcre2_pattern_info(r->code, PCRE2_INFO_NAMEENTRYSIZE, &entsize);
+	pcre2_pattern_info(r->code, PCRE2_INFO_NAMETABLE, &table);
+	for (uint32_t g = 1; g <= caps && fx->ngroups < FILTER_EXPLAIN_GROUPS; g++) {
+		struct filter_group *fg = &fx->groups[fx->ngroups];
+		if (ov[2 * g] == PCRE2_UNSET)
+			continue;
+		fg->num = (int)g;
+		fg->name = NULL;
+		for (uint32_t k = 0; k < namecount; k++) {
+			const unsigned char *e = table + (size_t)k * entsize;
+			if ((uint32_t)((e[0] << 8) | e[1]) == g)
+				fg->name = (const char *)e + 2;
+		}
+		fg->p = s + ov[2 * g];
+		fg->len = ov[2 * g + 1] - ov[2 * g];
+		fx->ngroups++;
+	}
+}
+
+int matcher_explain(struct matcher *m, const struct logline *ll, filter_event_fn *fn,
+		    filter_explain_fn *xfn, void *arg)
+{
+	struct filter **list;
+	size_t n;
+	struct event ev;
+	int events = 0;
+
+	m->limit_filter = NULL;
+	if (ll->cut)
+		return 0;
+	n = dispatch(m, ll, &list);
+	for (size_t i = 0; i < n; i++) {
+		struct filter *f = list[i];
+		struct filter_explain fx = { .filter = f, .nregex = f->nre };
+		fx.outcome = try_filter(m, f, ll, &ev, &fx.regex, &fx.ignore);
+		if (fx.regex >= 0) {
+			fx.regex_line = f->re[fx.regex].lineno;
+			if (fx.outcome != FILTER_LIMIT)
+				explain_groups(m->fs, &f->re[fx.regex], ll->msg, ll->msglen, &fx);
+		}
+		if (fx.ignore >= 0)
+			fx.ignore_line = f->ign[fx.ignore].lineno;
+		if (fx.outcome == FILTER_EVENT) {
+			fx.ev = &ev;
+			fn(arg, &ev, ll);
+			events++;
+		}
+		xfn(arg, &fx, ll);
+	}
+	return events;
+}
+
+const char *filter_outcome_name(enum filter_outcome o)
+{
+	static const char *const names[] = {
+		[FILTER_EVENT] = "event", [FILTER_NO_MATCH] = "no-match", [FILTER_IGNORED] = "ignored",
+		[FILTER_LIMIT] = "limit", [FILTER_BAD_IP] = "bad-ip", [FILTER_ZERO_COUNT] = "zero-count",
+	};
+
+	return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "?";
 }

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct filterset;
 struct matcher;
@@ -78,7 +79,60 @@ void matcher_free(struct matcher *m);
  * not the server's. */
 int matcher_run(struct matcher *m, const struct logline *ll, filter_event_fn *fn, void *arg);
 
+/* What one filter did with one line (matcher_explain). */
+enum filter_outcome {
+	FILTER_EVENT,           /* regex `regex` matched: an event */
+	FILTER_NO_MATCH,        /* none of its regexes matched */
+	FILTER_IGNORED,         /* regex `regex` matched, ignore `ignore` cancelled the event */
+	FILTER_LIMIT,           /* regex `regex` (or ignore `ignore`) hit the match or depth limit */
+	FILTER_BAD_IP,          /* (?<ip>...) captured no valid address */
+	FILTER_ZERO_COUNT,      /* (?<count>...) captured 0 or no number */
+};
+
+#define FILTER_EXPLAIN_GROUPS 16
+
+struct filter_group {
+	int num;
+	const char *name;       /* NULL for an unnamed group */
+	const char *p;          /* into the line's message */
+	size_t len;
+};
+
+struct filter_explain {
+	const struct filter *filter;
+	enum filter_outcome outcome;
+	size_t nregex;          /* the filter's regexes */
+	int regex, ignore;      /* which regex and ignore regex decided, from 0; -1 = none */
+	int regex_line, ignore_line;    /* their lines in the filter file */
+	const struct event *ev; /* FILTER_EVENT only */
+	size_t ngroups;         /* the groups the regex captured (at most FILTER_EXPLAIN_GROUPS) */
+	struct filter_group groups[FILTER_EXPLAIN_GROUPS];
+};
+
+typedef void filter_explain_fn(void *arg, const struct filter_explain *fx, const struct logline *ll);
+
+/* matcher_run that also says, per filter tried (those whose program
+ * pattern takes the line), what the filter made of it: calls fn per event
+ * and then xfn per filter. The same compiled patterns and counters;
+ * slower (groups are collected by running the deciding regex again): for
+ * "mailscreen match --explain", never the daemon. */
+int matcher_explain(struct matcher *m, const struct logline *ll, filter_event_fn *fn,
+		    filter_explain_fn *xfn, void *arg);
+const char *filter_outcome_name(enum filter_outcome o);
+
 const char *filter_name(const struct filter *f);
+/* The file's name (without ".conf") and the filter's first line in it. */
+const char *filter_file(const struct filter *f);
+int filter_lineno(const struct filter *f);
+/* The path it was loaded from ("--regex" for filterset_add_regex). */
+const char *filter_path(const struct filter *f);
+/* Its program patterns (none: every line). */
+size_t filter_programs(const struct filter *f, const char *const **programs);
+/* Writes the warnings for filter authors found while loading to fp (if
+ * not NULL), one "file:line: warning: ..." a line (a regex holding a
+ * fail2ban macro such as <HOST>, which PCRE2 reads as literal text; the
+ * filters still load); returns how many there are. */
+size_t filterset_warnings(const struct filterset *fs, FILE *fp);
 /* True if the matcher would try filter f on this line: its program
  * pattern takes the line's tag (or, "-" or no program, the untagged line). */
 bool filter_applies(const struct filter *f, const struct logline *ll);

@@ -514,6 +514,126 @@ START_TEST(add_regex_builds_one_checked_filter)
 }
 END_TEST
 
+/* The warnings filterset_warnings writes, one string. */
+static char *warnings_of(const struct filterset *wfs, size_t *n)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(fp);
+	*n = filterset_warnings(wfs, fp);
+	fclose(fp);
+	return buf;
+}
+
+/* fail2ban's macros are literal text to PCRE2: a warning with file:line
+ * and what to write instead; a named group or an escaped '<' is none. */
+START_TEST(fail2ban_macros_are_warned_about)
+{
+	struct filterset *wfs = filterset_new(NULL);
+	char err[512], *w;
+	size_t n;
+	const char *path = ut_write("w.conf",
+		"[w]\n"
+		"event = auth-fail\n"
+		"regex = ^fail from (?<ip>\\S+) <HOST>$\n"
+		"regex = ^user (?<user><F-USER>\\S+</F-USER>)$\n"
+		"regex = ^%(__prefix_line)s(?<ip>x)$\n"
+		"regex = ^100%(?<ip>x)s \\<HOST> <host> (?<ip2>y)?$\n");
+
+	/* the last one: "(?<ip2>" is refused as an unknown group */
+	ck_assert_int_eq(filterset_load(wfs, path, err, sizeof err), -1);
+	filterset_free(wfs);
+	wfs = filterset_new(NULL);
+	path = ut_write("w.conf",
+		"[w]\n"
+		"event = auth-fail\n"
+		"regex = ^fail from (?<ip>\\S+) <HOST>$\n"
+		"regex = ^user (?<user><F-USER>\\S+</F-USER>)$\n"
+		"regex = ^%(__prefix_line)s(?<ip>x)$\n"
+		"regex = ^100%(?<ip>x)s \\<HOST> <host>$\n");
+	ck_assert_msg(filterset_load(wfs, path, err, sizeof err) == 0, "%s", err);
+	w = warnings_of(wfs, &n);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_ptr_nonnull(strstr(w, "w.conf:3: warning: regex contains fail2ban's <HOST>, which PCRE2 reads as "
+					"literal text that never matches: capture the address with (?<ip>...)"));
+	ck_assert_ptr_nonnull(strstr(w, "w.conf:4: warning: regex contains fail2ban's <F-USER>,"));
+	ck_assert_ptr_nonnull(strstr(w, "w.conf:5: warning: regex contains fail2ban's %(__prefix_line)s,"));
+	ck_assert_ptr_null(strstr(w, "w.conf:6:"));
+	free(w);
+	filterset_free(wfs);
+
+	/* the shipped kind of regex: no warning */
+	w = warnings_of(fs, &n);
+	ck_assert_uint_eq(n, 0);
+	free(w);
+}
+END_TEST
+
+static struct filter_explain xgot[8];
+static int nx;
+
+static void on_explain(void *arg, const struct filter_explain *fx, const struct logline *ll)
+{
+	(void)arg;
+	(void)ll;
+	ck_assert_int_lt(nx, 8);
+	xgot[nx++] = *fx;
+}
+
+static int explain(struct matcher *xm, const char *line)
+{
+	struct logline ll;
+
+	ngot = nx = 0;
+	logline_parse(&ll, line, strlen(line), time(NULL));
+	return matcher_explain(xm, &ll, on_event, on_explain, NULL);
+}
+
+/* matcher_explain: the same events as matcher_run, and per filter tried
+ * the outcome, the deciding regex and ignore, and the groups. */
+START_TEST(explain_says_what_each_filter_did)
+{
+	ck_assert_int_eq(explain(m, "Nov 22 10:00:01 mx postfix/smtpd[1234]: disconnect from x[203.0.113.5] "
+				    "ehlo=1 rset=3 commands=4"), 2);
+	ck_assert_int_eq(nx, 4);        /* t-sasl, t-disconnect, t-rset, t-any */
+	ck_assert_str_eq(filter_name(xgot[0].filter), "t-sasl");
+	ck_assert_int_eq(xgot[0].outcome, FILTER_NO_MATCH);
+	ck_assert_int_eq(xgot[0].regex, -1);
+	ck_assert_uint_eq(xgot[0].nregex, 1);
+	ck_assert_int_eq(xgot[1].outcome, FILTER_EVENT);
+	ck_assert_int_eq(xgot[1].regex, 0);
+	ck_assert_int_eq(xgot[1].regex_line, 13);
+	ck_assert_uint_eq(xgot[1].ngroups, 1);
+	ck_assert_str_eq(xgot[1].groups[0].name, "ip");
+	ck_assert_int_eq((int)xgot[1].groups[0].len, 11);
+	ck_assert_int_eq(memcmp(xgot[1].groups[0].p, "203.0.113.5", 11), 0);
+	ck_assert_int_eq(xgot[2].outcome, FILTER_EVENT);
+	ck_assert_uint_eq(xgot[2].ngroups, 2);
+	ck_assert_str_eq(xgot[2].groups[1].name, "count");
+	ck_assert_int_eq(xgot[3].outcome, FILTER_NO_MATCH);
+	ck_assert_str_eq(got[1].kind, "rset");
+
+	/* an ignore regex cancels: which one, and the groups of the regex */
+	ck_assert_int_eq(explain(m, "Nov 22 10:00:01 mx dovecot: imap-login: Disconnected (auth failed, 1 attempts "
+				    "in 2 secs): user=<ignored-user>, method=PLAIN, rip=203.0.113.5, lip=192.0.2.1, "
+				    "session=<abc>"), 0);
+	ck_assert_int_eq(nx, 2);        /* t-dovecot, t-any */
+	ck_assert_int_eq(xgot[0].outcome, FILTER_IGNORED);
+	ck_assert_int_eq(xgot[0].regex, 0);
+	ck_assert_int_eq(xgot[0].ignore, 0);
+	ck_assert_int_eq(xgot[0].ignore_line, 24);
+	ck_assert_uint_eq(xgot[0].ngroups, 4);
+	ck_assert_str_eq(filter_outcome_name(xgot[0].outcome), "ignored");
+
+	/* an address that is none */
+	ck_assert_int_eq(explain(m, "Nov 22 10:00:01 mx cron[1]: EVIL from 203.0.113.500"), 0);
+	ck_assert_int_eq(nx, 1);
+	ck_assert_int_eq(xgot[0].outcome, FILTER_BAD_IP);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("filter");
@@ -537,5 +657,7 @@ int main(void)
 	tcase_add_test(tc, cut_line_makes_no_event);
 	tcase_add_test(tc, filter_applies_follows_the_matchers_program_dispatch);
 	tcase_add_test(tc, add_regex_builds_one_checked_filter);
+	tcase_add_test(tc, fail2ban_macros_are_warned_about);
+	tcase_add_test(tc, explain_says_what_each_filter_did);
 	return ut_run("filter", tc);
 }

@@ -9,6 +9,7 @@
 #include "duration.h"
 #include "inifile.h"
 #include "log.h"
+#include "line.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -242,6 +243,9 @@ static int source_key(struct config *c, const char *name, const char *key, const
 	} else if (strcmp(key, "journal_path") == 0) {
 		free(s->journal_path);
 		s->journal_path = xstrdup(v);
+	} else if (strcmp(key, "format") == 0) {
+		if ((s->format = logline_format_parse(v)) < 0)
+			return errf(err, errlen, "format '%s': use auto, syslog, postlog, dovecot or multilog", v);
 	} else if (strcmp(key, "filters") == 0) {
 		strv_free(s->filters);
 		s->filters = words_dup(v, &s->nfilters);
@@ -249,7 +253,8 @@ static int source_key(struct config *c, const char *name, const char *key, const
 		if (!s->nfilters)
 			return errf(err, errlen, "filters: name at least one filter file");
 	} else {
-		return errf(err, errlen, "unknown key '%s' in [source %s] (known: path, journal, journal_path, filters)",
+		return errf(err, errlen, "unknown key '%s' in [source %s] (known: path, journal, journal_path, format, "
+			    "filters)",
 			    key, name);
 	}
 	return 0;
@@ -336,6 +341,9 @@ static int validate(struct config *c, char *err, size_t errlen)
 				    f, s->lineno, s->name);
 		if (s->journal_path && !s->journal)
 			return errf(err, errlen, "%s:%d: [source %s]: journal_path needs 'journal'", f, s->lineno, s->name);
+		if (s->format && s->journal)
+			return errf(err, errlen, "%s:%d: [source %s]: format is a file's (the journal's entries have "
+				    "no header to parse)", f, s->lineno, s->name);
 		if (!s->nfilters)
 			return errf(err, errlen, "%s:%d: [source %s] needs 'filters' (e.g. filters = postfix dovecot)",
 				    f, s->lineno, s->name);

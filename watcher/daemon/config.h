@@ -24,6 +24,7 @@ struct source_cfg {
 	char *path;             /* file or glob; NULL for a journal source */
 	char **journal;         /* NULL-terminated terms; NULL for a file source */
 	char *journal_path;     /* journal directory or file; NULL = the system journal */
+	int format;             /* enum logline_format (line.h): a file's header format, 0 = auto */
 	char **filters;         /* filter file names (without .conf) */
 	size_t nfilters;
 	int lineno;             /* first line of the section */

@@ -40,6 +40,8 @@ struct src {
 	char *path;             /* file glob, or NULL */
 	char *jkey;             /* journal terms + path, for reuse on reload */
 	uint64_t lines, events;
+	int format;             /* enum logline_format: 0 (auto) or the one [source] names */
+	uint64_t not_format;    /* lines not in it (matched as auto would) */
 };
 
 

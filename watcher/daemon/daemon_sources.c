@@ -32,6 +32,8 @@ static void on_file_line(void *cookie, const char *path, const char *line, size_
 	(void)path;
 	logline_parse(&ll, line, len, time(NULL));
 	ll.cut = cut;
+	if (s->format && !logline_fits((enum logline_format)s->format, &ll))
+		s->not_format++;
 	daemon_handle_line(s->d, s, &ll);
 }
 
@@ -92,6 +94,7 @@ int daemon_sources_build(struct daemon *d, struct bundle *b, struct src ***out, 
 		v[i] = s;
 		s->d = d;
 		s->name = xstrdup(sc->name);
+		s->format = sc->format;
 		s->m = matcher_new(b->fs, (const char *const *)sc->filters, sc->nfilters, err, errlen);
 		if (!s->m)
 			goto fail;
@@ -109,6 +112,7 @@ int daemon_sources_build(struct daemon *d, struct bundle *b, struct src ***out, 
 				s->j = o->j;
 				s->lines = o->lines;
 				s->events = o->events;
+				s->not_format = o->not_format;
 				break;
 			}
 		}

@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "event.h"
 #include "journal.h"
+#include "line.h"
 #include "report.h"
 #include "tail.h"
 #include "xalloc.h"
@@ -39,6 +40,9 @@ struct st_file {
 struct st_source {
 	const char *name;
 	uint64_t lines, events;
+	bool has_format;        /* [source] names a format */
+	const char *format;
+	uint64_t not_format;
 	bool has_files, has_journal;
 	struct st_file *files;
 	size_t nfiles, afiles;
@@ -158,6 +162,11 @@ static const struct report_row status_rows[] = {
 	REPORT_ROW(STR, "name", "  %s", S(name)),
 	REPORT_ROW(U64, "lines", ": %s lines", S(lines)),
 	REPORT_ROW(U64, "events", ", %s events", S(events)),
+	/* a file source with a format: its lines of another */
+	REPORT_GROUP_ROW(NULL, REPORT_IF, S(has_format)),
+	REPORT_ROW(STR, "format", ", format %s", S(format)),
+	REPORT_ROW(U64, "not_format", " (%s lines not in it)", S(not_format)),
+	END,
 	/* a file source: its open files */
 	{ .kind = REPORT_LIST, .key = "files", .off = S(files), .flags = REPORT_IF, .cond = S(has_files),
 	  .count = S(nfiles), .size = sizeof(struct st_file) },
@@ -268,6 +277,11 @@ static void gather(struct daemon *d, uint64_t now, struct st_view *v)
 		s->name = src->name;
 		s->lines = src->lines;
 		s->events = src->events;
+		if (src->format) {
+			s->has_format = true;
+			s->format = logline_format_name((enum logline_format)src->format);
+			s->not_format = src->not_format;
+		}
 		if (src->tw && d->tail) {
 			struct filectx fc = { src, s };
 			s->has_files = true;

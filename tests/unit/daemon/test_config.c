@@ -2,6 +2,7 @@
 /* Unit tests for config.c and inifile.c: the option table, sources, the
  * allow list, strictness and file:line errors. */
 #include "config.h"
+#include "line.h"
 #include "inifile.h"
 
 #include "unit.h"
@@ -44,7 +45,7 @@ START_TEST(full_file_is_read)
 		"[daemon]\nstate_dir = /tmp/s\ndry_run = yes\nmax_line = 4096\nlog_level = debug\n"
 		"max_accounts = 5000\nmax_sessions = 7000\n"
 		"[nftables]\ntable = mstest\nports = all\n"
-		"[source mail]\npath = /var/log/mail.log\nfilters = postfix dovecot\n"
+		"[source mail]\npath = /var/log/mail.log\nfilters = postfix dovecot\nformat = postlog\n"
 		"[source j]\njournal = postfix@-.service SYSLOG_IDENTIFIER=dovecot\nfilters = dovecot\n"
 		"[allow]\naddress = 192.0.2.10\naddress = 2001:db8:1::/48\n"), true, err, sizeof err) == 0, "%s", err);
 	ck_assert_str_eq(c.state_dir, "/tmp/s");
@@ -56,6 +57,8 @@ START_TEST(full_file_is_read)
 	ck_assert(c.all_ports);
 	ck_assert_uint_eq(c.nsources, 2);
 	ck_assert_str_eq(c.sources[0].path, "/var/log/mail.log");
+	ck_assert_int_eq(c.sources[0].format, LOGLINE_POSTLOG);
+	ck_assert_int_eq(c.sources[1].format, LOGLINE_AUTO);
 	ck_assert_str_eq(c.sources[1].journal[1], "SYSLOG_IDENTIFIER=dovecot");
 	ck_assert_ptr_null(c.sources[1].journal[2]);
 	ck_assert_uint_eq(c.allow.n, 2);
@@ -81,6 +84,8 @@ START_TEST(errors_name_file_line_and_fix)
 		{ "[source x]\nfilters = postfix\n", "[source x] needs 'path'" },
 		{ "[source x]\npath = /a\njournal = a.service\nfilters = p\n", "has both 'path' and 'journal'" },
 		{ "[source x]\ncolour = blue\n", "bad.conf:2: unknown key 'colour' in [source x]" },
+		{ "[source x]\nformat = rfc3164\n", "bad.conf:2: format 'rfc3164': use auto, syslog, postlog, dovecot" },
+		{ "[source x]\njournal = a\nformat = syslog\nfilters = p\n", "[source x]: format is a file's" },
 		{ "[nftables]\ntable = Bad Name\n", "table name 'Bad Name'" },
 		{ "[source a]\npath = /l\nfilters = p\n[source b]\npath = /l\nfilters = d\n", "reads '/l' like [source a]" },
 		{ "just words\n", "bad.conf:1: syntax error" },

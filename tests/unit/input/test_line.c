@@ -341,6 +341,42 @@ START_TEST(postlogd_maillog_file)
 }
 END_TEST
 
+static bool fits(enum logline_format f, const char *s)
+{
+	struct logline ll;
+
+	logline_parse(&ll, s, strlen(s), now_2026());
+	return logline_fits(f, &ll);
+}
+
+/* A source's named format: which headers are its own. */
+START_TEST(format_names_its_headers)
+{
+	const char *postlog = "Nov 02 11:00:01 mx postfix/smtpd[4711]: connect from unknown[192.0.2.1]";
+	const char *rfc3339 = "2026-11-22T11:00:01.5+01:00 mx dovecot: imap-login: x";
+	const char *dovecot = "2013-08-11 03:56:40 imap-login: Info: Aborted login";
+	const char *dovecot3164 = "Aug 11 03:56:40 auth-worker(1234): Info: x";
+	const char *tai = "@4000000069232f1b1c2d3e4f imap-login: Info: x";
+
+	ck_assert_int_eq(logline_format_parse("auto"), LOGLINE_AUTO);
+	ck_assert_int_eq(logline_format_parse("multilog"), LOGLINE_MULTILOG);
+	ck_assert_int_eq(logline_format_parse("journal"), -1);
+	ck_assert_str_eq(logline_format_name(LOGLINE_POSTLOG), "postlog");
+	ck_assert(fits(LOGLINE_AUTO, "anything"));
+	ck_assert(fits(LOGLINE_POSTLOG, postlog));
+	ck_assert(!fits(LOGLINE_POSTLOG, rfc3339));
+	ck_assert(!fits(LOGLINE_POSTLOG, "Nov 02 11:00:01 mx postfix/smtpd: no pid"));
+	ck_assert(fits(LOGLINE_SYSLOG, postlog));
+	ck_assert(fits(LOGLINE_SYSLOG, rfc3339));
+	ck_assert(!fits(LOGLINE_SYSLOG, dovecot));
+	ck_assert(fits(LOGLINE_DOVECOT, dovecot));
+	ck_assert(fits(LOGLINE_DOVECOT, dovecot3164));
+	ck_assert(!fits(LOGLINE_DOVECOT, postlog));
+	ck_assert(fits(LOGLINE_MULTILOG, tai));
+	ck_assert(!fits(LOGLINE_MULTILOG, dovecot));
+}
+END_TEST
+
 /* Not an assertion: how long a typical line takes. */
 START_TEST(speed_report)
 {
@@ -385,6 +421,7 @@ int main(void)
 	tcase_add_test(tc, mutated_lines_stay_in_bounds);
 	tcase_add_test(tc, form_names_the_header);
 	tcase_add_test(tc, postlogd_maillog_file);
+	tcase_add_test(tc, format_names_its_headers);
 	tcase_add_test(tc, speed_report);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -731,7 +731,8 @@ int cmd_match(int argc, char **argv)
 			unsigned long long v = optarg ? strtoull(optarg, &end, 10) : EXPLAIN_DEFAULT;
 			if (optarg && (*end || !*optarg || *optarg == '-')) {
 				fprintf(stderr, "mailscreen match: --explain=N wants a number of lines (0 = all)\n");
-				return 2;
+				rc = 2;
+				goto out;
 			}
 			st.explain = true;
 			st.explain_max = v ? v : UINT64_MAX;
@@ -742,7 +743,8 @@ int cmd_match(int argc, char **argv)
 			if (f < 0) {
 				fprintf(stderr, "mailscreen match: --format '%s': use auto, syslog, postlog, dovecot "
 					"or multilog\n", optarg);
-				return 2;
+				rc = 2;
+				goto out;
 			}
 			st.format = (enum logline_format)f;
 			break;
@@ -767,7 +769,8 @@ int cmd_match(int argc, char **argv)
 			unsigned long v = strtoul(optarg, &end, 10);
 			if (*end || v < 64 || v > 16 * 1024 * 1024) {
 				fprintf(stderr, "mailscreen match: --max-line wants a number from 64 to 16777216\n");
-				return 2;
+				rc = 2;
+				goto out;
 			}
 			max_line = v;
 			break;

@@ -221,6 +221,20 @@ printf '%s\n' 'Nov 22 10:00:00 mx cron[1]: tick' >"$tmp/filters/samples/f2b.log"
 echo 2 >"$tmp/want"
 if ! diff -u "$tmp/want" "$tmp/got"; then echo "FAIL: test: macro warnings"; fail=1; fi
 
+# "mailscreen check" prints them as well, for the filters of its configuration
+cat >"$tmp/check.conf" <<CONF
+[daemon]
+filters = $tmp/filters
+rules = $(pwd)/rules
+[source mail]
+path = /var/log/mail.log
+filters = f2b
+CONF
+"$MAILSCREEN" check -c "$tmp/check.conf" >/dev/null 2>"$tmp/err"
+rc=$?
+grep -c "^$tmp/filters/f2b.conf:[45]: warning: regex contains fail2ban" "$tmp/err" >"$tmp/got"
+if [ $rc -ne 0 ] || ! diff -u "$tmp/want" "$tmp/got"; then echo "FAIL: check: macro warnings (exit $rc): $(cat "$tmp/err")"; fail=1; fi
+
 # --format: lines of another format are counted, and matched all the same
 printf '%s\n' \
 	'Nov 02 10:00:00 mx postfix/smtpd[12]: connect from x[192.0.2.3]' \

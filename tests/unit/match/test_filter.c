@@ -634,6 +634,35 @@ START_TEST(explain_says_what_each_filter_did)
 }
 END_TEST
 
+/* A regex that hits the match limit: explained as such, and counted as
+ * matcher_run counts it. */
+START_TEST(explain_names_a_limit_hit)
+{
+	struct filter_limits lim = { .match_limit = 10000 };
+	struct filterset *f2 = filterset_new(&lim);
+	struct matcher *m2;
+	struct filter_stats st;
+	char err[512], line[64];
+
+	ck_assert_int_eq(filterset_load(f2, ut_write("evil.conf", "[evil]\nevent = abuse\nregex = ^x(?<ip>y)$\n"
+						     "regex = ^(a+)+$(?<ip>x)?\n"), err, sizeof err), 0);
+	m2 = matcher_new(f2, NULL, 0, err, sizeof err);
+	memset(line, 'a', 40);
+	strcpy(line + 40, "b");
+	ck_assert_int_eq(explain(m2, line), 0);
+	ck_assert_int_eq(nx, 1);
+	ck_assert_int_eq(xgot[0].outcome, FILTER_LIMIT);
+	ck_assert_int_eq(xgot[0].regex, 1);
+	ck_assert_int_eq(xgot[0].regex_line, 4);
+	ck_assert_int_eq(xgot[0].ignore, -1);
+	ck_assert_uint_eq(xgot[0].ngroups, 0);
+	filterset_stats(f2, 0, &st);
+	ck_assert_uint_eq(st.limit_hits, 1);
+	matcher_free(m2);
+	filterset_free(f2);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("filter");
@@ -659,5 +688,6 @@ int main(void)
 	tcase_add_test(tc, add_regex_builds_one_checked_filter);
 	tcase_add_test(tc, fail2ban_macros_are_warned_about);
 	tcase_add_test(tc, explain_says_what_each_filter_did);
+	tcase_add_test(tc, explain_names_a_limit_hit);
 	return ut_run("filter", tc);
 }

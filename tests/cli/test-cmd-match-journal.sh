@@ -89,7 +89,7 @@ check "--since" "$tmp/want" "$MAILSCREEN" match --filter "$tmp/t.conf" --json \
 cat >"$tmp/want" <<'WANT'
      2  postfix/smtpd[102]: lost connection after AUTH from unknown[192.0.2.2]
         header: journal = 2026-11-22T10:00:02Z, host mx, program postfix/smtpd, pid 102
-        t-connect: no regex matched (1 tried)
+        t-connect (t.conf): no regex matched (1 tried)
 WANT
 check "--journal --explain --missed" "$tmp/want" "$MAILSCREEN" match --filter "$tmp/t.conf" --explain \
 	--missed --journal postfix@-.service --journal-path "$tmp/j"

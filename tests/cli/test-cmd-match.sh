@@ -130,22 +130,22 @@ touch -d 2026-11-23T00:00:00Z "$tmp/xlog"
 cat >"$tmp/want" <<'WANT'
      1  Nov 22 10:00:00 mx dovecot: fail: rip=192.0.2.1, user=<a>
         header: rfc3164 'Nov 22 10:00:00' = 2026-11-22T10:00:00Z, host mx, program dovecot, pid -
-        x-fail: regex 1 (line 4) matched: event auth-fail; ip=192.0.2.1 user=a
+        x-fail (x.conf): regex 1 (line 4) matched: event auth-fail; ip=192.0.2.1 user=a
      2  Nov 22 10:00:01 mx dovecot: fail: rip=192.0.2.2
         header: rfc3164 'Nov 22 10:00:01' = 2026-11-22T10:00:01Z, host mx, program dovecot, pid -
-        x-fail: regex 2 (line 5) matched: event auth-fail; 1=rip ip=192.0.2.2
+        x-fail (x.conf): regex 2 (line 5) matched: event auth-fail; 1=rip ip=192.0.2.2
      3  Nov 22 10:00:02 mx dovecot: fail: rip=192.0.2.9, user=<ignored>
         header: rfc3164 'Nov 22 10:00:02' = 2026-11-22T10:00:02Z, host mx, program dovecot, pid -
-        x-fail: regex 1 (line 4) matched, ignore 1 (line 6) cancelled the event; ip=192.0.2.9 user=ignored
+        x-fail (x.conf): regex 1 (line 4) matched, ignore 1 (line 6) cancelled the event; ip=192.0.2.9 user=ignored
      4  Nov 22 10:00:03 mx dovecot: hello
         header: rfc3164 'Nov 22 10:00:03' = 2026-11-22T10:00:03Z, host mx, program dovecot, pid -
-        x-fail: no regex matched (2 tried)
+        x-fail (x.conf): no regex matched (2 tried)
      5  2026-11-22T10:00:04.250+01:00 mx auth[7]: 0 failures from 192.0.2.4
         header: rfc3339 '2026-11-22T10:00:04.250+01:00' = 2026-11-22T09:00:04.250000Z, host mx, program auth, pid 7
-        x-count: regex 1 (line 11) matched, but (?<count>) is 0 or no number: no event; count=0 ip=192.0.2.4
+        x-count (x.conf): regex 1 (line 11) matched, but (?<count>) is 0 or no number: no event; count=0 ip=192.0.2.4
      6  2013-08-11 03:56:40 auth: 2 failures from 192.0.2.x
         header: spaced '2013-08-11 03:56:40' = 2013-08-11T03:56:40Z, host -, program auth, pid -
-        x-count: regex 1 (line 11) matched, but (?<ip>) is no address: no event; count=2 ip=192.0.2.x
+        x-count (x.conf): regex 1 (line 11) matched, but (?<ip>) is no address: no event; count=2 ip=192.0.2.x
      7  @4000000069232f1b1c2d3e4f cron[3]: tick
         header: tai64n '@4000000069232f1b1c2d3e4f' = 2025-11-23T15:57:42.472727Z, host -, program cron, pid 3
         no filter takes program 'cron'
@@ -165,10 +165,10 @@ grep -q '^lines read: 8, lines with events: 2, events: 2,' "$tmp/err" ||
 
 # --explain --missed --json: only the lines without events, one object each
 cat >"$tmp/want" <<'WANT'
-{"line": 3, "raw": "Nov 22 10:00:02 mx dovecot: fail: rip=192.0.2.9, user=<ignored>", "header": {"form": "rfc3164", "stamp": "Nov 22 10:00:02", "time": "2026-11-22T10:00:02Z", "host": "mx", "program": "dovecot"}, "filters": [{"filter": "x-fail", "outcome": "ignored", "regex": 1, "regex_line": 4, "ignore": 1, "ignore_line": 6, "groups": {"ip": "192.0.2.9", "user": "ignored"}}]}
-{"line": 4, "raw": "Nov 22 10:00:03 mx dovecot: hello", "header": {"form": "rfc3164", "stamp": "Nov 22 10:00:03", "time": "2026-11-22T10:00:03Z", "host": "mx", "program": "dovecot"}, "filters": [{"filter": "x-fail", "outcome": "no-match", "regexes": 2}]}
-{"line": 5, "raw": "2026-11-22T10:00:04.250+01:00 mx auth[7]: 0 failures from 192.0.2.4", "header": {"form": "rfc3339", "stamp": "2026-11-22T10:00:04.250+01:00", "time": "2026-11-22T09:00:04.250000Z", "host": "mx", "program": "auth", "pid": 7}, "filters": [{"filter": "x-count", "outcome": "zero-count", "regex": 1, "regex_line": 11, "groups": {"count": "0", "ip": "192.0.2.4"}}]}
-{"line": 6, "raw": "2013-08-11 03:56:40 auth: 2 failures from 192.0.2.x", "header": {"form": "spaced", "stamp": "2013-08-11 03:56:40", "time": "2013-08-11T03:56:40Z", "program": "auth"}, "filters": [{"filter": "x-count", "outcome": "bad-ip", "regex": 1, "regex_line": 11, "groups": {"count": "2", "ip": "192.0.2.x"}}]}
+{"line": 3, "raw": "Nov 22 10:00:02 mx dovecot: fail: rip=192.0.2.9, user=<ignored>", "header": {"form": "rfc3164", "stamp": "Nov 22 10:00:02", "time": "2026-11-22T10:00:02Z", "host": "mx", "program": "dovecot"}, "filters": [{"filter": "x-fail", "file": "x.conf", "outcome": "ignored", "regex": 1, "regex_line": 4, "ignore": 1, "ignore_line": 6, "groups": {"ip": "192.0.2.9", "user": "ignored"}}]}
+{"line": 4, "raw": "Nov 22 10:00:03 mx dovecot: hello", "header": {"form": "rfc3164", "stamp": "Nov 22 10:00:03", "time": "2026-11-22T10:00:03Z", "host": "mx", "program": "dovecot"}, "filters": [{"filter": "x-fail", "file": "x.conf", "outcome": "no-match", "regexes": 2}]}
+{"line": 5, "raw": "2026-11-22T10:00:04.250+01:00 mx auth[7]: 0 failures from 192.0.2.4", "header": {"form": "rfc3339", "stamp": "2026-11-22T10:00:04.250+01:00", "time": "2026-11-22T09:00:04.250000Z", "host": "mx", "program": "auth", "pid": 7}, "filters": [{"filter": "x-count", "file": "x.conf", "outcome": "zero-count", "regex": 1, "regex_line": 11, "groups": {"count": "0", "ip": "192.0.2.4"}}]}
+{"line": 6, "raw": "2013-08-11 03:56:40 auth: 2 failures from 192.0.2.x", "header": {"form": "spaced", "stamp": "2013-08-11 03:56:40", "time": "2013-08-11T03:56:40Z", "program": "auth"}, "filters": [{"filter": "x-count", "file": "x.conf", "outcome": "bad-ip", "regex": 1, "regex_line": 11, "groups": {"count": "2", "ip": "192.0.2.x"}}]}
 {"line": 7, "raw": "@4000000069232f1b1c2d3e4f cron[3]: tick", "header": {"form": "tai64n", "stamp": "@4000000069232f1b1c2d3e4f", "time": "2025-11-23T15:57:42.472727Z", "program": "cron", "pid": 3}, "filters": []}
 {"line": 8, "raw": "no header at all", "header": {"form": "none"}, "filters": []}
 WANT
@@ -177,8 +177,8 @@ check "--explain --missed --json" "$tmp/want" "$MAILSCREEN" match --filter "$tmp
 
 # --explain --missed=FILTER: only the missed lines that filter takes
 cat >"$tmp/want" <<'WANT'
-{"line": 3, "raw": "Nov 22 10:00:02 mx dovecot: fail: rip=192.0.2.9, user=<ignored>", "header": {"form": "rfc3164", "stamp": "Nov 22 10:00:02", "time": "2026-11-22T10:00:02Z", "host": "mx", "program": "dovecot"}, "filters": [{"filter": "x-fail", "outcome": "ignored", "regex": 1, "regex_line": 4, "ignore": 1, "ignore_line": 6, "groups": {"ip": "192.0.2.9", "user": "ignored"}}]}
-{"line": 4, "raw": "Nov 22 10:00:03 mx dovecot: hello", "header": {"form": "rfc3164", "stamp": "Nov 22 10:00:03", "time": "2026-11-22T10:00:03Z", "host": "mx", "program": "dovecot"}, "filters": [{"filter": "x-fail", "outcome": "no-match", "regexes": 2}]}
+{"line": 3, "raw": "Nov 22 10:00:02 mx dovecot: fail: rip=192.0.2.9, user=<ignored>", "header": {"form": "rfc3164", "stamp": "Nov 22 10:00:02", "time": "2026-11-22T10:00:02Z", "host": "mx", "program": "dovecot"}, "filters": [{"filter": "x-fail", "file": "x.conf", "outcome": "ignored", "regex": 1, "regex_line": 4, "ignore": 1, "ignore_line": 6, "groups": {"ip": "192.0.2.9", "user": "ignored"}}]}
+{"line": 4, "raw": "Nov 22 10:00:03 mx dovecot: hello", "header": {"form": "rfc3164", "stamp": "Nov 22 10:00:03", "time": "2026-11-22T10:00:03Z", "host": "mx", "program": "dovecot"}, "filters": [{"filter": "x-fail", "file": "x.conf", "outcome": "no-match", "regexes": 2}]}
 WANT
 check "--explain --missed=x-fail --json" "$tmp/want" "$MAILSCREEN" match --filter "$tmp/x.conf" --explain \
 	--missed=x-fail --json "$tmp/xlog"

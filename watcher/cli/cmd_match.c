@@ -251,6 +251,15 @@ static void utc_time(const struct logline *ll, char buf[48])
 		snprintf(buf, 48, "%s", t);
 }
 
+/* The file a filter came from, without its directory: regex lines are
+ * lines of it. */
+static const char *file_of(const struct filter *f)
+{
+	const char *p = filter_path(f), *slash = strrchr(p, '/');
+
+	return slash ? slash + 1 : p;
+}
+
 static const char *kind_of(const struct xrec *x)
 {
 	return x->fx.outcome == FILTER_EVENT ? ev_kind_name(x->kind) : NULL;
@@ -293,6 +302,8 @@ static void explain_json(struct mstate *st, const struct logline *ll)
 		const struct filter_explain *fx = &st->x[i].fx;
 		fprintf(o, "%s{\"filter\": ", i ? ", " : "");
 		json_str(o, filter_name(fx->filter), strlen(filter_name(fx->filter)));
+		fputs(", \"file\": ", o);
+		json_str(o, file_of(fx->filter), strlen(file_of(fx->filter)));
 		fprintf(o, ", \"outcome\": \"%s\"", filter_outcome_name(fx->outcome));
 		if (fx->regex >= 0)
 			fprintf(o, ", \"regex\": %d, \"regex_line\": %d", fx->regex + 1, fx->regex_line);
@@ -370,7 +381,7 @@ static void explain_text(struct mstate *st, const struct logline *ll)
 	}
 	for (size_t i = 0; i < st->nx; i++) {
 		const struct filter_explain *fx = &st->x[i].fx;
-		fprintf(o, "        %s: ", filter_name(fx->filter));
+		fprintf(o, "        %s (%s): ", filter_name(fx->filter), file_of(fx->filter));
 		switch (fx->outcome) {
 		case FILTER_EVENT:
 			fprintf(o, "regex %d (line %d) matched: event %s", fx->regex + 1, fx->regex_line,

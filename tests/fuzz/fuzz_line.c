@@ -70,6 +70,7 @@ static void check_line(const char *raw, size_t len, time_t now)
 
 	logline_parse(&ll, raw, len, now);
 	FUZZ_ASSERT(ll.raw == raw && ll.rawlen == len, "raw changed");
+	FUZZ_ASSERT(ll.form == form, "form %d, the stamp's %d", (int)ll.form, (int)form);
 	FUZZ_ASSERT(within(ll.msg, ll.msglen, raw, len) && ll.msg + ll.msglen == raw + len,
 		    "msg is not a suffix of the line");
 	FUZZ_ASSERT((size_t)(ll.msg - raw) >= p, "msg starts inside the stamp");

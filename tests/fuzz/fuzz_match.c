@@ -70,6 +70,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* matcher_explain's account of a filter: groups inside the message, and
+ * an event exactly where it says so. */
+static unsigned explained_events;
+
+static void on_explain(void *arg, const struct filter_explain *fx, const struct logline *ll)
+{
+	(void)arg;
+	FUZZ_ASSERT(fx->ngroups <= FILTER_EXPLAIN_GROUPS, "%zu groups", fx->ngroups);
+	for (size_t g = 0; g < fx->ngroups; g++)
+		FUZZ_ASSERT(fx->groups[g].p >= ll->msg && fx->groups[g].p + fx->groups[g].len <= ll->msg + ll->msglen,
+			    "group %zu outside the message", g);
+	FUZZ_ASSERT((fx->outcome == FILTER_EVENT) == (fx->ev != NULL), "outcome %d, event %p", (int)fx->outcome,
+		    (const void *)fx->ev);
+	FUZZ_ASSERT(fx->outcome == FILTER_NO_MATCH ? fx->regex == -1 : fx->regex >= 0, "outcome %d, regex %d",
+		    (int)fx->outcome, fx->regex);
+	explained_events += fx->outcome == FILTER_EVENT;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct seen a, b;
@@ -83,8 +101,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < a.n; i++)
 		for (unsigned k = 0; k < i; k++)
 			FUZZ_ASSERT(a.ev[i].filter != a.ev[k].filter, "two events from one filter");
-	n = matcher_run(m, &ll, on_event, &b);
-	FUZZ_ASSERT((unsigned)n == a.n, "%d events the second time, %u the first", n, a.n);
+	/* the second time explained: the same events */
+	explained_events = 0;
+	n = matcher_explain(m, &ll, on_event, on_explain, &b);
+	FUZZ_ASSERT((unsigned)n == a.n && explained_events == a.n, "%d events (%u explained) the second time, %u "
+		    "the first", n, explained_events, a.n);
 	for (unsigned i = 0; i < a.n; i++)
 		FUZZ_ASSERT(a.ev[i].kind == b.ev[i].kind && a.ev[i].has_ip == b.ev[i].has_ip &&
 			    (!a.ev[i].has_ip || addr_equal(&a.ev[i].ip, &b.ev[i].ip)) && a.ev[i].filter == b.ev[i].filter,

@@ -23,7 +23,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "run the daemon: watch logs, count, block" },
-	{ "match", cmd_match, "run filters over a log file and print the events" },
+	{ "match", cmd_match, "run filters over a log file or the journal and print the events" },
 	{ "check", cmd_check, "validate the configuration, filters and rules" },
 	{ "test", cmd_test, "check filter files against their annotated sample logs" },
 	{ "options", cmd_options, "print the configuration file reference" },

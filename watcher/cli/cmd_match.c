@@ -488,6 +488,11 @@ static void warn_never_ran(struct filterset *fs, struct mstate *st)
 		if (fst.tried || !(f = filterset_find(fs, fst.name)))
 			continue;
 		np = filter_programs(f, &progs);
+		if (!np) {      /* it takes every line: all were cut */
+			fprintf(stderr, "%s:%d: warning: filter %s never ran: every line was cut at --max-line\n",
+				filter_path(f), filter_lineno(f), fst.name);
+			continue;
+		}
 		fprintf(stderr, "%s:%d: warning: filter %s never ran: no line with program tag ", filter_path(f),
 			filter_lineno(f), fst.name);
 		for (size_t k = 0; k < np; k++)

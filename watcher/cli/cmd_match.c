@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "duration.h"
+#include "dedup.h"
 #include "filter.h"
 #include "journal.h"
 #include "jsonw.h"
@@ -78,6 +79,7 @@ struct mstate {
 	uint64_t other_tags;
 	struct loop *loop;              /* --journal */
 	struct jsource *journal;
+	struct dedup *dedup;            /* NULL with --per-line */
 };
 
 static void usage(FILE *fp)
@@ -85,7 +87,8 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"usage: mailscreen match [-c FILE | --filter FILE ... | --regex RE [--program TAG] [--event KIND]]\n"
 		"                        [--missed[=FILTER]] [--explain[=N]] [--json | --quiet] [--max-line N]\n"
-		"                        [--format FORM] [FILE|- | --journal UNIT... [--journal-path DIR] [--since WHEN]]\n"
+		"                        [--format FORM] [--per-line]\n"
+		"                        [FILE|- | --journal UNIT... [--journal-path DIR] [--since WHEN]]\n"
 		"\n"
 		"Run filters over a log file (default: standard input) and print one line per event.\n"
 		"\n"
@@ -98,7 +101,8 @@ static void usage(FILE *fp)
 		"  -m, --missed[=FILTER]  print the lines no filter made an event of instead of the\n"
 		"                     events; with FILTER only those whose program tag it takes\n"
 		"  -j, --json         one JSON object per event: line, time, filter, event, ip, user,\n"
-		"                     session, count, service, only_if_counted (absent fields omitted);\n"
+		"                     session, count, dup, service, only_if_counted (absent fields\n"
+		"                     omitted); dup: attempts of the line an earlier line counted\n"
 		"                     with --missed {\"line\": N, \"missed\": \"the line\"}\n"
 		"  -x, --explain[=N]  for each line (with --missed: each missed line), the header the parser\n"
 		"                     found and what each filter whose program takes the line made of it:\n"
@@ -112,6 +116,8 @@ static void usage(FILE *fp)
 		"      --journal-path DIR  with --journal: this journal directory or file\n"
 		"      --since WHEN   with --journal: entries from WHEN on (a duration ago, 2h, or\n"
 		"                     2026-11-22T10:00:00Z); default: the whole journal\n"
+		"      --per-line     count each line on its own: no pairing of the lines that show the\n"
+		"                     same attempt or connection (as the daemon does)\n"
 		"  -q, --quiet        print only the summary\n"
 		"      --max-line N   lines longer than N bytes are cut: counted, never matched\n"
 		"                     (default 16384)\n"
@@ -121,12 +127,16 @@ static void usage(FILE *fp)
 		"warnings: a regex holding a fail2ban macro (<HOST>), a filter no line of the input ran.\n");
 }
 
-static void print_event(void *arg, const struct event *ev, const struct logline *ll)
+static void print_event(void *arg, const struct event *ev0, const struct logline *ll)
 {
 	struct mstate *st = arg;
 	char ip[ADDR_STRLEN] = "-", when[32] = "-";
 	FILE *o = st->out;
+	struct event evc = *ev0, *ev = &evc;
 
+	/* as the daemon counts: an attempt shown by an earlier line counts there */
+	if (st->dedup)
+		dedup_event(st->dedup, ev, ev->time ? ev->time : st->ref);
 	st->events++;
 	st->line_matched = true;
 	if (st->fmt == FMT_QUIET || st->missed || st->explain)
@@ -153,6 +163,8 @@ static void print_event(void *arg, const struct event *ev, const struct logline 
 			json_str(o, ev->session, ev->sessionlen);
 		}
 		fprintf(o, ", \"count\": %lu", ev->count);
+		if (ev->dup)
+			fprintf(o, ", \"dup\": %lu", ev->dup);
 		if (ev->service) {
 			fprintf(o, ", \"service\": ");
 			json_str(o, ev->service, ev->servicelen);
@@ -168,8 +180,10 @@ static void print_event(void *arg, const struct event *ev, const struct logline 
 			text_sanitize(svc, sizeof svc, ev->service, ev->servicelen);
 		fprintf(o, "%6llu  %-20s  %-10s  %-39s  %-11s %-20s %s", (unsigned long long)st->lineno, when,
 			ev_kind_name(ev->kind), ip, svc, ev->filter_name, user);
-		if (ev->count != 1)
+		if (ev->count != 1 || ev->dup)
 			fprintf(o, " count=%lu", ev->count);
+		if (ev->dup)
+			fprintf(o, " (%lu counted before)", ev->dup);
 		if (ev->only_if_counted)
 			fputs(" (only if counted)", o);
 		fputc('\n', o);
@@ -614,6 +628,17 @@ static void summary(struct filterset *fs, const struct mstate *st, uint64_t cut,
 	if (st->explain && st->explained >= st->explain_max)
 		fprintf(stderr, "explained the first %llu lines only (--explain=N for more, 0 for all)\n",
 			(unsigned long long)st->explained);
+	if (st->dedup) {
+		struct dedup_stats ds;
+		dedup_stats(st->dedup, &ds);
+		if (ds.same_attempt + ds.session_seen + ds.sasl_pairs + ds.handoffs)
+			fprintf(stderr, "counted before by another line (count 0 or less here): %llu attempts "
+				"logged twice by the auth process, %llu attempts of login summaries shown by "
+				"auth lines, %llu SASL attempts logged by the MTA and the auth process, %llu "
+				"connections handed from postscreen to smtpd\n", (unsigned long long)ds.same_attempt,
+				(unsigned long long)ds.session_seen, (unsigned long long)ds.sasl_pairs,
+				(unsigned long long)ds.handoffs);
+	}
 	fprintf(stderr, "elapsed: %.3f s (%.0f lines/s)\n", secs, secs > 0 ? (double)st->lineno / secs : 0.0);
 	fprintf(stderr, "%-28s %10s %8s %8s %8s  per regex\n", "filter", "matched", "ignored", "bad-ip", "limit");
 	for (size_t i = 0; i < filterset_nfilters(fs); i++) {
@@ -710,6 +735,7 @@ int cmd_match(int argc, char **argv)
 		{ "journal", required_argument, NULL, 'J' },
 		{ "journal-path", required_argument, NULL, 'D' },
 		{ "since", required_argument, NULL, 'S' },
+		{ "per-line", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -720,6 +746,7 @@ int cmd_match(int argc, char **argv)
 	size_t nfiles = 0, afiles = 0, max_line = 16384, nunits = 0, aunits = 0;
 	struct mstate st = { .fmt = FMT_TABLE, .out = stdout, .explain_max = EXPLAIN_DEFAULT };
 	uint64_t since_usec = 0;
+	bool per_line = false;
 	int rc = 0;
 	struct filterset *fs = NULL;
 	struct matcher *m = NULL;
@@ -778,6 +805,7 @@ int cmd_match(int argc, char **argv)
 		}
 		case 'D': journal_path = optarg; break;
 		case 'S': since = optarg; break;
+		case 'N': per_line = true; break;
 		case 'j': st.fmt = FMT_JSON; break;
 		case 'q': st.fmt = FMT_QUIET; break;
 		case 'L': {
@@ -854,6 +882,9 @@ int cmd_match(int argc, char **argv)
 	st.m = m;
 	st.max_line = max_line;
 	st.tags = xcalloc(TAGS_SLOTS, sizeof *st.tags);
+	st.ref = time(NULL);
+	if (!per_line)
+		st.dedup = dedup_new();
 	if (units) {
 		rc = match_journal(&st, units, journal_path, since_usec, fs);
 		goto done;
@@ -900,6 +931,7 @@ done:
 		free(st.tags[i].tag);
 	free(st.tags);
 	free(st.x);
+	dedup_free(st.dedup);
 	matcher_free(m);
 	filterset_free(fs);
 out:

@@ -17,6 +17,7 @@
 #include "bundle.h"
 #include "cmd.h"
 #include "daemon.h"
+#include "dedup.h"
 #include "daemon_state.h"
 #include "duration.h"
 #include "fw_nft.h"
@@ -388,6 +389,7 @@ int cmd_run(int argc, char **argv)
 	d.started = time(NULL);
 	d.loop = loop_new();
 	d.screen = screen_new();
+	d.dedup = dedup_new();
 	daemon_kernel_init(&d);
 	d.offenders = window_new(32, 30ULL * 86400 * 1000, 1000000);
 	d.accounts = accounts_new(MAX_ACCOUNT_BLOCKS);
@@ -466,6 +468,7 @@ int cmd_run(int argc, char **argv)
 	daemon_guard_close(&d);
 	fw_nft_close(d.nft);
 	screen_free(d.screen);
+	dedup_free(d.dedup);
 	blocks_free(d.blocks);
 	blocks_free(d.allows);
 	cidrlist_release(&d.host);

@@ -52,6 +52,7 @@ struct daemon {
 	bool cfg_explicit, dry_run_flag, from_start, foreground;
 	bool dry_run, paused;
 	struct screen *screen;
+	struct dedup *dedup;            /* one attempt, one count, across all sources */
 	struct blocks *blocks;
 	struct blocks *allows;          /* the allow list as the kernel's allow sets hold it */
 	uint64_t allows_gen;            /* the allow list's generation mirrored in allows */

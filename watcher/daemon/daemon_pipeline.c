@@ -15,6 +15,7 @@
 #include "xalloc.h"
 #include "duration.h"
 #include "jsonw.h"
+#include "dedup.h"
 #include "policy.h"
 #include "screen.h"
 
@@ -135,6 +136,8 @@ static void on_event(void *arg, const struct event *ev0, const struct logline *l
 	struct event ev = *ev0;
 
 	c->s->events++;
+	/* the attempt another line showed is counted there (log time) */
+	dedup_event(c->d->dedup, &ev, (int64_t)(c->now_ms / 1000));
 	/* live, an event happens when its line arrives */
 	ev.time = (int64_t)(c->now_ms / 1000);
 	if (screen_event(c->d->screen, &ev, ll, c->now_ms, on_decision, c) == 0)

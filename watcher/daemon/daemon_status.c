@@ -58,7 +58,7 @@ struct st_view {
 	uint64_t lines, old_lines, cut_lines, decisions, exempt, evictions;
 	struct st_table *tables;
 	size_t ntables;
-	uint64_t uncounted;
+	uint64_t uncounted, duplicates;
 	uint64_t paused_decisions, nft_errors, sessions_closed, session_scans;
 	bool kernel_checked;
 	uint64_t not_enforced, check_ms, repairs, adopted;
@@ -120,6 +120,10 @@ static const struct report_row status_rows[] = {
 	REPORT_GROUP_ROW(NULL, REPORT_TEXT_NONZERO, 0),
 	REPORT_ROW(U64, "only_if_counted_skipped",
 		   "only_if_counted events not counted (their key had no count yet): %s", V(uncounted)),
+	END,
+	REPORT_GROUP_ROW(NULL, REPORT_TEXT_NONZERO, 0),
+	REPORT_ROW(U64, "duplicate_events", "events whose attempts or connections another line counted: %s",
+		   V(duplicates)),
 	END,
 	REPORT_GROUP_ROW(NULL, REPORT_TEXT_NONZERO, 0),
 	REPORT_ROW(U64, "paused_decisions", "while paused: %s decisions not applied", V(paused_decisions)),
@@ -247,6 +251,7 @@ static void gather(struct daemon *d, uint64_t now, struct st_view *v)
 		v->table_v[t] = (struct st_table){ screen_table_name((enum screen_table)t), table_bound[t],
 						   st.table[t].keys, st.table[t].max, st.table[t].evictions };
 	v->uncounted = st.uncounted;
+	v->duplicates = st.duplicates;
 	v->paused_decisions = d->paused_decisions;
 	v->nft_errors = d->nft_errors;
 	v->sessions_closed = d->sessions_closed;

@@ -34,7 +34,7 @@ struct screen {
 	uint8_t pending_len[MAX_PENDING];
 	int npending;
 	size_t max[SCREEN_NTABLES];     /* bound per table of each kind */
-	uint64_t events[EV_NKINDS], exempt, decisions, uncounted;
+	uint64_t events[EV_NKINDS], exempt, decisions, uncounted, duplicates;
 	uint64_t evictions_gone[SCREEN_NTABLES];        /* of tables dropped at a reload */
 };
 
@@ -212,13 +212,18 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 		unsigned char key[17];
 		if (ev->session)
 			window_hit(s->auth_sessions, ev->session, ev->sessionlen, now_ms, 1, &dummy);
-		if (ev->has_ip)
+		if (ev->has_ip && !ev->session_only)
 			window_hit(s->auth_ips, key, ip_key(&ev->ip, key), now_ms, 1, &dummy);
 	}
 	if (ev->kind == EV_DISCONNECT && ev->session && s->npending < MAX_PENDING) {
 		size_t len = ev->sessionlen < WINDOW_KEY_MAX ? ev->sessionlen : WINDOW_KEY_MAX;
 		memcpy(s->pending[s->npending], ev->session, len);
 		s->pending_len[s->npending++] = (uint8_t)len;
+	}
+	/* every attempt or connection it shows was counted by an earlier line */
+	if (!ev->count) {
+		s->duplicates++;
+		return 0;
 	}
 	exempt_ip = ev->has_ip && screen_exempt(s, &ev->ip, now_ms);
 	if (exempt_ip) {
@@ -332,6 +337,7 @@ void screen_stats(const struct screen *s, struct screen_stats *st)
 	st->exempt = s->exempt;
 	st->decisions = s->decisions;
 	st->uncounted = s->uncounted;
+	st->duplicates = s->duplicates;
 	for (int t = 0; t < SCREEN_NTABLES; t++) {
 		st->table[t].max = s->max[t];
 		st->table[t].evictions = s->evictions_gone[t];

@@ -70,6 +70,7 @@ struct screen_stats {
 	uint64_t events[EV_NKINDS];
 	uint64_t exempt, decisions;
 	uint64_t uncounted;     /* only_if_counted events that found no count to add to */
+	uint64_t duplicates;    /* events whose every attempt an earlier line counted */
 	uint64_t evictions;             /* of every kind */
 	size_t tracked;                 /* keys of every kind */
 	struct screen_table_stats table[SCREEN_NTABLES];

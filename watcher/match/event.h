@@ -43,6 +43,10 @@ struct event {
 	int regex;              /* index of the matching regex in the filter */
 	bool only_if_counted;   /* counts for a rule only where its key already
 				 * has a counted event in the rule's window */
+	bool handoff;           /* a connect that another program logs again (postscreen) */
+	bool session_only;      /* an auth-ok for its session, not its address */
+	unsigned long dup;      /* attempts or connections of this line that
+				 * earlier lines counted (dedup); count is the rest */
 };
 
 const char *ev_kind_name(enum ev_kind k);

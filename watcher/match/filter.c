@@ -49,6 +49,8 @@ struct filter {
 	char *programs_storage;
 	int kind;               /* -1 until set */
 	bool only_if_counted;   /* its events only add to a key already counted */
+	bool handoff;           /* its connects are logged again by the program it hands them to */
+	bool session_only;      /* its auth-ok events exempt the session, not the address */
 	bool session_pid;       /* "session = pid": no session capture means
 				 * the session is program[pid] (Postfix smtpd) */
 	char *service;
@@ -374,6 +376,12 @@ static int finish_filter(struct load *ld, char *err, size_t errlen)
 		return errf(err, errlen, "filter '%s' (line %d) has no 'event' key", f->name, f->lineno);
 	if (f->nre == 0)
 		return errf(err, errlen, "filter '%s' (line %d) has no 'regex' key", f->name, f->lineno);
+	if (f->handoff && f->kind != EV_CONNECT)
+		return errf(err, errlen, "filter '%s' (line %d): handoff = yes is for connect events only", f->name,
+			    f->lineno);
+	if (f->session_only && f->kind != EV_AUTH_OK)
+		return errf(err, errlen, "filter '%s' (line %d): scope = session is for auth-ok events only", f->name,
+			    f->lineno);
 	f->re_matched = xcalloc(f->nre, sizeof *f->re_matched);
 	return 0;
 }
@@ -445,6 +453,19 @@ static int load_value(void *arg, const char *section, const char *key, const cha
 		if (ini_bool(value, &b) < 0)
 			return errf(err, errlen, "only_if_counted wants yes or no, not '%s'", value);
 		f->only_if_counted = b != 0;
+	} else if (strcmp(key, "handoff") == 0) {
+		int b;
+		if (ini_bool(value, &b) < 0)
+			return errf(err, errlen, "handoff wants yes or no, not '%s'", value);
+		f->handoff = b != 0;
+	} else if (strcmp(key, "scope") == 0) {
+		if (strcmp(value, "session") == 0)
+			f->session_only = true;
+		else if (strcmp(value, "address") == 0)
+			f->session_only = false;
+		else
+			return errf(err, errlen, "scope = '%s': use address (a login exempts the session and the "
+				    "address, the default) or session (only the session)", value);
 	} else if (strcmp(key, "service") == 0) {
 		free(f->service);
 		f->service = xstrdup(value);
@@ -496,7 +517,7 @@ static int load_value(void *arg, const char *section, const char *key, const cha
 		}
 	} else {
 		return errf(err, errlen, "unknown key '%s' in [%s] (known: program, event, service, "
-			    "program_service, session, regex, ignore, only_if_counted)", key, section);
+			    "program_service, session, regex, ignore, only_if_counted, handoff, scope)", key, section);
 	}
 	return 0;
 }
@@ -863,6 +884,8 @@ static inline __attribute__((always_inline)) enum filter_outcome try_filter(stru
 		return FILTER_NO_MATCH;
 	ev->kind = (enum ev_kind)f->kind;
 	ev->only_if_counted = f->only_if_counted;
+	ev->handoff = f->handoff;
+	ev->session_only = f->session_only;
 	ev->filter = f;
 	ev->filter_name = f->name;
 	ev->time = ll->time;

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * dedup - one attempt, one count, however many log lines show it (see
+ * dedup.h for the pairings). Two rings of fixed size, each with a hash
+ * index: "sightings" (short-lived: an attempt or a connection seen by one
+ * line, waiting to be paired) and "sessions" (Dovecot session ids with the
+ * attempts their auth lines showed, until the login process's summary).
+ * An index link names an entry by slot and sequence number, so a slot
+ * reused by the ring is never mistaken for the entry it replaced.
+ */
+#include "dedup.h"
+#include "xalloc.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+enum {
+	SAME_S = 1,             /* auth lines of one attempt: within a second */
+	ATTEMPT_S = 15,         /* SASL: the auth line and the MTA's (smtpd waits 10 s) */
+	HANDOFF_S = 30,         /* postscreen hands a client to smtpd within seconds */
+	SESSION_S = 3600,       /* a login session's auth lines, until its summary */
+	NSIGHT = 1 << 14,
+	NSESS = 1 << 16,
+};
+
+enum cls { C_AUTH = 1, C_MTA, C_HANDOFF, C_SESSION };
+
+enum {
+	F_MERGED = 1,           /* another auth line of the same attempt took its place */
+	F_CLAIMED = 2,          /* the other side of a pairing took its place */
+};
+
+struct link {
+	uint32_t slot;
+	uint64_t seq;           /* 0: none */
+};
+
+struct entry {
+	uint64_t seq;           /* 0: empty */
+	uint64_t key;           /* class and address, or class and session id */
+	struct link next;       /* older entry of the same bucket */
+	int64_t t;
+	uint64_t user;          /* hash of the user name (auth), of the service (handoff); 0 none */
+	uint64_t sess;          /* hash of the Dovecot session id; 0 none */
+	unsigned long n;        /* sessions: attempts shown by auth lines, not yet summed up */
+	uint8_t flags;
+};
+
+struct ring {
+	struct entry *e;
+	struct link *bucket;
+	uint32_t cap, nbucket;  /* powers of two */
+	uint64_t seq;
+};
+
+struct dedup {
+	struct ring sight, sess;
+	uint64_t seed;
+	struct dedup_stats st;
+};
+
+static void ring_init(struct ring *r, uint32_t cap)
+{
+	r->cap = cap;
+	r->nbucket = cap * 2;
+	r->e = xcalloc(cap, sizeof *r->e);
+	r->bucket = xcalloc(r->nbucket, sizeof *r->bucket);
+	r->seq = 0;
+}
+
+static struct entry *ring_get(const struct ring *r, struct link l)
+{
+	struct entry *e = &r->e[l.slot];
+
+	return l.seq && e->seq == l.seq ? e : NULL;
+}
+
+static struct entry *ring_add(struct ring *r, uint64_t key, int64_t t)
+{
+	uint32_t slot = (uint32_t)(r->seq % r->cap);
+	struct link *b = &r->bucket[key & (r->nbucket - 1)];
+	struct entry *e = &r->e[slot];
+
+	memset(e, 0, sizeof *e);
+	e->seq = ++r->seq;
+	e->key = key;
+	e->t = t;
+	e->next = *b;
+	b->slot = slot;
+	b->seq = e->seq;
+	return e;
+}
+
+/* The entries of key, newest first, while not older than since. */
+static struct entry *ring_first(const struct ring *r, uint64_t key, int64_t since)
+{
+	struct entry *e = ring_get(r, r->bucket[key & (r->nbucket - 1)]);
+
+	for (; e && e->t >= since; e = ring_get(r, e->next))
+		if (e->key == key)
+			return e;
+	return NULL;
+}
+
+static struct entry *ring_next(const struct ring *r, struct entry *e, int64_t since)
+{
+	uint64_t key = e->key;
+
+	for (e = ring_get(r, e->next); e && e->t >= since; e = ring_get(r, e->next))
+		if (e->key == key)
+			return e;
+	return NULL;
+}
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* Keyed with a per-process seed: user names are the attacker's text. */
+static uint64_t hash_bytes(const struct dedup *d, unsigned cls, const void *p, size_t len)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ULL ^ d->seed;
+
+	h = (h ^ cls) * 1099511628211ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ s[i]) * 1099511628211ULL;
+	h = mix(h);
+	return h ? h : 1;
+}
+
+static uint64_t ip_key(const struct dedup *d, unsigned cls, const struct ipaddr *ip)
+{
+	return hash_bytes(d, cls, ip->b, ip->family == AF_INET ? 4 : 16);
+}
+
+struct dedup *dedup_new(void)
+{
+	struct dedup *d = xcalloc(1, sizeof *d);
+
+	if (getrandom(&d->seed, sizeof d->seed, GRND_NONBLOCK) != (ssize_t)sizeof d->seed)
+		d->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)d;
+	ring_init(&d->sight, NSIGHT);
+	ring_init(&d->sess, NSESS);
+	return d;
+}
+
+void dedup_free(struct dedup *d)
+{
+	if (!d)
+		return;
+	free(d->sight.e);
+	free(d->sight.bucket);
+	free(d->sess.e);
+	free(d->sess.bucket);
+	free(d);
+}
+
+void dedup_stats(const struct dedup *d, struct dedup_stats *st)
+{
+	*st = d->st;
+}
+
+static bool is_auth_service(const struct event *ev)
+{
+	return ev->service && ev->servicelen == 4 && memcmp(ev->service, "auth", 4) == 0;
+}
+
+/* Take n of the event's count as counted before. */
+static void take(struct event *ev, unsigned long n)
+{
+	if (n > ev->count)
+		n = ev->count;
+	ev->count -= n;
+	ev->dup += n;
+}
+
+static void session_add(struct dedup *d, uint64_t sess, unsigned long n, int64_t t)
+{
+	struct entry *e = ring_first(&d->sess, sess, t - SESSION_S);
+
+	if (!e)
+		e = ring_add(&d->sess, sess, t);
+	e->n += n;
+}
+
+/* An auth process's line: one attempt. */
+static void auth_line(struct dedup *d, struct event *ev, uint64_t ipk, uint64_t user, uint64_t sess, int64_t t)
+{
+	struct entry *e;
+
+	/* the same attempt, written again (another passdb, pam_unix beside
+	 * Dovecot): same user, no other session, within a second */
+	for (e = ring_first(&d->sight, ipk, t - SAME_S); e; e = ring_next(&d->sight, e, t - SAME_S)) {
+		if ((e->flags & F_MERGED) || (e->user && user && e->user != user) ||
+		    (e->sess && sess && e->sess != sess))
+			continue;
+		e->flags |= F_MERGED;
+		d->st.same_attempt++;
+		take(ev, 1);
+		if (!e->sess && sess) {
+			/* the attempt belongs to this session: its summary must know */
+			e->sess = sess;
+			session_add(d, sess, 1, t);
+		}
+		return;
+	}
+	/* a SASL client's request whose failure its MTA logged first */
+	if (!sess) {
+		uint64_t mk = ip_key(d, C_MTA, &ev->ip);
+		for (e = ring_first(&d->sight, mk, t - ATTEMPT_S); e; e = ring_next(&d->sight, e, t - ATTEMPT_S)) {
+			if (e->flags & F_CLAIMED)
+				continue;
+			e->flags |= F_CLAIMED;
+			d->st.sasl_pairs++;
+			take(ev, 1);
+			return;
+		}
+	}
+	e = ring_add(&d->sight, ipk, t);
+	e->user = user;
+	e->sess = sess;
+	if (sess)
+		session_add(d, sess, ev->count, t);
+}
+
+/* Another service's failure: a login summary, or an MTA's SASL line. */
+static void service_line(struct dedup *d, struct event *ev, uint64_t ipk, uint64_t user, uint64_t sess, int64_t t)
+{
+	struct entry *e;
+
+	if (sess && (e = ring_first(&d->sess, sess, t - SESSION_S)) && e->n) {
+		unsigned long n = e->n < ev->count ? e->n : ev->count;
+		e->n -= n;
+		d->st.session_seen += n;
+		take(ev, n);
+		return;
+	}
+	if (!ev->has_ip)
+		return;
+	/* the auth process's line of this SASL attempt, written just before */
+	for (e = ring_first(&d->sight, ipk, t - ATTEMPT_S); e; e = ring_next(&d->sight, e, t - ATTEMPT_S)) {
+		if ((e->flags & F_CLAIMED) || e->sess || (e->user && user && e->user != user))
+			continue;
+		e->flags |= F_CLAIMED;
+		d->st.sasl_pairs++;
+		take(ev, 1);
+		return;
+	}
+	if (ev->count)
+		ring_add(&d->sight, ip_key(d, C_MTA, &ev->ip), t);
+}
+
+static void connect_line(struct dedup *d, struct event *ev, int64_t t)
+{
+	uint64_t k = ip_key(d, C_HANDOFF, &ev->ip);
+	uint64_t svc = ev->service ? hash_bytes(d, C_HANDOFF, ev->service, ev->servicelen) : 0;
+	struct entry *e;
+
+	if (ev->handoff) {
+		e = ring_add(&d->sight, k, t);
+		e->user = svc;
+		return;
+	}
+	for (e = ring_first(&d->sight, k, t - HANDOFF_S); e; e = ring_next(&d->sight, e, t - HANDOFF_S)) {
+		if ((e->flags & F_CLAIMED) || e->user != svc)
+			continue;
+		e->flags |= F_CLAIMED;
+		d->st.handoffs++;
+		take(ev, 1);
+		return;
+	}
+}
+
+void dedup_event(struct dedup *d, struct event *ev, int64_t now)
+{
+	int64_t t = ev->time ? ev->time : now;
+	uint64_t ipk, user, sess;
+
+	if (!ev->count)
+		return;
+	if (ev->kind == EV_CONNECT) {
+		if (ev->has_ip)
+			connect_line(d, ev, t);
+		return;
+	}
+	if (ev->kind != EV_AUTH_FAIL || ev->only_if_counted)
+		return;
+	ipk = ev->has_ip ? ip_key(d, C_AUTH, &ev->ip) : 0;
+	user = ev->user && ev->userlen ? hash_bytes(d, C_AUTH, ev->user, ev->userlen) : 0;
+	sess = ev->session && ev->sessionlen ? hash_bytes(d, C_SESSION, ev->session, ev->sessionlen) : 0;
+	if (is_auth_service(ev)) {
+		if (ev->has_ip)
+			auth_line(d, ev, ipk, user, sess, t);
+		else if (sess)
+			session_add(d, sess, ev->count, t);
+		return;
+	}
+	service_line(d, ev, ipk, user, sess, t);
+}

@@ -15,6 +15,7 @@
  *   RFC 5424             "host app procid msgid sd msg", fields may be "-"
  *   TAI64N, none         "tag[pid]: msg" or just "msg": only a pid makes
  *                        a word clearly a tag
+ *   [DD-Mon-YYYY ...]:   "msg" (Roundcube's log files): neither
  * A pid is written "[1234]" (syslog) or "(1234)" (Dovecot's log_path:
  * "auth-worker(1234): Info: ...").
  */
@@ -251,6 +252,8 @@ void logline_parse(struct logline *ll, const char *raw, size_t len, time_t now)
 		break;
 	case LOGTIME_SPACED:
 		take_tag(ll, s, n, false);
+		break;
+	case LOGTIME_BRACKETED:
 		break;
 	case LOGTIME_RFC3164:
 	case LOGTIME_RFC3339:

@@ -383,6 +383,43 @@ static size_t parse_iso(const char *s, size_t n, int64_t *sec, uint32_t *usec, e
 	return i;
 }
 
+/*
+ * "[DD-Mon-YYYY hh:mm:ss[.frac] +hhmm]", then an optional ':': PHP's date()
+ * format 'd-M-Y H:i:s O', Roundcube's default log_date_format. The zone is
+ * required (a stamp without one is some other format). Day and month may
+ * be in either case, as PHP writes "Nov".
+ */
+static size_t parse_bracketed(const char *s, size_t n, int64_t *sec, uint32_t *usec)
+{
+	unsigned y, mon, day;
+	int64_t tod, t;
+	long off;
+	bool has;
+	size_t i;
+
+	if (n < 28 || s[0] != '[' || !is_digit(s[1]) || !is_digit(s[2]) || s[3] != '-' ||
+	    (mon = month_of(s + 4)) == 0 || s[7] != '-' || !all_digits(s + 8, 4) || s[12] != ' ')
+		return 0;
+	day = num(s + 1, 2);
+	y = num(s + 8, 4);
+	if (day < 1 || day > days_in_month(y, mon))
+		return 0;
+	if ((i = parse_hms(s, n, 13, &tod)) == 0 || (i = parse_frac(s, n, i, usec, false)) == 0)
+		return 0;
+	if (n - i < 7 || s[i] != ' ' || (s[i + 1] != '+' && s[i + 1] != '-') || !all_digits(s + i + 2, 4))
+		return 0;
+	if ((i = parse_zone(s, n, i + 1, &off, &has)) == 0 || i >= n || s[i] != ']')
+		return 0;
+	i++;
+	if (i < n && s[i] == ':')
+		i++;
+	if ((i = finish(s, n, i)) == 0)
+		return 0;
+	t = days_from_civil(y, mon, day) * DAY + tod;
+	*sec = t - off;
+	return i;
+}
+
 /* Leap seconds: each was inserted at the end of the day before this date (UTC). */
 static const struct { unsigned short y; unsigned char m; } leaps[] = {
 	{ 1972, 7 }, { 1973, 1 }, { 1974, 1 }, { 1975, 1 }, { 1976, 1 }, { 1977, 1 },
@@ -496,6 +533,9 @@ size_t logtime_parse_form(const char *s, size_t n, time_t now, int64_t *sec, uin
 	} else if (s[0] == '@' && pri == 0) {
 		i = parse_tai64n(s, n, &se, &us);
 		f = LOGTIME_TAI64N;
+	} else if (s[0] == '[' && pri == 0) {
+		i = parse_bracketed(s, n, &se, &us);
+		f = LOGTIME_BRACKETED;
 	} else {
 		i = parse_3164(s, n, now, &se, &us);
 		f = LOGTIME_RFC3164;
@@ -520,7 +560,7 @@ const char *logtime_form_name(enum logtime_form form)
 	static const char *const names[] = {
 		[LOGTIME_NONE] = "none", [LOGTIME_RFC3164] = "rfc3164", [LOGTIME_RFC3339] = "rfc3339",
 		[LOGTIME_RFC5424] = "rfc5424", [LOGTIME_TAI64N] = "tai64n", [LOGTIME_SPACED] = "spaced",
-		[LOGTIME_JOURNAL] = "journal",
+		[LOGTIME_JOURNAL] = "journal", [LOGTIME_BRACKETED] = "bracketed",
 	};
 
 	return (unsigned)form < sizeof names / sizeof names[0] && names[form] ? names[form] : "none";

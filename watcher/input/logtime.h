@@ -6,8 +6,10 @@
  * with rollover), RFC 3339 / ISO 8601 with optional fraction and zone
  * ("2026-11-23T14:44:59.123456+01:00", "...Z"), the RFC 5424 header
  * ("<34>1 2026-11-23T14:44:59Z ..."; the "<PRI>1 " is consumed), TAI64N
- * ("@4000000069232f1b1c2d3e4f"), and "YYYY-MM-DD HH:MM:SS" (Exim, Dovecot
- * log_path; local time). Local time conversion is cached per hour of local
+ * ("@4000000069232f1b1c2d3e4f"), "YYYY-MM-DD HH:MM:SS" (Exim, Dovecot
+ * log_path; local time), and "[DD-Mon-YYYY HH:MM:SS +hhmm]:" (Roundcube's
+ * log files with its default log_date_format; the "]" and a ":" after it
+ * are consumed). Local time conversion is cached per hour of local
  * time (so DST changes are exact) and costs no mktime() per line.
  *
  * The cache is process-wide and not locked: call from one thread (the
@@ -31,6 +33,7 @@ enum logtime_form {
 	LOGTIME_SPACED,         /* "2026-11-23 14:44:59[.frac][ +hhmm]" (Exim, Dovecot) */
 	LOGTIME_JOURNAL,        /* no stamp in the text: a journal entry (set by
 				 * journal.c, never by the parsers here) */
+	LOGTIME_BRACKETED,      /* "[23-Nov-2026 14:44:59 +0100]:" (Roundcube's own log files) */
 };
 
 /* Returns the number of bytes consumed (including one following space, if

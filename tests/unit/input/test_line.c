@@ -219,6 +219,32 @@ START_TEST(tai64n_and_untimed_lines)
 }
 END_TEST
 
+START_TEST(roundcube_log_file_stamp)
+{
+	/* Roundcube's errors.log / userlogins.log with its default
+	 * log_date_format 'd-M-Y H:i:s O': no host, no tag. */
+	struct split sp = split("[22-Nov-2026 11:00:01 +0100]: <a1b2c3d4> IMAP Error: Login failed for bob");
+
+	ck_assert_str_eq(sp.host, "(null)");
+	ck_assert_str_eq(sp.prog, "(null)");
+	ck_assert_int_eq(sp.pid, -1);
+	ck_assert_str_eq(sp.msg, "<a1b2c3d4> IMAP Error: Login failed for bob");
+	ck_assert_int_eq(sp.time, utc(2026, 11, 22, 10, 0, 1));
+	sp = split("[01-jan-2027 00:00:00.250 -0530] Failed login for x from 192.0.2.1");
+	ck_assert_str_eq(sp.msg, "Failed login for x from 192.0.2.1");
+	ck_assert_int_eq(sp.time, utc(2027, 1, 1, 5, 30, 0));
+	ck_assert_uint_eq(sp.usec, 250000);
+	/* The message is never read as a tag, even if it looks like one. */
+	EXPECT("[22-Nov-2026 11:00:01 +0000]: roundcube[12]: x", "(null)", "(null)", -1, "roundcube[12]: x");
+	/* Not this stamp (no zone, a bad day, no ']'): the whole line. */
+	EXPECT("[22-Nov-2026 11:00:01]: x", "(null)", "(null)", -1, "[22-Nov-2026 11:00:01]: x");
+	EXPECT("[31-Nov-2026 11:00:01 +0100]: x", "(null)", "(null)", -1, "[31-Nov-2026 11:00:01 +0100]: x");
+	EXPECT("[22-Nov-2026 11:00:01 +0100 x", "(null)", "(null)", -1, "[22-Nov-2026 11:00:01 +0100 x");
+	EXPECT("[22-Nov-2026 11:00:01 +0100]x", "(null)", "(null)", -1, "[22-Nov-2026 11:00:01 +0100]x");
+	EXPECT("[ 1.0] kernel: x", "(null)", "(null)", -1, "[ 1.0] kernel: x");
+}
+END_TEST
+
 START_TEST(message_text_cannot_forge_the_tag)
 {
 	EXPECT("Nov 23 14:44:59 mx postfix/smtpd[1]: warning: fake[2]: x", "mx", "postfix/smtpd", 1,
@@ -415,6 +441,7 @@ int main(void)
 	tcase_add_test(tc, exim_has_neither_host_nor_tag);
 	tcase_add_test(tc, rfc5424_fields);
 	tcase_add_test(tc, tai64n_and_untimed_lines);
+	tcase_add_test(tc, roundcube_log_file_stamp);
 	tcase_add_test(tc, message_text_cannot_forge_the_tag);
 	tcase_add_test(tc, odd_tags_stay_in_msg);
 	tcase_add_test(tc, truncated_lines_stay_in_bounds);

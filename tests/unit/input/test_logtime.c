@@ -187,6 +187,31 @@ START_TEST(rfc5424_header_is_consumed)
 }
 END_TEST
 
+START_TEST(bracketed_php_stamp_has_its_zone)
+{
+	int64_t sec;
+	uint32_t usec;
+	enum logtime_form form;
+	const char *l = "[22-Nov-2026 11:00:01 +0100]: <a1b2c3d4> IMAP Error";
+
+	/* "]" and ":" and one space are consumed. */
+	ck_assert_uint_eq(parse_n(l, strlen(l), 0, &sec, &usec, &form), 30);
+	ck_assert_int_eq(form, LOGTIME_BRACKETED);
+	ck_assert_int_eq(sec, utc(2026, 11, 22, 10, 0, 1));
+	ck_assert_str_eq(as_utc("[22-Nov-2026 11:00:01 -0530] x"), "2026-11-22T16:30:01Z");
+	ck_assert_str_eq(as_utc("[29-Feb-2028 23:59:59.5 +0000]"), "2028-02-29T23:59:59Z");
+	/* No zone, a zone name, a bad date or month, no "]", no space after. */
+	ck_assert_str_eq(as_utc("[22-Nov-2026 11:00:01]: x"), "none");
+	ck_assert_str_eq(as_utc("[22-Nov-2026 11:00:01 UTC] PHP Warning"), "none");
+	ck_assert_str_eq(as_utc("[29-Feb-2026 11:00:01 +0000]: x"), "none");
+	ck_assert_str_eq(as_utc("[22-Nix-2026 11:00:01 +0000]: x"), "none");
+	ck_assert_str_eq(as_utc("[22-Nov-2026 11:00:01 +0000 x"), "none");
+	ck_assert_str_eq(as_utc("[22-Nov-2026 11:00:01 +0000]x"), "none");
+	ck_assert_str_eq(as_utc("[22-Nov-2026 25:00:01 +0000]: x"), "none");
+	ck_assert_str_eq(as_utc("<34>[22-Nov-2026 11:00:01 +0000]: x"), "none");
+}
+END_TEST
+
 START_TEST(tai64n_matches_known_values)
 {
 	int64_t sec;
@@ -459,6 +484,7 @@ int main(void)
 	tcase_add_test(tc, rfc3164_year_rolls_over_both_ways);
 	tcase_add_test(tc, rfc3339_fractions_and_zones);
 	tcase_add_test(tc, rfc5424_header_is_consumed);
+	tcase_add_test(tc, bracketed_php_stamp_has_its_zone);
 	tcase_add_test(tc, tai64n_matches_known_values);
 	tcase_add_test(tc, spaced_form_is_local_with_optional_exim_zone);
 	tcase_add_test(tc, local_time_follows_dst_changes);

@@ -99,6 +99,7 @@ static void sweep(struct loop *l, void *arg)
 	d->sweep_timer = 0;
 	screen_expire(d->screen, now);
 	blocks_expire(d->blocks, now);
+	blocks_expire(d->past, now);
 	window_expire(d->offenders, now);
 	allow_expire(screen_allowlist(d->screen), now);
 	accounts_expire(d->accounts, now, account_expired, NULL);
@@ -390,6 +391,7 @@ int cmd_run(int argc, char **argv)
 	d.screen = screen_new();
 	daemon_kernel_init(&d);
 	d.offenders = window_new(32, 30ULL * 86400 * 1000, 1000000);
+	d.past = blocks_new(NULL);
 	d.accounts = accounts_new(MAX_ACCOUNT_BLOCKS);
 	if (setup_signals(&d) < 0)
 		fatal("signals");
@@ -471,6 +473,7 @@ int cmd_run(int argc, char **argv)
 	cidrlist_release(&d.host);
 	free(d.expired_saved);
 	window_free(d.offenders);
+	blocks_free(d.past);
 	accounts_free(d.accounts);
 	free(d.kill);
 	bundle_release(&d.b);

@@ -36,6 +36,10 @@ cat >"$tmp/ms.conf" <<CONF
 filters = $REPO/filters
 rules = $tmp/rules
 
+[source imap]
+path = /nonexistent/mail.log
+filters = dovecot
+
 [repeat]
 factor = 2
 
@@ -134,6 +138,18 @@ done
 if grep -q '^2026-03-01T14:00:04Z  block  203\.0\.113\.5 for 2h: rule auth-ip, 5 auth-fail within 10m, block #2 (escalation)$' \
 	"$tmp/text"; then echo "ok - text: the escalation"
 else echo "FAIL: text: no escalation line:"; cat "$tmp/text"; fail=1; fi
+
+# --source: the filters of that source only, as the daemon reads it
+if "$MAILSCREEN" replay -c "$tmp/ms.conf" --source imap --json "$tmp/day1.log" "$tmp/day2.log" >"$tmp/out" 2>"$tmp/err"; then
+	check "--source imap: Dovecot's filters only, the account block alone" "account" \
+		"[.[] | select(.type == \"block\") | .what] | join(\" \")"
+else
+	echo "FAIL: --source imap: $(cat "$tmp/err")"; fail=1
+fi
+if "$MAILSCREEN" replay -c "$tmp/ms.conf" --source nosuch "$tmp/day1.log" >/dev/null 2>"$tmp/err" ||
+	! grep -q 'no \[source nosuch\]' "$tmp/err"; then
+	echo "FAIL: --source nosuch: want a clear error, got: $(cat "$tmp/err")"; fail=1
+fi
 
 # bad use
 if "$MAILSCREEN" replay -c "$tmp/ms.conf" >/dev/null 2>&1; then echo "FAIL: replay without a log succeeded"; fail=1; fi

@@ -37,7 +37,8 @@ struct rctx {
 static void usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: mailscreen replay [-c FILE] [--json] [--html FILE] [--evidence N] [--top N] [-v] LOG...\n"
+		"usage: mailscreen replay [-c FILE] [--source NAME] [--json] [--html FILE] [--evidence N] [--top N] [-v]\n"
+		"                         LOG...\n"
 		"\n"
 		"Run the whole configuration (filters, rules, exemptions, repeat offenders, [prefix], account\n"
 		"blocks) over past logs in log time and print the blocks that would have been made, then a\n"
@@ -45,7 +46,8 @@ static void usage(FILE *fp)
 		"first; '-' is standard input). Nothing is blocked: the kernel, the state directory and the\n"
 		"control socket are never touched.\n"
 		"\n"
-		"  -c, --config FILE  the configuration (default: " SYSCONFDIR "/mailscreen/mailscreen.conf)\n"
+		"  -c, --config FILE  the configuration (default: " CONFIG_DEFAULT_FILE ")\n"
+		"  -s, --source NAME  read with the filters of this configured source (default: every filter)\n"
 		"  -j, --json         one JSON object per block, then one summary object\n"
 		"      --html FILE    also write a self-contained HTML report (timeline, blocks, summary)\n"
 		"      --evidence N   lines kept as evidence per block, the newest (default 5, 0 to 1000)\n"
@@ -273,6 +275,7 @@ int cmd_replay(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "source", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "html", required_argument, NULL, 'H' },
 		{ "evidence", required_argument, NULL, 'E' },
@@ -281,7 +284,7 @@ int cmd_replay(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cfgpath = NULL, *html = NULL;
+	const char *cfgpath = NULL, *html = NULL, *source = NULL;
 	bool json = false, verbose = false;
 	unsigned long evidence = 5, ntop = 10;
 	struct bundle b;
@@ -293,9 +296,10 @@ int cmd_replay(int argc, char **argv)
 	char err[ERR_LEN], *buf;
 	int opt, rc = 0, nstdin = 0;
 
-	while ((opt = getopt_long(argc, argv, "c:jvh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:jvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cfgpath = optarg; break;
+		case 's': source = optarg; break;
 		case 'j': json = true; break;
 		case 'H': html = optarg; break;
 		case 'E':
@@ -332,7 +336,7 @@ int cmd_replay(int argc, char **argv)
 	}
 	/* the decisions are the output; the daemon's log of them only with -v */
 	log_set_level(verbose ? LOG_LVL_INFO : LOG_LVL_ERR);
-	if (!(r = replay_new(&b, evidence, err, sizeof err))) {
+	if (!(r = replay_new(&b, source, evidence, err, sizeof err))) {
 		fprintf(stderr, "mailscreen replay: %s\n", err);
 		return 1;
 	}

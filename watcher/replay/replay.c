@@ -410,15 +410,26 @@ void replay_line(struct replay *r, const char *line, size_t len, bool cut, time_
 
 /* ---- setup and results ---- */
 
-struct replay *replay_new(struct bundle *b, size_t evidence, char *err, size_t errlen)
+struct replay *replay_new(struct bundle *b, const char *source, size_t evidence, char *err, size_t errlen)
 {
 	struct replay *r = xcalloc(1, sizeof *r);
+	const struct source_cfg *sc = NULL;
 	struct screen_opts so;
 	char herr[ERR_LEN];
 
 	r->b = *b;
 	memset(b, 0, sizeof *b);
-	if (!(r->m = matcher_new(r->b.fs, NULL, 0, err, errlen))) {
+	for (size_t i = 0; source && i < r->b.cfg.nsources; i++)
+		if (strcmp(r->b.cfg.sources[i].name, source) == 0)
+			sc = &r->b.cfg.sources[i];
+	if (source && !sc) {
+		errf(err, errlen, "--source: the configuration has no [source %s]", source);
+		r->m = NULL;
+	} else {
+		r->m = matcher_new(r->b.fs, sc ? (const char *const *)sc->filters : NULL, sc ? sc->nfilters : 0, err,
+				   errlen);
+	}
+	if (!r->m) {
 		bundle_release(&r->b);
 		free(r);
 		return NULL;

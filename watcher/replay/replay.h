@@ -80,9 +80,11 @@ struct replay_stats {
 	uint64_t offenders_untracked;   /* events of addresses beyond the offender table's bound */
 };
 
-/* b is the configuration (moved: left empty). evidence: lines kept per
- * decision (the newest). 0, or NULL with a message. */
-struct replay *replay_new(struct bundle *b, size_t evidence, char *err, size_t errlen);
+/* b is the configuration (moved: left empty). source: read with the
+ * filters of this configured source, as the daemon does (NULL: every
+ * filter). evidence: lines kept per decision (the newest). The replay, or
+ * NULL with a message. */
+struct replay *replay_new(struct bundle *b, const char *source, size_t evidence, char *err, size_t errlen);
 void replay_free(struct replay *r);
 size_t replay_max_line(const struct replay *r);
 /* One line (a linesplit_fn); ref for stamps without a year. */

@@ -73,6 +73,10 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ s[i]) * 1099511628211ULL;
+	/* FNV carries only upwards: mix the high bits into the low ones,
+	 * which pick the bucket */
+	h ^= h >> 31;
+	h *= 0x9e3779b97f4a7c15ULL;
 	return h ^ (h >> 29);
 }
 
@@ -80,8 +84,8 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
 
 static void evkey_free(struct replay *r, struct evkey *k)
 {
-	for (uint32_t i = 0; i < k->n; i++)
-		free(k->ring[(k->head + i) % r->evidence].text);
+	for (size_t i = 0; i < r->evidence; i++)        /* taken entries are NULL, a dropped one's buffer stays */
+		free(k->ring[i].text);
 	free(k->ring);
 	free(k);
 }
@@ -147,15 +151,14 @@ static void on_count(void *arg, const struct rule *rule, const void *key, size_t
 		*pp = k;
 		r->nev++;
 	}
-	if (k->n == r->evidence) {      /* full: the oldest goes */
-		free(k->ring[k->head].text);
+	if (k->n == r->evidence) {      /* full: the oldest goes, its buffer is reused */
 		k->head = (uint32_t)((k->head + 1) % r->evidence);
 		k->n--;
 	}
 	e = &k->ring[(k->head + k->n++) % r->evidence];
 	e->at_ms = now_ms;
 	e->len = ll->rawlen < REPLAY_LINE_MAX ? ll->rawlen : REPLAY_LINE_MAX;
-	e->text = xmalloc(e->len + 1);
+	e->text = xrealloc(e->text, e->len + 1);
 	memcpy(e->text, ll->raw, e->len);
 	e->text[e->len] = '\0';
 	k->newest = now_ms;

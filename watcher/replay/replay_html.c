@@ -77,10 +77,10 @@ static void timeline(FILE *o, const struct replay *r, const struct replay_stats 
 		fputs("<p>No stamped line was read: no timeline.</p>\n", o);
 		return;
 	}
-	span_ms = st->last_ms - st->first_ms + 60000;
 	nmin = nmin ? nmin : 1;
 	per = (nmin + MAX_BARS - 1) / MAX_BARS;
 	nbars = (nmin + per - 1) / per;
+	span_ms = (uint64_t)nbars * per * 60000;       /* the bars' scale, the blocks' too */
 	bars = xcalloc(nbars, sizeof *bars);
 	for (size_t i = 0; min && i < nmin; i++)
 		bars[i / per] += min[i];

@@ -68,6 +68,8 @@ struct daemon {
 	size_t nexpired_saved;
 	struct wtable *offenders;       /* earlier blocks per address, for [repeat] */
 	struct blocks *past;            /* catching up: the blocks by the log's clock (never the kernel's) */
+	uint64_t past_clock;            /* catching up: the stamp of the last line read in log time */
+	bool past_read;                 /* ... and one was read since the last sweep */
 	struct accounts *accounts;      /* blocked accounts (accounts.h) */
 	struct tail *tail;
 	struct fw_nft *nft;

@@ -85,8 +85,10 @@ static int sink_block_past(struct evctx *c, const struct judge_block *jb, char *
 		if (jb->what == JUDGE_ACCOUNT)
 			return daemon_block_account(d, jb->user, jb->userlen, left, jb->origin, jb->reason, err, errlen);
 		{
-			bool had = blocks_find(d->blocks, &jb->target) != NULL;
-			struct block *b;
+			struct block *b = blocks_find(d->blocks, &jb->target);
+			bool had = b != NULL;
+			if (b && b->expiry_ms >= end)
+				return 0;       /* blocked until later already (by hand, restored): left as it is */
 			if (daemon_block(d, &jb->target, left, jb->origin, jb->reason, err, errlen) < 0)
 				return -1;
 			if (!had && (b = blocks_find(d->blocks, &jb->target)))
@@ -163,6 +165,8 @@ void daemon_handle_line(struct daemon *d, struct src *s, const struct logline *l
 		if (stamp + CATCHUP_LAG_MS < c.wall_ms) {
 			c.past = true;
 			c.now_ms = stamp;
+			d->past_clock = stamp;
+			d->past_read = true;
 			c.j.blocks = d->past;
 			if (stamp >= blocks_next_expiry(d->past))
 				blocks_expire(d->past, stamp);

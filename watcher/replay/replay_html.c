@@ -19,6 +19,8 @@
 #define SVG_H 220
 #define PLOT_H 170
 #define MAX_BARS 240
+#define MAX_MARKS 1000          /* blocks marked one by one on the timeline; beyond, per bar */
+#define MAX_ROWS 5000           /* blocks in the table: a browser must still open the file */
 
 static void html_text(FILE *o, const char *s, size_t n)
 {
@@ -103,21 +105,44 @@ static void timeline(FILE *o, const struct replay *r, const struct replay_stats 
 			"events</title></rect>\n", (double)i * bw, PLOT_H - h, bw > 1.5 ? bw - 0.5 : bw, h, bt,
 			(unsigned long long)bars[i]);
 	}
-	for (size_t i = 0; i < nbl; i++) {
-		double x = (double)(bl[i].at_ms - st->first_ms) * SVG_W / (double)span_ms;
-		char bt[32];
-		fmt_time(bl[i].at_ms, bt);
-		fprintf(o, "<line class=\"%s\" x1=\"%.2f\" y1=\"0\" x2=\"%.2f\" y2=\"%d\"><title>%s %s ", bl[i].extend ?
-			"ext" : "blk", x, x, PLOT_H, bt, bl[i].extend ? "extend" : "block");
-		block_who(o, &bl[i]);
-		fputs(" (rule ", o);
-		html_str(o, bl[i].rule);
-		fputs(")</title></line>\n", o);
+	if (nbl <= MAX_MARKS) {
+		for (size_t i = 0; i < nbl; i++) {
+			double x = (double)(bl[i].at_ms - st->first_ms) * SVG_W / (double)span_ms;
+			char bt[32];
+			fmt_time(bl[i].at_ms, bt);
+			fprintf(o, "<line class=\"%s\" x1=\"%.2f\" y1=\"0\" x2=\"%.2f\" y2=\"%d\"><title>%s %s ",
+				bl[i].extend ? "ext" : "blk", x, x, PLOT_H, bt, bl[i].extend ? "extend" : "block");
+			block_who(o, &bl[i]);
+			fputs(" (rule ", o);
+			html_str(o, bl[i].rule);
+			fputs(")</title></line>\n", o);
+		}
+	} else {
+		/* too many to mark one by one: blocks per bar, as a strip on top */
+		uint64_t *nb = xcalloc(nbars, sizeof *nb), bmax = 1;
+		for (size_t i = 0; i < nbl; i++) {
+			size_t k = (size_t)((bl[i].at_ms - st->first_ms) / 60000 / per);
+			nb[k < nbars ? k : nbars - 1]++;
+		}
+		for (size_t i = 0; i < nbars; i++)
+			if (nb[i] > bmax)
+				bmax = nb[i];
+		for (size_t i = 0; i < nbars; i++) {
+			char bt[32];
+			if (!nb[i])
+				continue;
+			fmt_time(st->first_ms + (uint64_t)i * per * 60000, bt);
+			fprintf(o, "<rect class=\"bk\" x=\"%.2f\" y=\"0\" width=\"%.2f\" height=\"%.2f\"><title>%s: "
+				"%llu blocks and extensions</title></rect>\n", (double)i * bw, bw > 1.5 ? bw - 0.5 : bw,
+				2.0 + 28.0 * (double)nb[i] / (double)bmax, bt, (unsigned long long)nb[i]);
+		}
+		free(nb);
 	}
 	fprintf(o, "<text x=\"2\" y=\"%d\">%s</text>\n", PLOT_H + 18, t1);
 	fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", SVG_W - 2, PLOT_H + 18, t2);
-	fprintf(o, "<text x=\"2\" y=\"%d\">bars: events per %zu min (highest %llu); red: blocks, orange: "
-		"extensions</text>\n", PLOT_H + 40, per, (unsigned long long)max);
+	fprintf(o, "<text x=\"2\" y=\"%d\">bars: events per %zu min (highest %llu); %s</text>\n", PLOT_H + 40, per,
+		(unsigned long long)max, nbl <= MAX_MARKS ? "red lines: blocks, orange: extensions" :
+		"red strip on top: blocks and extensions per bar");
 	fputs("</svg>\n", o);
 	free(bars);
 }
@@ -134,7 +159,7 @@ static void blocks_table(FILE *o, const struct replay *r)
 	}
 	fputs("<table><tr><th>time (UTC, log time)</th><th>action</th><th>what</th><th>rule</th><th>reason</th>"
 	      "<th>count</th><th>duration</th><th>block #</th><th>evidence</th></tr>\n", o);
-	for (size_t i = 0; i < nbl; i++) {
+	for (size_t i = 0; i < nbl && i < MAX_ROWS; i++) {
 		const struct replay_block *b = &bl[i];
 		char t[32], dur[32];
 		fmt_time(b->at_ms, t);
@@ -160,6 +185,9 @@ static void blocks_table(FILE *o, const struct replay *r)
 		fputs("</td></tr>\n", o);
 	}
 	fputs("</table>\n", o);
+	if (nbl > MAX_ROWS)
+		fprintf(o, "<p>The first %d blocks are listed; %zu more are in the timeline and in the text or "
+			"--json output.</p>\n", MAX_ROWS, nbl - MAX_ROWS);
 }
 
 static void summary(FILE *o, const struct replay_stats *st, const struct replay_offender *top, size_t ntop)
@@ -208,7 +236,7 @@ static const char css[] =
 	"vertical-align:top}th{background:#f3f3f3}pre{margin:0;white-space:pre-wrap;word-break:break-all;"
 	"font-size:12px}tr.esc td:nth-child(2){color:#b00;font-weight:bold}tr.ext td:nth-child(2){color:#b60}"
 	"svg .bg{fill:#fafafa}svg .ev{fill:#4a7ab5}svg .blk{stroke:#d00;stroke-width:1.5}"
-	"svg .ext{stroke:#f90;stroke-width:1}svg text{font-size:12px;fill:#444}";
+	"svg .ext{stroke:#f90;stroke-width:1}svg .bk{fill:#d00;opacity:.8}svg text{font-size:12px;fill:#444}";
 
 struct fill {
 	const struct replay *r;

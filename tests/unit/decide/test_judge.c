@@ -8,6 +8,7 @@
  */
 #include "duration.h"
 #include "judge.h"
+#include "log.h"
 #include "rules.h"
 
 #include "unit.h"
@@ -229,6 +230,8 @@ END_TEST
 int main(void)
 {
 	TCase *tc = tcase_create("judge");
+
+	log_init("test_judge", LOG_LVL_ERR);    /* the decisions' log lines are the daemon's, not the test's */
 
 	tcase_add_test(tc, a_decision_is_made_a_block_at_the_judges_time);
 	tcase_add_test(tc, a_running_block_is_extended_an_ended_one_escalates);

@@ -13,9 +13,10 @@
  *	timestamps, or RFC 3339 with -i; host "mx"; Dovecot through journald,
  *	hence "dovecot[PID]:"). Sessions overlap and interleave as in a real log;
  *	timestamps only move forward, about LINES_PER_SEC (default 12) a second,
- *	from START (Unix seconds, UTC; default 2026-11-22 00:00:00). A live
- *	daemon skips lines stamped older than its longest rule window, so a
- *	corpus meant for one is generated with -t set to the current time.
+ *	from START (Unix seconds, UTC; default 2026-11-22 00:00:00). A daemon
+ *	reads lines stamped more than a minute in the past in log time (as it
+ *	catches up), so a corpus meant for its live path is generated with -t
+ *	set to the current time.
  *
  *	Most lines are ordinary traffic: inbound mail (connect, TLS, client=,
  *	cleanup, qmgr, LMTP delivery into Dovecot, disconnect summaries),

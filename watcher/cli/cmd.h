@@ -9,6 +9,7 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_match(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_options(int argc, char **argv);

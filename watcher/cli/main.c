@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * main - the mailscreen command line: a table of the subcommands that run
- * here (run, match, check, test, options), then the control commands, which
+ * here (run, match, replay, check, test, options), then the control commands, which
  * talk to the daemon and are listed in ctl_cmds.h's table.
  */
 #include "cmd.h"
@@ -24,6 +24,7 @@ struct command {
 static const struct command commands[] = {
 	{ "run", cmd_run, "run the daemon: watch logs, count, block" },
 	{ "match", cmd_match, "run filters over a log file or the journal and print the events" },
+	{ "replay", cmd_replay, "run the whole configuration over past logs: the blocks that would have happened" },
 	{ "check", cmd_check, "validate the configuration, filters and rules" },
 	{ "test", cmd_test, "check filter files against their annotated sample logs" },
 	{ "options", cmd_options, "print the configuration file reference" },

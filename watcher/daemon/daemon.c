@@ -95,17 +95,24 @@ static void sweep(struct loop *l, void *arg)
 	struct daemon *d = arg;
 	struct screen_stats st;
 	uint64_t now = daemon_now_ms();
+	/* catching up, the windows run on the log's clock: a count in
+	 * progress there is older than the wall clock's window, and must not
+	 * be dropped before the lines that follow it are read */
+	uint64_t wclock = d->past_read ? d->past_clock : now;
 
 	(void)l;
 	d->sweep_timer = 0;
-	screen_expire(d->screen, now);
+	screen_expire(d->screen, wclock);
 	blocks_expire(d->blocks, now);
-	window_expire(d->offenders, now);
+	if (!d->past_read)
+		blocks_expire(d->past, now);
+	window_expire(d->offenders, wclock);
 	allow_expire(screen_allowlist(d->screen), now);
 	accounts_expire(d->accounts, now, account_expired, NULL);
+	d->past_read = false;
 	screen_stats(d->screen, &st);
 	if (st.tracked || blocks_count(d->blocks) || accounts_count(d->accounts) || window_size(d->offenders) ||
-	    screen_allowlist(d->screen)->n)
+	    screen_allowlist(d->screen)->n || blocks_count(d->past))
 		daemon_arm_sweep(d);
 }
 
@@ -392,6 +399,7 @@ int cmd_run(int argc, char **argv)
 	d.dedup = dedup_new();
 	daemon_kernel_init(&d);
 	d.offenders = window_new(32, 30ULL * 86400 * 1000, 1000000);
+	d.past = blocks_new(NULL);
 	d.accounts = accounts_new(MAX_ACCOUNT_BLOCKS);
 	if (setup_signals(&d) < 0)
 		fatal("signals");
@@ -474,6 +482,7 @@ int cmd_run(int argc, char **argv)
 	cidrlist_release(&d.host);
 	free(d.expired_saved);
 	window_free(d.offenders);
+	blocks_free(d.past);
 	accounts_free(d.accounts);
 	free(d.kill);
 	bundle_release(&d.b);

@@ -70,6 +70,9 @@ struct daemon {
 	struct cidr *expired_saved;     /* at start: blocks of the snapshot that ended while down */
 	size_t nexpired_saved;
 	struct wtable *offenders;       /* earlier blocks per address, for [repeat] */
+	struct blocks *past;            /* catching up: the blocks by the log's clock (never the kernel's) */
+	uint64_t past_clock;            /* catching up: the stamp of the last line read in log time */
+	bool past_read;                 /* ... and one was read since the last sweep */
 	struct accounts *accounts;      /* blocked accounts (accounts.h) */
 	struct tail *tail;
 	struct fw_nft *nft;
@@ -85,7 +88,7 @@ struct daemon {
 	size_t nsrcs;
 	int sigfd;
 	uint64_t sweep_timer;
-	uint64_t lines, old_lines, blocks_issued, nft_errors, sessions_closed, paused_decisions;
+	uint64_t lines, old_lines, ended_blocks, blocks_issued, nft_errors, sessions_closed, paused_decisions;
 	uint64_t cut_lines;             /* longer than max_line: counted, never matched */
 	uint64_t session_scans;         /* socket-table walks made to close sessions */
 	uint64_t max_window_ms;
@@ -116,6 +119,8 @@ int daemon_restore_block(struct daemon *d, const struct block *saved, uint64_t n
 /* Make *t safe to block (protect.h): unchanged (1), narrowed around
  * address `around` (2; why says from what and why), or refused (-1; why
  * says why). around NULL: never narrow, refuse. */
+/* This host's addresses, read again when older than a second. */
+const struct cidrlist *daemon_host(struct daemon *d);
 int daemon_protect(struct daemon *d, struct cidr *t, const struct ipaddr *around, char *why, size_t whylen);
 int daemon_unblock(struct daemon *d, const struct cidr *c, char *err, size_t errlen);
 int daemon_block_account(struct daemon *d, const char *user, size_t len, uint64_t dur_ms, const char *origin,

@@ -44,44 +44,18 @@ static void refresh_host(struct daemon *d, uint64_t now)
 	screen_set_host(d->screen, &d->host);
 }
 
-/* "192.0.2.10 is on the allow list", "0.0.0.0/1 contains 127.0.0.0/8
- * (loopback)", "198.51.100.7 lies in 198.51.100.0/24 (on the allow list)" */
-static void phrase(const struct cidr *t, const struct protect_hit *h, char *buf, size_t len)
+const struct cidrlist *daemon_host(struct daemon *d)
 {
-	char tb[CIDR_STRLEN], hb[CIDR_STRLEN];
-
-	cidr_format(t, tb);
-	cidr_format(&h->range, hb);
-	if (t->len == h->range.len)
-		snprintf(buf, len, "%s is %s", tb, h->what);
-	else if (t->len > h->range.len)
-		snprintf(buf, len, "%s lies in %s (%s)", tb, hb, h->what);
-	else
-		snprintf(buf, len, "%s contains %s (%s)", tb, hb, h->what);
+	refresh_host(d, daemon_now_ms());
+	return &d->host;
 }
 
 int daemon_protect(struct daemon *d, struct cidr *t, const struct ipaddr *around, char *why, size_t whylen)
 {
-	const struct allowlist *al = screen_allowlist(d->screen);
-	struct protect_hit hit;
-	struct cidr out;
 	uint64_t now = daemon_now_ms();
-	char tb[CIDR_STRLEN], ob[CIDR_STRLEN], p[200];
 
 	refresh_host(d, now);
-	if (!protect_find(&d->host, al, t, now, &hit))
-		return 1;
-	if (around && protect_narrow(&d->host, al, t, around, now, &out, &hit)) {
-		phrase(t, &hit, p, sizeof p);
-		cidr_format(t, tb);
-		cidr_format(&out, ob);
-		snprintf(why, whylen, "%s narrowed to %s: %s", tb, ob, p);
-		*t = out;
-		return 2;
-	}
-	/* hit is what stopped the narrowing: it lies in (or over) t */
-	phrase(t, &hit, why, whylen);
-	return -1;
+	return protect_target(&d->host, screen_allowlist(d->screen), t, around, now, why, whylen);
 }
 
 /* ---- blocks and account blocks: the one place they are made ---- */

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * daemon_pipeline - a line's way through the running daemon: the filters
- * make events of it, the screen counts them, and a decision becomes a
- * block (or an extension, or an account block) as the policy says, or a
- * prefix block when enough of a prefix is blocked. Lines cut at max_line
- * and lines older than every window are counted and dropped here.
+ * make events of it, and the judge (judge.h: screen, protect, policy,
+ * [prefix]) makes its decisions blocks through this file's sink: blocks
+ * by daemon_block, account blocks by daemon_block_account. Lines cut at
+ * max_line are counted and dropped here. A line stamped more than a
+ * minute in the past (catching up after --from-start, a backlog) is read
+ * in log time: its stamp is the clock of the windows and of the repeat
+ * history, and a block it makes lasts from that stamp: what is left of it
+ * is made, one that would have ended by now is only logged and counted.
  *
  * Owns nothing (the daemon's tables are in struct daemon). Must never:
  * block an address the protect check refused, or let the attacker's text
@@ -16,118 +20,95 @@
 #include "duration.h"
 #include "jsonw.h"
 #include "dedup.h"
-#include "policy.h"
+#include "judge.h"
+#include "logtime.h"
 #include "screen.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A line stamped more than this before it is read is read in log time
+ * (catching up): its stamp is its events' time. Live lines arrive within
+ * a second or two of their stamp and count when they arrive. */
+#define CATCHUP_LAG_MS (60 * 1000ULL)
+
 struct evctx {
 	struct daemon *d;
 	struct src *s;
-	uint64_t now_ms;
+	uint64_t now_ms;        /* the events' time: wall clock, or the line's stamp */
+	uint64_t wall_ms;
+	bool past;              /* catching up: now_ms is the line's stamp */
+	struct judge j;
 };
 
-/* ---- the pipeline ---- */
-
-
-/* [prefix]: when enough addresses of target's prefix are blocked (blocks
- * inside it: addresses, and IPv6 /64s as the shipped rules make them),
- * block the prefix -- or, when that would cover a protected address, the
- * widest part of it around target that does not. */
-static void prefix_check(struct daemon *d, const struct cidr *target)
-{
-	const struct config *c = &d->b.cfg;
-	struct cidr prefix, t;
-	char pbuf[CIDR_STRLEN], tbuf[CIDR_STRLEN], reason[160], err[512], why[320], dur[32];
-	size_t n;
-
-	if (!policy_prefix(c, d->blocks, target, &prefix, &n))
-		return;
-	cidr_format(&prefix, pbuf);
-	snprintf(reason, sizeof reason, "%zu addresses of %s blocked", n, pbuf);
-	t = prefix;
-	switch (daemon_protect(d, &t, &target->addr, why, sizeof why)) {
-	case -1:
-		log_warnx("not blocking prefix %s (%s): %s", pbuf, reason, why);
-		return;
-	case 2:
-		if (t.len >= target->len || blocks_find(d->blocks, &t))
-			return;         /* nothing wider than the address itself left, or done before */
-		log_info("prefix block %s", why);
-		break;
-	}
-	cidr_format(&t, tbuf);
-	duration_format(c->prefix_block_ms, dur, sizeof dur);
-	if (daemon_block(d, &t, c->prefix_block_ms, "prefix", reason, err, sizeof err) < 0)
-		log_warnx("cannot block %s: %s", tbuf, err);
-	else
-		log_info("block %s for %s: prefix, %s%s", tbuf, dur, reason, d->dry_run ? " (dry run)" : "");
-}
-
-static bool on_decision(void *arg, const struct decision *dc, const struct event *ev, const struct logline *ll)
+static const struct cidrlist *sink_host(void *arg, uint64_t now_ms)
 {
 	struct evctx *c = arg;
-	struct daemon *d = c->d;
-	const struct rule *r = dc->rule;
-	char target[CIDR_STRLEN + 256], win[32], dur[32], line[320], reason[160], err[512], why[320];
-	struct policy_verdict v = { false, r->block_ms, 1 };
-	struct cidr tgt = dc->target;
 
-	if (dc->kind == DECIDE_ACCOUNT) {
-		/* the account name is the attacker's text: quoted and escaped */
-		target[0] = '\'';
-		text_sanitize(target + 1, sizeof target - 2, dc->user, dc->userlen);
-		strcat(target, "'");
+	(void)now_ms;
+	return daemon_host(c->d);
+}
+
+/* Catching up, a block starts at the line's stamp and lasts as long as
+ * live: it goes into the list of the past (for the policy: extensions,
+ * [prefix]) and, when it would still be in force now, into the kernel for
+ * what is left of it; one that would have ended is logged and counted. */
+static int sink_block_past(struct evctx *c, const struct judge_block *jb, char *err, size_t errlen)
+{
+	struct daemon *d = c->d;
+	uint64_t end = jb->dur_ms == DURATION_PERMANENT ? UINT64_MAX : jb->at_ms + jb->dur_ms;
+	char when[32], until[32], what[CIDR_STRLEN + 256];
+	bool ext;
+
+	if (jb->what == JUDGE_ACCOUNT) {
+		what[0] = '\'';
+		text_sanitize(what + 1, sizeof what - 2, jb->user, jb->userlen);
+		strcat(what, "'");
 	} else {
-		cidr_format(&dc->target, target);
+		cidr_format(&jb->target, what);
+		blocks_add(d->past, &jb->target, jb->at_ms, jb->dur_ms, jb->origin, jb->reason, &ext);
 	}
-	duration_format(r->window_ms, win, sizeof win);
-	text_sanitize(line, sizeof line, ll->raw, ll->rawlen);
-	if (dc->kind == DECIDE_ADDR && !r->log_only && !d->paused) {
-		/* never a block over loopback, this host or an allowed address:
-		 * narrowed around the offender, or not made */
-		switch (daemon_protect(d, &tgt, ev->has_ip ? &ev->ip : &dc->target.addr, why, sizeof why)) {
-		case -1:
-			log_warnx("not blocking %s: rule %s: %s; line: %s", target, r->name, why, line);
-			return true;
-		case 2:
-			log_info("rule %s: block %s", r->name, why);
-			cidr_format(&tgt, target);
-			break;
+	logtime_format_utc((int64_t)(jb->at_ms / 1000), when);
+	if (end <= c->wall_ms) {
+		d->ended_blocks++;
+		logtime_format_utc((int64_t)(end / 1000), until);
+		log_info("catching up: the block of %s%s made at %s (log time) ended at %s: not made",
+			 jb->what == JUDGE_ACCOUNT ? "account " : "", what, when, until);
+		return 0;
+	}
+	{
+		uint64_t left = end == UINT64_MAX ? DURATION_PERMANENT : end - c->wall_ms;
+		char dur[32];
+		duration_format(left, dur, sizeof dur);
+		log_info("catching up: %s%s blocked at %s (log time): %s left", jb->what == JUDGE_ACCOUNT ?
+			 "account " : "", what, when, dur);
+		if (jb->what == JUDGE_ACCOUNT)
+			return daemon_block_account(d, jb->user, jb->userlen, left, jb->origin, jb->reason, err, errlen);
+		{
+			struct block *b = blocks_find(d->blocks, &jb->target);
+			bool had = b != NULL;
+			if (b && b->expiry_ms >= end)
+				return 0;       /* blocked until later already (by hand, restored): left as it is */
+			if (daemon_block(d, &jb->target, left, jb->origin, jb->reason, err, errlen) < 0)
+				return -1;
+			if (!had && (b = blocks_find(d->blocks, &jb->target)))
+				b->start_ms = jb->at_ms;        /* when it was made, by the log's clock */
 		}
 	}
-	snprintf(reason, sizeof reason, "%u %s within %s", dc->count, ev_kind_name(ev->kind), win);
-	if (r->log_only) {
-		log_info("notice %s%s: rule %s, %s (log only); line: %s", dc->kind == DECIDE_ACCOUNT ? "account " : "",
-			 target, r->name, reason, line);
-		return true;
-	}
-	if (d->paused) {
-		d->paused_decisions++;
-		log_info("paused: would block %s%s: rule %s, %s; line: %s", dc->kind == DECIDE_ACCOUNT ? "account " : "",
-			 target, r->name, reason, line);
-		return false;   /* the count stays: the next event after resume blocks */
-	}
-	if (dc->kind == DECIDE_ADDR)
-		policy_decide(&d->b.cfg, d->blocks, d->offenders, &tgt, r->name, r->block_ms, daemon_now_ms(), &v);
-	duration_format(v.dur_ms, dur, sizeof dur);
-	log_info("%s%s %s for %s: rule %s, %s%s; line: %s%s", v.extend ? "extend" : "block",
-		 dc->kind == DECIDE_ACCOUNT ? " account" : "", target, dur, r->name, reason,
-		 v.times > 1 ? (snprintf(win, sizeof win, ", block #%u", v.times), win) : "", line,
-		 d->dry_run ? " (dry run)" : "");
-	if (dc->kind == DECIDE_ACCOUNT) {
-		if (daemon_block_account(d, dc->user, dc->userlen, v.dur_ms, r->name, reason, err, sizeof err) < 0)
-			log_warnx("cannot block account %s: %s", target, err);
-		return true;
-	}
-	if (daemon_block(d, &tgt, v.dur_ms, r->name, reason, err, sizeof err) < 0) {
-		log_warnx("cannot block %s: %s", target, err);
-		return true;
-	}
-	prefix_check(d, &tgt);
-	return true;
+	return 0;
+}
+
+static int sink_block(void *arg, const struct judge_block *jb, char *err, size_t errlen)
+{
+	struct evctx *c = arg;
+
+	if (c->past)
+		return sink_block_past(c, jb, err, errlen);
+	if (jb->what == JUDGE_ACCOUNT)
+		return daemon_block_account(c->d, jb->user, jb->userlen, jb->dur_ms, jb->origin, jb->reason, err,
+					    errlen);
+	return daemon_block(c->d, &jb->target, jb->dur_ms, jb->origin, jb->reason, err, errlen);
 }
 
 static void on_event(void *arg, const struct event *ev0, const struct logline *ll)
@@ -138,9 +119,10 @@ static void on_event(void *arg, const struct event *ev0, const struct logline *l
 	c->s->events++;
 	/* the attempt another line showed is counted there (log time) */
 	dedup_event(c->d->dedup, &ev, (int64_t)(c->now_ms / 1000));
-	/* live, an event happens when its line arrives */
+	/* live, an event happens when its line arrives; catching up, at the
+	 * line's stamp */
 	ev.time = (int64_t)(c->now_ms / 1000);
-	if (screen_event(c->d->screen, &ev, ll, c->now_ms, on_decision, c) == 0)
+	if (judge_event(&c->j, &ev, ll, c->now_ms) == 0)
 		daemon_arm_sweep(c->d);
 }
 
@@ -165,7 +147,14 @@ static void drop_cut_line(struct daemon *d, const struct src *s, const struct lo
 
 void daemon_handle_line(struct daemon *d, struct src *s, const struct logline *ll)
 {
-	struct evctx c = { d, s, daemon_now_ms() };
+	static const struct judge_sink sink_ops = { sink_block, sink_host, NULL };
+	struct judge_sink sink = sink_ops;
+	struct evctx c = { .d = d, .s = s };
+
+	c.wall_ms = c.now_ms = daemon_now_ms();
+	sink.arg = &c;
+	c.j = (struct judge){ .cfg = &d->b.cfg, .screen = d->screen, .blocks = d->blocks, .offenders = d->offenders,
+			      .sink = &sink, .paused = d->paused, .note = d->dry_run ? " (dry run)" : "" };
 
 	d->lines++;
 	s->lines++;
@@ -173,18 +162,26 @@ void daemon_handle_line(struct daemon *d, struct src *s, const struct logline *l
 		drop_cut_line(d, s, ll);
 		return;
 	}
-	/* catching up: lines older than every window cannot matter any more */
-	if (ll->time && d->max_window_ms && (uint64_t)ll->time * 1000 + d->max_window_ms < c.now_ms) {
-		if (d->old_lines++ == 0) {
-			char win[32];
-			duration_format(d->max_window_ms, win, sizeof win);
-			log_warnx("source %s: skipping lines stamped more than %s (the longest rule window) in the "
-				  "past; if this happens for new lines, check the clock and time zone of the logger",
-				  s->name, win);
+	/* catching up: a line stamped well in the past is read in log time */
+	if (ll->time) {
+		uint64_t stamp = (uint64_t)ll->time * 1000 + ll->usec / 1000;
+		if (stamp + CATCHUP_LAG_MS < c.wall_ms) {
+			c.past = true;
+			c.now_ms = stamp;
+			d->past_clock = stamp;
+			d->past_read = true;
+			c.j.blocks = d->past;
+			if (stamp >= blocks_next_expiry(d->past))
+				blocks_expire(d->past, stamp);
+			if (d->old_lines++ == 0)
+				log_warnx("source %s: reading lines stamped in the past in log time (catching up: "
+					  "their stamps are the clock of the windows, and a block lasts from its line's "
+					  "stamp); if this happens for new lines, check the clock and time zone of the "
+					  "logger", s->name);
 		}
-		return;
 	}
 	matcher_run(s->m, ll, on_event, &c);
+	d->paused_decisions += c.j.paused_decisions;
 	screen_end_line(d->screen);
 	daemon_state_dirty(d);
 	{

@@ -55,7 +55,7 @@ struct st_view {
 	bool paused, dry_run;
 	const char *config;
 	uint64_t blocks, accounts, allows, tracked;
-	uint64_t lines, old_lines, cut_lines, decisions, exempt, evictions;
+	uint64_t lines, old_lines, ended_blocks, cut_lines, decisions, exempt, evictions;
 	struct st_table *tables;
 	size_t ntables;
 	uint64_t uncounted, duplicates;
@@ -102,7 +102,8 @@ static const struct report_row status_rows[] = {
 	END,
 	LINE,
 	REPORT_ROW(U64, "lines", "lines: %s", V(lines)),
-	REPORT_ROW(U64, "old_lines_skipped", " (%s old lines skipped", V(old_lines)),
+	REPORT_ROW(U64, "old_lines", " (%s read in log time", V(old_lines)),
+	REPORT_ROW(U64, "ended_blocks", ", %s of their blocks had ended", V(ended_blocks)),
 	REPORT_ROW(U64, "cut_lines", ", %s cut at max_line and not matched)", V(cut_lines)),
 	REPORT_ROW(U64, "decisions", ", decisions: %s", V(decisions)),
 	REPORT_ROW(U64, "exempt", ", exempt events: %s", V(exempt)),
@@ -241,6 +242,7 @@ static void gather(struct daemon *d, uint64_t now, struct st_view *v)
 	v->tracked = st.tracked;
 	v->lines = d->lines;
 	v->old_lines = d->old_lines;
+	v->ended_blocks = d->ended_blocks;
 	v->cut_lines = d->cut_lines;
 	v->decisions = st.decisions;
 	v->exempt = st.exempt;

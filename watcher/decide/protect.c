@@ -93,6 +93,44 @@ bool protect_narrow(const struct cidrlist *host, const struct allowlist *al, con
 	}
 }
 
+/* "192.0.2.10 is on the allow list", "0.0.0.0/1 contains 127.0.0.0/8
+ * (loopback)", "198.51.100.7 lies in 198.51.100.0/24 (on the allow list)" */
+static void phrase(const struct cidr *t, const struct protect_hit *h, char *buf, size_t len)
+{
+	char tb[CIDR_STRLEN], hb[CIDR_STRLEN];
+
+	cidr_format(t, tb);
+	cidr_format(&h->range, hb);
+	if (t->len == h->range.len)
+		snprintf(buf, len, "%s is %s", tb, h->what);
+	else if (t->len > h->range.len)
+		snprintf(buf, len, "%s lies in %s (%s)", tb, hb, h->what);
+	else
+		snprintf(buf, len, "%s contains %s (%s)", tb, hb, h->what);
+}
+
+int protect_target(const struct cidrlist *host, const struct allowlist *al, struct cidr *t,
+		   const struct ipaddr *around, uint64_t now_ms, char *why, size_t whylen)
+{
+	struct protect_hit hit;
+	struct cidr out;
+	char tb[CIDR_STRLEN], ob[CIDR_STRLEN], p[200];
+
+	if (!protect_find(host, al, t, now_ms, &hit))
+		return 1;
+	if (around && protect_narrow(host, al, t, around, now_ms, &out, &hit)) {
+		phrase(t, &hit, p, sizeof p);
+		cidr_format(t, tb);
+		cidr_format(&out, ob);
+		snprintf(why, whylen, "%s narrowed to %s: %s", tb, ob, p);
+		*t = out;
+		return 2;
+	}
+	/* hit is what stopped the narrowing: it lies in (or over) t */
+	phrase(t, &hit, why, whylen);
+	return -1;
+}
+
 int protect_read_host(struct cidrlist *out, char *err, size_t errlen)
 {
 	struct ifaddrs *ifa, *i;

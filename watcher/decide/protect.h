@@ -37,6 +37,11 @@ bool protect_find(const struct cidrlist *host, const struct allowlist *al, const
  * also set when c had to be narrowed (the first range in the way). */
 bool protect_narrow(const struct cidrlist *host, const struct allowlist *al, const struct cidr *c,
 		    const struct ipaddr *a, uint64_t now_ms, struct cidr *out, struct protect_hit *hit);
+/* Make *t safe to block at now_ms: unchanged (1), narrowed around address
+ * `around` (2; why says from what and why), or refused (-1; why says
+ * why). around NULL: never narrow, refuse. */
+int protect_target(const struct cidrlist *host, const struct allowlist *al, struct cidr *t,
+		   const struct ipaddr *around, uint64_t now_ms, char *why, size_t whylen);
 /* This host's own addresses (every interface, every family), each as a
  * full-length prefix. 0, or -1 with a message (out is then left empty). */
 int protect_read_host(struct cidrlist *out, char *err, size_t errlen);

@@ -36,6 +36,8 @@ struct screen {
 	size_t max[SCREEN_NTABLES];     /* bound per table of each kind */
 	uint64_t events[EV_NKINDS], exempt, decisions, uncounted, duplicates;
 	uint64_t evictions_gone[SCREEN_NTABLES];        /* of tables dropped at a reload */
+	screen_count_fn *count_fn;
+	void *count_arg;
 };
 
 static const char *const table_names[SCREEN_NTABLES] = { "addresses", "accounts", "sessions" };
@@ -294,14 +296,24 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 			continue;
 		}
 		d.count = window_hit(s->win[i], key, klen, now_ms, ev->count, &reached);
+		if (s->count_fn)
+			s->count_fn(s->count_arg, r, key, klen, now_ms, ll);
 		if (!reached)
 			continue;
 		s->decisions++;
 		n++;
+		d.key = key;
+		d.klen = klen;
 		if (fn(arg, &d, ev, ll))
 			window_forget(s->win[i], key, klen);
 	}
 	return n;
+}
+
+void screen_set_count_hook(struct screen *s, screen_count_fn *fn, void *arg)
+{
+	s->count_fn = fn;
+	s->count_arg = arg;
 }
 
 void screen_end_line(struct screen *s)

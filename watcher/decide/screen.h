@@ -50,6 +50,8 @@ struct decision {
 	const char *user;       /* DECIDE_ACCOUNT: the account, lower case */
 	size_t userlen;
 	uint32_t count;         /* events within the window (= limit) */
+	const void *key;        /* the rule's key for it (as screen_count_fn got it) */
+	size_t klen;
 };
 
 /* Returns whether the decision was carried out: if not (paused), the key
@@ -89,6 +91,12 @@ void screen_configure(struct screen *s, struct ruleset *rs, const struct screen_
 int screen_event(struct screen *s, const struct event *ev, const struct logline *ll, uint64_t now_ms,
 		 decision_fn *fn, void *arg);
 void screen_end_line(struct screen *s);
+/* Told of every event a rule counted, before any decision it makes, with
+ * the rule's key (for those who keep what made a decision: replay's
+ * evidence). NULL: nobody (the daemon). */
+typedef void screen_count_fn(void *arg, const struct rule *r, const void *key, size_t klen, uint64_t now_ms,
+			     const struct logline *ll);
+void screen_set_count_hook(struct screen *s, screen_count_fn *fn, void *arg);
 bool screen_exempt(const struct screen *s, const struct ipaddr *a, uint64_t now_ms);
 struct allowlist *screen_allowlist(struct screen *s);
 /* This host's own addresses (copied): exempt like loopback. */

@@ -201,8 +201,12 @@ static void auth_line(struct dedup *d, struct event *ev, uint64_t ipk, uint64_t 
 	/* the same attempt, written again (another passdb, pam_unix beside
 	 * Dovecot): same user, no other session, within a second */
 	for (e = ring_first(&d->sight, ipk, t - SAME_S); e; e = ring_next(&d->sight, e, t - SAME_S)) {
-		if ((e->flags & F_MERGED) || (e->user && user && e->user != user) ||
-		    (e->sess && sess && e->sess != sess))
+		if (e->user && user && e->user != user)
+			continue;
+		/* one session asks for one attempt at a time: its lines within
+		 * the second are that attempt, however many passdbs wrote one
+		 * (and if they were two, its summary counts the second) */
+		if (!(e->sess && e->sess == sess) && ((e->flags & F_MERGED) || (e->sess && sess)))
 			continue;
 		e->flags |= F_MERGED;
 		d->st.same_attempt++;

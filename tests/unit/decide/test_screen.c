@@ -272,6 +272,37 @@ START_TEST(authenticated_sessions_and_addresses_are_exempt_where_asked)
 }
 END_TEST
 
+/* An inferred login (scope = session) exempts its session, never its
+ * address; an event whose attempts an earlier line counted (count 0)
+ * counts nothing. */
+START_TEST(session_scoped_logins_and_counted_before_events)
+{
+	struct screen *s = screen_with("[rcpt]\nevents = rcpt-fail\nper = ip\nlimit = 2\nwindow = 1h\n"
+				       "block = 1h\nexempt_authenticated = yes\n"
+				       "[auth]\nevents = auth-fail\nper = ip\nlimit = 2\nwindow = 1h\nblock = 1h\n", NULL);
+	struct event ok = { .kind = EV_AUTH_OK, .count = 1, .session = "smtpd[7]", .sessionlen = 8,
+			    .session_only = true };
+	struct logline ll = { .raw = "x", .rawlen = 1 };
+
+	ck_assert_int_eq(addr_parse("198.51.100.9", 12, &ok.ip), 0);
+	ok.has_ip = true;
+	screen_event(s, &ok, &ll, 1, on_decision, NULL);
+	screen_end_line(s);
+	for (int i = 0; i < 3; i++)
+		feed_full(s, EV_RCPT_FAIL, "198.51.100.9", "submission", NULL, "smtpd[7]", 1, 2);
+	ck_assert_int_eq(ndecisions, 0);
+	/* another session of the address is counted: the login was the session's only */
+	feed_full(s, EV_RCPT_FAIL, "198.51.100.9", "submission", NULL, "smtpd[8]", 1, 3);
+	feed_full(s, EV_RCPT_FAIL, "198.51.100.9", "submission", NULL, "smtpd[8]", 1, 3);
+	ck_assert_int_eq(ndecisions, 1);
+	/* count 0: shown, counted elsewhere */
+	for (int i = 0; i < 5; i++)
+		feed_full(s, EV_AUTH_FAIL, "203.0.113.8", "imap", NULL, NULL, 0, 4);
+	ck_assert_int_eq(ndecisions, 1);
+	screen_free(s);
+}
+END_TEST
+
 START_TEST(nat_exemption_spares_the_office_address_not_the_account)
 {
 	static struct nat_cfg n1;
@@ -882,6 +913,7 @@ int main(void)
 	tcase_add_test(tc, session_rule_counts_within_one_session_and_ends_at_disconnect);
 	tcase_add_test(tc, count_of_a_summary_reaches_a_session_limit_at_once);
 	tcase_add_test(tc, authenticated_sessions_and_addresses_are_exempt_where_asked);
+	tcase_add_test(tc, session_scoped_logins_and_counted_before_events);
 	tcase_add_test(tc, nat_exemption_spares_the_office_address_not_the_account);
 	tcase_add_test(tc, logon_policy_counts_bare_user_names_only);
 	tcase_add_test(tc, manual_allow_expires);

@@ -631,6 +631,9 @@ static void summary(struct filterset *fs, const struct mstate *st, uint64_t cut,
 	if (st->dedup) {
 		struct dedup_stats ds;
 		dedup_stats(st->dedup, &ds);
+		if (ds.session_addresses)
+			fprintf(stderr, "events given the address of their session's earlier line (session_address): "
+				"%llu\n", (unsigned long long)ds.session_addresses);
 		if (ds.same_attempt + ds.session_seen + ds.sasl_pairs + ds.handoffs)
 			fprintf(stderr, "counted before by another line (count 0 or less here): %llu attempts "
 				"logged twice by the auth process, %llu attempts of login summaries shown by "

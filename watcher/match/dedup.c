@@ -26,7 +26,7 @@ enum {
 	NSESS = 1 << 16,
 };
 
-enum cls { C_AUTH = 1, C_MTA, C_HANDOFF, C_SESSION };
+enum cls { C_AUTH = 1, C_MTA, C_HANDOFF, C_SESSION, C_SESSADDR };
 
 enum {
 	F_MERGED = 1,           /* another auth line of the same attempt took its place */
@@ -46,6 +46,7 @@ struct entry {
 	uint64_t user;          /* hash of the user name (auth), of the service (handoff); 0 none */
 	uint64_t sess;          /* hash of the Dovecot session id; 0 none */
 	unsigned long n;        /* sessions: attempts shown by auth lines, not yet summed up */
+	struct ipaddr ip;       /* session addresses: the address the session's first line named */
 	uint8_t flags;
 };
 
@@ -57,7 +58,7 @@ struct ring {
 };
 
 struct dedup {
-	struct ring sight, sess;
+	struct ring sight, sess, addr;
 	uint64_t seed;
 	struct dedup_stats st;
 };
@@ -151,6 +152,7 @@ struct dedup *dedup_new(void)
 		d->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)d;
 	ring_init(&d->sight, NSIGHT);
 	ring_init(&d->sess, NSESS);
+	ring_init(&d->addr, NSESS);
 	return d;
 }
 
@@ -162,6 +164,8 @@ void dedup_free(struct dedup *d)
 	free(d->sight.bucket);
 	free(d->sess.e);
 	free(d->sess.bucket);
+	free(d->addr.e);
+	free(d->addr.bucket);
 	free(d);
 }
 
@@ -285,11 +289,31 @@ static void connect_line(struct dedup *d, struct event *ev, int64_t t)
 	}
 }
 
+/* session_address filters: a line that names the session's address
+ * remembers it; a later one that does not takes it. */
+static void session_address(struct dedup *d, struct event *ev, int64_t t)
+{
+	uint64_t k = hash_bytes(d, C_SESSADDR, ev->session, ev->sessionlen);
+	struct entry *e = ring_first(&d->addr, k, t - SESSION_S);
+
+	if (ev->has_ip) {
+		if (!e)
+			e = ring_add(&d->addr, k, t);
+		e->ip = ev->ip;
+	} else if (e) {
+		ev->ip = e->ip;
+		ev->has_ip = true;
+		d->st.session_addresses++;
+	}
+}
+
 void dedup_event(struct dedup *d, struct event *ev, int64_t now)
 {
 	int64_t t = ev->time ? ev->time : now;
 	uint64_t ipk, user, sess;
 
+	if (ev->session_address && ev->session && ev->sessionlen)
+		session_address(d, ev, t);
 	if (!ev->count)
 		return;
 	if (ev->kind == EV_CONNECT) {

@@ -26,6 +26,11 @@
  *     next connect of the same address and service from another filter
  *     within handoff_s: one connection.
  *
+ * It also lends addresses: an event of a filter with "session_address =
+ * yes" that has a session but no address (OpenSMTPD >= 6.7 names the
+ * client only in its "connected" line) takes the address an earlier event
+ * of such a filter named for that session.
+ *
  * Every pairing takes one line for one: an attacker's lines can only ever
  * be counted, never made to cancel more than one other line each. What is
  * remembered is bounded (rings of fixed size); when an entry is pushed out
@@ -48,12 +53,14 @@ struct dedup_stats {
 	uint64_t session_seen;  /* summary attempts the session's auth lines showed */
 	uint64_t sasl_pairs;    /* MTA and auth-process lines of one SASL attempt */
 	uint64_t handoffs;      /* connections logged by postscreen and smtpd */
+	uint64_t session_addresses;     /* events given their session's address */
 };
 
 struct dedup *dedup_new(void);
 void dedup_free(struct dedup *d);
-/* Adjust ev->count (and set ev->dup) for what earlier lines counted.
- * now is used when the event has no time of its own. */
+/* Adjust ev->count (and set ev->dup) for what earlier lines counted, and
+ * fill in the session's address where the filter asks for it. now is used
+ * when the event has no time of its own. */
 void dedup_event(struct dedup *d, struct event *ev, int64_t now);
 void dedup_stats(const struct dedup *d, struct dedup_stats *st);
 

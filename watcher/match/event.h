@@ -45,6 +45,7 @@ struct event {
 				 * has a counted event in the rule's window */
 	bool handoff;           /* a connect that another program logs again (postscreen) */
 	bool session_only;      /* an auth-ok for its session, not its address */
+	bool session_address;   /* names its session's address, or takes it (dedup) */
 	unsigned long dup;      /* attempts or connections of this line that
 				 * earlier lines counted (dedup); count is the rest */
 };

@@ -51,6 +51,7 @@ struct filter {
 	bool only_if_counted;   /* its events only add to a key already counted */
 	bool handoff;           /* its connects are logged again by the program it hands them to */
 	bool session_only;      /* its auth-ok events exempt the session, not the address */
+	bool session_address;   /* its events lend their session's address, or borrow it */
 	bool session_pid;       /* "session = pid": no session capture means
 				 * the session is program[pid] (Postfix smtpd) */
 	char *service;
@@ -458,6 +459,11 @@ static int load_value(void *arg, const char *section, const char *key, const cha
 		if (ini_bool(value, &b) < 0)
 			return errf(err, errlen, "handoff wants yes or no, not '%s'", value);
 		f->handoff = b != 0;
+	} else if (strcmp(key, "session_address") == 0) {
+		int b;
+		if (ini_bool(value, &b) < 0)
+			return errf(err, errlen, "session_address wants yes or no, not '%s'", value);
+		f->session_address = b != 0;
 	} else if (strcmp(key, "scope") == 0) {
 		if (strcmp(value, "session") == 0)
 			f->session_only = true;
@@ -517,7 +523,7 @@ static int load_value(void *arg, const char *section, const char *key, const cha
 		}
 	} else {
 		return errf(err, errlen, "unknown key '%s' in [%s] (known: program, event, service, "
-			    "program_service, session, regex, ignore, only_if_counted, handoff, scope)", key, section);
+			    "program_service, session, regex, ignore, only_if_counted, handoff, scope, session_address)", key, section);
 	}
 	return 0;
 }
@@ -886,6 +892,7 @@ static inline __attribute__((always_inline)) enum filter_outcome try_filter(stru
 	ev->only_if_counted = f->only_if_counted;
 	ev->handoff = f->handoff;
 	ev->session_only = f->session_only;
+	ev->session_address = f->session_address;
 	ev->filter = f;
 	ev->filter_name = f->name;
 	ev->time = ll->time;

@@ -173,6 +173,30 @@ START_TEST(a_flood_of_keys_makes_it_count_more_never_less)
 }
 END_TEST
 
+START_TEST(a_session_lends_its_address_where_the_filter_asks)
+{
+	struct dedup *d = dedup_new();
+	struct event c = ev(EV_CONNECT, "203.0.113.60", NULL, "3f1e0c2a9b8d7e61", "smtp", 1, 6000);
+	struct event f = ev(EV_AUTH_FAIL, NULL, "admin", "3f1e0c2a9b8d7e61", "smtp", 1, 6001);
+	struct event g = f;
+
+	c.session_address = f.session_address = true;
+	dedup_event(d, &c, 6000);
+	dedup_event(d, &f, 6001);
+	ck_assert(f.has_ip);
+	ck_assert_int_eq(addr_cmp(&f.ip, &c.ip), 0);
+	/* a filter that does not ask gets nothing */
+	dedup_event(d, &g, 6001);
+	ck_assert(!g.has_ip);
+	/* another session gets nothing */
+	f = ev(EV_AUTH_FAIL, NULL, "admin", "0000000000000000", "smtp", 1, 6001);
+	f.session_address = true;
+	dedup_event(d, &f, 6001);
+	ck_assert(!f.has_ip);
+	dedup_free(d);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("dedup");
@@ -183,5 +207,6 @@ int main(void)
 	tcase_add_test(tc, sasl_lines_pair_in_either_order_within_the_window);
 	tcase_add_test(tc, postscreen_handoff_is_one_connection);
 	tcase_add_test(tc, a_flood_of_keys_makes_it_count_more_never_less);
+	tcase_add_test(tc, a_session_lends_its_address_where_the_filter_asks);
 	return ut_run("dedup", tc);
 }

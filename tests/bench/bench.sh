@@ -16,7 +16,14 @@
 # and CPU time (user + sys), then mailscreen's ratios against each peer beside the targets (printed,
 # not asserted). Only offline parsers run: no fail2ban or sshguard service
 # is started.
-#   4. the live pipeline (tests/bench/live.sh, as root): `mailscreen run`
+#   4. filter sets: mailscreen match alone, best of BENCH_RUNS each, over
+#      the same corpus with the default set (postfix dovecot
+#      dovecot-connect, what the default source reads), with every shipped
+#      filter file, and with each of the other shipped files alone and
+#      added to the default set; lines/s and the ratio to the default set.
+#      The corpus is Postfix and Dovecot: the figures show what filters
+#      that do not apply to most lines cost.
+#   5. the live pipeline (tests/bench/live.sh, as root): `mailscreen run`
 #      on the shipped filters and rules, with real nftables, inside a
 #      private network namespace (unshare --net; the host's ruleset is
 #      never touched), follows a log to which the same corpus, stamped from
@@ -36,6 +43,10 @@
 #   BENCH_CORPUS use this log instead of generating one (no ground truth)
 #   BENCH_CPU    CPU to pin to (default 0)
 #   BENCH_LIVE   0: skip the live pipeline (default 1)
+#   BENCH_ONLY   match: only the corpus, mailscreen match (1) and the filter
+#                sets (4): no peers, no live pipeline, no root needed
+#                (default: everything)
+#   BENCH_SETS   0: skip the filter sets (default 1)
 #
 # Exit status: 0, or 1 when mailscreen is missing or fails.
 
@@ -54,6 +65,11 @@ RUNS=${BENCH_RUNS:-3}
 F2B_MAX=${BENCH_F2B_MAX:-1000000}
 CORPUS_IN=${BENCH_CORPUS:-}
 CPU=${BENCH_CPU:-0}
+ONLY=${BENCH_ONLY:-}
+case $ONLY in
+'' | match) ;;
+*) echo "bench: BENCH_ONLY='$ONLY': use match (or leave it unset)" >&2; exit 1 ;;
+esac
 
 # targets (printed beside the results, never asserted)
 T_LPS=2000000
@@ -124,7 +140,7 @@ yesno() { if "$@"; then echo "met"; else echo "NOT met"; fi; }
 
 hr() { echo "------------------------------------------------------------------------------"; }
 
-# ---- 4. the live pipeline ----
+# ---- 5. the live pipeline ----
 # live_run CLOSE: best (least daemon CPU) of RUNS runs of live.sh; sets
 # LV_CPU LV_WALL LV_BLOCKS LV_SCANS LV_CLOSED, or LV_ERR
 live_run() {
@@ -150,6 +166,7 @@ live_run() {
 
 live_bench() {
 	[ "${BENCH_LIVE:-1}" = 0 ] && return
+	[ "$ONLY" = match ] && return
 	hr
 	echo "live pipeline: mailscreen run, shipped filters and rules, real nftables, private network namespace"
 	if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then
@@ -196,6 +213,80 @@ live_bench() {
 		printf '  live, close_sessions = yes: %-17s >= %d lines per daemon CPU-second: %s\n' \
 			"$LIVE_YES" "$T_LIVE_LPCS" "$(yesno ge "$LIVE_YES" "$T_LIVE_LPCS")"
 	fi
+}
+
+# ---- 4. filter sets ----
+# set_run LABEL FILE...: best wall of RUNS runs of `match --quiet` with
+# these filter files; prints a row (lines/s, ratio to the default set,
+# events). The first call must be the default set: it sets SET_BASE.
+SET_BASE=''
+set_run() {
+	_label=$1
+	shift
+	_args=''
+	for _f in "$@"; do
+		_args="$_args --filter filters/$_f.conf"
+	done
+	_best='' _i=0
+	while [ $_i -lt "$RUNS" ]; do
+		# shellcheck disable=SC2086 # filter arguments
+		timed /dev/null /dev/null "$W/set.err" "$BIN" match -c /dev/null $_args --quiet "$CORPUS"
+		if [ "$CMDRC" -ne 0 ]; then
+			printf '  %-42s failed (exit %s): %s\n' "$_label" "$CMDRC" "$(tail -n 1 "$W/set.err")"
+			RC=1
+			return
+		fi
+		_best=$(minf "$_best" "$WALL")
+		_i=$((_i + 1))
+	done
+	_l=$(lps "$LINES" "$_best")
+	[ -z "$SET_BASE" ] && SET_BASE=$_l
+	_ev=$(sed -n 's/.*events: \([0-9][0-9]*\).*/\1/p' "$W/set.err" | head -n 1)
+	_own=$(sed -n 's/^elapsed: .*(\([0-9][0-9]*\) lines\/s).*/\1/p' "$W/set.err" | head -n 1)
+	printf '  %-42s %3d %8s %10s %10s %7s %9s\n' "$_label" "$SET_NF" "$_best" "$_l" "${_own:--}" \
+		"$(awk -v a="$_l" -v b="$SET_BASE" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
+		"${_ev:-?}"
+}
+
+# nfilters FILE...: the filters (sections) in these files
+nfilters() {
+	for _f in "$@"; do cat "filters/$_f.conf"; done | grep -c '^\[[^]]*\]'
+}
+
+sets_bench() {
+	[ "${BENCH_SETS:-1}" = 0 ] && return
+	hr
+	if [ ! -x "$BIN" ]; then
+		echo "filter sets: '$BIN' not built"
+		return
+	fi
+	DEFAULT_SET='postfix dovecot dovecot-connect'
+	ALL_SET=''
+	OTHER_SET=''
+	for _p in filters/*.conf; do
+		_n=$(basename "$_p" .conf)
+		ALL_SET="$ALL_SET $_n"
+		case " $DEFAULT_SET " in *" $_n "*) ;; *) OTHER_SET="$OTHER_SET $_n" ;; esac
+	done
+	echo "filter sets: mailscreen match --quiet on the same corpus, best of $RUNS each"
+	printf '  %-42s %3s %8s %10s %10s %7s %9s\n' "filter files" "flt" "wall s" "lines/s" "own l/s" \
+		"ratio" "events"
+	# shellcheck disable=SC2086 # word lists
+	{
+		SET_NF=$(nfilters $DEFAULT_SET)
+		set_run "default ($DEFAULT_SET)" $DEFAULT_SET
+		[ -z "$SET_BASE" ] && return
+		SET_NF=$(nfilters $ALL_SET)
+		set_run "all $(echo $ALL_SET | wc -w | tr -d ' ') files" $ALL_SET
+		for _n in $OTHER_SET; do
+			SET_NF=$(nfilters $_n)
+			set_run "$_n alone" $_n
+			SET_NF=$(nfilters $DEFAULT_SET $_n)
+			set_run "default + $_n" $DEFAULT_SET $_n
+		done
+	}
+	echo "(flt: filters in the files; lines/s = lines / wall, process start included; own l/s: the"
+	echo " summary's, without start and exit; ratio: lines/s to the default set's)"
 }
 
 main() {
@@ -275,7 +366,9 @@ main() {
 
 	# ---- 2. fail2ban-regex ----
 	F2B_WALL='' F2B_CPU='' F2B_RSS='' F2B_MATCH='' F2B_NOTE='' F2B_LINES=$LINES
-	if ! command -v fail2ban-regex >/dev/null 2>&1; then
+	if [ "$ONLY" = match ]; then
+		F2B_NOTE="skipped (BENCH_ONLY=match)"
+	elif ! command -v fail2ban-regex >/dev/null 2>&1; then
 		F2B_NOTE="not installed"
 	elif [ ! -r "$F2B_DOVECOT" ]; then
 		F2B_NOTE="filters missing under /etc/fail2ban/filter.d"
@@ -326,7 +419,9 @@ main() {
 			break
 		fi
 	done
-	if [ -z "$SG" ]; then
+	if [ "$ONLY" = match ]; then
+		SG_NOTE="skipped (BENCH_ONLY=match)"
+	elif [ -z "$SG" ]; then
 		SG_NOTE="not installed"
 	else
 		i=0
@@ -412,6 +507,7 @@ main() {
 				"$(yesno awk -v a="$MS_RSS" -v b="$T_RSS_KB" 'BEGIN { exit !(a < b) }')"
 		fi
 	fi
+	sets_bench
 	live_bench
 	T_END=$(now_ns)
 	hr

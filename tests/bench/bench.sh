@@ -216,41 +216,42 @@ live_bench() {
 }
 
 # ---- 4. filter sets ----
-# set_run LABEL FILE...: best wall of RUNS runs of `match --quiet` with
-# these filter files; prints a row (lines/s, ratio to the default set,
-# events). The first call must be the default set: it sets SET_BASE.
-SET_BASE=''
-set_run() {
+# Each set is run once per round, for RUNS rounds, so that a burst of other
+# work on the machine slows every set a little rather than one set a lot;
+# each keeps its best wall and cpu time. Set i: SET_LABEL_i, SET_FILES_i,
+# SET_NF_i (filters in its files), SET_WALL_i, SET_CPU_i, SET_EV_i.
+NSETS=0
+S_LABEL='' S_FILES='' S_NF='' S_WALL='' S_CPU='' S_EV=''
+set_add() {     # set_add LABEL FILE...
 	_label=$1
 	shift
-	_args=''
-	for _f in "$@"; do
-		_args="$_args --filter filters/$_f.conf"
-	done
-	_best='' _i=0
-	while [ $_i -lt "$RUNS" ]; do
-		# shellcheck disable=SC2086 # filter arguments
-		timed /dev/null /dev/null "$W/set.err" "$BIN" match -c /dev/null $_args --quiet "$CORPUS"
-		if [ "$CMDRC" -ne 0 ]; then
-			printf '  %-42s failed (exit %s): %s\n' "$_label" "$CMDRC" "$(tail -n 1 "$W/set.err")"
-			RC=1
-			return
-		fi
-		_best=$(minf "$_best" "$WALL")
-		_i=$((_i + 1))
-	done
-	_l=$(lps "$LINES" "$_best")
-	[ -z "$SET_BASE" ] && SET_BASE=$_l
-	_ev=$(sed -n 's/.*events: \([0-9][0-9]*\).*/\1/p' "$W/set.err" | head -n 1)
-	_own=$(sed -n 's/^elapsed: .*(\([0-9][0-9]*\) lines\/s).*/\1/p' "$W/set.err" | head -n 1)
-	printf '  %-42s %3d %8s %10s %10s %7s %9s\n' "$_label" "$SET_NF" "$_best" "$_l" "${_own:--}" \
-		"$(awk -v a="$_l" -v b="$SET_BASE" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
-		"${_ev:-?}"
+	NSETS=$((NSETS + 1))
+	eval "SET_LABEL_$NSETS=\$_label SET_FILES_$NSETS=\$* SET_WALL_$NSETS='' SET_CPU_$NSETS='' SET_EV_$NSETS=''"
+	eval "SET_NF_$NSETS=\$(for _f in \"\$@\"; do cat \"filters/\$_f.conf\"; done | grep -c '^\[[^]]*\]')"
 }
 
-# nfilters FILE...: the filters (sections) in these files
-nfilters() {
-	for _f in "$@"; do cat "filters/$_f.conf"; done | grep -c '^\[[^]]*\]'
+set_get() {     # set_get I: the set's fields into S_LABEL S_FILES S_NF S_WALL S_CPU S_EV
+	eval "S_LABEL=\$SET_LABEL_$1 S_FILES=\$SET_FILES_$1 S_NF=\$SET_NF_$1 S_WALL=\$SET_WALL_$1"
+	eval "S_CPU=\$SET_CPU_$1 S_EV=\$SET_EV_$1"
+}
+
+# set_time I: one timed run of `match --quiet` with set I's files; 1 if it failed
+set_time() {
+	set_get "$1"
+	_args=''
+	for _f in $S_FILES; do
+		_args="$_args --filter filters/$_f.conf"
+	done
+	# shellcheck disable=SC2086 # filter arguments
+	timed /dev/null /dev/null "$W/set.err" "$BIN" match -c /dev/null $_args --quiet "$CORPUS"
+	if [ "$CMDRC" -ne 0 ]; then
+		printf '  %-42s failed (exit %s): %s\n' "$S_LABEL" "$CMDRC" "$(tail -n 1 "$W/set.err")"
+		return 1
+	fi
+	_ev=$(sed -n 's/.*events: \([0-9][0-9]*\).*/\1/p' "$W/set.err" | head -n 1)
+	eval "SET_WALL_$1=\$(minf \"\$S_WALL\" \"\$WALL\") SET_EV_$1=\$_ev"
+	[ -n "$CPU_S" ] && eval "SET_CPU_$1=\$(minf \"\$S_CPU\" \"\$CPU_S\")"
+	return 0
 }
 
 sets_bench() {
@@ -261,32 +262,49 @@ sets_bench() {
 		return
 	fi
 	DEFAULT_SET='postfix dovecot dovecot-connect'
-	ALL_SET=''
-	OTHER_SET=''
+	ALL_SET='' OTHER_SET=''
 	for _p in filters/*.conf; do
 		_n=$(basename "$_p" .conf)
 		ALL_SET="$ALL_SET $_n"
 		case " $DEFAULT_SET " in *" $_n "*) ;; *) OTHER_SET="$OTHER_SET $_n" ;; esac
 	done
-	echo "filter sets: mailscreen match --quiet on the same corpus, best of $RUNS each"
-	printf '  %-42s %3s %8s %10s %10s %7s %9s\n' "filter files" "flt" "wall s" "lines/s" "own l/s" \
-		"ratio" "events"
+	NSETS=0
 	# shellcheck disable=SC2086 # word lists
 	{
-		SET_NF=$(nfilters $DEFAULT_SET)
-		set_run "default ($DEFAULT_SET)" $DEFAULT_SET
-		[ -z "$SET_BASE" ] && return
-		SET_NF=$(nfilters $ALL_SET)
-		set_run "all $(echo $ALL_SET | wc -w | tr -d ' ') files" $ALL_SET
+		set_add "default ($DEFAULT_SET)" $DEFAULT_SET
+		set_add "all $(echo $ALL_SET | wc -w | tr -d ' ') files" $ALL_SET
 		for _n in $OTHER_SET; do
-			SET_NF=$(nfilters $_n)
-			set_run "$_n alone" $_n
-			SET_NF=$(nfilters $DEFAULT_SET $_n)
-			set_run "default + $_n" $DEFAULT_SET $_n
+			set_add "$_n alone" $_n
+			set_add "default + $_n" $DEFAULT_SET $_n
 		done
 	}
-	echo "(flt: filters in the files; lines/s = lines / wall, process start included; own l/s: the"
-	echo " summary's, without start and exit; ratio: lines/s to the default set's)"
+	echo "filter sets: mailscreen match --quiet on the same corpus; $NSETS sets, each run once" \
+		"per round, best of $RUNS rounds"
+	_r=0
+	while [ $_r -lt "$RUNS" ]; do
+		_i=1
+		while [ $_i -le "$NSETS" ]; do
+			set_time $_i || { RC=1; return; }
+			_i=$((_i + 1))
+		done
+		_r=$((_r + 1))
+	done
+	set_get 1
+	BASE_LPS=$(lps "$LINES" "$S_WALL") BASE_CPU=$S_CPU
+	printf '  %-42s %3s %7s %7s %10s %7s %9s %9s\n' "filter files" "flt" "wall s" "cpu s" "lines/s" \
+		"ratio" "(by cpu)" "events"
+	_i=1
+	while [ $_i -le "$NSETS" ]; do
+		set_get $_i
+		_l=$(lps "$LINES" "$S_WALL")
+		printf '  %-42s %3d %7s %7s %10s %7s %9s %9s\n' "$S_LABEL" "$S_NF" "$S_WALL" "${S_CPU:--}" "$_l" \
+			"$(awk -v a="$_l" -v b="$BASE_LPS" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
+			"($(awk -v a="$BASE_CPU" -v b="$S_CPU" \
+				'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'))" "${S_EV:-?}"
+		_i=$((_i + 1))
+	done
+	echo "(flt: filters in the files; wall and cpu (user + sys): best of $RUNS each; lines/s = lines / wall,"
+	echo " process start included; ratio: lines/s against the default set's, by wall and by cpu time)"
 }
 
 main() {

@@ -35,6 +35,7 @@ run "docs/options-in-readme" sh -c './mailscreen options | while IFS= read -r l;
 run "docs/man-pages" sh tests/man.sh
 run "demo" sh contrib/demo.sh
 run "docs/readme-examples" sh tests/readme-examples.sh
+run "docs/filters-guide-examples" env README=docs/filters.md sh tests/readme-examples.sh
 run "docs/module-map" sh tests/module-map.sh
 run "code/include-cycles" sh tests/include-cycles.sh
 for f in filters/*.conf; do

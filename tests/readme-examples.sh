@@ -7,7 +7,8 @@
 # configuration, any other block is a rule file. The filter and rule blocks
 # are checked together under a configuration naming them; each
 # configuration block is checked on its own (with the source tree's
-# filters and rules).
+# filters and rules). README=docs/filters.md checks the filter author's
+# guide the same way (tests/check.sh runs both).
 MAILSCREEN=${MAILSCREEN:-./mailscreen}
 README=${README:-README.md}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/readme-examples.XXXXXX") || exit 1
@@ -53,5 +54,5 @@ if ! out=$("$MAILSCREEN" check -q -c "$tmp/mailscreen.conf" 2>&1); then
 	echo "$out" | sed -E "s|$tmp/(filters\|rules)/readme-([0-9]+)\.conf:([0-9]+)|$README: the example at line \2, its line \3|"
 	fail=1
 fi
-[ $fail -eq 0 ] && echo "README examples ok: $nf filter, $nr rule, $nc configuration blocks"
+[ $fail -eq 0 ] && echo "$README examples ok: $nf filter, $nr rule, $nc configuration blocks"
 exit $fail

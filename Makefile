@@ -46,7 +46,7 @@ OBJS    := $(SRCS:watcher/%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(UNIT_SRCS))))
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
-HELPERS   := $(BUILD)/tests/tcpprobe
+HELPERS   := $(BUILD)/tests/tcpprobe $(BUILD)/bench/gen
 
 DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev check
 DEBS_TEST  := nftables iproute2 jq systemd-journal-remote util-linux procps dovecot-core clang-14 libclang-rt-14-dev man-db

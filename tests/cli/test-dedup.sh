@@ -11,7 +11,8 @@
 # failed SMTP AUTH attempts from 203.0.113.8 through Dovecot SASL (logged
 # by Postfix too in the syslog form; Dovecot's log_path file has them only
 # with auth_verbose), and a successful login. --per-line shows what the
-# lines alone would count.
+# lines alone would count. Then the same over the benchmark's generated log
+# (build/bench/gen), whose own count of attempts must come out.
 MAILSCREEN=${MAILSCREEN:-./mailscreen}
 dir=$(dirname "$0")/dedup
 fail=0
@@ -48,4 +49,17 @@ expect "SASL attempts counted with their user names" "bob/auth dave/auth " "$use
 dups=$("$MAILSCREEN" match -c /dev/null -f filters/postfix.conf -f filters/dovecot.conf --json "$dir/verbose-syslog.log" 2>/dev/null |
 	jq -r 'select(.dup) | "\(.filter):\(.count)+\(.dup)"' | sort | uniq -c | awk '{ print $2 "x" $1 }' | tr '\n' ' ')
 expect "lines counted before" "dovecot-login-fail:0+1x1 dovecot-login-fail:0+2x1 dovecot-login-fail:0+3x1 postfix-sasl:0+1x2 " "$dups"
+
+# The benchmark's generator knows how many attempts its clients made (its
+# Dovecot lines are the login summary with a session id and pam's auth
+# line for each attempt; its Postfix SASL lines stand alone): match counts
+# exactly those.
+GEN=${GEN:-build/bench/gen}
+gen_out=$(mktemp "${TMPDIR:-/tmp}/test-dedup.XXXXXX") || exit 1
+want=$("$GEN" -n 300000 -o "$gen_out" 2>&1 | sed -n 's/^expect: .* auth_attempts=\([0-9]*\) .*/\1/p')
+got=$("$MAILSCREEN" match -c /dev/null -f filters/postfix.conf -f filters/dovecot.conf --json "$gen_out" 2>/dev/null |
+	jq -r 'select(.event == "auth-fail") | .count' | awk '{ s += $1 } END { print s + 0 }')
+rm -f "$gen_out"
+[ -n "$want" ] || { echo "not ok - the generator said no auth_attempts"; fail=1; }
+expect "generated log: auth-fail counts equal the attempts made ($want)" "$want" "$got"
 exit $fail

@@ -23,7 +23,7 @@ enum {
 	HANDOFF_S = 30,         /* postscreen hands a client to smtpd within seconds */
 	SESSION_S = 3600,       /* a login session's auth lines, until its summary */
 	NSIGHT = 1 << 14,
-	NSESS = 1 << 16,
+	NSESS = 1 << 15,
 };
 
 enum cls { C_AUTH = 1, C_MTA, C_HANDOFF, C_SESSION, C_SESSADDR };
@@ -60,6 +60,8 @@ struct ring {
 struct dedup {
 	struct ring sight, sess, addr;
 	uint64_t seed;
+	bool auth_seen;         /* an auth process's line came: pairing is on */
+	bool handoff_seen;      /* a handoff connect came: connects are paired */
 	struct dedup_stats st;
 };
 
@@ -81,9 +83,15 @@ static struct entry *ring_get(const struct ring *r, struct link l)
 
 static struct entry *ring_add(struct ring *r, uint64_t key, int64_t t)
 {
-	uint32_t slot = (uint32_t)(r->seq % r->cap);
-	struct link *b = &r->bucket[key & (r->nbucket - 1)];
-	struct entry *e = &r->e[slot];
+	uint32_t slot;
+	struct link *b;
+	struct entry *e;
+
+	if (!r->e)
+		ring_init(r, r->cap);   /* a ring costs memory only once used */
+	slot = (uint32_t)(r->seq % r->cap);
+	b = &r->bucket[key & (r->nbucket - 1)];
+	e = &r->e[slot];
 
 	memset(e, 0, sizeof *e);
 	e->seq = ++r->seq;
@@ -98,7 +106,11 @@ static struct entry *ring_add(struct ring *r, uint64_t key, int64_t t)
 /* The entries of key, newest first, while not older than since. */
 static struct entry *ring_first(const struct ring *r, uint64_t key, int64_t since)
 {
-	struct entry *e = ring_get(r, r->bucket[key & (r->nbucket - 1)]);
+	struct entry *e;
+
+	if (!r->e)
+		return NULL;
+	e = ring_get(r, r->bucket[key & (r->nbucket - 1)]);
 
 	for (; e && e->t >= since; e = ring_get(r, e->next))
 		if (e->key == key)
@@ -150,9 +162,9 @@ struct dedup *dedup_new(void)
 
 	if (getrandom(&d->seed, sizeof d->seed, GRND_NONBLOCK) != (ssize_t)sizeof d->seed)
 		d->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)d;
-	ring_init(&d->sight, NSIGHT);
-	ring_init(&d->sess, NSESS);
-	ring_init(&d->addr, NSESS);
+	d->sight.cap = NSIGHT;
+	d->sess.cap = NSESS;
+	d->addr.cap = NSESS;
 	return d;
 }
 
@@ -270,10 +282,15 @@ static void service_line(struct dedup *d, struct event *ev, uint64_t ipk, uint64
 
 static void connect_line(struct dedup *d, struct event *ev, int64_t t)
 {
-	uint64_t k = ip_key(d, C_HANDOFF, &ev->ip);
-	uint64_t svc = ev->service ? hash_bytes(d, C_HANDOFF, ev->service, ev->servicelen) : 0;
+	uint64_t k, svc;
 	struct entry *e;
 
+	/* without postscreen (or another handoff filter) nothing pairs */
+	if (!ev->handoff && !d->handoff_seen)
+		return;
+	d->handoff_seen = true;
+	k = ip_key(d, C_HANDOFF, &ev->ip);
+	svc = ev->service ? hash_bytes(d, C_HANDOFF, ev->service, ev->servicelen) : 0;
 	if (ev->handoff) {
 		e = ring_add(&d->sight, k, t);
 		e->user = svc;
@@ -323,6 +340,13 @@ void dedup_event(struct dedup *d, struct event *ev, int64_t now)
 	}
 	if (ev->kind != EV_AUTH_FAIL || ev->only_if_counted)
 		return;
+	if (is_auth_service(ev)) {
+		d->auth_seen = true;
+	} else if (!d->auth_seen) {
+		/* no auth process logs here (auth_verbose = no, or no Dovecot):
+		 * every other line counts whole, as it is */
+		return;
+	}
 	ipk = ev->has_ip ? ip_key(d, C_AUTH, &ev->ip) : 0;
 	user = ev->user && ev->userlen ? hash_bytes(d, C_AUTH, ev->user, ev->userlen) : 0;
 	sess = ev->session && ev->sessionlen ? hash_bytes(d, C_SESSION, ev->session, ev->sessionlen) : 0;

@@ -31,6 +31,10 @@
  * client only in its "connected" line) takes the address an earlier event
  * of such a filter named for that session.
  *
+ * Pairing starts with the first line of an auth process: where none is
+ * ever logged (auth_verbose = no, no Dovecot), the other lines count as
+ * they are, and cost nothing here.
+ *
  * Every pairing takes one line for one: an attacker's lines can only ever
  * be counted, never made to cancel more than one other line each. What is
  * remembered is bounded (rings of fixed size); when an entry is pushed out

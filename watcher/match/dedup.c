@@ -21,6 +21,7 @@ enum {
 	SAME_S = 1,             /* auth lines of one attempt: within a second */
 	ATTEMPT_S = 15,         /* SASL: the auth line and the MTA's (smtpd waits 10 s) */
 	HANDOFF_S = 30,         /* postscreen hands a client to smtpd within seconds */
+	SUMMARY_S = 300,        /* a login session's attempts, before its summary */
 	SESSION_S = 3600,       /* a login session's auth lines, until its summary */
 	NSIGHT = 1 << 14,
 	NSESS = 1 << 15,
@@ -267,14 +268,24 @@ static void service_line(struct dedup *d, struct event *ev, uint64_t ipk, uint64
 	}
 	if (!ev->has_ip)
 		return;
-	/* the auth process's line of this SASL attempt, written just before */
-	for (e = ring_first(&d->sight, ipk, t - ATTEMPT_S); e; e = ring_next(&d->sight, e, t - ATTEMPT_S)) {
-		if ((e->flags & F_CLAIMED) || e->sess || (e->user && user && e->user != user))
-			continue;
-		e->flags |= F_CLAIMED;
-		d->st.sasl_pairs++;
-		take(ev, 1);
-		return;
+	/* the auth process's lines without a session: a SASL client's
+	 * request (the MTA's line of the same attempt comes just after), or
+	 * pam_unix's line of a login whose Dovecot line is not logged
+	 * (auth_verbose = no): a summary of N attempts takes up to N of the
+	 * session's time, whatever their user (it names the last one only) */
+	{
+		unsigned long want = ev->count, was = ev->count;
+		int64_t since = t - (want > 1 ? SUMMARY_S : ATTEMPT_S);
+		for (e = ring_first(&d->sight, ipk, since); e && want; e = ring_next(&d->sight, e, since)) {
+			if ((e->flags & F_CLAIMED) || e->sess || (was == 1 && e->user && user && e->user != user))
+				continue;
+			e->flags |= F_CLAIMED;
+			d->st.sasl_pairs++;
+			take(ev, 1);
+			want--;
+		}
+		if (want < was)
+			return;         /* it followed auth lines: nothing to wait for */
 	}
 	if (ev->count)
 		ring_add(&d->sight, ip_key(d, C_MTA, &ev->ip), t);

@@ -21,7 +21,10 @@
  *   - an auth-fail of another service (an MTA's SASL failure) and an auth
  *     line without a session (a SASL client's request: Dovecot's login
  *     processes always send their session) for the same address within
- *     attempt_s, in either order: one attempt, counted by the first;
+ *     attempt_s, in either order: one attempt, counted by the first; a
+ *     summary of N attempts takes up to N such lines of the last 5
+ *     minutes (pam_unix's lines of a login session, which Dovecot logs
+ *     without its session id when auth_verbose = no);
  *   - a connect from a filter with "handoff = yes" (postscreen) and the
  *     next connect of the same address and service from another filter
  *     within handoff_s: one connection.

@@ -197,6 +197,26 @@ START_TEST(a_session_lends_its_address_where_the_filter_asks)
 }
 END_TEST
 
+START_TEST(pam_lines_without_auth_verbose_and_the_summary)
+{
+	struct dedup *d = dedup_new();
+	struct event sum;
+
+	/* pam_unix logs each attempt (no session); Dovecot only the summary */
+	ck_assert_uint_eq(AUTH("203.0.113.70", "bob", NULL, 7000), 1);
+	ck_assert_uint_eq(AUTH("203.0.113.70", "bob", NULL, 7010), 1);
+	ck_assert_uint_eq(AUTH("203.0.113.70", "eve", NULL, 7030), 1);
+	sum = ev(EV_AUTH_FAIL, "203.0.113.70", "eve", "S7", "imap", 3, 7040);
+	dedup_event(d, &sum, 7040);
+	ck_assert_uint_eq(sum.count, 0);
+	ck_assert_uint_eq(sum.dup, 3);
+	/* a summary of more attempts than were shown counts the rest */
+	ck_assert_uint_eq(AUTH("203.0.113.70", "bob", NULL, 7100), 1);
+	ck_assert_uint_eq(counted(d, ev(EV_AUTH_FAIL, "203.0.113.70", "bob", "S8", "imap", 3, 7110)), 2);
+	dedup_free(d);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("dedup");
@@ -208,5 +228,6 @@ int main(void)
 	tcase_add_test(tc, postscreen_handoff_is_one_connection);
 	tcase_add_test(tc, a_flood_of_keys_makes_it_count_more_never_less);
 	tcase_add_test(tc, a_session_lends_its_address_where_the_filter_asks);
+	tcase_add_test(tc, pam_lines_without_auth_verbose_and_the_summary);
 	return ut_run("dedup", tc);
 }

@@ -291,6 +291,28 @@ static void service_line(struct dedup *d, struct event *ev, uint64_t ipk, uint64
 		ring_add(&d->sight, ip_key(d, C_MTA, &ev->ip), t);
 }
 
+/* A follow-up failure of another service (only_if_counted: smtpd's
+ * "Connection lost to authentication server"): smtpd stopped waiting for
+ * the auth server's reply. When the auth process did check the password
+ * (its line came within the wait) the reply only came too late, and that
+ * line is this attempt; otherwise the attempt was never checked, and the
+ * line stands alone. It never waits for a later auth line: the auth
+ * process drops a request whose client went away. */
+static void follow_up_line(struct dedup *d, struct event *ev, int64_t t)
+{
+	uint64_t ipk = ip_key(d, C_AUTH, &ev->ip);
+	struct entry *e;
+
+	for (e = ring_first(&d->sight, ipk, t - ATTEMPT_S); e; e = ring_next(&d->sight, e, t - ATTEMPT_S)) {
+		if ((e->flags & F_CLAIMED) || e->sess)
+			continue;
+		e->flags |= F_CLAIMED;
+		d->st.sasl_pairs++;
+		take(ev, 1);
+		return;
+	}
+}
+
 static void connect_line(struct dedup *d, struct event *ev, int64_t t)
 {
 	uint64_t k, svc;
@@ -349,8 +371,13 @@ void dedup_event(struct dedup *d, struct event *ev, int64_t now)
 			connect_line(d, ev, t);
 		return;
 	}
-	if (ev->kind != EV_AUTH_FAIL || ev->only_if_counted)
+	if (ev->kind != EV_AUTH_FAIL)
 		return;
+	if (ev->only_if_counted) {
+		if (d->auth_seen && ev->has_ip && !is_auth_service(ev))
+			follow_up_line(d, ev, t);
+		return;
+	}
 	if (is_auth_service(ev)) {
 		d->auth_seen = true;
 	} else if (!d->auth_seen) {

@@ -25,6 +25,12 @@
  *     summary of N attempts takes up to N such lines of the last 5
  *     minutes (pam_unix's lines of a login session, which Dovecot logs
  *     without its session id when auth_verbose = no);
+ *   - an only_if_counted auth-fail of another service (smtpd's
+ *     "Connection lost to authentication server": it stopped waiting)
+ *     and an unpaired auth line without a session for the same address
+ *     within attempt_s before it: one attempt (the auth process checked
+ *     the password, its reply came too late); without such a line it
+ *     stands alone, and it never waits for a later one;
  *   - a connect from a filter with "handoff = yes" (postscreen) and the
  *     next connect of the same address and service from another filter
  *     within handoff_s: one connection.

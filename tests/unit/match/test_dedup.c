@@ -123,11 +123,50 @@ START_TEST(sasl_lines_pair_in_either_order_within_the_window)
 	ck_assert_uint_eq(AUTH("203.0.113.8", "bob", "S5", 800), 1);
 	mta.time = 801;
 	ck_assert_uint_eq(counted(d, mta), 1);
-	/* an only_if_counted follow-up pairs with nothing */
-	ck_assert_uint_eq(AUTH("203.0.113.9", "bob", NULL, 900), 1);
-	mta = ev(EV_AUTH_FAIL, "203.0.113.9", NULL, "postfix/smtpd[8]", "smtp", 1, 901);
-	mta.only_if_counted = true;
-	ck_assert_uint_eq(counted(d, mta), 1);
+	dedup_free(d);
+}
+END_TEST
+
+/* smtpd's "Connection lost to authentication server" (only_if_counted),
+ * as Postfix 3.7 and Dovecot 2.3 log a guesser: Dovecot's auth penalty (8 s
+ * after two failures) and its 2 s failure delay make the third reply come
+ * just as smtpd's 10 s wait ends, after Dovecot logged the check. */
+START_TEST(a_lost_reply_is_the_attempt_the_auth_process_checked_before)
+{
+	struct dedup *d = dedup_new();
+	struct event mta = ev(EV_AUTH_FAIL, "203.0.113.14", "bob", "postfix/smtpd[282]", "submission", 1, 0);
+	struct event lost = ev(EV_AUTH_FAIL, "203.0.113.14", NULL, "postfix/smtpd[282]", "submission", 1, 0);
+
+	lost.only_if_counted = true;
+	ck_assert_uint_eq(AUTH("203.0.113.14", "bob", NULL, 100), 1);
+	mta.time = 102;
+	ck_assert_uint_eq(counted(d, mta), 0);
+	ck_assert_uint_eq(AUTH("203.0.113.14", "bob", NULL, 106), 1);
+	mta.time = 108;
+	ck_assert_uint_eq(counted(d, mta), 0);
+	/* checked at 116, smtpd gave up at 118: one attempt */
+	ck_assert_uint_eq(AUTH("203.0.113.14", "bob", NULL, 116), 1);
+	lost.time = 118;
+	ck_assert_uint_eq(counted(d, lost), 0);
+	/* never checked (Dovecot drops the request when smtpd hangs up):
+	 * attempts of their own */
+	lost.time = 128;
+	ck_assert_uint_eq(counted(d, lost), 1);
+	lost.time = 138;
+	ck_assert_uint_eq(counted(d, lost), 1);
+	/* the next attempt is not taken by the lost line before it */
+	ck_assert_uint_eq(AUTH("203.0.113.14", "bob", NULL, 138), 1);
+	mta.time = 140;
+	ck_assert_uint_eq(counted(d, mta), 0);
+	/* nor is a login session's auth line, or one too long before */
+	ck_assert_uint_eq(AUTH("203.0.113.15", "bob", "S5", 200), 1);
+	ck_assert_uint_eq(AUTH("203.0.113.16", "bob", NULL, 200), 1);
+	lost.ip = ev(EV_AUTH_FAIL, "203.0.113.15", NULL, NULL, NULL, 1, 0).ip;
+	lost.time = 201;
+	ck_assert_uint_eq(counted(d, lost), 1);
+	lost.ip = ev(EV_AUTH_FAIL, "203.0.113.16", NULL, NULL, NULL, 1, 0).ip;
+	lost.time = 216;
+	ck_assert_uint_eq(counted(d, lost), 1);
 	dedup_free(d);
 }
 END_TEST
@@ -225,6 +264,7 @@ int main(void)
 	tcase_add_test(tc, parallel_sessions_are_never_merged);
 	tcase_add_test(tc, passdb_chain_and_pam_unix_are_one_attempt);
 	tcase_add_test(tc, sasl_lines_pair_in_either_order_within_the_window);
+	tcase_add_test(tc, a_lost_reply_is_the_attempt_the_auth_process_checked_before);
 	tcase_add_test(tc, postscreen_handoff_is_one_connection);
 	tcase_add_test(tc, a_flood_of_keys_makes_it_count_more_never_less);
 	tcase_add_test(tc, a_session_lends_its_address_where_the_filter_asks);

@@ -14,7 +14,8 @@
 # lines alone would count. The postfix-*-syslog.log fixtures hold the
 # real Postfix 3.7 in front of the real Dovecot, as rsyslog writes them
 # (tests/tools/postfix-dovecot-attempts.sh; the attempts are listed there):
-# the same sums, the user names of SMTP AUTH attempts, the authenticated
+# the same sums (a guesser's "Connection lost to authentication server"
+# included), the user names of SMTP AUTH attempts, the authenticated
 # session's rejects after its auth-ok, and postscreen's clients counted as
 # one connection each. Then the same over the benchmark's generated log
 # (build/bench/gen), whose own count of attempts must come out.
@@ -61,7 +62,7 @@ expect "lines counted before" "dovecot-login-fail:0+1x1 dovecot-login-fail:0+2x1
 # submission (Postfix logs each one, Dovecot's auth process too with
 # auth_verbose = yes), an authenticated session with two unknown
 # recipients, and clients that pass postscreen.
-pf_all="2001:db8::bad:1=1 2001:db8::bad:2=1 203.0.113.13=2 203.0.113.5=3 203.0.113.7=2 203.0.113.8=2 "
+pf_all="2001:db8::bad:1=1 2001:db8::bad:2=1 203.0.113.13=2 203.0.113.14=6 203.0.113.5=3 203.0.113.7=2 203.0.113.8=2 "
 for mode in quiet verbose; do
 	log=$dir/postfix-$mode-syslog.log
 	expect "real Postfix + Dovecot, auth_verbose=$mode: auth-fail counts equal the attempts made" \

@@ -13,7 +13,7 @@ trap 'postfix stop >/dev/null 2>&1 || true; dovecot -c "$dir/dovecot.conf" stop 
 	umount -R /dev "$dir/dev" /etc/postfix /var/spool/postfix /var/lib/postfix 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 ip link set lo up
-for a in 1 5 6 7 8 9 10 11 12 13; do ip addr add 203.0.113.$a/32 dev lo; done
+for a in 1 5 6 7 8 9 10 11 12 13 14; do ip addr add 203.0.113.$a/32 dev lo; done
 for a in 1 bad:1 bad:2; do ip addr add 2001:db8::$a/128 dev lo nodad; done
 
 # /dev: a tmpfs with the few devices the daemons use and a log socket
@@ -193,6 +193,8 @@ submission('203.0.113.7', [('LOGIN', 'bob', 'bad'), ('LOGIN', 'dave', 'x')])   #
 submission('203.0.113.8', [('PLAIN', 'eve', 'x')])                        # 1
 submission('203.0.113.8', [('LOGIN', 'eve', 'y')], 2)                     # +1
 submission('2001:db8::bad:2', [('PLAIN', 'root', 'toor')])                # 1
+# a guesser: Dovecot's auth penalty soon outgrows smtpd's 10 s wait
+submission('203.0.113.14', [('PLAIN', 'bob', 'guess%d' % i) for i in range(6)])   # 6
 submission('203.0.113.11', [('PLAIN', 'bob', 'secret'), 'MAIL FROM:<bob@example.org>',
                             'RCPT TO:<nobody1@example.org>', 'RCPT TO:<nobody2@example.org>',
                             'RCPT TO:<bob@example.org>'])
@@ -203,5 +205,5 @@ smtp('203.0.113.10', pregreet=True)
 imap('2001:db8::bad:1', [('root', 'toor')])                               # 1
 PY
 cp "$dir/mail.log" "$out/postfix-$mode-syslog.log"
-echo "$mode: attempts 203.0.113.5=3 203.0.113.13=2 203.0.113.7=2 203.0.113.8=2 2001:db8::bad:1=1 2001:db8::bad:2=1;" \
+echo "$mode: attempts 203.0.113.5=3 203.0.113.13=2 203.0.113.7=2 203.0.113.8=2 2001:db8::bad:1=1 2001:db8::bad:2=1 203.0.113.14=6 (AUTH commands);" \
 	"connects 203.0.113.9=2 203.0.113.10=1"

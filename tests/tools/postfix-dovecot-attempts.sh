@@ -31,6 +31,12 @@
 #   203.0.113.8      submission: 1 failed AUTH PLAIN (eve), then another
 #                    session: 1 failed AUTH LOGIN (eve)           - 2
 #   2001:db8::bad:2  submission: 1 failed AUTH PLAIN (root)
+#   203.0.113.14     submission, one session: 6 AUTH PLAIN (bob, another
+#                    password each); Dovecot's auth penalty outgrows
+#                    smtpd's 10 s wait: some are answered "Connection lost
+#                    to authentication server" (454; in the fixtures 3, the
+#                    first of them after Dovecot checked and, with
+#                    auth_verbose, logged it) - 6
 #   203.0.113.11     submission: AUTH PLAIN bob (success), MAIL, RCPT to
 #                    two unknown recipients (550 5.1.1), then bob
 #                    (250), QUIT

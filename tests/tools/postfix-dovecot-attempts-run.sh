@@ -14,7 +14,7 @@ trap 'postfix stop >/dev/null 2>&1 || true; dovecot -c "$dir/dovecot.conf" stop 
 
 ip link set lo up
 for a in 1 5 6 7 8 9 10 11 12 13 14; do ip addr add 203.0.113.$a/32 dev lo; done
-for a in 1 bad:1 bad:2; do ip addr add 2001:db8::$a/128 dev lo nodad; done
+for a in 1 bad:1 bad:2 bad:3; do ip addr add 2001:db8::$a/128 dev lo nodad; done
 
 # /dev: a tmpfs with the few devices the daemons use and a log socket
 mkdir "$dir/dev"
@@ -202,8 +202,9 @@ submission('203.0.113.12', ['MAIL FROM:<x@example.net>', 'RCPT TO:<bob@example.o
 smtp('203.0.113.9')                                                       # PASS NEW
 smtp('203.0.113.9', n=2)                                                  # PASS OLD
 smtp('203.0.113.10', pregreet=True)
+smtp('2001:db8::bad:3')                                                   # PASS NEW
 imap('2001:db8::bad:1', [('root', 'toor')])                               # 1
 PY
 cp "$dir/mail.log" "$out/postfix-$mode-syslog.log"
 echo "$mode: attempts 203.0.113.5=3 203.0.113.13=2 203.0.113.7=2 203.0.113.8=2 2001:db8::bad:1=1 2001:db8::bad:2=1 203.0.113.14=6 (AUTH commands);" \
-	"connects 203.0.113.9=2 203.0.113.10=1"
+	"connects 203.0.113.9=2 203.0.113.10=1 2001:db8::bad:3=1"

@@ -46,6 +46,7 @@
 #                    (PASS NEW), QUIT; again (PASS OLD), QUIT - 2 connects
 #   203.0.113.10     port 25: talks before the greeting (PREGREET), QUIT
 #                    - 1 connect
+#   2001:db8::bad:3  port 25: passes postscreen (PASS NEW), QUIT - 1 connect
 #   2001:db8::bad:1  IMAP: 1 failed LOGIN (root)
 # Each client waits for the server's lines of its session (the
 # disconnect summary) before the next starts. Prints the attempts made per

@@ -14,8 +14,10 @@
 # syslog output differs from its log_path output in nothing else),
 # merged in time order with the line smtpd logs when Dovecot's reply to a
 # SASL request is a failure (smtpd_sasl_glue.c: "warning: NAME[ADDR]: SASL
-# LOGIN authentication failed: UGFzc3dvcmQ6"), written by the client when
-# it receives that reply. Prints the attempts made per address.
+# LOGIN authentication failed: UGFzc3dvcmQ6", as Postfix before 3.7.8
+# writes it), written by the client when it receives that reply. Prints
+# the attempts made per address. postfix-dovecot-attempts.sh runs the
+# real Postfix instead.
 set -eu
 out=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)

@@ -225,7 +225,10 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 	/* every attempt or connection it shows was counted by an earlier line */
 	if (!ev->count) {
 		s->duplicates++;
-		return 0;
+		/* counted by auth lines; a rule that does not count those counts
+		 * the line's own attempts below */
+		if (!ev->dup || ev->kind != EV_AUTH_FAIL)
+			return 0;
 	}
 	exempt_ip = ev->has_ip && screen_exempt(s, &ev->ip, now_ms);
 	if (exempt_ip) {
@@ -240,10 +243,19 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 		char acct[WINDOW_KEY_MAX];
 		const void *key;
 		size_t klen;
+		unsigned long cnt;
 		bool reached;
 
 		if (!r->enabled || !r->limit || !(r->kinds & (1u << ev->kind)) ||
 		    !rule_wants_service(r, ev->service, ev->servicelen) || !user_form_ok(r, ev))
+			continue;
+		/* an auth-fail's dup are attempts the auth process's lines (service
+		 * "auth") counted first: a rule that leaves those out counts them
+		 * here, from the line that shows them to it */
+		cnt = ev->count;
+		if (ev->dup && ev->kind == EV_AUTH_FAIL && !rule_wants_service(r, "auth", 4))
+			cnt += ev->dup;
+		if (!cnt)
 			continue;
 		if (r->exempt_authenticated) {
 			if (!authd_known) {
@@ -295,7 +307,7 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 			s->uncounted++;
 			continue;
 		}
-		d.count = window_hit(s->win[i], key, klen, now_ms, ev->count, &reached);
+		d.count = window_hit(s->win[i], key, klen, now_ms, cnt, &reached);
 		if (s->count_fn)
 			s->count_fn(s->count_arg, r, key, klen, now_ms, ll);
 		if (!reached)

@@ -64,11 +64,11 @@ int accounts_add(struct accounts *a, const char *user, size_t len, uint64_t now_
 		for (size_t i = 0; i < len; i++)
 			ab->user[i] = (char)tolower((unsigned char)user[i]);
 		ab->start_ms = now_ms;
+		a->dirty = true;        /* the deny file holds names only: an extension leaves it */
 	}
 	ab->expiry_ms = duration_ms == DURATION_PERMANENT ? UINT64_MAX : now_ms + duration_ms;
 	snprintf(ab->origin, sizeof ab->origin, "%s", origin);
 	snprintf(ab->reason, sizeof ab->reason, "%s", reason);
-	a->dirty = true;
 	return 0;
 }
 

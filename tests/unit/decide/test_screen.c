@@ -303,6 +303,33 @@ START_TEST(session_scoped_logins_and_counted_before_events)
 }
 END_TEST
 
+/* An attempt the auth process's line counted first (dup) is counted, from
+ * the protocol's line, by a rule that leaves service "auth" out: it never
+ * saw that line. A rule that counts "auth" does not count it twice. */
+START_TEST(a_rule_without_auth_counts_what_auth_lines_showed)
+{
+	struct screen *s = screen_with("[proto]\nevents = auth-fail\nservices = imap\nlimit = 3\nwindow = 1h\n"
+				       "block = 1h\n"
+				       "[all]\nevents = auth-fail\nservices = imap auth\nlimit = 4\nwindow = 1h\n"
+				       "block = 1h\n", NULL);
+	struct event sum = { .kind = EV_AUTH_FAIL, .count = 0, .dup = 3, .service = "imap", .servicelen = 4 };
+	struct logline ll = { .raw = "x", .rawlen = 1 };
+
+	ck_assert_int_eq(addr_parse("203.0.113.9", 11, &sum.ip), 0);
+	sum.has_ip = true;
+	/* the three auth lines: only [all] counts them */
+	for (int i = 0; i < 3; i++)
+		feed_full(s, EV_AUTH_FAIL, "203.0.113.9", "auth", NULL, NULL, 1, 1);
+	ck_assert_int_eq(ndecisions, 0);
+	/* the summary: 3 attempts, all shown before: [proto] counts 3 and decides */
+	screen_event(s, &sum, &ll, 2, on_decision, NULL);
+	screen_end_line(s);
+	ck_assert_int_eq(ndecisions, 1);
+	ck_assert_str_eq(last.rule->name, "proto");
+	screen_free(s);
+}
+END_TEST
+
 START_TEST(nat_exemption_spares_the_office_address_not_the_account)
 {
 	static struct nat_cfg n1;
@@ -914,6 +941,7 @@ int main(void)
 	tcase_add_test(tc, count_of_a_summary_reaches_a_session_limit_at_once);
 	tcase_add_test(tc, authenticated_sessions_and_addresses_are_exempt_where_asked);
 	tcase_add_test(tc, session_scoped_logins_and_counted_before_events);
+	tcase_add_test(tc, a_rule_without_auth_counts_what_auth_lines_showed);
 	tcase_add_test(tc, nat_exemption_spares_the_office_address_not_the_account);
 	tcase_add_test(tc, logon_policy_counts_bare_user_names_only);
 	tcase_add_test(tc, manual_allow_expires);

@@ -116,6 +116,9 @@ START_TEST(the_deny_file_is_written_when_the_list_changed)
 	accounts_add(a, "dave", 4, T0, HOUR, "m", "r", err, sizeof err);
 	ck_assert_int_eq(accounts_write_denyfile(a, path, false, err, sizeof err), 1);
 	ck_assert_str_eq(slurp(path), "carol\ndave\n");
+	/* an extension changes no name: the file is not written again */
+	accounts_add(a, "dave", 4, T0 + HOUR / 2, HOUR, "m", "r", err, sizeof err);
+	ck_assert_int_eq(accounts_write_denyfile(a, path, false, err, sizeof err), 0);
 	accounts_remove(a, "carol");
 	ck_assert_int_eq(accounts_write_denyfile(a, path, false, err, sizeof err), 1);
 	ck_assert_str_eq(slurp(path), "dave\n");

@@ -144,13 +144,13 @@ void cidr_from_addr(struct cidr *c, const struct ipaddr *a, int len)
 
 bool cidr_contains(const struct cidr *c, const struct ipaddr *a)
 {
-	struct ipaddr m;
+	int whole = c->len / 8, rest = c->len % 8;
 
-	if (a->family != c->addr.family)
+	/* the range's own address has its host bits clear: compare the
+	 * prefix's whole bytes, then the bits of the one it ends in */
+	if (a->family != c->addr.family || memcmp(a->b, c->addr.b, (size_t)whole) != 0)
 		return false;
-	m = *a;
-	addr_mask(&m, c->len);
-	return memcmp(m.b, c->addr.b, 16) == 0;
+	return !rest || ((a->b[whole] ^ c->addr.b[whole]) & (0xff00 >> rest) & 0xff) == 0;
 }
 
 void cidr_last(const struct cidr *c, struct ipaddr *out)

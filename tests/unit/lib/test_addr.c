@@ -77,6 +77,34 @@ START_TEST(cidr_parse_checks_length_and_host_bits)
 }
 END_TEST
 
+/* cidr_contains agrees with masking the address, at every prefix length
+ * and for addresses inside, at the edge and just outside. */
+START_TEST(cidr_contains_agrees_with_masking)
+{
+	unsigned seed = 12345;
+
+	for (int round = 0; round < 20000; round++) {
+		struct ipaddr a, r;
+		struct cidr c;
+		int fam = round & 1 ? AF_INET6 : AF_INET, bits = fam == AF_INET ? 32 : 128;
+
+		memset(&a, 0, sizeof a);
+		a.family = (uint8_t)fam;
+		for (int i = 0; i < bits / 8; i++)
+			a.b[i] = (unsigned char)(rand_r(&seed) >> 7);
+		r = a;
+		/* a range near the address: flip one bit somewhere */
+		r.b[rand_r(&seed) % (bits / 8)] ^= (unsigned char)(1u << (rand_r(&seed) % 8));
+		cidr_from_addr(&c, &r, (int)(rand_r(&seed) % (unsigned)(bits + 1)));
+		{
+			struct ipaddr m = a;
+			addr_mask(&m, c.len);
+			ck_assert_int_eq(cidr_contains(&c, &a), memcmp(m.b, c.addr.b, 16) == 0);
+		}
+	}
+}
+END_TEST
+
 START_TEST(cidr_contains_and_last)
 {
 	struct cidr c;
@@ -125,6 +153,7 @@ int main(void)
 	tcase_add_test(tc, parse_rejects_a_nul_inside);
 	tcase_add_test(tc, cidr_parse_checks_length_and_host_bits);
 	tcase_add_test(tc, cidr_contains_and_last);
+	tcase_add_test(tc, cidr_contains_agrees_with_masking);
 	tcase_add_test(tc, loopback_is_recognised);
 	return ut_run("addr", tc);
 }

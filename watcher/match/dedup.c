@@ -24,7 +24,7 @@ enum {
 	SUMMARY_S = 300,        /* a login session's attempts, before its summary */
 	SESSION_S = 3600,       /* a login session's auth lines, until its summary */
 	NSIGHT = 1 << 14,
-	NSESS = 1 << 15,
+	NSESS = 1 << 14,
 };
 
 enum cls { C_AUTH = 1, C_MTA, C_HANDOFF, C_SESSION, C_SESSADDR };
@@ -36,17 +36,19 @@ enum {
 
 struct link {
 	uint32_t slot;
-	uint64_t seq;           /* 0: none */
+	uint32_t seq;           /* 0: none; the low 32 bits of the entry's number,
+				 * never 0 (a slot is reused after cap entries, so
+				 * a stale link would need 2^32 entries to match) */
 };
 
 struct entry {
-	uint64_t seq;           /* 0: empty */
 	uint64_t key;           /* class and address, or class and session id */
-	struct link next;       /* older entry of the same bucket */
 	int64_t t;
 	uint64_t user;          /* hash of the user name (auth), of the service (handoff); 0 none */
 	uint64_t sess;          /* hash of the Dovecot session id; 0 none */
-	unsigned long n;        /* sessions: attempts shown by auth lines, not yet summed up */
+	struct link next;       /* older entry of the same bucket */
+	uint32_t seq;           /* 0: empty */
+	uint32_t n;             /* sessions: attempts shown by auth lines, not yet summed up */
 	struct ipaddr ip;       /* session addresses: the address the session's first line named */
 	uint8_t flags;
 };
@@ -55,7 +57,7 @@ struct ring {
 	struct entry *e;
 	struct link *bucket;
 	uint32_t cap, nbucket;  /* powers of two */
-	uint64_t seq;
+	uint64_t seq;           /* entries added */
 };
 
 struct dedup {
@@ -95,7 +97,9 @@ static struct entry *ring_add(struct ring *r, uint64_t key, int64_t t)
 	e = &r->e[slot];
 
 	memset(e, 0, sizeof *e);
-	e->seq = ++r->seq;
+	if ((uint32_t)++r->seq == 0)
+		++r->seq;       /* 0 means none */
+	e->seq = (uint32_t)r->seq;
 	e->key = key;
 	e->t = t;
 	e->next = *b;
@@ -207,7 +211,7 @@ static void session_add(struct dedup *d, uint64_t sess, unsigned long n, int64_t
 
 	if (!e)
 		e = ring_add(&d->sess, sess, t);
-	e->n += n;
+	e->n = n > UINT32_MAX - e->n ? UINT32_MAX : e->n + (uint32_t)n;
 }
 
 /* An auth process's line: one attempt. */
@@ -261,7 +265,7 @@ static void service_line(struct dedup *d, struct event *ev, uint64_t ipk, uint64
 
 	if (sess && (e = ring_first(&d->sess, sess, t - SESSION_S)) && e->n) {
 		unsigned long n = e->n < ev->count ? e->n : ev->count;
-		e->n -= n;
+		e->n -= (uint32_t)n;
 		d->st.session_seen += n;
 		take(ev, n);
 		return;

@@ -8,12 +8,16 @@
 #include "bundle.h"
 #include "cmd.h"
 #include "config.h"
+#include "xalloc.h"
 #include "duration.h"
 #include "filter.h"
 #include "log.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <libgen.h>
 #include <string.h>
 
 static void usage(FILE *fp)
@@ -61,6 +65,20 @@ int cmd_check(int argc, char **argv)
 		return 1;
 	}
 	filterset_warnings(b.fs, stderr);
+	/* a path whose directory does not exist either is a typo, not a log
+	 * that has not been written yet (the daemon waits for that) */
+	for (size_t i = 0; i < b.cfg.nsources; i++) {
+		const struct source_cfg *s = &b.cfg.sources[i];
+		char *dir;
+		if (!s->path || access(s->path, F_OK) == 0)
+			continue;
+		dir = xstrdup(s->path);
+		if (access(dirname(dir), F_OK) != 0)
+			fprintf(stderr, "%s: warning: [source %s] path '%s': neither the file nor its directory "
+				"exists (a typo? mailscreen waits for a missing file, but not in a missing "
+				"directory)\n", b.cfg.file ? b.cfg.file : "configuration", s->name, s->path);
+		free(dir);
+	}
 	if (!quiet) {
 		printf("configuration: %s\n", b.cfg.file ? b.cfg.file : "built-in defaults");
 		printf("filters: %zu from %s\n", filterset_nfilters(b.fs), b.filters_dir);

@@ -260,10 +260,24 @@ static int source_key(struct config *c, const char *name, const char *key, const
 	return 0;
 }
 
+static int handle_value(struct config *c, const char *section, const char *key, const char *v, int lineno,
+			int secline, char *err, size_t errlen);
+
+/* A ';' or '#' after a space or tab starts a comment, as in rule and filter
+ * files: "path = /var/log/mail.log  # postfix" is the path alone. */
 static int handler(void *arg, const char *section, const char *key, const char *v, int lineno, int secline,
 		   char *err, size_t errlen)
 {
-	struct config *c = arg;
+	char *value = ini_strip_comment(v);
+	int rc = handle_value(arg, section, key, value, lineno, secline, err, errlen);
+
+	free(value);
+	return rc;
+}
+
+static int handle_value(struct config *c, const char *section, const char *key, const char *v, int lineno,
+			int secline, char *err, size_t errlen)
+{
 
 	if (strncmp(section, "source", 6) == 0 && (section[6] == ' ' || section[6] == '\0')) {
 		const char *name = section + 6;

@@ -130,6 +130,24 @@ START_TEST(long_lines_and_semicolons_survive_in_values)
 }
 END_TEST
 
+/* A ';' or '#' after white space starts a comment, as in rule and filter
+ * files; one right after other text is part of the value. */
+START_TEST(trailing_comments_are_not_values)
+{
+	struct config c;
+	char err[512];
+
+	ck_assert_msg(config_load(&c, ut_write("comment.conf",
+					     "[daemon]\nstate_dir = /var/lib/ms  # the state\n"
+					     "[source mail]\npath = /var/log/mail.log\t; postfix\n"
+					     "filters = postfix dovecot # both\n"), true, err, sizeof err) == 0, "%s", err);
+	ck_assert_str_eq(c.state_dir, "/var/lib/ms");
+	ck_assert_str_eq(c.sources[0].path, "/var/log/mail.log");
+	ck_assert_uint_eq(c.sources[0].nfilters, 2);
+	config_release(&c);
+}
+END_TEST
+
 START_TEST(reference_lists_every_option)
 {
 	char *buf = NULL;
@@ -153,6 +171,7 @@ int main(void)
 	tcase_add_test(tc, errors_name_file_line_and_fix);
 	tcase_add_test(tc, missing_explicit_file_is_an_error_default_is_not);
 	tcase_add_test(tc, long_lines_and_semicolons_survive_in_values);
+	tcase_add_test(tc, trailing_comments_are_not_values);
 	tcase_add_test(tc, reference_lists_every_option);
 	return ut_run("config", tc);
 }

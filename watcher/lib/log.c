@@ -10,20 +10,41 @@
 #include "jsonw.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 static const char *log_prog = "mailscreen";
 static enum log_level log_max = LOG_LVL_INFO;
 static bool log_syslog;
+static bool log_journal;        /* stderr is a systemd journal stream */
+
+/* systemd sets JOURNAL_STREAM=DEV:INO for a service whose stderr is
+ * connected to the journal; only if stderr is still that stream (not
+ * redirected by a child's caller) do its lines take priorities. */
+static bool stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	uintmax_t dev, ino;
+	struct stat sb;
+	char end;
+
+	if (!v || sscanf(v, "%ju:%ju%c", &dev, &ino, &end) != 2 || fstat(2, &sb) < 0)
+		return false;
+	return (uintmax_t)sb.st_dev == dev && (uintmax_t)sb.st_ino == ino;
+}
 
 void log_init(const char *progname, enum log_level max)
 {
 	log_prog = progname;
 	log_max = max;
+	log_journal = stderr_is_journal();
 }
+
+bool log_to_journal(void) { return log_journal; }
 
 void log_set_level(enum log_level max) { log_max = max; }
 enum log_level log_get_level(void) { return log_max; }
@@ -60,6 +81,10 @@ static void log_emit(enum log_level lvl, int errnum, const char *fmt, va_list ap
 	}
 	if (log_syslog)
 		syslog(prio[lvl], "%s%s", tag[lvl], out);
+	else if (log_journal)
+		/* the journal names the program; "<N>" is the line's priority,
+		 * so "journalctl -p warning" finds refusals and errors */
+		fprintf(stderr, "<%d>%s%s\n", prio[lvl], tag[lvl], out);
 	else
 		fprintf(stderr, "%s: %s%s\n", log_prog, tag[lvl], out);
 }

@@ -7,7 +7,9 @@
  * log_panic is for our own bugs and aborts. log_info/log_debug are chatty.
  * Messages are lower case, user values quoted: "cannot open '%s'".
  * Output goes to stderr, prefixed with the program name, unless
- * log_to_syslog() was called (daemon without --foreground).
+ * log_to_syslog() was called (daemon without --foreground). When stderr
+ * is the systemd journal (JOURNAL_STREAM names it), each line starts with
+ * its priority ("<4>warning: ...") and without the name the journal adds.
  */
 #ifndef MS_LOG_H
 #define MS_LOG_H
@@ -22,6 +24,8 @@ void log_init(const char *progname, enum log_level max);
 void log_set_level(enum log_level max);
 enum log_level log_get_level(void);
 void log_to_syslog(bool on);
+/* stderr is the systemd journal: lines carry "<N>" priorities */
+bool log_to_journal(void);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

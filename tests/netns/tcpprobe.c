@@ -54,6 +54,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,7 +70,8 @@ static _Noreturn void usage(void)
 		"       tcpprobe connect SRCADDR DSTADDR PORT TIMEOUT_MS\n"
 		"       tcpprobe hold SRCADDR DSTADDR PORT SECONDS\n"
 		"       tcpprobe ctl SOCKET WORD...\n"
-		"       tcpprobe ctlraw SOCKET < REQUEST\n");
+		"       tcpprobe ctlraw SOCKET < REQUEST\n"
+		"       tcpprobe notify SOCKET\n");
 	exit(2);
 }
 
@@ -369,6 +371,44 @@ static int do_ctlraw(int argc, char **argv)
 	return ctl_exchange(argv[0], req, len, 1);
 }
 
+/* notify SOCKET: be systemd's notification socket (a datagram socket at
+ * SOCKET) and print each message on one line, its fields joined by " | ",
+ * flushed at once, until killed. */
+static int do_notify(int argc, char **argv)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[4096];
+	int fd;
+
+	if (argc != 1 || strlen(argv[0]) >= sizeof sa.sun_path)
+		usage();
+	strcpy(sa.sun_path, argv[0]);
+	unlink(argv[0]);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		die("notify socket", argv[0]);
+	chmod(argv[0], 0666);
+	printf("listening\n");
+	fflush(stdout);
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("recv", NULL);
+		}
+		while (n > 0 && buf[n - 1] == '\n')
+			n--;
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] == '\n')
+				fputs(" | ", stdout);
+			else
+				putchar(buf[i]);
+		putchar('\n');
+		fflush(stdout);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -385,5 +425,7 @@ int main(int argc, char **argv)
 		return do_ctl(argc - 2, argv + 2);
 	if (strcmp(argv[1], "ctlraw") == 0)
 		return do_ctlraw(argc - 2, argv + 2);
+	if (strcmp(argv[1], "notify") == 0)
+		return do_notify(argc - 2, argv + 2);
 	usage();
 }

@@ -292,9 +292,44 @@ static int configure(struct daemon *d, bool initial)
 	return 0;
 }
 
+/* systemd's view (Type=notify): what the daemon holds. With a note (start,
+ * reload) at once; otherwise at most once a second, the last change
+ * told when the second is over. */
+#define STATUS_MS 1000
+
+static void status_due(struct loop *l, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)l;
+	d->status_timer = 0;
+	daemon_notify_status(d, NULL);
+}
+
+void daemon_notify_status(struct daemon *d, const char *note)
+{
+	uint64_t now = daemon_now_ms();
+
+	if (!note && now - d->status_ms < STATUS_MS) {
+		if (!d->status_timer)
+			d->status_timer = loop_add_timer(d->loop, STATUS_MS - (now - d->status_ms), status_due, d);
+		return;
+	}
+	d->status_ms = now;
+	sd_notifyf(0, "STATUS=%s%s%zu blocks, %zu accounts blocked, %llu lines read", note ? note : "",
+		   note ? "; " : "", blocks_count(d->blocks), accounts_count(d->accounts),
+		   (unsigned long long)d->lines);
+}
+
 int daemon_reload(struct daemon *d)
 {
-	return configure(d, false);
+	int rc;
+
+	sd_notify(0, "RELOADING=1");
+	rc = configure(d, false);
+	sd_notify(0, "READY=1");
+	daemon_notify_status(d, rc < 0 ? "reload refused, the running configuration stays in force" : "reloaded");
+	return rc;
 }
 
 /* ---- signals ---- */
@@ -460,6 +495,7 @@ int cmd_run(int argc, char **argv)
 	save_state(&d, true);
 	loop_on_idle(d.loop, daemon_commit, &d);
 	sd_notify(0, "READY=1");
+	daemon_notify_status(&d, "started");
 	loop_run(d.loop);
 	sd_notify(0, "STOPPING=1");
 	daemon_commit(d.loop, &d);

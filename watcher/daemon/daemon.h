@@ -53,6 +53,8 @@ struct daemon {
 	bool dry_run, paused;
 	struct screen *screen;
 	struct dedup *dedup;            /* one attempt, one count, across all sources */
+	uint64_t status_ms;             /* the last STATUS= told to systemd */
+	uint64_t status_timer;          /* a STATUS= due at the end of the second */
 	struct blocks *blocks;
 	struct blocks *allows;          /* the allow list as the kernel's allow sets hold it */
 	uint64_t allows_gen;            /* the allow list's generation mirrored in allows */
@@ -103,6 +105,8 @@ struct daemon {
 };
 
 uint64_t daemon_now_ms(void);
+/* STATUS= for systemd: with a note at once, else at most once a second */
+void daemon_notify_status(struct daemon *d, const char *note);
 /* Make sure expiries are looked at (blocks, allows, accounts, windows). */
 void daemon_arm_sweep(struct daemon *d);
 /* Block (or extend) c for dur_ms (DURATION_PERMANENT), now. origin: a rule

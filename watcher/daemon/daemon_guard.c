@@ -295,6 +295,7 @@ void daemon_commit(struct loop *l, void *arg)
 		 * counts that made it are saved together */
 		d->blocks_saved = d->blocks_issued;
 		daemon_state_dirty(d);
+		daemon_notify_status(d, NULL);
 	}
 	if (d->dry_run || !d->nft || !fw_nft_pending(d->nft))
 		return;

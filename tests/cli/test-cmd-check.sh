@@ -9,14 +9,7 @@ MAILSCREEN=${MAILSCREEN:-./mailscreen}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-cmd-check.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-expect() {      # expect WHAT WANT GOT
-	if [ "$2" = "$3" ]; then
-		echo "ok - $1"
-	else
-		echo "not ok - $1: expected '$2', got '$3'"
-		fail=1
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 cat >"$tmp/a.conf" <<CONF
 [daemon]
 filters = $(pwd)/filters  # shipped

@@ -28,14 +28,7 @@ sums() {        # sums FILE [OPTION] - "ADDR=N ..." sorted
 		jq -r 'select(.event == "auth-fail") | "\(.ip) \(.count)"' |
 		awk '{ s[$1] += $2 } END { for (k in s) print k "=" s[k] }' | sort | tr '\n' ' '
 }
-expect() {      # expect WHAT WANT GOT
-	if [ "$2" = "$3" ]; then
-		echo "ok - $1"
-	else
-		echo "not ok - $1: expected '$2', got '$3'"
-		fail=1
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 
 all="2001:db8::bad:1=1 203.0.113.5=3 203.0.113.7=2 203.0.113.8=2 "
 imap_pop="2001:db8::bad:1=1 203.0.113.5=3 203.0.113.7=2 "

@@ -10,14 +10,7 @@ MAILSCREEN=${MAILSCREEN:-./mailscreen}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-journal-log.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-expect() {      # expect WHAT WANT GOT
-	if [ "$2" = "$3" ]; then
-		echo "ok - $1"
-	else
-		echo "not ok - $1: expected '$2', got '$3'"
-		fail=1
-	fi
-}
+. "$(dirname "$0")/lib.sh"
 : >"$tmp/err"
 : >"$tmp/other"
 JOURNAL_STREAM=$(stat -c '%d:%i' "$tmp/err") "$MAILSCREEN" run -c "$tmp/none.conf" --foreground 2>"$tmp/err"

@@ -173,16 +173,19 @@ struct dedup *dedup_new(void)
 	return d;
 }
 
+static void ring_free(struct ring *r)
+{
+	free(r->e);
+	free(r->bucket);
+}
+
 void dedup_free(struct dedup *d)
 {
 	if (!d)
 		return;
-	free(d->sight.e);
-	free(d->sight.bucket);
-	free(d->sess.e);
-	free(d->sess.bucket);
-	free(d->addr.e);
-	free(d->addr.bucket);
+	ring_free(&d->sight);
+	ring_free(&d->sess);
+	ring_free(&d->addr);
 	free(d);
 }
 
@@ -203,6 +206,22 @@ static void take(struct event *ev, unsigned long n)
 		n = ev->count;
 	ev->count -= n;
 	ev->dup += n;
+}
+
+/* Let the event take the place of the newest unclaimed line without a
+ * session under key since 'since' (an auth process's SASL line, or an
+ * MTA's): one line for one. */
+static bool claim_sessionless(struct dedup *d, struct event *ev, uint64_t key, int64_t since)
+{
+	for (struct entry *e = ring_first(&d->sight, key, since); e; e = ring_next(&d->sight, e, since)) {
+		if ((e->flags & F_CLAIMED) || e->sess)
+			continue;
+		e->flags |= F_CLAIMED;
+		d->st.sasl_pairs++;
+		take(ev, 1);
+		return true;
+	}
+	return false;
 }
 
 static void session_add(struct dedup *d, uint64_t sess, unsigned long n, int64_t t)
@@ -240,17 +259,8 @@ static void auth_line(struct dedup *d, struct event *ev, uint64_t ipk, uint64_t 
 		return;
 	}
 	/* a SASL client's request whose failure its MTA logged first */
-	if (!sess) {
-		uint64_t mk = ip_key(d, C_MTA, &ev->ip);
-		for (e = ring_first(&d->sight, mk, t - ATTEMPT_S); e; e = ring_next(&d->sight, e, t - ATTEMPT_S)) {
-			if (e->flags & F_CLAIMED)
-				continue;
-			e->flags |= F_CLAIMED;
-			d->st.sasl_pairs++;
-			take(ev, 1);
-			return;
-		}
-	}
+	if (!sess && claim_sessionless(d, ev, ip_key(d, C_MTA, &ev->ip), t - ATTEMPT_S))
+		return;
 	e = ring_add(&d->sight, ipk, t);
 	e->user = user;
 	e->sess = sess;
@@ -304,17 +314,7 @@ static void service_line(struct dedup *d, struct event *ev, uint64_t ipk, uint64
  * process drops a request whose client went away. */
 static void follow_up_line(struct dedup *d, struct event *ev, int64_t t)
 {
-	uint64_t ipk = ip_key(d, C_AUTH, &ev->ip);
-	struct entry *e;
-
-	for (e = ring_first(&d->sight, ipk, t - ATTEMPT_S); e; e = ring_next(&d->sight, e, t - ATTEMPT_S)) {
-		if ((e->flags & F_CLAIMED) || e->sess)
-			continue;
-		e->flags |= F_CLAIMED;
-		d->st.sasl_pairs++;
-		take(ev, 1);
-		return;
-	}
+	claim_sessionless(d, ev, ip_key(d, C_AUTH, &ev->ip), t - ATTEMPT_S);
 }
 
 static void connect_line(struct dedup *d, struct event *ev, int64_t t)

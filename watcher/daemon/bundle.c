@@ -2,6 +2,7 @@
 /* bundle - see bundle.h. */
 #include "bundle.h"
 #include "inifile.h"
+#include "inilayer.h"
 #include "journal.h"
 #include "log.h"
 #include "privs.h"
@@ -24,11 +25,47 @@ static int check_paths(char **paths, char *err, size_t errlen)
 	return 0;
 }
 
+/* The files of a filters or rules option and their overrides, each
+ * checked, read into layers. */
+static struct inilayer *read_layers(const char *spec, const char *what, char *err, size_t errlen)
+{
+	struct inilayer *doc = inilayer_new();
+	char **paths = NULL, **over = inilayer_overrides_of_dir(spec);
+	int rc = inifile_expand(spec, what, &paths, err, errlen);
+
+	if (rc == 0)
+		rc = check_paths(paths, err, errlen);
+	if (rc == 0)
+		rc = check_paths(over, err, errlen);
+	for (size_t i = 0; rc == 0 && paths[i]; i++)
+		rc = inilayer_add(doc, paths[i], NULL, false, err, errlen);
+	for (size_t i = 0; rc == 0 && over[i]; i++)
+		rc = inilayer_add(doc, over[i], NULL, true, err, errlen);
+	inifile_paths_free(paths);
+	inifile_paths_free(over);
+	if (rc < 0) {
+		inilayer_free(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+/* The configuration file and its overrides (all read already). */
+static int check_config_files(const struct config *c, char *err, size_t errlen)
+{
+	const char *const *files;
+	size_t n = c->layers ? inilayer_files(c->layers, &files, NULL) : 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (privs_check_file(files[i], err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
 int bundle_load(struct bundle *b, const char *cfgpath, bool must_exist, char *err, size_t errlen)
 {
 	static char fdir[4096], rdir[4096];
 	struct filter_limits lim;
-	char **fpaths = NULL, **rpaths = NULL;
 
 	memset(b, 0, sizeof *b);
 	if (config_load(&b->cfg, cfgpath, must_exist, err, errlen) < 0)
@@ -43,23 +80,19 @@ int bundle_load(struct bundle *b, const char *cfgpath, bool must_exist, char *er
 	/* the configuration was read, but nothing of it is used unless it, the
 	 * filters and the rules are files no one else can change; each
 	 * directory is listed once, so the files checked are the files loaded */
-	if ((b->cfg.file && privs_check_file(b->cfg.file, err, errlen) < 0) ||
-	    inifile_expand(fdir, "filter", &fpaths, err, errlen) < 0 || check_paths(fpaths, err, errlen) < 0 ||
-	    inifile_expand(rdir, "rule", &rpaths, err, errlen) < 0 || check_paths(rpaths, err, errlen) < 0)
+	if (check_config_files(&b->cfg, err, errlen) < 0 ||
+	    !(b->filter_layers = read_layers(fdir, "filter", err, errlen)) ||
+	    !(b->rule_layers = read_layers(rdir, "rule", err, errlen)) ||
+	    filterset_load_layers(b->fs, b->filter_layers, err, errlen) < 0 ||
+	    ruleset_load_layers(&b->rules, b->rule_layers, err, errlen) < 0)
 		goto fail;
-	for (size_t i = 0; fpaths[i]; i++)
-		if (filterset_load(b->fs, fpaths[i], err, errlen) < 0)
-			goto fail;
-	for (size_t i = 0; rpaths[i]; i++)
-		if (ruleset_load(&b->rules, rpaths[i], err, errlen) < 0)
-			goto fail;
 	for (size_t i = 0; i < b->cfg.nsources; i++) {
 		struct source_cfg *s = &b->cfg.sources[i];
 		for (size_t k = 0; k < s->nfilters; k++)
 			if (!filterset_has_file(b->fs, s->filters[k])) {
 				if (s->lineno)
 					errf(err, errlen, "%s:%d: [source %s] names filter file '%s', which is not in %s",
-					     b->cfg.file, s->filters_lineno, s->name, s->filters[k], fdir);
+					     s->filters_file, s->filters_lineno, s->name, s->filters[k], fdir);
 				else
 					errf(err, errlen, "the built-in source '%s' needs filter file '%s', which is not in "
 					     "%s (install the shipped filters, or configure [source NAME] sections)",
@@ -69,18 +102,14 @@ int bundle_load(struct bundle *b, const char *cfgpath, bool must_exist, char *er
 		for (size_t k = 0; s->journal && s->journal[k]; k++) {
 			char msg[ERR_LEN];
 			if (journal_check_term(s->journal[k], msg, sizeof msg) < 0) {
-				errf(err, errlen, "%s:%d: [source %s]: %s", b->cfg.file ? b->cfg.file : "(defaults)",
+				errf(err, errlen, "%s:%d: [source %s]: %s", s->file ? s->file : "(defaults)",
 				     s->lineno, s->name, msg);
 				goto fail;
 			}
 		}
 	}
-	inifile_paths_free(fpaths);
-	inifile_paths_free(rpaths);
 	return 0;
 fail:
-	inifile_paths_free(fpaths);
-	inifile_paths_free(rpaths);
 	bundle_release(b);
 	return -1;
 }
@@ -89,6 +118,8 @@ void bundle_release(struct bundle *b)
 {
 	filterset_free(b->fs);
 	ruleset_release(&b->rules);
+	inilayer_free(b->filter_layers);
+	inilayer_free(b->rule_layers);
 	config_release(&b->cfg);
 	memset(b, 0, sizeof *b);
 }

@@ -16,10 +16,18 @@
 
 #include <stdbool.h>
 
+struct inilayer;
+
+/* The filter and rule files are read in layers (inilayer.h): the files
+ * the option names, then their local overrides (for a directory DIR:
+ * DIR.d/ *.conf in name order, then DIR/ *.local in name order; for a list
+ * of files, each FILE.local), every one checked like the files it
+ * overrides. The layers are kept for `check`'s provenance. */
 struct bundle {
 	struct config cfg;
 	struct filterset *fs;
 	struct ruleset rules;
+	struct inilayer *filter_layers, *rule_layers;
 	const char *filters_dir, *rules_dir;    /* resolved (static storage) */
 };
 

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "duration.h"
 #include "inifile.h"
+#include "inilayer.h"
 #include "log.h"
 #include "line.h"
 #include "xalloc.h"
@@ -190,13 +191,14 @@ static void defaults(struct config *c)
 			log_panic("bad built-in default for %s", options[i].key);
 }
 
-static struct source_cfg *source_get(struct config *c, const char *name, int lineno)
+static struct source_cfg *source_get(struct config *c, const char *name, const char *file, int lineno)
 {
 	for (size_t i = 0; i < c->nsources; i++)
 		if (strcmp(c->sources[i].name, name) == 0)
 			return &c->sources[i];
 	XGROW(c->sources, c->asources, c->nsources + 1);
-	c->sources[c->nsources] = (struct source_cfg){ .name = xstrdup(name), .lineno = lineno };
+	c->sources[c->nsources] = (struct source_cfg){ .name = xstrdup(name), .file = file ? xstrdup(file) : NULL,
+						       .lineno = lineno };
 	return &c->sources[c->nsources++];
 }
 
@@ -222,14 +224,21 @@ static void strv_free(char **v)
 	free(v);
 }
 
-static int source_key(struct config *c, const char *name, const char *key, const char *v, int lineno,
-		      char *err, size_t errlen)
+/* What the handler needs besides the config: the file being read. */
+struct cload {
+	struct config *c;
+	const char *file;               /* of the section */
+	struct inilayer_feeder *fd;     /* fd->file: of the value */
+};
+
+static int source_key(struct config *c, struct cload *ld, const char *name, const char *key, const char *v,
+		      int lineno, char *err, size_t errlen)
 {
 	struct source_cfg *s;
 
 	if (!*name)
 		return errf(err, errlen, "a source section needs a name: [source NAME]");
-	s = source_get(c, name, lineno);
+	s = source_get(c, name, ld->file, lineno);
 	if (strcmp(key, "path") == 0) {
 		if (v[0] != '/')
 			return errf(err, errlen, "path '%s' must be absolute", v);
@@ -250,6 +259,8 @@ static int source_key(struct config *c, const char *name, const char *key, const
 		strv_free(s->filters);
 		s->filters = words_dup(v, &s->nfilters);
 		s->filters_lineno = lineno;
+		free(s->filters_file);
+		s->filters_file = xstrdup(ld->fd->file);
 		if (!s->nfilters)
 			return errf(err, errlen, "filters: name at least one filter file");
 	} else {
@@ -260,30 +271,33 @@ static int source_key(struct config *c, const char *name, const char *key, const
 	return 0;
 }
 
-static int handle_value(struct config *c, const char *section, const char *key, const char *v, int lineno,
-			int secline, char *err, size_t errlen);
+static int handle_value(struct config *c, struct cload *ld, const char *section, const char *key, const char *v,
+			int lineno, char *err, size_t errlen);
 
 /* A ';' or '#' after a space or tab starts a comment, as in rule and filter
  * files: "path = /var/log/mail.log  # postfix" is the path alone. */
 static int handler(void *arg, const char *section, const char *key, const char *v, int lineno, int secline,
 		   char *err, size_t errlen)
 {
+	struct cload *ld = arg;
 	char *value = ini_strip_comment(v);
-	int rc = handle_value(arg, section, key, value, lineno, secline, err, errlen);
+	int rc;
+
+	(void)secline;
+	rc = handle_value(ld->c, ld, section, key, value, lineno, err, errlen);
 
 	free(value);
 	return rc;
 }
 
-static int handle_value(struct config *c, const char *section, const char *key, const char *v, int lineno,
-			int secline, char *err, size_t errlen)
+static int handle_value(struct config *c, struct cload *ld, const char *section, const char *key, const char *v,
+			int lineno, char *err, size_t errlen)
 {
-
 	if (strncmp(section, "source", 6) == 0 && (section[6] == ' ' || section[6] == '\0')) {
 		const char *name = section + 6;
 		while (*name == ' ')
 			name++;
-		return source_key(c, name, key, v, lineno, err, errlen);
+		return source_key(c, ld, name, key, v, lineno, err, errlen);
 	}
 	if (strcmp(section, "nat") == 0) {
 		char **w, *st, msg[256];
@@ -347,24 +361,25 @@ static int validate(struct config *c, char *err, size_t errlen)
 			return errf(err, errlen, "%s: table name '%s': use up to 32 of a-z 0-9 _ -", f, c->table);
 	for (size_t i = 0; i < c->nsources; i++) {
 		struct source_cfg *s = &c->sources[i];
+		const char *sf = s->file ? s->file : f;
 		if (!s->path && !s->journal)
 			return errf(err, errlen, "%s:%d: [source %s] needs 'path' (a log file) or 'journal' (units)",
-				    f, s->lineno, s->name);
+				    sf, s->lineno, s->name);
 		if (s->path && s->journal)
 			return errf(err, errlen, "%s:%d: [source %s] has both 'path' and 'journal'; make two sources",
-				    f, s->lineno, s->name);
+				    sf, s->lineno, s->name);
 		if (s->journal_path && !s->journal)
-			return errf(err, errlen, "%s:%d: [source %s]: journal_path needs 'journal'", f, s->lineno, s->name);
+			return errf(err, errlen, "%s:%d: [source %s]: journal_path needs 'journal'", sf, s->lineno, s->name);
 		if (s->format && s->journal)
 			return errf(err, errlen, "%s:%d: [source %s]: format is a file's (the journal's entries have "
-				    "no header to parse)", f, s->lineno, s->name);
+				    "no header to parse)", sf, s->lineno, s->name);
 		if (!s->nfilters)
 			return errf(err, errlen, "%s:%d: [source %s] needs 'filters' (e.g. filters = postfix dovecot)",
-				    f, s->lineno, s->name);
+				    sf, s->lineno, s->name);
 		for (size_t k = 0; k < i; k++)
 			if (s->path && c->sources[k].path && strcmp(s->path, c->sources[k].path) == 0)
 				return errf(err, errlen, "%s:%d: [source %s] reads '%s' like [source %s]; name all its "
-					    "filters in one source", f, s->lineno, s->name, s->path, c->sources[k].name);
+					    "filters in one source", sf, s->lineno, s->name, s->path, c->sources[k].name);
 	}
 	return 0;
 }
@@ -373,7 +388,7 @@ static int validate(struct config *c, char *err, size_t errlen)
  * exists, otherwise straight from the journal (Debian 12 has no rsyslog). */
 static void default_sources(struct config *c)
 {
-	struct source_cfg *s = source_get(c, "mail", 0);
+	struct source_cfg *s = source_get(c, "mail", NULL, 0);
 
 	if (access("/var/log/mail.log", F_OK) == 0) {
 		s->path = xstrdup("/var/log/mail.log");
@@ -381,6 +396,14 @@ static void default_sources(struct config *c)
 		s->journal = words_dup("postfix@-.service postfix.service dovecot.service", NULL);
 	}
 	s->filters = words_dup("postfix dovecot dovecot-connect", &s->nfilters);
+}
+
+static int section_begin(void *arg, const struct ini_section_info *si, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	((struct cload *)arg)->file = si->file;
+	return 0;
 }
 
 int config_load(struct config *c, const char *path, bool must_exist, char *err, size_t errlen)
@@ -395,8 +418,20 @@ int config_load(struct config *c, const char *path, bool must_exist, char *err, 
 		path = NULL;
 	}
 	if (path) {
+		struct inilayer_feeder fd = { .begin = section_begin, .key = handler };
+		struct cload ld = { .c = c, .fd = &fd };
+		char **over = inilayer_overrides_of_file(path);
+		fd.arg = &ld;
+		int rc;
 		c->file = xstrdup(path);
-		if (inifile_parse(path, handler, c, err, errlen) < 0) {
+		c->layers = inilayer_new();
+		rc = inilayer_add(c->layers, path, NULL, false, err, errlen);
+		for (size_t i = 0; over[i] && rc == 0; i++)
+			rc = inilayer_add(c->layers, over[i], NULL, true, err, errlen);
+		inifile_paths_free(over);
+		if (rc == 0)
+			rc = inilayer_feed(c->layers, NULL, &fd, err, errlen);
+		if (rc < 0) {
 			config_release(c);
 			return -1;
 		}
@@ -417,6 +452,8 @@ void config_release(struct config *c)
 			free(*(char **)((char *)c + options[i].offset));
 	for (size_t i = 0; i < c->nsources; i++) {
 		free(c->sources[i].name);
+		free(c->sources[i].file);
+		free(c->sources[i].filters_file);
 		free(c->sources[i].path);
 		free(c->sources[i].journal_path);
 		strv_free(c->sources[i].journal);
@@ -425,6 +462,7 @@ void config_release(struct config *c)
 	free(c->sources);
 	free(c->nat);
 	free(c->file);
+	inilayer_free(c->layers);
 	cidrlist_release(&c->allow);
 	memset(c, 0, sizeof *c);
 }
@@ -444,6 +482,16 @@ void config_print_reference(FILE *fp)
 			fprintf(fp, " (%llu to %llu)", (unsigned long long)o->min, (unsigned long long)o->max);
 		fprintf(fp, " |\n");
 	}
+}
+
+bool config_option(size_t i, const char **section, const char **key, const char **def)
+{
+	if (i >= NOPTIONS)
+		return false;
+	*section = options[i].section;
+	*key = options[i].key;
+	*def = *options[i].def ? options[i].def : "(none)";
+	return true;
 }
 
 const char *config_resolve_dir(const char *configured, const char *builtin, const char *leaf)

@@ -27,8 +27,10 @@ struct source_cfg {
 	int format;             /* enum logline_format (line.h): a file's header format, 0 = auto */
 	char **filters;         /* filter file names (without .conf) */
 	size_t nfilters;
+	char *file;             /* the file of its section (an override's, if it adds it) */
 	int lineno;             /* first line of the section */
 	int filters_lineno;     /* the line of its 'filters' key */
+	char *filters_file;     /* and its file */
 };
 
 struct nat_cfg {
@@ -36,8 +38,11 @@ struct nat_cfg {
 	char domain[128];
 };
 
+struct inilayer;
+
 struct config {
 	char *file;             /* the file loaded; NULL = built-in defaults */
+	struct inilayer *layers;        /* it and its overrides, with every value's origin; NULL = defaults */
 	/* [daemon] */
 	char *state_dir, *control, *filters, *rules, *log_level;
 	int dry_run;
@@ -71,12 +76,17 @@ struct config {
 };
 
 /* Load path; path NULL means the default file if it exists, else the
- * built-in defaults. must_exist: an explicit -c. On error the message is
- * "file:line: what is wrong (what to do)" and *c is left released. */
+ * built-in defaults. must_exist: an explicit -c. The file's local
+ * overrides are read after it (inilayer_overrides_of_file: NAME.d/ *.conf,
+ * then NAME.local). On error the message is "file:line: what is wrong
+ * (what to do)" and *c is left released. */
 int config_load(struct config *c, const char *path, bool must_exist, char *err, size_t errlen);
 void config_release(struct config *c);
 /* The option reference (markdown table) for the README. */
 void config_print_reference(FILE *fp);
+/* Option i of the table (false past the last): its section, key and
+ * default as shown to the user. */
+bool config_option(size_t i, const char **section, const char **key, const char **def);
 /* Resolve a directory option: if the configured directory does not exist
  * and it is the built-in default, fall back to the directory next to the
  * executable (running from a source tree). Returns a static buffer. */

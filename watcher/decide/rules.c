@@ -18,6 +18,7 @@
 #include "duration.h"
 #include "event.h"
 #include "inifile.h"
+#include "inilayer.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -25,10 +26,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const struct ini_keydef keys[] = {
+	{ "events", NULL }, { "services", "any" }, { "per", "ip" }, { "limit", NULL }, { "window", NULL },
+	{ "block", NULL }, { "enabled", "yes" }, { "users", "any" }, { "exempt_authenticated", "no" },
+	{ "ipv4_prefix", "32" }, { "ipv6_prefix", "64" },
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+size_t rules_keys(const struct ini_keydef **k)
+{
+	*k = keys;
+	return NKEYS;
+}
+
 struct rload {
 	struct ruleset *rs;
-	size_t first;           /* rules of this file start here */
-	const char *path;
+	size_t first;           /* rules of these files start here */
+	const char *path;       /* the file of the section being read */
+	const struct inilayer *doc;
 	struct rule *cur;
 	int secline;
 };
@@ -168,8 +183,11 @@ static int key_value(void *arg, const char *section, const char *k, const char *
 		else
 			r->ipv4_prefix = (uint8_t)n;
 	} else {
-		return errf(err, errlen, "unknown key '%s' in rule [%s] (known: events, services, per, limit, "
-			    "window, block, enabled, users, exempt_authenticated, ipv4_prefix, ipv6_prefix)", k, section);
+		char known[512];
+		size_t n = 0;
+		for (size_t i = 0; i < NKEYS && n < sizeof known; i++)
+			n += (size_t)snprintf(known + n, sizeof known - n, "%s%s", i ? ", " : "", keys[i].name);
+		return errf(err, errlen, "unknown key '%s' in rule [%s] (known: %s)", k, section, known);
 	}
 	return 0;
 }
@@ -186,21 +204,51 @@ static int key(void *arg, const char *section, const char *k, const char *v, int
 	return rc;
 }
 
-int ruleset_load(struct ruleset *rs, const char *path, char *err, size_t errlen)
+static int section_begin(void *arg, const struct ini_section_info *si, char *err, size_t errlen)
 {
-	struct rload ld = { .rs = rs, .first = rs->n, .path = path };
+	struct rload *ld = arg;
 
-	char msg[ERR_LEN];
-	int rc = inifile_parse(path, key, &ld, err, errlen);
+	(void)err;
+	(void)errlen;
+	ld->path = si->file;
+	return 0;
+}
 
-	if (rc == 0 && finish(&ld, msg, sizeof msg) < 0)
-		rc = errf(err, errlen, "%s: %s", path, msg);
-	if (rc < 0) {
+/* A section's keys are all read: the rule must be complete. An override
+ * section that names no shipped rule is a new rule, and says so. */
+static int section_end(void *arg, const struct ini_section_info *si, char *err, size_t errlen)
+{
+	struct rload *ld = arg;
+	char msg[ERR_LEN], hint[ERR_LEN];
+
+	if (finish(ld, msg, sizeof msg) == 0)
+		return 0;
+	inilayer_added_hint(ld->doc, si, "rule", hint, sizeof hint);
+	return errf(err, errlen, "%s%s", msg, hint);
+}
+
+int ruleset_load_layers(struct ruleset *rs, const struct inilayer *doc, char *err, size_t errlen)
+{
+	struct rload ld = { .rs = rs, .first = rs->n, .doc = doc };
+	struct inilayer_feeder fd = { .begin = section_begin, .key = key, .end = section_end, .arg = &ld };
+
+	if (inilayer_feed(doc, NULL, &fd, err, errlen) < 0) {
 		while (rs->n > ld.first)
 			rule_release(&rs->v[--rs->n]);
 		return -1;
 	}
 	return 0;
+}
+
+int ruleset_load(struct ruleset *rs, const char *path, char *err, size_t errlen)
+{
+	struct inilayer *doc = inilayer_new();
+	int rc = inilayer_add(doc, path, NULL, false, err, errlen);
+
+	if (rc == 0)
+		rc = ruleset_load_layers(rs, doc, err, errlen);
+	inilayer_free(doc);
+	return rc;
 }
 
 void ruleset_release(struct ruleset *rs)

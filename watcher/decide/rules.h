@@ -37,7 +37,18 @@ struct ruleset {
 	size_t n, alloc;
 };
 
+struct inilayer;
+struct ini_keydef;
+
+/* Load one rule file. On error, "file:line: message" in err and the set
+ * is unchanged. */
 int ruleset_load(struct ruleset *rs, const char *path, char *err, size_t errlen);
+/* Load the rules of rule files read in layers (inilayer.h): shipped files
+ * with their local overrides merged in. Each rule's file is the file of
+ * its section. The same errors, with the file:line of the value. */
+int ruleset_load_layers(struct ruleset *rs, const struct inilayer *doc, char *err, size_t errlen);
+/* The keys a rule may hold, with their defaults (the one list). */
+size_t rules_keys(const struct ini_keydef **keys);
 void ruleset_release(struct ruleset *rs);
 uint64_t ruleset_max_window(const struct ruleset *rs);
 bool rule_wants_service(const struct rule *r, const char *svc, size_t len);

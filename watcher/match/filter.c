@@ -9,6 +9,7 @@
 #include "filter.h"
 #include "f2bmacro.h"
 #include "inifile.h"
+#include "inilayer.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -292,10 +293,25 @@ static size_t literal_prefix(const char *p, char *out, size_t max)
 	return n;
 }
 
+static const struct ini_keydef keys[] = {
+	{ "program", "every line" }, { "event", NULL }, { "service", "none" }, { "program_service", "none" },
+	{ "session", "capture" }, { "regex", NULL }, { "ignore", "none" }, { "only_if_counted", "no" },
+	{ "handoff", "no" }, { "scope", "address" }, { "session_address", "no" },
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+size_t filter_keys(const struct ini_keydef **k)
+{
+	*k = keys;
+	return NKEYS;
+}
+
 struct load {
 	struct filterset *fs;
 	const char *fname;      /* file's filter name (stem) */
-	const char *path;
+	const char *path;       /* the file the value being read is from */
+	struct inilayer_feeder *fd;     /* when reading layers */
+	const struct inilayer *doc;
 	struct filter **f;      /* filters of this file, not yet in fs */
 	size_t nf, af;
 	struct filter *cur;
@@ -522,8 +538,11 @@ static int load_value(void *arg, const char *section, const char *key, const cha
 			f->re[f->nre++] = r;
 		}
 	} else {
-		return errf(err, errlen, "unknown key '%s' in [%s] (known: program, event, service, "
-			    "program_service, session, regex, ignore, only_if_counted, handoff, scope, session_address)", key, section);
+		char known[512];
+		size_t n = 0;
+		for (size_t i = 0; i < NKEYS && n < sizeof known; i++)
+			n += (size_t)snprintf(known + n, sizeof known - n, "%s%s", i ? ", " : "", keys[i].name);
+		return errf(err, errlen, "unknown key '%s' in [%s] (known: %s)", key, section, known);
 	}
 	return 0;
 }
@@ -543,9 +562,12 @@ static void load_abort(struct load *ld)
 static int load_key(void *arg, const char *section, const char *key, const char *value, int lineno,
 		    int secline, char *err, size_t errlen)
 {
+	struct load *ld = arg;
 	char *v;
 	int rc;
 
+	if (ld->fd)
+		ld->path = ld->fd->file;
 	if (strcmp(key, "regex") == 0 || strcmp(key, "ignore") == 0)
 		return load_value(arg, section, key, value, lineno, secline, err, errlen);
 	v = ini_strip_comment(value);
@@ -580,39 +602,70 @@ static void install(struct load *ld)
 		fatalx("out of memory (pcre2 match data)");
 }
 
-int filterset_load(struct filterset *fs, const char *path, char *err, size_t errlen)
+static int layer_end(void *arg, const struct ini_section_info *si, char *err, size_t errlen)
 {
-	const char *base = strrchr(path, '/');
-	char stem[128];
-	struct load ld = { .fs = fs, .path = path };
-	size_t len;
+	struct load *ld = arg;
+	char msg[ERR_LEN], hint[ERR_LEN];
 
-	base = base ? base + 1 : path;
-	len = strlen(base);
-	if (len > 5 && strcmp(base + len - 5, ".conf") == 0)
-		len -= 5;
-	snprintf(stem, sizeof stem, "%.*s", (int)len, base);
-	if (filterset_has_file(fs, stem))
-		return errf(err, errlen, "%s: a filter file named '%s' is already loaded", path, stem);
-	ld.fname = stem;
-	if (inifile_parse(path, load_key, &ld, err, errlen) < 0) {
+	if (finish_filter(ld, msg, sizeof msg) == 0)
+		return 0;
+	inilayer_added_hint(ld->doc, si, "filter", hint, sizeof hint);
+	return errf(err, errlen, "%s%s", msg, hint);
+}
+
+/* One filter file: the sections of one owner. */
+static int load_owner(struct filterset *fs, const struct inilayer *doc, size_t i, char *err, size_t errlen)
+{
+	const char *path;
+	bool base;
+	const char *name = inilayer_owner(doc, i, &path, &base);
+	struct inilayer_feeder fd = { .key = load_key, .end = layer_end };
+	struct load ld = { .fs = fs, .fname = name, .path = path, .fd = &fd, .doc = doc };
+
+	fd.arg = &ld;
+	if (filterset_has_file(fs, name))
+		return errf(err, errlen, "%s: a filter file named '%s' is already loaded", path, name);
+	if (inilayer_feed(doc, name, &fd, err, errlen) < 0) {
 		load_abort(&ld);
 		return -1;
 	}
-	{
-		char tmp[1024];
-		if (finish_filter(&ld, tmp, sizeof tmp) < 0) {
-			errf(err, errlen, "%s: %s", path, tmp);
-			load_abort(&ld);
-			return -1;
-		}
-	}
 	if (ld.nf == 0) {
 		load_abort(&ld);
-		return errf(err, errlen, "%s: no filters in this file", path);
+		return base ? errf(err, errlen, "%s: no filters in this file", path) : 0;
 	}
+	ld.path = path;
 	install(&ld);
 	return 0;
+}
+
+int filterset_load_layers(struct filterset *fs, const struct inilayer *doc, char *err, size_t errlen)
+{
+	size_t n = inilayer_nowners(doc), first = fs->nfiles;
+
+	for (size_t i = 0; i < n; i++)
+		if (load_owner(fs, doc, i, err, errlen) < 0) {
+			/* leave the set as it was */
+			while (fs->nfiles > first) {
+				struct ffile *ff = &fs->files[--fs->nfiles];
+				while (fs->nf > ff->first)
+					filter_free(fs->f[--fs->nf]);
+				free(ff->name);
+				free(ff->path);
+			}
+			return -1;
+		}
+	return 0;
+}
+
+int filterset_load(struct filterset *fs, const char *path, char *err, size_t errlen)
+{
+	struct inilayer *doc = inilayer_new();
+	int rc = inilayer_add(doc, path, NULL, false, err, errlen);
+
+	if (rc == 0)
+		rc = filterset_load_layers(fs, doc, err, errlen);
+	inilayer_free(doc);
+	return rc;
 }
 
 int filterset_add_regex(struct filterset *fs, const char *regex, const char *program, const char *event,
@@ -640,14 +693,24 @@ int filterset_add_regex(struct filterset *fs, const char *regex, const char *pro
 
 int filterset_load_spec(struct filterset *fs, const char *spec, char *err, size_t errlen)
 {
-	char **paths;
+	struct inilayer *doc = inilayer_new();
+	char **paths, **over;
 	int rc = 0;
 
-	if (inifile_expand(spec, "filter", &paths, err, errlen) < 0)
+	if (inifile_expand(spec, "filter", &paths, err, errlen) < 0) {
+		inilayer_free(doc);
 		return -1;
+	}
+	over = inilayer_overrides_of_dir(spec);
 	for (size_t i = 0; paths[i] && rc == 0; i++)
-		rc = filterset_load(fs, paths[i], err, errlen);
+		rc = inilayer_add(doc, paths[i], NULL, false, err, errlen);
+	for (size_t i = 0; over[i] && rc == 0; i++)
+		rc = inilayer_add(doc, over[i], NULL, true, err, errlen);
+	if (rc == 0)
+		rc = filterset_load_layers(fs, doc, err, errlen);
 	inifile_paths_free(paths);
+	inifile_paths_free(over);
+	inilayer_free(doc);
 	return rc;
 }
 

@@ -55,8 +55,20 @@ void filterset_set_limits(struct filterset *fs, uint32_t match_limit, uint32_t d
 /* Load one filter file; its name is the file name without ".conf". On
  * error, "file:line: message" in err and the set is unchanged. */
 int filterset_load(struct filterset *fs, const char *path, char *err, size_t errlen);
-/* A directory, or a space-separated list of files. */
+struct inilayer;
+struct ini_keydef;
+/* Load the filter files read in layers (inilayer.h): shipped files with
+ * their local overrides merged in. A filter file is an owner of the
+ * layers: a section an override adds belongs to the file named like the
+ * override (filters/NAME.local, filters.d/NAME.conf: file NAME, a new one
+ * if no shipped file has that name). On error, "file:line: message" in
+ * err (the line the value came from) and the set is unchanged. */
+int filterset_load_layers(struct filterset *fs, const struct inilayer *doc, char *err, size_t errlen);
+/* A directory, or a space-separated list of files, with their local
+ * overrides (inilayer_overrides_of_dir). */
 int filterset_load_spec(struct filterset *fs, const char *spec, char *err, size_t errlen);
+/* The keys a filter may hold, with their defaults (the one list). */
+size_t filter_keys(const struct ini_keydef **keys);
 bool filterset_has_file(const struct filterset *fs, const char *name);
 /* One filter named "regex" in a file named "regex", from a regex, a
  * program pattern (NULL = every line) and an event kind (NULL =

@@ -6,6 +6,7 @@
  * network, the logs or nftables.
  */
 #include "bundle.h"
+#include "check_show.h"
 #include "cmd.h"
 #include "config.h"
 #include "xalloc.h"
@@ -23,7 +24,7 @@
 static void usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: mailscreen check [-c FILE] [-q]\n"
+		"usage: mailscreen check [-c FILE] [-q] [-v | --show NAME]\n"
 		"\n"
 		"Validate the configuration, its filter files and its rules. Exits 0 if all is well,\n"
 		"1 with 'file:line: message' on the first problem.\n"
@@ -31,6 +32,9 @@ static void usage(FILE *fp)
 		"  -c, --config FILE  configuration (default " CONFIG_DEFAULT_FILE ";\n"
 		"                     built-in defaults if that does not exist)\n"
 		"  -q, --quiet        print nothing when all is well\n"
+		"  -v, --verbose      then every section's values and where each came from\n"
+		"                     (file:line, the value an override replaced, or default)\n"
+		"      --show NAME    only that: the rule, filter or configuration section NAME\n"
 		"  -h, --help         this help\n");
 }
 
@@ -39,19 +43,23 @@ int cmd_check(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "show", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cfgpath = NULL;
-	bool quiet = false;
+	const char *cfgpath = NULL, *show = NULL;
+	bool quiet = false, verbose = false;
 	struct bundle b;
 	char err[ERR_LEN];
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "c:qh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:qvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cfgpath = optarg; break;
 		case 'q': quiet = true; break;
+		case 'v': verbose = true; break;
+		case 'S': show = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -63,6 +71,13 @@ int cmd_check(int argc, char **argv)
 	if (bundle_load(&b, cfgpath, cfgpath != NULL, err, sizeof err) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
+	}
+	if (show) {
+		size_t n = check_show(stdout, &b, show);
+		if (!n)
+			fprintf(stderr, "mailscreen check: no rule, filter or configuration section is named '%s'\n", show);
+		bundle_release(&b);
+		return n ? 0 : 1;
 	}
 	filterset_warnings(b.fs, stderr);
 	/* a path whose directory does not exist either is a typo, not a log
@@ -102,6 +117,8 @@ int cmd_check(int argc, char **argv)
 			printf(")\n");
 		}
 		printf("nftables: table inet %s, ports %s\n", b.cfg.table, b.cfg.ports_text);
+		if (verbose)
+			check_show(stdout, &b, NULL);
 		printf("ok\n");
 	}
 	bundle_release(&b);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 
 START_TEST(defaults_fill_every_option)
@@ -162,6 +163,35 @@ START_TEST(reference_lists_every_option)
 }
 END_TEST
 
+START_TEST(local_overrides_come_after_the_file_in_order)
+{
+	struct config c;
+	char err[512], path[512];
+
+	snprintf(path, sizeof path, "%s/ov.d", ut_dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	ut_write("ov.d/10-a.conf", "[daemon]\nmax_line = 1000\nlog_level = debug\n");
+	ut_write("ov.d/20-b.conf", "[daemon]\nmax_line = 2000\n[source extra]\npath = /var/log/x.log\nfilters = x\n");
+	ut_write("ov.local", "[daemon]\nmax_line = 3000\n");
+	ck_assert_msg(config_load(&c, ut_write("ov.conf", "[daemon]\nmax_line = 500\nstate_dir = /tmp/s\n"), true,
+				  err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(c.max_line, 3000);    /* .local has the last word */
+	ck_assert_str_eq(c.log_level, "debug"); /* a drop-in's key */
+	ck_assert_str_eq(c.state_dir, "/tmp/s"); /* the file's, untouched */
+	ck_assert_uint_eq(c.nsources, 1);
+	ck_assert_ptr_nonnull(strstr(c.sources[0].file, "/ov.d/20-b.conf"));
+	config_release(&c);
+	/* an error in an override names the override's line */
+	ut_write("ov.local", "[daemon]\n\nmax_line = 3\n");
+	ck_assert_int_eq(config_load(&c, ut_write("ov.conf", "[daemon]\n"), true, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "/ov.local:3: max_line: '3' is not a number"), "%s", err);
+	/* a source an override adds and leaves incomplete: the override's line */
+	ut_write("ov.local", "[source half]\npath = /var/log/y.log\n");
+	ck_assert_int_eq(config_load(&c, ut_write("ov.conf", "[daemon]\n"), true, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "/ov.local:2: [source half] needs 'filters'"), "%s", err);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("config");
@@ -173,5 +203,6 @@ int main(void)
 	tcase_add_test(tc, long_lines_and_semicolons_survive_in_values);
 	tcase_add_test(tc, trailing_comments_are_not_values);
 	tcase_add_test(tc, reference_lists_every_option);
+	tcase_add_test(tc, local_overrides_come_after_the_file_in_order);
 	return ut_run("config", tc);
 }

@@ -2,6 +2,7 @@
 /* Unit tests for duration.c and rules.c: parsing durations and rule
  * files. The rules at work are tested in test_screen.c. */
 #include "duration.h"
+#include "inilayer.h"
 #include "rules.h"
 
 #include "unit.h"
@@ -132,6 +133,67 @@ START_TEST(rule_errors_name_file_and_line)
 }
 END_TEST
 
+static const char auth_conf[] =
+	"[auth-ip]\nevents = auth-fail\nlimit = 5\nwindow = 10m\nblock = 1h\n"
+	"[conn-rate]\nevents = connect\nlimit = 30\nwindow = 1m\nblock = 1h\n";
+
+START_TEST(overrides_change_keys_disable_and_add_rules)
+{
+	struct inilayer *d = inilayer_new();
+	struct ruleset rs = { 0 };
+	char err[512];
+
+	ck_assert_int_eq(inilayer_add_string(d, "rules/auth.conf", auth_conf, NULL, false, err, sizeof err), 0);
+	ck_assert_int_eq(inilayer_add_string(d, "rules.d/10-off.conf", "[conn-rate]\nenabled = no\n", NULL, true,
+					     err, sizeof err), 0);
+	ck_assert_int_eq(inilayer_add_string(d, "rules.d/20-new.conf",
+		"[rcpt]\nevents = rcpt-fail\nlimit = 2\nwindow = 1m\nblock = 1d\n", NULL, true, err, sizeof err), 0);
+	ck_assert_int_eq(inilayer_add_string(d, "rules/auth.local", "[auth-ip]\nlimit = 3\n", NULL, true,
+					     err, sizeof err), 0);
+	ck_assert_msg(ruleset_load_layers(&rs, d, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(rs.n, 3);
+	ck_assert_str_eq(rs.v[0].name, "auth-ip");
+	ck_assert_uint_eq(rs.v[0].limit, 3);
+	ck_assert_uint_eq(rs.v[0].window_ms, 600000);   /* shipped, untouched */
+	ck_assert_uint_eq(rs.v[0].block_ms, 3600000);
+	ck_assert_str_eq(rs.v[0].file, "rules/auth.conf");
+	ck_assert(!rs.v[1].enabled);
+	ck_assert_uint_eq(rs.v[1].limit, 30);
+	ck_assert_str_eq(rs.v[2].name, "rcpt");
+	ck_assert_str_eq(rs.v[2].file, "rules.d/20-new.conf");
+	ck_assert(rs.v[2].enabled);
+	ruleset_release(&rs);
+	inilayer_free(d);
+}
+END_TEST
+
+START_TEST(override_errors_name_the_override_and_the_shipped_file)
+{
+	static const struct { const char *text, *expect; } cases[] = {
+		/* a key the rule does not know: the override's line */
+		{ "[auth-ip]\nlimmit = 3\n", "rules/auth.local:2: unknown key 'limmit' in rule [auth-ip]" },
+		{ "\n[auth-ip]\nlimit = many\n", "rules/auth.local:3: limit: 'many'" },
+		/* a section that overrides nothing is a new rule, and incomplete */
+		{ "[auth-ipp]\nlimit = 3\n", "rules/auth.local:1: rule 'auth-ipp' (line 2) has no 'events'" },
+		{ "[auth-ipp]\nlimit = 3\n", "did you mean [auth-ip] of rules/auth.conf:1?" },
+		{ "[brand-new]\nevents = abuse\n", "no shipped rule is named 'brand-new'" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct inilayer *d = inilayer_new();
+		struct ruleset rs = { 0 };
+		char err[512] = "";
+		ck_assert_int_eq(inilayer_add_string(d, "rules/auth.conf", auth_conf, NULL, false, err, sizeof err), 0);
+		ck_assert_int_eq(inilayer_add_string(d, "rules/auth.local", cases[i].text, NULL, true, err, sizeof err), 0);
+		ck_assert_int_eq(ruleset_load_layers(&rs, d, err, sizeof err), -1);
+		ck_assert_msg(strstr(err, cases[i].expect), "case %zu: '%s' lacks '%s'", i, err, cases[i].expect);
+		ck_assert_uint_eq(rs.n, 0);
+		ruleset_release(&rs);
+		inilayer_free(d);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("rules");
@@ -142,5 +204,7 @@ int main(void)
 	tcase_add_test(tc, rule_file_loads);
 	tcase_add_test(tc, rule_errors_name_file_and_line);
 	tcase_add_test(tc, rule_values_take_inline_comments);
+	tcase_add_test(tc, overrides_change_keys_disable_and_add_rules);
+	tcase_add_test(tc, override_errors_name_the_override_and_the_shipped_file);
 	return ut_run("rules", tc);
 }

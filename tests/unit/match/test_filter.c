@@ -2,6 +2,7 @@
 /* Unit tests for filter.c: loading filter files, program dispatch, named
  * groups, ignore regexes, limits, and hostile captures. */
 #include "filter.h"
+#include "inilayer.h"
 #include "line.h"
 
 #include "unit.h"
@@ -663,6 +664,73 @@ START_TEST(explain_names_a_limit_hit)
 }
 END_TEST
 
+START_TEST(overrides_replace_a_regex_list_and_add_filters_to_their_file)
+{
+	struct filterset *set = filterset_new(NULL);
+	struct inilayer *d = inilayer_new();
+	struct filter_stats st;
+	const struct filter *f;
+	char err[512];
+
+	ck_assert_int_eq(inilayer_add_string(d, "filters/srv.conf",
+		"[srv-fail]\nprogram = srv\nevent = auth-fail\nregex = ^fail (?<ip>\\S+)$\nregex = ^bad (?<ip>\\S+)$\n"
+		"[srv-ok]\nprogram = srv\nevent = auth-ok\nregex = ^ok (?<ip>\\S+)$\n",
+		NULL, false, err, sizeof err), 0);
+	/* one regex line replaces the shipped list of two */
+	ck_assert_int_eq(inilayer_add_string(d, "filters/srv.local", "[srv-fail]\nregex = ^denied (?<ip>\\S+)$\n",
+					     NULL, true, err, sizeof err), 0);
+	/* a new section in filters.d/srv.conf joins filter file srv; in
+	 * filters.d/mine.conf it makes filter file mine */
+	ck_assert_int_eq(inilayer_add_string(d, "filters.d/srv.conf",
+		"[srv-abuse]\nprogram = srv\nevent = abuse\nregex = ^abuse (?<ip>\\S+)$\n", NULL, true, err, sizeof err), 0);
+	ck_assert_int_eq(inilayer_add_string(d, "filters.d/mine.conf",
+		"[mine]\nevent = abuse\nregex = ^mine (?<ip>\\S+)$\n[srv-ok]\nevent = auth-fail\n", NULL, true,
+		err, sizeof err), 0);
+	ck_assert_msg(filterset_load_layers(set, d, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(filterset_nfilters(set), 4);
+	filterset_stats(set, 0, &st);
+	ck_assert_str_eq(st.name, "srv-fail");
+	ck_assert_uint_eq(st.nregex, 1);
+	f = filterset_find(set, "srv-abuse");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(filter_file(f), "srv");
+	ck_assert(filterset_has_file(set, "mine"));
+	ck_assert_str_eq(filter_file(filterset_find(set, "mine")), "mine");
+	ck_assert_str_eq(filter_path(filterset_find(set, "mine")), "filters.d/mine.conf");
+	/* an override of another file's filter stays in that file */
+	ck_assert_str_eq(filter_file(filterset_find(set, "srv-ok")), "srv");
+	filterset_free(set);
+	inilayer_free(d);
+}
+END_TEST
+
+START_TEST(filter_override_errors_name_the_override)
+{
+	static const struct { const char *text, *expect; } cases[] = {
+		{ "[srv-fail]\nregex = ^(?<ip>x\n", "filters/srv.local:2: bad regex" },
+		{ "[srv-fail]\ncolour = red\n", "filters/srv.local:2: unknown key 'colour' in [srv-fail]" },
+		{ "[srv-fial]\nregex = ^x (?<ip>\\S+)$\n", "filters/srv.local:1: filter 'srv-fial' (line 2) has no "
+		  "'event' key (no shipped filter is named 'srv-fial', so this section adds a new filter; did you "
+		  "mean [srv-fail] of filters/srv.conf:1?)" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct filterset *set = filterset_new(NULL);
+		struct inilayer *d = inilayer_new();
+		char err[512] = "";
+		ck_assert_int_eq(inilayer_add_string(d, "filters/srv.conf",
+			"[srv-fail]\nevent = auth-fail\nregex = ^fail (?<ip>\\S+)$\n", NULL, false, err, sizeof err), 0);
+		ck_assert_int_eq(inilayer_add_string(d, "filters/srv.local", cases[i].text, NULL, true, err, sizeof err), 0);
+		ck_assert_int_eq(filterset_load_layers(set, d, err, sizeof err), -1);
+		ck_assert_msg(strstr(err, cases[i].expect), "case %zu: '%s' lacks '%s'", i, err, cases[i].expect);
+		ck_assert_uint_eq(filterset_nfilters(set), 0);
+		ck_assert(!filterset_has_file(set, "srv"));
+		filterset_free(set);
+		inilayer_free(d);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("filter");
@@ -689,5 +757,7 @@ int main(void)
 	tcase_add_test(tc, fail2ban_macros_are_warned_about);
 	tcase_add_test(tc, explain_says_what_each_filter_did);
 	tcase_add_test(tc, explain_names_a_limit_hit);
+	tcase_add_test(tc, overrides_replace_a_regex_list_and_add_filters_to_their_file);
+	tcase_add_test(tc, filter_override_errors_name_the_override);
 	return ut_run("filter", tc);
 }

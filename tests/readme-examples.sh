@@ -7,13 +7,21 @@
 # configuration, any other block is a rule file. The filter and rule blocks
 # are checked together under a configuration naming them; each
 # configuration block is checked on its own (with the source tree's
-# filters and rules). README=docs/filters.md checks the filter author's
-# guide the same way (tests/check.sh runs both).
+# filters and rules). A block whose first line is a comment naming an
+# override file ("# rules/auth.local", "# rules.d/site.conf", "# filters/
+# NAME.local", "# filters.d/NAME.conf", "# mailscreen.local",
+# "# mailscreen.d/NAME.conf") is that file, checked with the others of its
+# kind over the shipped rules and filters of the source tree. README=
+# docs/filters.md checks the filter author's guide the same way
+# (tests/check.sh runs both).
 MAILSCREEN=${MAILSCREEN:-./mailscreen}
 README=${README:-README.md}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/readme-examples.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/blocks" "$tmp/filters" "$tmp/rules"
+ov=$tmp/ov no=0
+mkdir -p "$ov/rules" "$ov/rules.d" "$ov/filters" "$ov/filters.d" "$ov/mailscreen.d"
+cp rules/*.conf "$ov/rules/" && cp filters/*.conf "$ov/filters/" || exit 1
 
 awk -v dir="$tmp/blocks" '
 	/^```ini[ \t]*$/ { n++; f = sprintf("%s/%03d-%d.ini", dir, n, NR + 1); next }
@@ -25,6 +33,12 @@ nf=0 nr=0 nc=0 fail=0 names=""
 for b in "$tmp"/blocks/*.ini; do
 	[ -e "$b" ] || continue
 	line=${b##*-}; line=${line%.ini}
+	target=$(sed -n '1s/^# *\(\(rules\|filters\)\/[a-z0-9_-]*\.local\|\(rules\|filters\|mailscreen\)\.d\/[a-z0-9_-]*\.conf\|mailscreen\.local\) *$/\1/p' "$b")
+	if [ -n "$target" ]; then
+		no=$((no + 1))
+		cat "$b" >> "$ov/$target"
+		continue
+	fi
 	if grep -Eq '^[[:blank:]]*\[(daemon|nftables|nat|allow|source( [^]]*)?)\]' "$b"; then
 		nc=$((nc + 1))
 		out=$("$MAILSCREEN" check -q -c "$b" 2>&1) ||
@@ -38,7 +52,13 @@ for b in "$tmp"/blocks/*.ini; do
 		cp "$b" "$tmp/rules/readme-$line.conf"
 	fi
 done
-if [ $((nf + nr + nc)) -eq 0 ]; then
+if [ "$no" -gt 0 ]; then
+	printf '[daemon]\nfilters = %s\nrules = %s\n' "$ov/filters" "$ov/rules" > "$ov/mailscreen.conf"
+	chmod -R go-w "$ov"
+	out=$("$MAILSCREEN" check -q -c "$ov/mailscreen.conf" 2>&1) ||
+		{ echo "$README: an override example is not accepted: $out" | sed "s|$ov/||g"; fail=1; }
+fi
+if [ $((nf + nr + nc + no)) -eq 0 ]; then
 	echo "$README: no \`\`\`ini examples found"; exit 1
 fi
 [ "$nf" -gt 0 ] || cp filters/*.conf "$tmp/filters/"
@@ -54,5 +74,5 @@ if ! out=$("$MAILSCREEN" check -q -c "$tmp/mailscreen.conf" 2>&1); then
 	echo "$out" | sed -E "s|$tmp/(filters\|rules)/readme-([0-9]+)\.conf:([0-9]+)|$README: the example at line \2, its line \3|"
 	fail=1
 fi
-[ $fail -eq 0 ] && echo "$README examples ok: $nf filter, $nr rule, $nc configuration blocks"
+[ $fail -eq 0 ] && echo "$README examples ok: $nf filter, $nr rule, $nc configuration, $no override blocks"
 exit $fail

@@ -640,11 +640,13 @@ static int load_owner(struct filterset *fs, const struct inilayer *doc, size_t i
 
 int filterset_load_layers(struct filterset *fs, const struct inilayer *doc, char *err, size_t errlen)
 {
-	size_t n = inilayer_nowners(doc), first = fs->nfiles;
+	size_t n = inilayer_nowners(doc), first = fs->nfiles, nwarn = fs->nwarn;
 
 	for (size_t i = 0; i < n; i++)
 		if (load_owner(fs, doc, i, err, errlen) < 0) {
 			/* leave the set as it was */
+			while (fs->nwarn > nwarn)
+				free(fs->warn[--fs->nwarn]);
 			while (fs->nfiles > first) {
 				struct ffile *ff = &fs->files[--fs->nfiles];
 				while (fs->nf > ff->first)

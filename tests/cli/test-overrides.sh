@@ -5,7 +5,8 @@
 # holding the shipped rules and filters: rules/auth.local changes one key
 # of [auth-ip] and leaves the others as shipped; a rules.d/ drop-in
 # disables a shipped rule, another adds a rule; filters/postfix.local
-# replaces a filter's regex list; mailscreen.local changes one option;
+# replaces a filter's regex list (and match --explain names its regex by
+# the override's file:line); mailscreen.local changes one option;
 # "check --show" gives each value's origin (and what an override
 # replaced, and defaults); a new version of the shipped rule file keeps
 # the overrides; an unknown key in an override, a section that overrides
@@ -74,6 +75,12 @@ printf 'Nov 23 10:00:05 mx postfix/smtpd[1]: custom failure from 203.0.113.9\nNo
 expect "filters/postfix.local replaces the regex list (1 event, not 2)" "1" "$(cat "$tmp/n")"
 "$MAILSCREEN" match -c "$d/mailscreen.conf" --json "$tmp/mail.log" 2>/dev/null | grep -o '"ip": "203.0.113.9"' >"$tmp/n"
 expect "the override's regex matches" '"ip": "203.0.113.9"' "$(cat "$tmp/n")"
+
+printf 'Nov 23 10:00:05 mx postfix/smtpd[1]: custom failure from 203.0.113.9\n' >"$tmp/one.log"
+"$MAILSCREEN" match -c "$d/mailscreen.conf" --explain "$tmp/one.log" 2>/dev/null | grep '^ *postfix-sasl (' >"$tmp/n"
+expect "match --explain names the override's regex by file:line" \
+	"        postfix-sasl (postfix.conf): regex 1 ($d/filters/postfix.local:2) matched: event auth-fail; ip=203.0.113.9" \
+	"$(cat "$tmp/n")"
 
 # an upgrade replaces the shipped file: the override stays in force
 sed 's/^window *= *10m$/window = 15m/' rules/auth.conf >"$d/rules/auth.conf"

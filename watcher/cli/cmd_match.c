@@ -323,8 +323,16 @@ static void explain_json(struct mstate *st, const struct logline *ll)
 			fprintf(o, ", \"regex\": %d, \"regex_line\": %d", fx->regex + 1, fx->regex_line);
 		else
 			fprintf(o, ", \"regexes\": %zu", fx->nregex);
+		if (fx->regex_file) {
+			fputs(", \"regex_file\": ", o);
+			json_str(o, fx->regex_file, strlen(fx->regex_file));
+		}
 		if (fx->ignore >= 0)
 			fprintf(o, ", \"ignore\": %d, \"ignore_line\": %d", fx->ignore + 1, fx->ignore_line);
+		if (fx->ignore_file) {
+			fputs(", \"ignore_file\": ", o);
+			json_str(o, fx->ignore_file, strlen(fx->ignore_file));
+		}
 		if (kind_of(&st->x[i]))
 			fprintf(o, ", \"event\": \"%s\"", kind_of(&st->x[i]));
 		if (fx->ngroups) {
@@ -344,6 +352,15 @@ static void explain_json(struct mstate *st, const struct logline *ll)
 		fputc('}', o);
 	}
 	fputs("]}\n", o);
+}
+
+/* "line N" of the filter's file, or "FILE:N" of a local override */
+static void where(char *buf, size_t len, const char *file, int line)
+{
+	if (file)
+		snprintf(buf, len, "%s:%d", file, line);
+	else
+		snprintf(buf, len, "line %d", line);
 }
 
 static void explain_text(struct mstate *st, const struct logline *ll)
@@ -395,34 +412,37 @@ static void explain_text(struct mstate *st, const struct logline *ll)
 	}
 	for (size_t i = 0; i < st->nx; i++) {
 		const struct filter_explain *fx = &st->x[i].fx;
+		char rw[4200], iw[4200];
+		where(rw, sizeof rw, fx->regex_file, fx->regex_line);
+		where(iw, sizeof iw, fx->ignore_file, fx->ignore_line);
 		fprintf(o, "        %s (%s): ", filter_name(fx->filter), file_of(fx->filter));
 		switch (fx->outcome) {
 		case FILTER_EVENT:
-			fprintf(o, "regex %d (line %d) matched: event %s", fx->regex + 1, fx->regex_line,
+			fprintf(o, "regex %d (%s) matched: event %s", fx->regex + 1, rw,
 				kind_of(&st->x[i]));
 			break;
 		case FILTER_NO_MATCH:
 			fprintf(o, "no regex matched (%zu tried)", fx->nregex);
 			break;
 		case FILTER_IGNORED:
-			fprintf(o, "regex %d (line %d) matched, ignore %d (line %d) cancelled the event",
-				fx->regex + 1, fx->regex_line, fx->ignore + 1, fx->ignore_line);
+			fprintf(o, "regex %d (%s) matched, ignore %d (%s) cancelled the event",
+				fx->regex + 1, rw, fx->ignore + 1, iw);
 			break;
 		case FILTER_LIMIT:
 			if (fx->ignore >= 0)
-				fprintf(o, "ignore %d (line %d) hit the match/depth limit: no event", fx->ignore + 1,
-					fx->ignore_line);
+				fprintf(o, "ignore %d (%s) hit the match/depth limit: no event", fx->ignore + 1,
+					iw);
 			else
-				fprintf(o, "regex %d (line %d) hit the match/depth limit: counted as not matched",
-					fx->regex + 1, fx->regex_line);
+				fprintf(o, "regex %d (%s) hit the match/depth limit: counted as not matched",
+					fx->regex + 1, rw);
 			break;
 		case FILTER_BAD_IP:
-			fprintf(o, "regex %d (line %d) matched, but (?<ip>) is no address: no event",
-				fx->regex + 1, fx->regex_line);
+			fprintf(o, "regex %d (%s) matched, but (?<ip>) is no address: no event",
+				fx->regex + 1, rw);
 			break;
 		case FILTER_ZERO_COUNT:
-			fprintf(o, "regex %d (line %d) matched, but (?<count>) is 0 or no number: no event",
-				fx->regex + 1, fx->regex_line);
+			fprintf(o, "regex %d (%s) matched, but (?<count>) is 0 or no number: no event",
+				fx->regex + 1, rw);
 			break;
 		}
 		for (size_t g = 0; g < fx->ngroups; g++) {

@@ -31,7 +31,8 @@ struct regex {
 	bool jit;
 	uint8_t prefixlen;      /* the literal every match starts with */
 	char prefix[PREFIX_MAX];
-	int lineno;             /* in the filter file (match --explain) */
+	int lineno;             /* in its file (match --explain) */
+	const char *file;       /* that file (the filterset's copy) */
 	int g_ip, g_user, g_session, g_count, g_service;
 };
 
@@ -82,6 +83,8 @@ struct filterset {
 	uint32_t md_pairs;
 	char **warn;            /* "file:line: warning: ..." for filter authors */
 	size_t nwarn, awarn;
+	char **paths;           /* the files regexes came from, once each */
+	size_t npaths, apaths;
 };
 
 struct progent {
@@ -216,6 +219,9 @@ void filterset_free(struct filterset *fs)
 	for (size_t i = 0; i < fs->nwarn; i++)
 		free(fs->warn[i]);
 	free(fs->warn);
+	for (size_t i = 0; i < fs->npaths; i++)
+		free(fs->paths[i]);
+	free(fs->paths);
 	free(fs->f);
 	free(fs->files);
 	pcre2_match_data_free(fs->md);
@@ -320,6 +326,15 @@ struct load {
 	char **warn;            /* moved into fs->warn with the filters */
 	size_t nwarn, awarn;
 };
+
+static const char *path_intern(struct filterset *fs, const char *path)
+{
+	for (size_t i = 0; i < fs->npaths; i++)
+		if (strcmp(fs->paths[i], path) == 0)
+			return fs->paths[i];
+	XGROW(fs->paths, fs->apaths, fs->npaths + 1);
+	return fs->paths[fs->npaths++] = xstrdup(path);
+}
 
 /* Warn about the first fail2ban macro in a regex that loaded. */
 static void check_macros(struct load *ld, const char *pattern, int lineno)
@@ -529,6 +544,7 @@ static int load_value(void *arg, const char *section, const char *key, const cha
 			return -1;
 		}
 		r.lineno = lineno;
+		r.file = path_intern(ld->fs, ld->path);
 		check_macros(ld, value, lineno);
 		if (ign) {
 			XGROW(f->ign, f->aign, f->nign + 1);
@@ -1119,11 +1135,16 @@ int matcher_explain(struct matcher *m, const struct logline *ll, filter_event_fn
 		fx.outcome = try_filter(m, f, ll, &ev, &fx.regex, &fx.ignore);
 		if (fx.regex >= 0) {
 			fx.regex_line = f->re[fx.regex].lineno;
+			if (strcmp(f->re[fx.regex].file, f->path) != 0)
+				fx.regex_file = f->re[fx.regex].file;
 			if (fx.outcome != FILTER_LIMIT)
 				explain_groups(m->fs, &f->re[fx.regex], ll->msg, ll->msglen, &fx);
 		}
-		if (fx.ignore >= 0)
+		if (fx.ignore >= 0) {
 			fx.ignore_line = f->ign[fx.ignore].lineno;
+			if (strcmp(f->ign[fx.ignore].file, f->path) != 0)
+				fx.ignore_file = f->ign[fx.ignore].file;
+		}
 		if (fx.outcome == FILTER_EVENT) {
 			fx.ev = &ev;
 			fn(arg, &ev, ll);

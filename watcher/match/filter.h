@@ -116,6 +116,8 @@ struct filter_explain {
 	size_t nregex;          /* the filter's regexes */
 	int regex, ignore;      /* which regex and ignore regex decided, from 0; -1 = none */
 	int regex_line, ignore_line;    /* their lines in the filter file */
+	const char *regex_file, *ignore_file;   /* the file of that line when it is not the
+						 * filter's own (a local override's); else NULL */
 	const struct event *ev; /* FILTER_EVENT only */
 	size_t ngroups;         /* the groups the regex captured (at most FILTER_EXPLAIN_GROUPS) */
 	struct filter_group groups[FILTER_EXPLAIN_GROUPS];

@@ -41,6 +41,9 @@ printf '[postfix-sasl]\nregex = ^custom failure from (?<ip>\\S+)$\n' >"$d/filter
 
 "$MAILSCREEN" check -c "$d/mailscreen.conf" >"$tmp/out" 2>"$tmp/err"
 expect "check accepts the overrides" "0" "$?"
+expect "check lists the overrides read, in order" \
+	"overrides: $d/mailscreen.local $d/filters/postfix.local $d/rules.d/10-quiet.conf $d/rules.d/20-abuse.conf $d/rules/auth.local" \
+	"$(grep '^overrides:' "$tmp/out")"
 expect "rules/auth.local changes the limit" "  auth-ip          3 events within 10m -> 1h" \
 	"$(grep '^  auth-ip ' "$tmp/out")"
 expect "a drop-in disables a shipped rule" "  conn-rate        (disabled) 31 events within 1m -> 1h" \

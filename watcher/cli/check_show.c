@@ -162,3 +162,20 @@ size_t check_show(FILE *fp, const struct bundle *b, const char *name)
 	n += show_doc(fp, b->filter_layers, name, "filter", keys, nkeys);
 	return n;
 }
+
+void check_show_overrides(FILE *fp, const struct bundle *b)
+{
+	const struct inilayer *docs[] = { b->cfg.layers, b->filter_layers, b->rule_layers };
+	size_t shown = 0;
+
+	for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+		const char *const *files;
+		const bool *over;
+		size_t n = docs[d] ? inilayer_files(docs[d], &files, &over) : 0;
+		for (size_t i = 0; i < n; i++)
+			if (over[i])
+				fprintf(fp, "%s %s", shown++ ? "" : "overrides:", files[i]);
+	}
+	if (shown)
+		fputc('\n', fp);
+}

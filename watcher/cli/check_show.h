@@ -21,4 +21,8 @@
  * and filters called name. Returns how many sections were printed. */
 size_t check_show(FILE *fp, const struct bundle *b, const char *name);
 
+/* "overrides: FILE ..." a line, the local override files read in the
+ * order they were read (configuration, filters, rules); nothing if none. */
+void check_show_overrides(FILE *fp, const struct bundle *b);
+
 #endif

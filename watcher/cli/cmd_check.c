@@ -98,6 +98,7 @@ int cmd_check(int argc, char **argv)
 		printf("configuration: %s\n", b.cfg.file ? b.cfg.file : "built-in defaults");
 		printf("filters: %zu from %s\n", filterset_nfilters(b.fs), b.filters_dir);
 		printf("rules: %zu from %s\n", b.rules.n, b.rules_dir);
+		check_show_overrides(stdout, &b);
 		for (size_t i = 0; i < b.rules.n; i++) {
 			const struct rule *r = &b.rules.v[i];
 			char win[32], dur[32];

@@ -345,20 +345,47 @@ static int handle_value(struct config *c, struct cload *ld, const char *section,
 		    "allow, nat)", section);
 }
 
+/* "file:line" of the value of [section] key in force, for the checks
+ * made once the files are read; the configuration file if none. */
+static const char *where(const struct config *c, const char *section, const char *key, char *buf, size_t len)
+{
+	size_t ns = c->layers ? inilayer_nsections(c->layers) : 0;
+
+	for (size_t sec = ns; sec-- > 0;) {
+		struct ini_section_info si;
+		inilayer_section(c->layers, sec, &si);
+		if (strcmp(si.name, section) != 0)
+			continue;
+		for (size_t k = 0; k < inilayer_nkeys(c->layers, sec); k++) {
+			size_t nl;
+			struct ini_layer_value lv;
+			if (strcmp(inilayer_key(c->layers, sec, k, &nl), key) != 0)
+				continue;
+			inilayer_layer(c->layers, sec, k, nl - 1, &lv);
+			snprintf(buf, len, "%s:%d", lv.file, lv.lines[lv.nvalues - 1]);
+			return buf;
+		}
+	}
+	return c->file ? c->file : "(defaults)";
+}
+
 static int validate(struct config *c, char *err, size_t errlen)
 {
 	const char *f = c->file ? c->file : "(defaults)";
+	char at[4200];
 
 	if (strcmp(c->log_level, "error") && strcmp(c->log_level, "warning") && strcmp(c->log_level, "info") &&
 	    strcmp(c->log_level, "debug"))
-		return errf(err, errlen, "%s: log_level '%s' is not error, warning, info or debug", f, c->log_level);
+		return errf(err, errlen, "%s: log_level '%s' is not error, warning, info or debug",
+			    where(c, "daemon", "log_level", at, sizeof at), c->log_level);
 	if (*c->user && !getpwnam(c->user))
 		return errf(err, errlen, "%s: user '%s' is not a known user (create it, e.g. adduser --system --group "
-			    "%s)", f, c->user, c->user);
+			    "%s)", where(c, "daemon", "user", at, sizeof at), c->user, c->user);
 	for (size_t i = 0; i < strlen(c->table); i++)
 		if (!((c->table[i] >= 'a' && c->table[i] <= 'z') || (c->table[i] >= '0' && c->table[i] <= '9') ||
 		      c->table[i] == '_' || c->table[i] == '-') || i >= 32)
-			return errf(err, errlen, "%s: table name '%s': use up to 32 of a-z 0-9 _ -", f, c->table);
+			return errf(err, errlen, "%s: table name '%s': use up to 32 of a-z 0-9 _ -",
+				    where(c, "nftables", "table", at, sizeof at), c->table);
 	for (size_t i = 0; i < c->nsources; i++) {
 		struct source_cfg *s = &c->sources[i];
 		const char *sf = s->file ? s->file : f;

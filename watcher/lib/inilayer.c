@@ -116,6 +116,17 @@ long inilayer_find(const struct inilayer *d, const char *name)
 	return -1;
 }
 
+/* An override merges into the last section of its name: its keys are then
+ * fed after every earlier value, so it wins even where a base file has
+ * two sections of one name (the configuration's [allow], say). */
+static long find_last(const struct inilayer *d, const char *name)
+{
+	for (size_t i = d->ns; i-- > 0;)
+		if (strcmp(d->s[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
 static long section_new(struct addctx *c, const char *name, int line)
 {
 	struct inilayer *d = c->d;
@@ -139,7 +150,7 @@ static int add_key(void *arg, const char *section, const char *key, const char *
 	(void)err;
 	(void)errlen;
 	if (c->cur < 0 || secline != c->secline || strcmp(section, c->secname) != 0) {
-		long found = c->override ? inilayer_find(c->d, section) : -1;
+		long found = c->override ? find_last(c->d, section) : -1;
 		if (found >= 0 && c->d->s[found].file != c->file)
 			c->d->s[found].overridden = true;
 		c->cur = found >= 0 ? found : section_new(c, section, secline ? secline : lineno);

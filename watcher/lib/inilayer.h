@@ -6,10 +6,11 @@
  *
  * A base file's sections are kept as they are written (two sections of
  * one name stay two, so the loader can call that an error). An override
- * file's section changes the first section of its name: each key it sets
- * replaces that key's whole value (all its lines: a list of regexes is one
- * value), every other key stays; a section of a name no file had yet is
- * added (marked as added by an override). Within one file, the lines of a
+ * file's section changes the last section of its name (so that its values
+ * are read after every earlier one): each key it sets replaces that key's
+ * whole value (all its lines: a list of regexes is one value), every other
+ * key stays; a section of a name no file had yet is added (marked as
+ * added by an override). Within one file, the lines of a
  * key in a section form one value. The loaders (config, rules, filters)
  * read the merged result through inilayer_feed, exactly as they read one
  * file, with every error prefixed by the file:line the value came from.

@@ -181,6 +181,16 @@ START_TEST(local_overrides_come_after_the_file_in_order)
 	ck_assert_uint_eq(c.nsources, 1);
 	ck_assert_ptr_nonnull(strstr(c.sources[0].file, "/ov.d/20-b.conf"));
 	config_release(&c);
+	/* two [daemon] sections in the file: the override still has the last word */
+	ut_write("ov.local", "[daemon]\nmax_line = 3000\n");
+	ck_assert_msg(config_load(&c, ut_write("ov.conf", "[daemon]\nmax_line = 500\n[daemon]\nlog_level = info\n"
+						 "[daemon]\nmax_line = 600\n"), true, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(c.max_line, 3000);
+	config_release(&c);
+	/* a value checked after reading names the line it came from */
+	ut_write("ov.local", "[nftables]\ntable = Bad.Name\n");
+	ck_assert_int_eq(config_load(&c, ut_write("ov.conf", "[nftables]\ntable = good\n"), true, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "/ov.local:2: table name 'Bad.Name'"), "%s", err);
 	/* an error in an override names the override's line */
 	ut_write("ov.local", "[daemon]\n\nmax_line = 3\n");
 	ck_assert_int_eq(config_load(&c, ut_write("ov.conf", "[daemon]\n"), true, err, sizeof err), -1);

@@ -37,7 +37,7 @@ struct option_def {
 static const struct option_def options[] = {
 	{ "daemon", "state_dir", OPT_STR, OFF(state_dir), "/var/lib/mailscreen", 0, 0,
 	  "directory of the saved state (blocks, counts, read positions), created if missing" },
-	{ "daemon", "control", OPT_STR, OFF(control), "/run/mailscreen/control", 0, 0,
+	{ "daemon", "control", OPT_STR, OFF(control), CONTROL_DEFAULT_PATH, 0, 0,
 	  "control socket path" },
 	{ "daemon", "control_group", OPT_STR, OFF(control_group), "", 0, 0,
 	  "group whose members may use the control socket (none: root only)" },
@@ -408,6 +408,50 @@ int config_load(struct config *c, const char *path, bool must_exist, char *err, 
 		return -1;
 	}
 	return 0;
+}
+
+int config_peek_daemon_key(const char *path, const char *key, char **out, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0, klen = strlen(key);
+	bool in_daemon = false;
+	ssize_t n;
+
+	*out = NULL;
+	if (!fp)
+		return errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+	while ((n = getline(&line, &cap, fp)) >= 0) {
+		char *p = line, *end = line + n;
+		while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '[') {
+			char *close = strchr(p, ']');
+			in_daemon = close && close - p == 7 && strncmp(p + 1, "daemon", 6) == 0;
+			continue;
+		}
+		if (!in_daemon || strncmp(p, key, klen) != 0)
+			continue;
+		p += klen;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '=' && *p != ':')
+			continue;
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		free(*out);
+		*out = ini_strip_comment(p);
+		if (!**out) {
+			free(*out);
+			*out = NULL;
+		}
+	}
+	free(line);
+	fclose(fp);
+	return *out ? 1 : 0;
 }
 
 void config_release(struct config *c)

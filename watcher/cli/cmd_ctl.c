@@ -14,6 +14,7 @@
  * Exit status: 0 ok; 1 the daemon answered "error: ..." or could not be
  * reached; 2 a usage error.
  */
+#include "blocklist_edit.h"
 #include "cmd.h"
 #include "config.h"
 #include "control.h"
@@ -44,6 +45,7 @@ static void usage(FILE *fp, const struct ctl_cmd *cmd)
 		"%s\n"
 		"\n"
 		"  -c, --config FILE  take the socket path from this configuration's 'control' key\n"
+		"                     (and --from-file its 'blocklist')\n"
 		"                     (default " CONFIG_DEFAULT_FILE ")\n"
 		"  -s, --socket PATH  the control socket (overrides -c)\n",
 		cmd->name, *syn ? " " : "", syn, cmd->doc);
@@ -178,6 +180,39 @@ static void unreachable_hint(const char *path, const char *from)
 		"-s SOCKET%s\n", path, from, found ? "" : " ('ss -xlp | grep mailscreen' shows where it listens)");
 }
 
+/* unblock --from-file: the block list file the configuration names
+ * (read leniently, like the socket, if it does not load). 0, or -1 after
+ * saying why. */
+static int from_file(const char *cfgpath, const char *word)
+{
+	const char *file = cfgpath ? cfgpath : CONFIG_DEFAULT_FILE;
+	struct config cfg;
+	struct cidr target;
+	char err[ERR_LEN], *path = NULL;
+	int n;
+
+	if (cidr_parse(word, &target, err, sizeof err) < 0) {
+		fprintf(stderr, "mailscreen unblock: %s\n", err);
+		return -1;
+	}
+	if (config_load(&cfg, cfgpath, cfgpath != NULL, err, sizeof err) == 0) {
+		path = strdup(cfg.blocklist);
+		config_release(&cfg);
+	} else if (config_peek_daemon_key(file, "blocklist", &path, err, sizeof err) < 0) {
+		fprintf(stderr, "mailscreen unblock: %s\n", err);
+		return -1;
+	} else if (!path) {
+		path = strdup(SYSCONFDIR "/mailscreen/blocklist");
+	}
+	if (!path)
+		return -1;
+	n = blocklist_remove(path, &target, stdout, err, sizeof err);
+	if (n < 0)
+		fprintf(stderr, "mailscreen unblock: %s\n", err);
+	free(path);
+	return n < 0 ? -1 : 0;
+}
+
 int cmd_ctl(int argc, char **argv)
 {
 	const struct ctl_cmd *cmd = ctl_cmd_find(argv[0]);
@@ -265,6 +300,9 @@ int cmd_ctl(int argc, char **argv)
 	}
 	words[nwords] = NULL;
 
+	for (size_t k = 0; k < CTL_NOPTS; k++)
+		if (optval[k] && ctl_opts[k].flag == CTL_FROM_FILE && from_file(cfgpath, words[1]) < 0)
+			return 1;
 	if (socket_path(cfgpath, sockpath, &path, &from) < 0)
 		return 1;
 	rc = control_call(path, nwords, words, &r, err, sizeof err);

@@ -11,7 +11,9 @@
 #include "xalloc.h"
 #include "duration.h"
 #include "filter.h"
+#include "keydoc.h"
 #include "log.h"
+#include "rules.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -108,10 +110,47 @@ int cmd_check(int argc, char **argv)
 	return 0;
 }
 
+static void options_usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: mailscreen options [--markdown]\n"
+		"\n"
+		"Print every section and key of mailscreen.conf, of rule files and of filter files, with\n"
+		"its type, default and meaning.\n"
+		"\n"
+		"  --markdown         as Markdown tables (the README's configuration reference)\n"
+		"  -h, --help         this help\n");
+}
+
 int cmd_options(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	config_print_reference(stdout);
+	static const struct option longopts[] = {
+		{ "markdown", no_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool md = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'm': md = true; break;
+		case 'h': options_usage(stdout); return 0;
+		default: options_usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mailscreen options: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	config_print_reference(stdout, md);
+	printf("\n");
+	keydoc_print(stdout, md, "[RULE]", "in a rule file", rule_keys, rule_nkeys);
+	printf("\n");
+	keydoc_print(stdout, md, "[FILTER]", "in a filter file", filter_keys, filter_nkeys);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "mailscreen options: cannot write to standard output\n");
+		return 1;
+	}
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "duration.h"
 #include "inifile.h"
+#include "keydoc.h"
 #include "log.h"
 #include "line.h"
 #include "xalloc.h"
@@ -106,6 +107,27 @@ static const struct option_def options[] = {
 	  "how long a prefix is blocked" },
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
+
+/* [source NAME], [allow] and [nat]: the keys source_key() and
+ * handle_value() accept, and what `mailscreen options` prints */
+static const struct keydoc source_keys[] = {
+	{ "path", "path or glob", "", "a log file, or a glob with wildcards in the last component; absolute" },
+	{ "journal", "words", "", "instead of path: systemd units (a bare name means NAME.service) or FIELD=VALUE "
+	  "matches, alternatives; prefer units (journald sets _SYSTEMD_UNIT itself)" },
+	{ "journal_path", "path", "", "with journal: read this journal directory or *.journal file instead of the "
+	  "system journal" },
+	{ "format", "auto, syslog, postlog, dovecot or multilog", "auto", "a file source's header format; a line "
+	  "of another format is counted (status: not_format) and matched as auto would" },
+	{ "filters", "words", "(required)", "the filter files (names without .conf) that read this source" },
+};
+static const struct keydoc allow_keys[] = {
+	{ "address", "ADDRESS[/LEN]", "", "never counted nor blocked; repeatable, IPv4 or IPv6; host bits set are "
+	  "an error" },
+};
+static const struct keydoc nat_keys[] = {
+	{ "exempt", "ADDRESS[/LEN] DOMAIN", "", "a NAT gateway's range and the mail domain of its users: their "
+	  "logins exempt the address (see Exemptions); repeatable" },
+};
 
 static void set_str(struct config *c, size_t off, const char *v)
 {
@@ -229,6 +251,11 @@ static int source_key(struct config *c, const char *name, const char *key, const
 
 	if (!*name)
 		return errf(err, errlen, "a source section needs a name: [source NAME]");
+	if (!keydoc_find(source_keys, KEYDOC_N(source_keys), key)) {
+		char known[256];
+		keydoc_known(source_keys, KEYDOC_N(source_keys), known, sizeof known);
+		return errf(err, errlen, "unknown key '%s' in [source %s] (known: %s)", key, name, known);
+	}
 	s = source_get(c, name, lineno);
 	if (strcmp(key, "path") == 0) {
 		if (v[0] != '/')
@@ -253,9 +280,7 @@ static int source_key(struct config *c, const char *name, const char *key, const
 		if (!s->nfilters)
 			return errf(err, errlen, "filters: name at least one filter file");
 	} else {
-		return errf(err, errlen, "unknown key '%s' in [source %s] (known: path, journal, journal_path, format, "
-			    "filters)",
-			    key, name);
+		log_panic("[source] key '%s' is in source_keys but not parsed", key);
 	}
 	return 0;
 }
@@ -290,7 +315,7 @@ static int handle_value(struct config *c, const char *section, const char *key, 
 		size_t n = ini_words(v, &w, &st);
 		struct nat_cfg nc;
 		int rc = 0;
-		if (strcmp(key, "exempt") != 0)
+		if (!keydoc_find(nat_keys, KEYDOC_N(nat_keys), key))
 			rc = errf(err, errlen, "unknown key '%s' in [nat] (known: exempt = ADDRESS[/LEN] DOMAIN)", key);
 		else if (n != 2)
 			rc = errf(err, errlen, "exempt = ADDRESS[/LEN] DOMAIN (e.g. 198.51.100.7 example.org)");
@@ -310,7 +335,7 @@ static int handle_value(struct config *c, const char *section, const char *key, 
 	if (strcmp(section, "allow") == 0) {
 		struct cidr r;
 		char msg[ERR_LEN];
-		if (strcmp(key, "address") != 0)
+		if (!keydoc_find(allow_keys, KEYDOC_N(allow_keys), key))
 			return errf(err, errlen, "unknown key '%s' in [allow] (known: address)", key);
 		if (cidr_parse(v, &r, msg, sizeof msg) < 0)
 			return errf(err, errlen, "%s", msg);
@@ -473,21 +498,38 @@ void config_release(struct config *c)
 	memset(c, 0, sizeof *c);
 }
 
-void config_print_reference(FILE *fp)
+void config_print_reference(FILE *fp, bool markdown)
 {
 	const char *sec = "";
 
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		const struct option_def *o = &options[i];
+		char type[64], title[32];
+		struct keydoc k = { o->key, type, o->def, o->doc };
 		if (strcmp(sec, o->section) != 0) {
-			fprintf(fp, "%s| `[%s]` key | default | meaning |\n|---|---|---|\n", *sec ? "\n" : "", o->section);
+			snprintf(title, sizeof title, "[%s]", o->section);
+			fprintf(fp, "%s", *sec ? "\n" : "");
+			keydoc_print_head(fp, markdown, title, NULL);
 			sec = o->section;
 		}
-		fprintf(fp, "| `%s` | `%s` | %s", o->key, *o->def ? o->def : "(none)", o->doc);
-		if (o->type == OPT_UINT)
-			fprintf(fp, " (%llu to %llu)", (unsigned long long)o->min, (unsigned long long)o->max);
-		fprintf(fp, " |\n");
+		switch (o->type) {
+		case OPT_STR: snprintf(type, sizeof type, "text"); break;
+		case OPT_BOOL: snprintf(type, sizeof type, "yes/no"); break;
+		case OPT_PORTS: snprintf(type, sizeof type, "ports or all"); break;
+		case OPT_DURATION: snprintf(type, sizeof type, "duration"); break;
+		case OPT_UINT:
+			snprintf(type, sizeof type, "number, %llu to %llu", (unsigned long long)o->min,
+				 (unsigned long long)o->max);
+			break;
+		}
+		keydoc_print_row(fp, markdown, &k);
 	}
+	fprintf(fp, "\n");
+	keydoc_print(fp, markdown, "[source NAME]", NULL, source_keys, KEYDOC_N(source_keys));
+	fprintf(fp, "\n");
+	keydoc_print(fp, markdown, "[allow]", NULL, allow_keys, KEYDOC_N(allow_keys));
+	fprintf(fp, "\n");
+	keydoc_print(fp, markdown, "[nat]", NULL, nat_keys, KEYDOC_N(nat_keys));
 }
 
 const char *config_resolve_dir(const char *configured, const char *builtin, const char *leaf)

@@ -83,8 +83,10 @@ void config_release(struct config *c);
  * applies); -1 with a message: the file cannot be read. For the control
  * commands, which must reach the daemon after a bad edit. */
 int config_peek_daemon_key(const char *path, const char *key, char **out, char *err, size_t errlen);
-/* The option reference (markdown table) for the README. */
-void config_print_reference(FILE *fp);
+/* The reference of mailscreen.conf: every section and key with its type,
+ * default and meaning, as plain text or as Markdown tables (the README's
+ * configuration reference). */
+void config_print_reference(FILE *fp, bool markdown);
 /* Resolve a directory option: if the configured directory does not exist
  * and it is the built-in default, fall back to the directory next to the
  * executable (running from a source tree). Returns a static buffer. */

@@ -7,6 +7,8 @@
 #ifndef MS_RULES_H
 #define MS_RULES_H
 
+#include "keydoc.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +38,12 @@ struct ruleset {
 	struct rule *v;
 	size_t n, alloc;
 };
+
+/* Every key a rule section takes, with type, default and meaning
+ * (keydoc.h): the parser accepts exactly these; `mailscreen options`
+ * prints them. */
+extern const struct keydoc rule_keys[];
+extern const size_t rule_nkeys;
 
 int ruleset_load(struct ruleset *rs, const char *path, char *err, size_t errlen);
 void ruleset_release(struct ruleset *rs);

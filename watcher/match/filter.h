@@ -23,6 +23,7 @@
 #define MS_FILTER_H
 
 #include "event.h"
+#include "keydoc.h"
 #include "line.h"
 
 #include <stdbool.h>
@@ -50,6 +51,11 @@ typedef void filter_event_fn(void *arg, const struct event *ev, const struct log
 
 struct filterset *filterset_new(const struct filter_limits *lim);
 void filterset_free(struct filterset *fs);
+/* Every key a filter section takes, with type, default and meaning
+ * (keydoc.h): the parser accepts exactly these; `mailscreen options`
+ * prints them. */
+extern const struct keydoc filter_keys[];
+extern const size_t filter_nkeys;
 /* Change the match and depth limits (before or after loading). */
 void filterset_set_limits(struct filterset *fs, uint32_t match_limit, uint32_t depth_limit);
 /* Load one filter file; its name is the file name without ".conf". On

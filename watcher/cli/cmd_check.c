@@ -11,6 +11,7 @@
 #include "xalloc.h"
 #include "duration.h"
 #include "filter.h"
+#include "journal.h"
 #include "keydoc.h"
 #include "log.h"
 #include "rules.h"
@@ -34,6 +35,44 @@ static void usage(FILE *fp)
 		"                     built-in defaults if that does not exist)\n"
 		"  -q, --quiet        print nothing when all is well\n"
 		"  -h, --help         this help\n");
+}
+
+/* A journal source's unit (or match) with no entry at all is a typo, or a
+ * service that logs elsewhere: the daemon would wait for it forever. The
+ * built-in source (no [source] configured) names alternatives for several
+ * distributions (postfix@-.service and postfix.service): it is warned
+ * about only if none of them has an entry. */
+static void journal_warnings(const struct config *cfg)
+{
+	const char *file = cfg->file ? cfg->file : "built-in defaults";
+
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		const struct source_cfg *s = &cfg->sources[i];
+		bool builtin = s->lineno == 0, any = false;
+		char where[512];
+		if (!s->journal)
+			continue;
+		if (s->journal_path)
+			snprintf(where, sizeof where, "journal '%s'", s->journal_path);
+		else
+			snprintf(where, sizeof where, "the journal");
+		for (size_t k = 0; s->journal[k]; k++) {
+			char err[ERR_LEN];
+			int r = journal_term_has_entries(s->journal[k], s->journal_path, err, sizeof err);
+			if (r < 0)
+				fprintf(stderr, "%s: warning: [source %s] journal '%s': %s\n", file, s->name,
+					s->journal[k], err);
+			else if (r == 0 && !builtin)
+				fprintf(stderr, "%s: warning: [source %s] journal '%s': no entry in %s (a typo? or the "
+					"service logs elsewhere; 'journalctl -u UNIT' shows a unit's lines)\n", file,
+					s->name, s->journal[k], where);
+			any = any || r > 0;
+		}
+		if (builtin && !any)
+			fprintf(stderr, "%s: warning: [source %s] journal: none of its units has an entry in %s (the mail "
+				"servers log elsewhere? configure a [source] with their log file or units)\n", file,
+				s->name, where);
+	}
 }
 
 int cmd_check(int argc, char **argv)
@@ -81,6 +120,7 @@ int cmd_check(int argc, char **argv)
 				"directory)\n", b.cfg.file ? b.cfg.file : "configuration", s->name, s->path);
 		free(dir);
 	}
+	journal_warnings(&b.cfg);
 	if (!quiet) {
 		printf("configuration: %s\n", b.cfg.file ? b.cfg.file : "built-in defaults");
 		printf("filters: %zu from %s\n", filterset_nfilters(b.fs), b.filters_dir);

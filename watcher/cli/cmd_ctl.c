@@ -305,6 +305,7 @@ int cmd_ctl(int argc, char **argv)
 			return 1;
 	if (socket_path(cfgpath, sockpath, &path, &from) < 0)
 		return 1;
+	errno = 0;
 	rc = control_call(path, nwords, words, &r, err, sizeof err);
 	none = rc < 0 && (errno == ENOENT || errno == ECONNREFUSED);
 	/* the broken file's 'control' may be a new edit the daemon has not
@@ -316,6 +317,7 @@ int cmd_ctl(int argc, char **argv)
 		if (!(path = strdup(CONTROL_DEFAULT_PATH)))
 			return 1;
 		from = "built-in";
+		errno = 0;
 		rc = control_call(path, nwords, words, &r, err, sizeof err);
 		none = rc < 0 && (errno == ENOENT || errno == ECONNREFUSED);
 	}

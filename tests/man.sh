@@ -12,7 +12,7 @@ for cmd in $(./mailscreen -h | awk '/^  [a-z]/ { print $1 }'); do
 	sed 's/\\-/-/g' contrib/man/mailscreen.8 | grep -qw -- "$cmd" ||
 		{ echo "mailscreen.8 lacks the command '$cmd'"; exit 1; }
 done
-for opt in $(./mailscreen options | sed -n 's/^| `\([a-z_]*\)` |.*/\1/p'); do
+for opt in $(./mailscreen options --markdown | sed -n 's/^| `\([a-z_]*\)` |.*/\1/p'); do
 	grep -qw -- "$opt" contrib/man/mailscreen.conf.5 ||
 		{ echo "mailscreen.conf.5 lacks the option '$opt'"; exit 1; }
 done

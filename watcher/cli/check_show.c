@@ -151,14 +151,29 @@ static size_t show_doc(FILE *fp, const struct inilayer *doc, const char *name, c
 	return n;
 }
 
+/* A key table's defaults as check shows them; keys that have none (a
+ * required key, an empty default) get no "(default)" line. */
+static size_t defaults_of(const struct keydoc *t, size_t n, struct ini_keydef *out, size_t max)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n && m < max; i++) {
+		const char *d = t[i].def;
+		if (!d || !*d || strcmp(d, "(required)") == 0 || strcmp(d, "(at least one)") == 0)
+			continue;
+		out[m++] = (struct ini_keydef){ t[i].key, d };
+	}
+	return m;
+}
+
 size_t check_show(FILE *fp, const struct bundle *b, const char *name)
 {
-	const struct ini_keydef *keys;
+	struct ini_keydef keys[64];
 	size_t n = show_config(fp, &b->cfg, name), nkeys;
 
-	nkeys = rules_keys(&keys);
+	nkeys = defaults_of(rule_keys, rule_nkeys, keys, sizeof keys / sizeof keys[0]);
 	n += show_doc(fp, b->rule_layers, name, "rule", keys, nkeys);
-	nkeys = filter_keys(&keys);
+	nkeys = defaults_of(filter_keys, filter_nkeys, keys, sizeof keys / sizeof keys[0]);
 	n += show_doc(fp, b->filter_layers, name, "filter", keys, nkeys);
 	return n;
 }

@@ -12,7 +12,10 @@
 #include "xalloc.h"
 #include "duration.h"
 #include "filter.h"
+#include "journal.h"
+#include "keydoc.h"
 #include "log.h"
+#include "rules.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -36,6 +39,44 @@ static void usage(FILE *fp)
 		"                     (file:line, the value an override replaced, or default)\n"
 		"      --show NAME    only that: the rule, filter or configuration section NAME\n"
 		"  -h, --help         this help\n");
+}
+
+/* A journal source's unit (or match) with no entry at all is a typo, or a
+ * service that logs elsewhere: the daemon would wait for it forever. The
+ * built-in source (no [source] configured) names alternatives for several
+ * distributions (postfix@-.service and postfix.service): it is warned
+ * about only if none of them has an entry. */
+static void journal_warnings(const struct config *cfg)
+{
+	const char *file = cfg->file ? cfg->file : "built-in defaults";
+
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		const struct source_cfg *s = &cfg->sources[i];
+		bool builtin = s->lineno == 0, any = false;
+		char where[512];
+		if (!s->journal)
+			continue;
+		if (s->journal_path)
+			snprintf(where, sizeof where, "journal '%s'", s->journal_path);
+		else
+			snprintf(where, sizeof where, "the journal");
+		for (size_t k = 0; s->journal[k]; k++) {
+			char err[ERR_LEN];
+			int r = journal_term_has_entries(s->journal[k], s->journal_path, err, sizeof err);
+			if (r < 0)
+				fprintf(stderr, "%s: warning: [source %s] journal '%s': %s\n", file, s->name,
+					s->journal[k], err);
+			else if (r == 0 && !builtin)
+				fprintf(stderr, "%s: warning: [source %s] journal '%s': no entry in %s (a typo? or the "
+					"service logs elsewhere; 'journalctl -u UNIT' shows a unit's lines)\n", file,
+					s->name, s->journal[k], where);
+			any = any || r > 0;
+		}
+		if (builtin && !any)
+			fprintf(stderr, "%s: warning: [source %s] journal: none of its units has an entry in %s (the mail "
+				"servers log elsewhere? configure a [source] with their log file or units)\n", file,
+				s->name, where);
+	}
 }
 
 int cmd_check(int argc, char **argv)
@@ -94,6 +135,7 @@ int cmd_check(int argc, char **argv)
 				"directory)\n", b.cfg.file ? b.cfg.file : "configuration", s->name, s->path);
 		free(dir);
 	}
+	journal_warnings(&b.cfg);
 	if (!quiet) {
 		printf("configuration: %s\n", b.cfg.file ? b.cfg.file : "built-in defaults");
 		printf("filters: %zu from %s\n", filterset_nfilters(b.fs), b.filters_dir);
@@ -126,10 +168,47 @@ int cmd_check(int argc, char **argv)
 	return 0;
 }
 
+static void options_usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: mailscreen options [--markdown]\n"
+		"\n"
+		"Print every section and key of mailscreen.conf, of rule files and of filter files, with\n"
+		"its type, default and meaning.\n"
+		"\n"
+		"  --markdown         as Markdown tables (the README's configuration reference)\n"
+		"  -h, --help         this help\n");
+}
+
 int cmd_options(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	config_print_reference(stdout);
+	static const struct option longopts[] = {
+		{ "markdown", no_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool md = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'm': md = true; break;
+		case 'h': options_usage(stdout); return 0;
+		default: options_usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mailscreen options: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	config_print_reference(stdout, md);
+	printf("\n");
+	keydoc_print(stdout, md, "[RULE]", "in a rule file", rule_keys, rule_nkeys);
+	printf("\n");
+	keydoc_print(stdout, md, "[FILTER]", "in a filter file", filter_keys, filter_nkeys);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "mailscreen options: cannot write to standard output\n");
+		return 1;
+	}
 	return 0;
 }

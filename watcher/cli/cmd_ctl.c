@@ -14,6 +14,7 @@
  * Exit status: 0 ok; 1 the daemon answered "error: ..." or could not be
  * reached; 2 a usage error.
  */
+#include "blocklist_edit.h"
 #include "cmd.h"
 #include "config.h"
 #include "control.h"
@@ -21,11 +22,17 @@
 #include "jsonw.h"
 #include "log.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void usage(FILE *fp, const struct ctl_cmd *cmd)
 {
@@ -38,6 +45,7 @@ static void usage(FILE *fp, const struct ctl_cmd *cmd)
 		"%s\n"
 		"\n"
 		"  -c, --config FILE  take the socket path from this configuration's 'control' key\n"
+		"                     (and --from-file its 'blocklist')\n"
 		"                     (default " CONFIG_DEFAULT_FILE ")\n"
 		"  -s, --socket PATH  the control socket (overrides -c)\n",
 		cmd->name, *syn ? " " : "", syn, cmd->doc);
@@ -92,32 +100,117 @@ static int check_arg(const struct ctl_cmd *cmd, enum ctl_arg kind, char *w, char
 	return 0;
 }
 
-/* The socket: -s, else the configuration's 'control' key. An explicit -c
- * must load; the default file falls back to the built-in path with a
- * warning, so that 'reload' still reaches a daemon after a bad edit. */
-static int socket_path(const char *cfgpath, const char *sockpath, char **out)
+/* The socket: -s, else the configuration's [daemon] 'control' key, else
+ * the built-in path. A configuration that does not load (a bad edit the
+ * daemon has not read yet, or refused) must not lock the admin out: its
+ * 'control' line is read on its own (config_peek_daemon_key), with a
+ * warning. Only an explicit -c FILE that cannot be read at all is an
+ * error. *from says where the path came from, for the hint. */
+static int socket_path(const char *cfgpath, const char *sockpath, char **out, const char **from)
 {
+	const char *file = cfgpath ? cfgpath : CONFIG_DEFAULT_FILE;
 	struct config cfg;
-	char err[ERR_LEN];
+	char err[ERR_LEN], perr[ERR_LEN];
+	int rc;
 
 	if (sockpath) {
+		*from = "given";
 		*out = strdup(sockpath);
 		return *out ? 0 : -1;
 	}
-	if (config_load(&cfg, cfgpath, cfgpath != NULL, err, sizeof err) < 0) {
-		if (cfgpath) {
-			fprintf(stderr, "mailscreen: %s\n", err);
-			return -1;
-		}
-		fprintf(stderr, "mailscreen: warning: %s (using the built-in socket path)\n", err);
-		if (config_load(&cfg, "/nonexistent/mailscreen.conf", false, err, sizeof err) < 0) {
-			fprintf(stderr, "mailscreen: %s\n", err);
-			return -1;
-		}
+	if (config_load(&cfg, cfgpath, cfgpath != NULL, err, sizeof err) == 0) {
+		*from = cfg.file ? "configuration" : "default";
+		*out = strdup(cfg.control);
+		config_release(&cfg);
+		return *out ? 0 : -1;
 	}
-	*out = strdup(cfg.control);
-	config_release(&cfg);
+	rc = config_peek_daemon_key(file, "control", out, perr, sizeof perr);
+	if (rc < 0 && cfgpath) {
+		fprintf(stderr, "mailscreen: %s\n", perr);
+		fprintf(stderr, "mailscreen: give the daemon's socket with -s SOCKET (default " CONTROL_DEFAULT_PATH ")\n");
+		return -1;
+	}
+	fprintf(stderr, "mailscreen: warning: %s\n", err);
+	if (rc == 1) {
+		fprintf(stderr, "mailscreen: warning: the configuration does not load; using its socket %s "
+			"([daemon] control)\n", *out);
+		*from = "broken configuration";
+		return 0;
+	}
+	fprintf(stderr, "mailscreen: warning: the configuration does not load; using the built-in socket "
+		CONTROL_DEFAULT_PATH "\n");
+	*from = "default";
+	*out = strdup(CONTROL_DEFAULT_PATH);
 	return *out ? 0 : -1;
+}
+
+/* No daemon answered at path: say how to reach one, never a dead end.
+ * Lists the sockets in path's directory and in the default directory. */
+static void unreachable_hint(const char *path, const char *from)
+{
+	char tmp[2][PATH_MAX];
+	const char *dirs[2];
+	size_t found = 0;
+
+	snprintf(tmp[0], sizeof tmp[0], "%s", path);
+	snprintf(tmp[1], sizeof tmp[1], "%s", CONTROL_DEFAULT_PATH);
+	dirs[0] = dirname(tmp[0]);
+	dirs[1] = dirname(tmp[1]);
+	for (int i = 0; i < 2; i++) {
+		DIR *dir;
+		struct dirent *e;
+		if (i == 1 && strcmp(dirs[0], dirs[1]) == 0)
+			break;
+		if (!(dir = opendir(dirs[i])))
+			continue;
+		while ((e = readdir(dir))) {
+			char p[2 * PATH_MAX];
+			struct stat st;
+			snprintf(p, sizeof p, "%s/%s", dirs[i], e->d_name);
+			if (strcmp(p, path) == 0 || stat(p, &st) < 0 || !S_ISSOCK(st.st_mode))
+				continue;
+			if (!found++)
+				fprintf(stderr, "mailscreen: other control sockets:\n");
+			fprintf(stderr, "  %s   (mailscreen status -s %s)\n", p, p);
+		}
+		closedir(dir);
+	}
+	fprintf(stderr, "mailscreen: no daemon at %s (the %s socket): a running daemon listens on the socket of the "
+		"configuration it started with ([daemon] control, default " CONTROL_DEFAULT_PATH "); give it with "
+		"-s SOCKET%s\n", path, from, found ? "" : " ('ss -xlp | grep mailscreen' shows where it listens)");
+}
+
+/* unblock --from-file: the block list file the configuration names
+ * (read leniently, like the socket, if it does not load). 0, or -1 after
+ * saying why. */
+static int from_file(const char *cfgpath, const char *word)
+{
+	const char *file = cfgpath ? cfgpath : CONFIG_DEFAULT_FILE;
+	struct config cfg;
+	struct cidr target;
+	char err[ERR_LEN], *path = NULL;
+	int n;
+
+	if (cidr_parse(word, &target, err, sizeof err) < 0) {
+		fprintf(stderr, "mailscreen unblock: %s\n", err);
+		return -1;
+	}
+	if (config_load(&cfg, cfgpath, cfgpath != NULL, err, sizeof err) == 0) {
+		path = strdup(cfg.blocklist);
+		config_release(&cfg);
+	} else if (config_peek_daemon_key(file, "blocklist", &path, err, sizeof err) < 0) {
+		fprintf(stderr, "mailscreen unblock: %s\n", err);
+		return -1;
+	} else if (!path) {
+		path = strdup(SYSCONFDIR "/mailscreen/blocklist");
+	}
+	if (!path)
+		return -1;
+	n = blocklist_remove(path, &target, stdout, err, sizeof err);
+	if (n < 0)
+		fprintf(stderr, "mailscreen unblock: %s\n", err);
+	free(path);
+	return n < 0 ? -1 : 0;
 }
 
 int cmd_ctl(int argc, char **argv)
@@ -127,8 +220,10 @@ int cmd_ctl(int argc, char **argv)
 	const char *cfgpath = NULL, *sockpath = NULL;
 	char *optval[CTL_NOPTS] = { NULL }, norm[CTL_MAX_ARGS][sizeof ((struct ctl_val *)0)->buf], optword[CTL_NOPTS][40], optstring[32] = ":c:s:h";
 	char *words[CTL_MAX_ARGS + 2 * CTL_NOPTS + 2], *path, err[1024];
+	const char *from = "default";
 	struct ctl_reply r;
 	int nlong = 0, nwords = 0, npos, nmax, opt, rc;
+	bool none;
 
 	if (!cmd)
 		log_panic("cmd_ctl: no command '%s' in the table", argv[0]);
@@ -205,14 +300,35 @@ int cmd_ctl(int argc, char **argv)
 	}
 	words[nwords] = NULL;
 
-	if (socket_path(cfgpath, sockpath, &path) < 0)
+	for (size_t k = 0; k < CTL_NOPTS; k++)
+		if (optval[k] && ctl_opts[k].flag == CTL_FROM_FILE && from_file(cfgpath, words[1]) < 0)
+			return 1;
+	if (socket_path(cfgpath, sockpath, &path, &from) < 0)
 		return 1;
+	errno = 0;
 	rc = control_call(path, nwords, words, &r, err, sizeof err);
-	free(path);
+	none = rc < 0 && (errno == ENOENT || errno == ECONNREFUSED);
+	/* the broken file's 'control' may be a new edit the daemon has not
+	 * read: try the built-in socket before giving up */
+	if (none && strcmp(from, "broken configuration") == 0 && strcmp(path, CONTROL_DEFAULT_PATH) != 0) {
+		fprintf(stderr, "mailscreen: %s; trying the built-in socket " CONTROL_DEFAULT_PATH "\n", err);
+		ctl_reply_release(&r);
+		free(path);
+		if (!(path = strdup(CONTROL_DEFAULT_PATH)))
+			return 1;
+		from = "built-in";
+		errno = 0;
+		rc = control_call(path, nwords, words, &r, err, sizeof err);
+		none = rc < 0 && (errno == ENOENT || errno == ECONNREFUSED);
+	}
 	if (rc < 0) {
 		fprintf(stderr, "mailscreen: %s\n", err);
+		if (none)
+			unreachable_hint(path, from);
+		free(path);
 		return 1;
 	}
+	free(path);
 	if (r.len)
 		fwrite(r.body, 1, r.len, stdout);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

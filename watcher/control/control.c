@@ -750,8 +750,11 @@ static int call_connect(const char *path, char *err, size_t errlen)
 		if (e == EINTR)
 			continue;
 		close(fd);
-		if (e == ENOENT || e == ECONNREFUSED)
-			return errf(err, errlen, "cannot connect to %s: is mailscreen running?", path);
+		if (e == ENOENT || e == ECONNREFUSED) {
+			errf(err, errlen, "cannot connect to %s: is mailscreen running?", path);
+			errno = e;
+			return -1;
+		}
 		if (e == EACCES || e == EPERM)
 			return errf(err, errlen, "cannot connect to %s: permission denied (root and members of "
 				    "control_group may use it)", path);
@@ -882,7 +885,9 @@ int control_call(const char *path, int argc, char *const *argv, struct ctl_reply
 
 	fd = call_connect(path, err, errlen);
 	if (fd < 0) {
+		int e = errno;
 		free(req);
+		errno = e;
 		return -1;
 	}
 	rc = call_send(fd, req, len, path, err, errlen);

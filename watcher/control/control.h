@@ -137,7 +137,8 @@ void control_set_deadline(struct control *c, uint64_t ms);
 /* Send argv[0..argc) to the server at path and read the whole reply into
  * out (initialised here; release it in every case). 0 when a reply came
  * (out->error tells ok from error), -1 with a message in err when none
- * did: no daemon ("cannot connect to PATH: is mailscreen running?"),
+ * did: no daemon ("cannot connect to PATH: is mailscreen running?", and
+ * errno ENOENT or ECONNREFUSED, which nothing else leaves),
  * permission, a request over the limits ("request too large"), a timeout
  * or a reply that is not one. Blocks, at most CONTROL_CALL_TIMEOUT_MS
  * without progress. Never raises SIGPIPE. */

@@ -27,9 +27,13 @@ const struct ctl_cmd ctl_cmds[CTL_NCMDS] = {
 	    "block an address or range",
 	    "Block an address or range (for DURATION, e.g. 1h, 7d or permanent; without it, the\n"
 	    "daemon's default)."),
-	ROW(CTL_UNBLOCK, "unblock", ARGS(CTL_ARG_TARGET), 1, NULL, CTL_CHANGES,
+	ROW(CTL_UNBLOCK, "unblock", ARGS(CTL_ARG_TARGET), 1, NULL, CTL_CHANGES | CTL_FROM_FILE,
 	    "lift the block of an address or range",
-	    "Lift the block of an address or range."),
+	    "Lift the block of an address or range. A block from the block list file is refused (it\n"
+	    "would come back at the next start), saying which line holds it; --from-file first deletes\n"
+	    "the lines naming exactly that address or range from the file (the configuration's\n"
+	    "[daemon] blocklist), atomically, keeping every other byte, then unblocks. A line of a\n"
+	    "wider range that covers it is never cut: it is named, and stays."),
 	ROW(CTL_ALLOW, "allow", ARGS(CTL_ARG_TARGET, CTL_ARG_DURATION), 1, NULL, CTL_CHANGES,
 	    "allow an address or range (never counted nor blocked)",
 	    "Never count nor block an address or range (for DURATION, or until unallowed)."),
@@ -60,6 +64,7 @@ const struct ctl_cmd ctl_cmds[CTL_NCMDS] = {
 const struct ctl_opt ctl_opts[CTL_NOPTS] = {
 	{ CTL_JSON, "json", 0, NULL, "print JSON" },
 	{ CTL_REASON, "reason", 'r', "TEXT", "why, for the log and the block list" },
+	{ CTL_FROM_FILE, "from-file", 0, NULL, "delete its line from the block list file first" },
 };
 
 /* each kind: how the synopsis names it, how a complaint does */
@@ -264,6 +269,8 @@ int ctl_req_parse(int argc, char *const *argv, struct ctl_req *req, char *err, s
 			seen |= o->flag;
 			if (o->flag == CTL_REASON)
 				req->reason = argv[++i];
+			else if (o->flag == CTL_FROM_FILE)
+				req->from_file = true;
 			else
 				req->json = true;
 		} else {

@@ -59,18 +59,19 @@ enum ctl_arg {
 #define CTL_CHANGES 0x1         /* changes the daemon's state (saved at once) */
 #define CTL_JSON 0x2            /* takes --json */
 #define CTL_REASON 0x4          /* takes --reason TEXT */
+#define CTL_FROM_FILE 0x8       /* takes --from-file */
 
 /* The options a command may take, as its flags say: the same words on
  * the command line and in a request ("--json"; "--reason", then the
  * value as the next word). */
 struct ctl_opt {
-	unsigned flag;          /* CTL_JSON, CTL_REASON */
+	unsigned flag;          /* CTL_JSON, CTL_REASON, CTL_FROM_FILE */
 	const char *name;       /* "json" for --json */
 	char letter;            /* the command line's short option, or 0 */
 	const char *arg;        /* its value's name in the help; NULL: takes none */
 	const char *help;
 };
-#define CTL_NOPTS 2
+#define CTL_NOPTS 3
 extern const struct ctl_opt ctl_opts[CTL_NOPTS];
 
 #define CTL_MAX_ARGS 2          /* positional arguments of any command */
@@ -127,6 +128,8 @@ struct ctl_req {
 	struct ctl_val arg[CTL_MAX_ARGS];
 	bool json;              /* --json */
 	const char *reason;     /* --reason TEXT, or NULL */
+	bool from_file;         /* --from-file: the command line has deleted the
+				 * target's line from the block list file */
 };
 
 /* Parse argv[0..argc), a request as the daemon receives it (control.h:

@@ -13,6 +13,7 @@
  * once. Nothing here blocks the loop; "list blocks" reads the kernel's
  * counters, which is slow only for very large sets.
  */
+#include "blockfile.h"
 #include "ctl_cmds.h"
 #include "daemon.h"
 #include "duration.h"
@@ -296,11 +297,44 @@ static void cmd_block(struct cmdctx *c, const struct ctl_req *q)
 	fprintf(c->out, "blocked %s for %s\n", buf, dbuf);
 }
 
+/* The block list file's entry for exactly target, or NULL. */
+static const struct bf_entry *bfile_entry(const struct daemon *d, const struct cidr *target)
+{
+	const struct bf_list *l = d->bfile ? blockfile_list(d->bfile) : NULL;
+
+	for (size_t i = 0; l && i < l->n; i++)
+		if (l->v[i].target.len == target->len && addr_equal(&l->v[i].target.addr, &target->addr))
+			return &l->v[i];
+	return NULL;
+}
+
 static void cmd_unblock(struct cmdctx *c, const struct ctl_req *q)
 {
 	const char *buf = q->arg[0].text;
+	const struct block *b = blocks_find(c->d->blocks, &q->arg[0].target);
+	const struct bf_entry *e;
 	char err[ERR_LEN];
 
+	/* A block from the block list file would come back at the next start
+	 * (or reading of the file): read the file now (unblock --from-file
+	 * has just deleted its line, which unblocks it here), and refuse while
+	 * the line is there. The daemon never writes that file itself. */
+	if (b && strcmp(b->origin, "file") == 0 && c->d->bfile) {
+		blockfile_reload(c->d->bfile);
+		b = blocks_find(c->d->blocks, &q->arg[0].target);
+		if (!b) {
+			log_info("unblock %s: its line is gone from %s (uid %u)", buf, c->d->bfile_path,
+				 (unsigned)c->r->peer_uid);
+			fprintf(c->out, "unblocked %s (its line is gone from %s)\n", buf, c->d->bfile_path);
+			return;
+		}
+		if (strcmp(b->origin, "file") == 0 && (e = bfile_entry(c->d, &q->arg[0].target))) {
+			ctl_error(c->r, "%s is blocked by the block list file %s, line %d, and would be blocked again at "
+				  "the next start: delete that line (the daemon then unblocks it), or run 'mailscreen "
+				  "unblock --from-file %s'", buf, c->d->bfile_path, e->lineno, buf);
+			return;
+		}
+	}
 	if (daemon_unblock(c->d, &q->arg[0].target, err, sizeof err) < 0) {
 		ctl_error(c->r, "%s", err);
 		return;

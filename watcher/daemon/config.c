@@ -9,6 +9,7 @@
 #include "duration.h"
 #include "inifile.h"
 #include "inilayer.h"
+#include "keydoc.h"
 #include "log.h"
 #include "line.h"
 #include "xalloc.h"
@@ -38,7 +39,7 @@ struct option_def {
 static const struct option_def options[] = {
 	{ "daemon", "state_dir", OPT_STR, OFF(state_dir), "/var/lib/mailscreen", 0, 0,
 	  "directory of the saved state (blocks, counts, read positions), created if missing" },
-	{ "daemon", "control", OPT_STR, OFF(control), "/run/mailscreen/control", 0, 0,
+	{ "daemon", "control", OPT_STR, OFF(control), CONTROL_DEFAULT_PATH, 0, 0,
 	  "control socket path" },
 	{ "daemon", "control_group", OPT_STR, OFF(control_group), "", 0, 0,
 	  "group whose members may use the control socket (none: root only)" },
@@ -107,6 +108,27 @@ static const struct option_def options[] = {
 	  "how long a prefix is blocked" },
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
+
+/* [source NAME], [allow] and [nat]: the keys source_key() and
+ * handle_value() accept, and what `mailscreen options` prints */
+static const struct keydoc source_keys[] = {
+	{ "path", "path or glob", "", "a log file, or a glob with wildcards in the last component; absolute" },
+	{ "journal", "words", "", "instead of path: systemd units (a bare name means NAME.service) or FIELD=VALUE "
+	  "matches, alternatives; prefer units (journald sets _SYSTEMD_UNIT itself)" },
+	{ "journal_path", "path", "", "with journal: read this journal directory or *.journal file instead of the "
+	  "system journal" },
+	{ "format", "auto, syslog, postlog, dovecot or multilog", "auto", "a file source's header format; a line "
+	  "of another format is counted (status: not_format) and matched as auto would" },
+	{ "filters", "words", "(required)", "the filter files (names without .conf) that read this source" },
+};
+static const struct keydoc allow_keys[] = {
+	{ "address", "ADDRESS[/LEN]", "", "never counted nor blocked; repeatable, IPv4 or IPv6; host bits set are "
+	  "an error" },
+};
+static const struct keydoc nat_keys[] = {
+	{ "exempt", "ADDRESS[/LEN] DOMAIN", "", "a NAT gateway's range and the mail domain of its users: their "
+	  "logins exempt the address (see Exemptions); repeatable" },
+};
 
 static void set_str(struct config *c, size_t off, const char *v)
 {
@@ -238,6 +260,11 @@ static int source_key(struct config *c, struct cload *ld, const char *name, cons
 
 	if (!*name)
 		return errf(err, errlen, "a source section needs a name: [source NAME]");
+	if (!keydoc_find(source_keys, KEYDOC_N(source_keys), key)) {
+		char known[256];
+		keydoc_known(source_keys, KEYDOC_N(source_keys), known, sizeof known);
+		return errf(err, errlen, "unknown key '%s' in [source %s] (known: %s)", key, name, known);
+	}
 	s = source_get(c, name, ld->file, lineno);
 	if (strcmp(key, "path") == 0) {
 		if (v[0] != '/')
@@ -264,9 +291,7 @@ static int source_key(struct config *c, struct cload *ld, const char *name, cons
 		if (!s->nfilters)
 			return errf(err, errlen, "filters: name at least one filter file");
 	} else {
-		return errf(err, errlen, "unknown key '%s' in [source %s] (known: path, journal, journal_path, format, "
-			    "filters)",
-			    key, name);
+		log_panic("[source] key '%s' is in source_keys but not parsed", key);
 	}
 	return 0;
 }
@@ -304,7 +329,7 @@ static int handle_value(struct config *c, struct cload *ld, const char *section,
 		size_t n = ini_words(v, &w, &st);
 		struct nat_cfg nc;
 		int rc = 0;
-		if (strcmp(key, "exempt") != 0)
+		if (!keydoc_find(nat_keys, KEYDOC_N(nat_keys), key))
 			rc = errf(err, errlen, "unknown key '%s' in [nat] (known: exempt = ADDRESS[/LEN] DOMAIN)", key);
 		else if (n != 2)
 			rc = errf(err, errlen, "exempt = ADDRESS[/LEN] DOMAIN (e.g. 198.51.100.7 example.org)");
@@ -324,7 +349,7 @@ static int handle_value(struct config *c, struct cload *ld, const char *section,
 	if (strcmp(section, "allow") == 0) {
 		struct cidr r;
 		char msg[ERR_LEN];
-		if (strcmp(key, "address") != 0)
+		if (!keydoc_find(allow_keys, KEYDOC_N(allow_keys), key))
 			return errf(err, errlen, "unknown key '%s' in [allow] (known: address)", key);
 		if (cidr_parse(v, &r, msg, sizeof msg) < 0)
 			return errf(err, errlen, "%s", msg);
@@ -472,6 +497,50 @@ int config_load(struct config *c, const char *path, bool must_exist, char *err, 
 	return 0;
 }
 
+int config_peek_daemon_key(const char *path, const char *key, char **out, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0, klen = strlen(key);
+	bool in_daemon = false;
+	ssize_t n;
+
+	*out = NULL;
+	if (!fp)
+		return errf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+	while ((n = getline(&line, &cap, fp)) >= 0) {
+		char *p = line, *end = line + n;
+		while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '[') {
+			char *close = strchr(p, ']');
+			in_daemon = close && close - p == 7 && strncmp(p + 1, "daemon", 6) == 0;
+			continue;
+		}
+		if (!in_daemon || strncmp(p, key, klen) != 0)
+			continue;
+		p += klen;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '=' && *p != ':')
+			continue;
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		free(*out);
+		*out = ini_strip_comment(p);
+		if (!**out) {
+			free(*out);
+			*out = NULL;
+		}
+	}
+	free(line);
+	fclose(fp);
+	return *out ? 1 : 0;
+}
+
 void config_release(struct config *c)
 {
 	for (size_t i = 0; i < NOPTIONS; i++)
@@ -494,21 +563,38 @@ void config_release(struct config *c)
 	memset(c, 0, sizeof *c);
 }
 
-void config_print_reference(FILE *fp)
+void config_print_reference(FILE *fp, bool markdown)
 {
 	const char *sec = "";
 
 	for (size_t i = 0; i < NOPTIONS; i++) {
 		const struct option_def *o = &options[i];
+		char type[64], title[32];
+		struct keydoc k = { o->key, type, o->def, o->doc };
 		if (strcmp(sec, o->section) != 0) {
-			fprintf(fp, "%s| `[%s]` key | default | meaning |\n|---|---|---|\n", *sec ? "\n" : "", o->section);
+			snprintf(title, sizeof title, "[%s]", o->section);
+			fprintf(fp, "%s", *sec ? "\n" : "");
+			keydoc_print_head(fp, markdown, title, NULL);
 			sec = o->section;
 		}
-		fprintf(fp, "| `%s` | `%s` | %s", o->key, *o->def ? o->def : "(none)", o->doc);
-		if (o->type == OPT_UINT)
-			fprintf(fp, " (%llu to %llu)", (unsigned long long)o->min, (unsigned long long)o->max);
-		fprintf(fp, " |\n");
+		switch (o->type) {
+		case OPT_STR: snprintf(type, sizeof type, "text"); break;
+		case OPT_BOOL: snprintf(type, sizeof type, "yes/no"); break;
+		case OPT_PORTS: snprintf(type, sizeof type, "ports or all"); break;
+		case OPT_DURATION: snprintf(type, sizeof type, "duration"); break;
+		case OPT_UINT:
+			snprintf(type, sizeof type, "number, %llu to %llu", (unsigned long long)o->min,
+				 (unsigned long long)o->max);
+			break;
+		}
+		keydoc_print_row(fp, markdown, &k);
 	}
+	fprintf(fp, "\n");
+	keydoc_print(fp, markdown, "[source NAME]", NULL, source_keys, KEYDOC_N(source_keys));
+	fprintf(fp, "\n");
+	keydoc_print(fp, markdown, "[allow]", NULL, allow_keys, KEYDOC_N(allow_keys));
+	fprintf(fp, "\n");
+	keydoc_print(fp, markdown, "[nat]", NULL, nat_keys, KEYDOC_N(nat_keys));
 }
 
 bool config_option(size_t i, const char **section, const char **key, const char **def)

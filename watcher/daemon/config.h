@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #define CONFIG_DEFAULT_FILE SYSCONFDIR "/mailscreen/mailscreen.conf"
+#define CONTROL_DEFAULT_PATH "/run/mailscreen/control"  /* [daemon] control */
 
 struct source_cfg {
 	char *name;
@@ -82,11 +83,20 @@ struct config {
  * (what to do)" and *c is left released. */
 int config_load(struct config *c, const char *path, bool must_exist, char *err, size_t errlen);
 void config_release(struct config *c);
-/* The option reference (markdown table) for the README. */
-void config_print_reference(FILE *fp);
 /* Option i of the table (false past the last): its section, key and
  * default as shown to the user. */
 bool config_option(size_t i, const char **section, const char **key, const char **def);
+/* Read one [daemon] key from a file that may not load (config_load
+ * refused it): lines are scanned on their own, so a bad line elsewhere
+ * does not hide the key. The last value wins, as in config_load. 1 with
+ * *out (free it): found; 0: the file has no such key (its default
+ * applies); -1 with a message: the file cannot be read. For the control
+ * commands, which must reach the daemon after a bad edit. */
+int config_peek_daemon_key(const char *path, const char *key, char **out, char *err, size_t errlen);
+/* The reference of mailscreen.conf: every section and key with its type,
+ * default and meaning, as plain text or as Markdown tables (the README's
+ * configuration reference). */
+void config_print_reference(FILE *fp, bool markdown);
 /* Resolve a directory option: if the configured directory does not exist
  * and it is the built-in default, fall back to the directory next to the
  * executable (running from a source tree). Returns a static buffer. */

@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -373,7 +374,42 @@ static int setup_signals(struct daemon *d)
 	return loop_add_fd(d->loop, d->sigfd, EPOLLIN, on_signal, d);
 }
 
-static void daemonize(void)
+/* Where a detached daemon's log goes: -1 syslog (a daemon listens at
+ * /dev/log), else the fd its stderr becomes. Without syslog nothing may be
+ * lost silently, and it says so before it detaches: a standard error the
+ * caller pointed at a file, a pipe or a socket (the journal) stays the log;
+ * otherwise (a terminal, /dev/null) the log goes to LOG_FALLBACK_FILE; if
+ * that cannot be opened either, the daemon does not start. */
+#define LOG_FALLBACK_FILE "/var/log/mailscreen.log"
+static int detached_log(void)
+{
+	char why[256], where[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (log_syslog_probe(why, sizeof why) == 0)
+		return -1;
+	if (fstat(2, &st) == 0 && (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		n = readlink("/proc/self/fd/2", where, sizeof where - 1);
+		where[n > 0 ? n : 0] = '\0';
+		fprintf(stderr, "mailscreen: %s: the log goes to standard error, as started (%s)\n", why,
+			n > 0 ? where : "?");
+		return 2;
+	}
+	fd = open(LOG_FALLBACK_FILE, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "mailscreen: %s, and cannot open " LOG_FALLBACK_FILE " (%s): not started; run it "
+			"with --foreground under a supervisor, or with standard error redirected to a file\n", why,
+			fd < 0 ? strerror(errno) : "not a regular file");
+		exit(1);
+	}
+	fprintf(stderr, "mailscreen: %s: the log goes to " LOG_FALLBACK_FILE "\n", why);
+	return fd;
+}
+
+/* logfd: the fd that becomes stderr (-1: /dev/null, the log is syslog) */
+static void daemonize(int logfd)
 {
 	pid_t pid = fork();
 	int fd;
@@ -390,9 +426,14 @@ static void daemonize(void)
 	if (fd >= 0) {
 		dup2(fd, 0);
 		dup2(fd, 1);
-		dup2(fd, 2);
+		if (logfd < 0)
+			dup2(fd, 2);
 		if (fd > 2)
 			close(fd);
+	}
+	if (logfd > 2) {
+		dup2(logfd, 2);
+		close(logfd);
 	}
 }
 
@@ -425,8 +466,12 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	if (!d.foreground) {
-		daemonize();
-		log_to_syslog(true);
+		int logfd = detached_log();
+		daemonize(logfd);
+		if (logfd < 0)
+			log_to_syslog(true);
+		else
+			log_set_stamps(true);
 	}
 	d.started = time(NULL);
 	d.loop = loop_new();

@@ -19,6 +19,7 @@
 #include "event.h"
 #include "inifile.h"
 #include "inilayer.h"
+#include "keydoc.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -26,18 +27,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct ini_keydef keys[] = {
-	{ "events", NULL }, { "services", "any" }, { "per", "ip" }, { "limit", NULL }, { "window", NULL },
-	{ "block", NULL }, { "enabled", "yes" }, { "users", "any" }, { "exempt_authenticated", "no" },
-	{ "ipv4_prefix", "32" }, { "ipv6_prefix", "64" },
+/* The keys of a rule: what key_value() accepts and `mailscreen options`
+ * prints, in one table. */
+const struct keydoc rule_keys[] = {
+	{ "events", "event kinds", "(required)", "kinds counted: connect auth-fail auth-ok rcpt-fail rset abuse "
+	  "disconnect" },
+	{ "services", "words", "(any)", "only events of these services (smtp submission smtps imap pop3 sieve auth "
+	  "webmail, or a filter's own)" },
+	{ "per", "ip, account or session", "ip", "the key counted: the address (or its prefix), the user name "
+	  "(lower case; blocks the account) or the session (blocks its address)" },
+	{ "limit", "number, 0 to 10000", "(required)", "events within the window that decide; 0 means no limit "
+	  "(the rule never decides)" },
+	{ "window", "duration", "(required)", "the sliding window the events are counted in" },
+	{ "block", "duration, permanent or log", "(required)", "how long a decision blocks; log only logs it" },
+	{ "enabled", "yes/no", "yes", "no switches the rule off" },
+	{ "users", "any, bare or full", "any", "bare: only events whose user name has no @; full: only names "
+	  "with @" },
+	{ "exempt_authenticated", "yes/no", "no", "skip sessions that logged in, and addresses that logged in "
+	  "within authenticated_ttl" },
+	{ "ipv4_prefix", "number, 8 to 32", "32", "IPv4 addresses are counted and blocked per this prefix" },
+	{ "ipv6_prefix", "number, 16 to 128", "64", "IPv6 addresses are counted and blocked per this prefix" },
 };
-#define NKEYS (sizeof keys / sizeof keys[0])
-
-size_t rules_keys(const struct ini_keydef **k)
-{
-	*k = keys;
-	return NKEYS;
-}
+const size_t rule_nkeys = KEYDOC_N(rule_keys);
 
 struct rload {
 	struct ruleset *rs;
@@ -98,6 +109,11 @@ static int key_value(void *arg, const char *section, const char *k, const char *
 				    .enabled = true, .per = PER_IP, .ipv4_prefix = 32, .ipv6_prefix = 64 };
 		ld->cur = r;
 		ld->secline = secline;
+	}
+	if (!keydoc_find(rule_keys, rule_nkeys, k)) {
+		char known[512];
+		keydoc_known(rule_keys, rule_nkeys, known, sizeof known);
+		return errf(err, errlen, "unknown key '%s' in rule [%s] (known: %s)", k, section, known);
 	}
 	if (strcmp(k, "events") == 0) {
 		char **w, *st;
@@ -183,11 +199,7 @@ static int key_value(void *arg, const char *section, const char *k, const char *
 		else
 			r->ipv4_prefix = (uint8_t)n;
 	} else {
-		char known[512];
-		size_t n = 0;
-		for (size_t i = 0; i < NKEYS && n < sizeof known; i++)
-			n += (size_t)snprintf(known + n, sizeof known - n, "%s%s", i ? ", " : "", keys[i].name);
-		return errf(err, errlen, "unknown key '%s' in rule [%s] (known: %s)", k, section, known);
+		log_panic("rule key '%s' is in rule_keys but not parsed", k);
 	}
 	return 0;
 }

@@ -7,6 +7,8 @@
 #ifndef MS_RULES_H
 #define MS_RULES_H
 
+#include "keydoc.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,7 +40,11 @@ struct ruleset {
 };
 
 struct inilayer;
-struct ini_keydef;
+/* Every key a rule section takes, with type, default and meaning
+ * (keydoc.h): the parser accepts exactly these; `mailscreen options`
+ * prints them. */
+extern const struct keydoc rule_keys[];
+extern const size_t rule_nkeys;
 
 /* Load one rule file. On error, "file:line: message" in err and the set
  * is unchanged. */
@@ -47,8 +53,6 @@ int ruleset_load(struct ruleset *rs, const char *path, char *err, size_t errlen)
  * with their local overrides merged in. Each rule's file is the file of
  * its section. The same errors, with the file:line of the value. */
 int ruleset_load_layers(struct ruleset *rs, const struct inilayer *doc, char *err, size_t errlen);
-/* The keys a rule may hold, with their defaults (the one list). */
-size_t rules_keys(const struct ini_keydef **keys);
 void ruleset_release(struct ruleset *rs);
 uint64_t ruleset_max_window(const struct ruleset *rs);
 bool rule_wants_service(const struct rule *r, const char *svc, size_t len);

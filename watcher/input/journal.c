@@ -388,6 +388,26 @@ static int open_journal(sd_journal **sj, const char *path, char *err, size_t err
 	return 0;
 }
 
+int journal_term_has_entries(const char *term, const char *path, char *err, size_t errlen)
+{
+	sd_journal *sj = NULL;
+	int r;
+
+	if (open_journal(&sj, path, err, errlen) < 0)
+		return -1;
+	if (add_term(sj, term, err, errlen) < 0) {
+		sd_journal_close(sj);
+		return -1;
+	}
+	r = sd_journal_seek_head(sj);
+	if (r >= 0)
+		r = sd_journal_next(sj);
+	sd_journal_close(sj);
+	if (r < 0)
+		return errf(err, errlen, "cannot read the journal: %s", strerror(-r));
+	return r > 0;
+}
+
 struct jsource *journal_open(struct loop *l, const char *const *terms, const struct journal_opts *opts,
 			     journal_line_fn *fn, void *cookie, char *err, size_t errlen)
 {

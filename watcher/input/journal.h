@@ -90,6 +90,11 @@ void journal_get_stats(const struct jsource *j, struct journal_stats *st);
 /* Check one term without opening anything (for "mailscreen check").
  * 0, or -1 with a message in err. */
 int journal_check_term(const char *term, char *err, size_t errlen);
+/* Whether the journal (path as in journal_opts) holds any entry the term
+ * selects, from its head (for "mailscreen check": a unit that never
+ * logged is a typo or a service logging elsewhere). 1, 0, or -1 with a
+ * message in err (the journal cannot be opened or read). */
+int journal_term_has_entries(const char *term, const char *path, char *err, size_t errlen);
 
 /* The cursor of the last entry consumed, malloc'ed (free() it), or NULL if
  * none was consumed yet (e.g. an empty journal, opened at its tail). */

@@ -14,13 +14,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char *log_prog = "mailscreen";
 static enum log_level log_max = LOG_LVL_INFO;
 static bool log_syslog;
 static bool log_journal;        /* stderr is a systemd journal stream */
+static bool log_stamps;         /* stderr lines start with time and pid */
 
 /* systemd sets JOURNAL_STREAM=DEV:INO for a service whose stderr is
  * connected to the journal; only if stderr is still that stream (not
@@ -48,6 +53,30 @@ bool log_to_journal(void) { return log_journal; }
 
 void log_set_level(enum log_level max) { log_max = max; }
 enum log_level log_get_level(void) { return log_max; }
+
+void log_set_stamps(bool on) { log_stamps = on; }
+
+int log_syslog_probe(char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+	int types[] = { SOCK_DGRAM, SOCK_STREAM }, e = 0;
+
+	/* as syslog(3) does: a datagram socket, else a stream one */
+	for (size_t i = 0; i < 2; i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return errf(err, errlen, "socket: %s", strerror(errno));
+		if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+			close(fd);
+			return 0;
+		}
+		e = errno;
+		close(fd);
+		if (e != EPROTOTYPE)
+			break;
+	}
+	return errf(err, errlen, "no syslog at /dev/log (%s)", strerror(e));
+}
 
 void log_to_syslog(bool on)
 {
@@ -85,7 +114,13 @@ static void log_emit(enum log_level lvl, int errnum, const char *fmt, va_list ap
 		/* the journal names the program; "<N>" is the line's priority,
 		 * so "journalctl -p warning" finds refusals and errors */
 		fprintf(stderr, "<%d>%s%s\n", prio[lvl], tag[lvl], out);
-	else
+	else if (log_stamps) {
+		char when[32];
+		time_t now = time(NULL);
+		struct tm tm;
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S%z", localtime_r(&now, &tm));
+		fprintf(stderr, "%s %s[%ld]: %s%s\n", when, log_prog, (long)getpid(), tag[lvl], out);
+	} else
 		fprintf(stderr, "%s: %s%s\n", log_prog, tag[lvl], out);
 }
 

@@ -24,6 +24,12 @@ void log_init(const char *progname, enum log_level max);
 void log_set_level(enum log_level max);
 enum log_level log_get_level(void);
 void log_to_syslog(bool on);
+/* Whether a syslog daemon listens at /dev/log (what syslog(3) writes to:
+ * without one, its messages are dropped). 0, or -1 with why in err. */
+int log_syslog_probe(char *err, size_t errlen);
+/* Start each stderr line with the time and "mailscreen[PID]: ", for a
+ * detached daemon whose log goes to a file instead of syslog. */
+void log_set_stamps(bool on);
 /* stderr is the systemd journal: lines carry "<N>" priorities */
 bool log_to_journal(void);
 

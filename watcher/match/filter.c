@@ -10,6 +10,7 @@
 #include "f2bmacro.h"
 #include "inifile.h"
 #include "inilayer.h"
+#include "keydoc.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -299,19 +300,6 @@ static size_t literal_prefix(const char *p, char *out, size_t max)
 	return n;
 }
 
-static const struct ini_keydef keys[] = {
-	{ "program", "every line" }, { "event", NULL }, { "service", "none" }, { "program_service", "none" },
-	{ "session", "capture" }, { "regex", NULL }, { "ignore", "none" }, { "only_if_counted", "no" },
-	{ "handoff", "no" }, { "scope", "address" }, { "session_address", "no" },
-};
-#define NKEYS (sizeof keys / sizeof keys[0])
-
-size_t filter_keys(const struct ini_keydef **k)
-{
-	*k = keys;
-	return NKEYS;
-}
-
 struct load {
 	struct filterset *fs;
 	const char *fname;      /* file's filter name (stem) */
@@ -439,6 +427,30 @@ static bool filter_name_taken(struct load *ld, const char *name)
 	return false;
 }
 
+/* The keys of a filter: what load_value() accepts and `mailscreen
+ * options` prints, in one table (docs/filters.md says more of each). */
+const struct keydoc filter_keys[] = {
+	{ "program", "globs", "(every line)", "program tags the filter reads (* ? [...] as in the shell); - stands "
+	  "for the lines without a tag" },
+	{ "event", "event kind", "(required)", "one of connect auth-fail auth-ok rcpt-fail rset abuse disconnect" },
+	{ "service", "word", "", "the service the events name, for the rules' services lists" },
+	{ "program_service", "TAG=SERVICE pairs", "", "the service for lines of exactly that tag, before service" },
+	{ "session", "pid or capture", "capture", "pid: an event whose regex captures no session gets "
+	  "program[pid] as its session" },
+	{ "regex", "PCRE2 pattern", "(at least one)", "repeatable; the first that matches makes the event (the "
+	  "whole value is the pattern: no comment)" },
+	{ "ignore", "PCRE2 pattern", "", "repeatable; if one matches, the event is cancelled" },
+	{ "only_if_counted", "yes/no", "no", "the events count only where the rule already counts the key "
+	  "(follow-ups)" },
+	{ "handoff", "yes/no", "no", "connect filters: the next connect of the same address and service from "
+	  "another filter within 30 seconds counts 0" },
+	{ "scope", "address or session", "address", "auth-ok filters: session: a login exempts its session, not "
+	  "its address" },
+	{ "session_address", "yes/no", "no", "an event naming an address and a session lends the address to the "
+	  "session (for an hour); one naming only the session borrows it" },
+};
+const size_t filter_nkeys = KEYDOC_N(filter_keys);
+
 static int load_value(void *arg, const char *section, const char *key, const char *value, int lineno,
 		      int secline, char *err, size_t errlen)
 {
@@ -467,6 +479,11 @@ static int load_value(void *arg, const char *section, const char *key, const cha
 	f = ld->cur;
 	if (!f->lineno)
 		f->lineno = lineno;
+	if (!keydoc_find(filter_keys, filter_nkeys, key)) {
+		char known[512];
+		keydoc_known(filter_keys, filter_nkeys, known, sizeof known);
+		return errf(err, errlen, "unknown key '%s' in [%s] (known: %s)", key, section, known);
+	}
 	if (strcmp(key, "event") == 0) {
 		int k = ev_kind_parse(value, strlen(value));
 		if (k < 0)
@@ -554,11 +571,7 @@ static int load_value(void *arg, const char *section, const char *key, const cha
 			f->re[f->nre++] = r;
 		}
 	} else {
-		char known[512];
-		size_t n = 0;
-		for (size_t i = 0; i < NKEYS && n < sizeof known; i++)
-			n += (size_t)snprintf(known + n, sizeof known - n, "%s%s", i ? ", " : "", keys[i].name);
-		return errf(err, errlen, "unknown key '%s' in [%s] (known: %s)", key, section, known);
+		log_panic("filter key '%s' is in filter_keys but not parsed", key);
 	}
 	return 0;
 }

@@ -23,6 +23,7 @@
 #define MS_FILTER_H
 
 #include "event.h"
+#include "keydoc.h"
 #include "line.h"
 
 #include <stdbool.h>
@@ -50,13 +51,17 @@ typedef void filter_event_fn(void *arg, const struct event *ev, const struct log
 
 struct filterset *filterset_new(const struct filter_limits *lim);
 void filterset_free(struct filterset *fs);
+/* Every key a filter section takes, with type, default and meaning
+ * (keydoc.h): the parser accepts exactly these; `mailscreen options`
+ * prints them. */
+extern const struct keydoc filter_keys[];
+extern const size_t filter_nkeys;
 /* Change the match and depth limits (before or after loading). */
 void filterset_set_limits(struct filterset *fs, uint32_t match_limit, uint32_t depth_limit);
 /* Load one filter file; its name is the file name without ".conf". On
  * error, "file:line: message" in err and the set is unchanged. */
 int filterset_load(struct filterset *fs, const char *path, char *err, size_t errlen);
 struct inilayer;
-struct ini_keydef;
 /* Load the filter files read in layers (inilayer.h): shipped files with
  * their local overrides merged in. A filter file is an owner of the
  * layers: a section an override adds belongs to the file named like the
@@ -67,8 +72,6 @@ int filterset_load_layers(struct filterset *fs, const struct inilayer *doc, char
 /* A directory, or a space-separated list of files, with their local
  * overrides (inilayer_overrides_of_dir). */
 int filterset_load_spec(struct filterset *fs, const char *spec, char *err, size_t errlen);
-/* The keys a filter may hold, with their defaults (the one list). */
-size_t filter_keys(const struct ini_keydef **keys);
 bool filterset_has_file(const struct filterset *fs, const char *name);
 /* One filter named "regex" in a file named "regex", from a regex, a
  * program pattern (NULL = every line) and an event kind (NULL =

@@ -50,7 +50,7 @@ START_TEST(synopses_are_derived_from_the_rows)
 		[CTL_STATUS] = "[--json]",
 		[CTL_LIST] = "blocks|allows|failures|accounts [--json]",
 		[CTL_BLOCK] = "ADDR[/LEN] [DURATION] [--reason TEXT]",
-		[CTL_UNBLOCK] = "ADDR[/LEN]",
+		[CTL_UNBLOCK] = "ADDR[/LEN] [--from-file]",
 		[CTL_ALLOW] = "ADDR[/LEN] [DURATION]",
 		[CTL_UNALLOW] = "ADDR[/LEN]",
 		[CTL_BLOCK_ACCOUNT] = "USER [DURATION]",
@@ -102,8 +102,13 @@ START_TEST(arguments_are_parsed_into_their_normal_form)
 	ck_assert_uint_eq(q.arg[1].ms, DURATION_PERMANENT);
 	ck_assert_str_eq(q.arg[1].text, "permanent");
 	ck_assert_str_eq(q.reason, "--json");
+	ck_assert_int_eq(PARSE(&q, err, "unblock", "--from-file", "192.0.2.0/24"), 0);
+	ck_assert(q.from_file);
+	ck_assert(!q.json);
+	ck_assert_str_eq(q.arg[0].text, "192.0.2.0/24");
 	ck_assert_int_eq(PARSE(&q, err, "list", "--json", "failures"), 0);
 	ck_assert(q.json);
+	ck_assert(!q.from_file);
 	ck_assert_uint_eq(q.nargs, 1);
 	ck_assert_str_eq(q.arg[0].text, "failures");
 	ck_assert_int_eq(PARSE(&q, err, "status"), 0);
@@ -141,8 +146,10 @@ START_TEST(bad_requests_are_refused_saying_why)
 	REFUSED("unknown command 'frobnicate'", "frobnicate");
 	REFUSED("unknown command 'run'", "run", "-c", "x");
 	/* counts */
-	REFUSED("usage: unblock ADDR[/LEN]", "unblock");
-	REFUSED("usage: unblock ADDR[/LEN]", "unblock", "192.0.2.1", "192.0.2.2");
+	REFUSED("usage: unblock ADDR[/LEN] [--from-file]", "unblock");
+	REFUSED("usage: unblock ADDR[/LEN] [--from-file]", "unblock", "192.0.2.1", "192.0.2.2");
+	REFUSED("usage: unblock ADDR[/LEN] [--from-file]", "unblock", "192.0.2.1", "--from-file", "--from-file");
+	REFUSED("usage: block ADDR[/LEN] [DURATION] [--reason TEXT]", "block", "192.0.2.1", "--from-file");
 	REFUSED("usage: pause", "pause", "now");
 	REFUSED("usage: status [--json]", "status", "all");
 	/* a NUL in a reason makes one word more */

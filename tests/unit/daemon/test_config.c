@@ -4,6 +4,7 @@
 #include "config.h"
 #include "line.h"
 #include "inifile.h"
+#include "log.h"
 
 #include "unit.h"
 
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 
 START_TEST(defaults_fill_every_option)
@@ -155,11 +157,43 @@ START_TEST(reference_lists_every_option)
 	size_t len = 0;
 	FILE *fp = open_memstream(&buf, &len);
 
-	config_print_reference(fp);
+	config_print_reference(fp, true);
 	fclose(fp);
-	ck_assert_ptr_nonnull(strstr(buf, "| `ports` | `25 465 587 110 995 143 993 4190` |"));
-	ck_assert_ptr_nonnull(strstr(buf, "| `max_line` | `16384` |"));
+	ck_assert_ptr_nonnull(strstr(buf, "| `ports` | ports or all | `25 465 587 110 995 143 993 4190` |"));
+	ck_assert_ptr_nonnull(strstr(buf, "| `max_line` | number, 256 to 1048576 | `16384` |"));
+	ck_assert_ptr_nonnull(strstr(buf, "| `[source NAME]` key | type | default | meaning |"));
+	ck_assert_ptr_nonnull(strstr(buf, "| `exempt` | ADDRESS[/LEN] DOMAIN | (none) |"));
 	free(buf);
+	fp = open_memstream(&buf, &len);
+	config_print_reference(fp, false);
+	fclose(fp);
+	ck_assert_ptr_nonnull(strstr(buf, "\n[nat]\n  exempt (ADDRESS[/LEN] DOMAIN; default none): "));
+	free(buf);
+}
+END_TEST
+
+/* the control commands' way in after a bad edit: the [daemon] key is
+ * found on its own line whatever else is wrong, the last one wins, a
+ * comment is cut, another section's key of the same name is not it */
+START_TEST(peek_finds_a_daemon_key_in_a_broken_file)
+{
+	char path[] = "/tmp/test_config_peek.XXXXXX", err[ERR_LEN], *v = NULL;
+	int fd = mkstemp(path);
+	const char *text = "this is no INI line\n[nftables]\ncontrol = /wrong\n[ daemon ]\n[daemon]\n"
+			   "bogus = 1\ncontrol = /first\n  control=/run/x/ctl   # the new one\n[source a]\n"
+			   "control = /wrong too\n";
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
+	close(fd);
+	ck_assert_int_eq(config_peek_daemon_key(path, "control", &v, err, sizeof err), 1);
+	ck_assert_str_eq(v, "/run/x/ctl");
+	free(v);
+	ck_assert_int_eq(config_peek_daemon_key(path, "blocklist", &v, err, sizeof err), 0);
+	ck_assert_ptr_null(v);
+	unlink(path);
+	ck_assert_int_eq(config_peek_daemon_key(path, "control", &v, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "cannot read"));
 }
 END_TEST
 
@@ -214,5 +248,6 @@ int main(void)
 	tcase_add_test(tc, trailing_comments_are_not_values);
 	tcase_add_test(tc, reference_lists_every_option);
 	tcase_add_test(tc, local_overrides_come_after_the_file_in_order);
+	tcase_add_test(tc, peek_finds_a_daemon_key_in_a_broken_file);
 	return ut_run("config", tc);
 }

@@ -2,8 +2,12 @@
 # mailscreen - build, test, install.
 #
 #   make            build ./mailscreen
-#   make deps       install the Debian packages needed to build and test (root)
-#   make check      deps + build + every test (unit, filter samples, netns)
+#   make deps       install the Debian packages needed to build (root): no
+#                   test tools
+#   make deps-test  the packages the tests need besides (root; make check,
+#                   demo and fuzz install them themselves)
+#   make check      deps-test + build + every test (unit, filter samples,
+#                   netns, the package, install/uninstall)
 #   make demo       build, then show an attacker blocked inside a private netns
 #   make bench      throughput / memory against fail2ban and sshguard; the live
 #                   daemon's control latency and memory under a spray of keys
@@ -12,10 +16,20 @@
 #                   with every sanitizer report fatal
 #   make fuzz       build the libFuzzer targets with clang into build-fuzz/ and
 #                   run each for FUZZ_SECONDS (default 60); a crash fails
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    the runtime only (binary, man pages, unit, completion,
+#                   /etc/mailscreen, locally changed files kept):
+#                   PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc UNITDIR=
+#   make uninstall  remove what make install installed (its manifest,
+#                   PREFIX/share/mailscreen/installed-files), keeping
+#                   locally changed configuration files
+#
+# The version is the file VERSION: mailscreen --version prints it, and the
+# package's changelog is made from it.
 
 PREFIX  ?= /usr/local
 SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+VERSION := $(shell cat VERSION)
 DESTDIR ?=
 CC      ?= gcc
 BUILD   ?= build
@@ -48,17 +62,25 @@ UNIT_BINS := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(UNIT_SRCS))))
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 HELPERS   := $(BUILD)/tests/tcpprobe $(BUILD)/bench/gen
 
-DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev check
-DEBS_TEST  := nftables iproute2 jq systemd-journal-remote util-linux procps dovecot-core clang-14 libclang-rt-14-dev man-db
+# What building needs (contrib/debian/control's Build-Depends says the same
+# for the package); what make deb needs besides; what the tests need besides.
+DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev
+DEBS_DEB   := debhelper dpkg-dev
+DEBS_TEST  := check nftables iproute2 jq systemd-journal-remote util-linux procps dovecot-core clang-14 \
+              libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser
 DEBS_BENCH := fail2ban sshguard time
 
-.PHONY: all deps deps-bench check check-run unit samples netns demo bench asan asan-build check-asan \
-	fuzz fuzz-build install clean
+.PHONY: all deps deps-test deps-bench check check-run unit samples netns demo bench asan \
+	asan-build check-asan fuzz fuzz-build install uninstall clean
 
 all: $(BIN)
 
 $(BIN): $(OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+
+# the version is compiled into main.o only
+$(BUILD)/cli/main.o: VERSION
+$(BUILD)/cli/main.o: ALL_CFLAGS += -DMS_VERSION='"$(VERSION)"'
 
 $(BUILD)/%.o: watcher/%.c
 	@mkdir -p $(@D)
@@ -79,7 +101,12 @@ $(BUILD)/tests/tcpprobe: tests/netns/tcpprobe.c | $(BUILD)/tests
 
 # Install only what is missing, so a machine that has everything needs no
 # network; as root and non-interactive.
+# make deps is what the README's install line runs on a production server:
+# a compiler and the libraries' headers, never a test tool.
 deps:
+	@DEBS="$(DEBS_BUILD)" sh tests/deps.sh
+
+deps-test:
 	@DEBS="$(DEBS_BUILD) $(DEBS_TEST)" sh tests/deps.sh
 
 deps-bench:
@@ -96,7 +123,7 @@ netns: mailscreen $(HELPERS)
 
 # make check re-enters make after deps, so pkg-config sees freshly
 # installed packages.
-check: deps
+check: deps-test
 	@$(MAKE) --no-print-directory check-run
 
 # The ASan build and the fuzz targets are made by make itself (sub-makes),
@@ -107,7 +134,7 @@ check-run: mailscreen $(UNIT_BINS) $(HELPERS)
 	@ASAN_UNITS="$(ASAN_UNIT_BINS)" ASAN_BIN=$(ASAN_DIR)/mailscreen FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS) \
 		sh tests/check.sh $(UNIT_BINS)
 
-demo: deps
+demo: deps-test
 	@$(MAKE) --no-print-directory mailscreen $(HELPERS)
 	@sh contrib/demo.sh
 
@@ -177,21 +204,19 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libmailscreen.a
 
 fuzz-build: $(FUZZ_BINS)
 
-fuzz: deps
+fuzz: deps-test
 	@$(MAKE) --no-print-directory fuzz-build
 	@sh tests/fuzz/run.sh -t $(FUZZ_SECONDS) $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 
+# contrib/install.sh holds the one list of what is installed (the package
+# installs through it too).
+INSTALL_ENV = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SYSCONFDIR='$(SYSCONFDIR)' UNITDIR='$(UNITDIR)'
+
 install: mailscreen
-	install -D -m 0755 mailscreen $(DESTDIR)$(PREFIX)/sbin/mailscreen
-	install -d $(DESTDIR)$(SYSCONFDIR)/mailscreen/filters $(DESTDIR)$(SYSCONFDIR)/mailscreen/rules
-	install -m 0644 filters/*.conf $(DESTDIR)$(SYSCONFDIR)/mailscreen/filters/
-	install -m 0644 rules/*.conf $(DESTDIR)$(SYSCONFDIR)/mailscreen/rules/
-	test -e $(DESTDIR)$(SYSCONFDIR)/mailscreen/mailscreen.conf || \
-		install -m 0644 contrib/mailscreen.conf $(DESTDIR)$(SYSCONFDIR)/mailscreen/mailscreen.conf
-	install -D -m 0644 contrib/man/mailscreen.8 $(DESTDIR)$(PREFIX)/share/man/man8/mailscreen.8
-	install -D -m 0644 contrib/man/mailscreen.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/mailscreen.conf.5
-	install -d $(DESTDIR)/lib/systemd/system
-	sed 's,/usr/local/sbin,$(PREFIX)/sbin,g' contrib/mailscreen.service > $(DESTDIR)/lib/systemd/system/mailscreen.service
+	@$(INSTALL_ENV) sh contrib/install.sh install
+
+uninstall:
+	@$(INSTALL_ENV) sh contrib/install.sh uninstall
 
 clean:
 	rm -rf build build-asan build-fuzz mailscreen tests/out

@@ -16,6 +16,8 @@
 #                   with every sanitizer report fatal
 #   make fuzz       build the libFuzzer targets with clang into build-fuzz/ and
 #                   run each for FUZZ_SECONDS (default 60); a crash fails
+#   make deb        the Debian package, built with dpkg-buildpackage from
+#                   contrib/debian/ in a scratch tree: build/deb/*.deb
 #   make install    the runtime only (binary, man pages, unit, completion,
 #                   /etc/mailscreen, locally changed files kept):
 #                   PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc UNITDIR=
@@ -70,8 +72,8 @@ DEBS_TEST  := check nftables iproute2 jq systemd-journal-remote util-linux procp
               libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser
 DEBS_BENCH := fail2ban sshguard time
 
-.PHONY: all deps deps-test deps-bench check check-run unit samples netns demo bench asan \
-	asan-build check-asan fuzz fuzz-build install uninstall clean
+.PHONY: all deps deps-test deps-deb deps-bench check check-run unit samples netns demo bench asan \
+	asan-build check-asan fuzz fuzz-build deb install uninstall clean
 
 all: $(BIN)
 
@@ -108,6 +110,9 @@ deps:
 
 deps-test:
 	@DEBS="$(DEBS_BUILD) $(DEBS_TEST)" sh tests/deps.sh
+
+deps-deb:
+	@DEBS="$(DEBS_BUILD) $(DEBS_DEB)" sh tests/deps.sh
 
 deps-bench:
 	@DEBS="$(DEBS_BUILD) $(DEBS_BENCH)" sh tests/deps.sh
@@ -217,6 +222,31 @@ install: mailscreen
 
 uninstall:
 	@$(INSTALL_ENV) sh contrib/install.sh uninstall
+
+# ---- the Debian package ----
+# A scratch tree build/deb/mailscreen-VERSION/ links the source folders
+# (files are copied: dh_installdocs would keep a link as a link) and gets
+# debian/ as a copy of contrib/debian/ plus a changelog made from VERSION
+# (dated by the last commit, so a rebuild of one commit is the same
+# package); dpkg-buildpackage leaves the .deb in build/deb/. The scratch
+# tree's own build/ directory is kept between runs (debian/rules leaves it
+# alone at clean).
+DEB_DIR  := $(BUILD)/deb
+DEB_TREE := $(DEB_DIR)/mailscreen-$(VERSION)
+DEB_FILES := Makefile VERSION COPYING README.md HACKING.md
+DEB_DIRS  := watcher filters rules contrib docs
+DEB_DATE  = $(shell t=$$(git log -1 --format=%ct 2>/dev/null) && [ -n "$$t" ] && date -R -u -d "@$$t" || date -R -u)
+
+deb: deps-deb
+	@mkdir -p $(DEB_TREE)
+	@for d in $(DEB_DIRS); do ln -sfn "$(CURDIR)/$$d" "$(DEB_TREE)/$$d"; done
+	@for f in $(DEB_FILES); do rm -f "$(DEB_TREE)/$$f" && cp -p "$$f" "$(DEB_TREE)/$$f"; done
+	@rm -rf $(DEB_TREE)/debian && cp -R contrib/debian $(DEB_TREE)/debian
+	@printf 'mailscreen (%s) unstable; urgency=medium\n\n  * mailscreen %s, built from its source tree.\n\n -- %s  %s\n' \
+		'$(VERSION)' '$(VERSION)' "$$(sed -n 's/^Maintainer: //p' contrib/debian/control)" '$(DEB_DATE)' \
+		>$(DEB_TREE)/debian/changelog
+	cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/mailscreen_$(VERSION)_*.deb
 
 clean:
 	rm -rf build build-asan build-fuzz mailscreen tests/out

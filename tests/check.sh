@@ -49,6 +49,7 @@ run "cli/test-dedup" sh tests/cli/test-dedup.sh
 run "cli/test-cmd-check" sh tests/cli/test-cmd-check.sh
 run "cli/test-journal-log" sh tests/cli/test-journal-log.sh
 run "pkg/test-install" sh tests/pkg/test-install.sh
+run "pkg/test-deb" sh tests/pkg/test-deb.sh
 for t in tests/netns/test_*.sh; do
 	[ -e "$t" ] || continue
 	run "netns/$(basename "$t" .sh)" sh tests/netns/run.sh "$t"

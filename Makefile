@@ -228,9 +228,10 @@ uninstall:
 # (files are copied: dh_installdocs would keep a link as a link) and gets
 # debian/ as a copy of contrib/debian/ plus a changelog made from VERSION
 # (dated by the last commit, so a rebuild of one commit is the same
-# package); dpkg-buildpackage leaves the .deb in build/deb/. The scratch
-# tree's own build/ directory is kept between runs (debian/rules leaves it
-# alone at clean).
+# package). dpkg-buildpackage leaves the .deb in build/deb/, replacing
+# those of an earlier build (apt install ./build/deb/mailscreen_*.deb must
+# find one version). The scratch tree's own build/ directory is kept
+# between runs: debian/rules leaves it alone at clean.
 DEB_DIR  := $(BUILD)/deb
 DEB_TREE := $(DEB_DIR)/mailscreen-$(VERSION)
 DEB_FILES := Makefile VERSION COPYING README.md HACKING.md
@@ -242,6 +243,7 @@ deb: deps-deb
 	@for d in $(DEB_DIRS); do ln -sfn "$(CURDIR)/$$d" "$(DEB_TREE)/$$d"; done
 	@for f in $(DEB_FILES); do rm -f "$(DEB_TREE)/$$f" && cp -p "$$f" "$(DEB_TREE)/$$f"; done
 	@rm -rf $(DEB_TREE)/debian && cp -R contrib/debian $(DEB_TREE)/debian
+	@rm -f $(DEB_DIR)/*.deb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
 	@printf 'mailscreen (%s) unstable; urgency=medium\n\n  * mailscreen %s, built from its source tree.\n\n -- %s  %s\n' \
 		'$(VERSION)' '$(VERSION)' "$$(sed -n 's/^Maintainer: //p' contrib/debian/control)" '$(DEB_DATE)' \
 		>$(DEB_TREE)/debian/changelog

@@ -22,13 +22,17 @@ _mailscreen_rules()
 _mailscreen()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local prog=${COMP_WORDS[0]} cmd="" conf="" help usage arg i
+	local prog=${COMP_WORDS[0]} cmd="" conf="" help usage arg i w given=""
 	for ((i = 1; i < COMP_CWORD; i++)); do
-		case ${COMP_WORDS[i]} in
+		w=${COMP_WORDS[i]}
+		case $w in
 		-c | --config) conf=${COMP_WORDS[i + 1]} ;;
 		-*) ;;
-		*) [[ -z $cmd && ${COMP_WORDS[i - 1]} != -c && ${COMP_WORDS[i - 1]} != --config ]] &&
-			cmd=${COMP_WORDS[i]} ;;
+		*) if [[ -z $cmd && ${COMP_WORDS[i - 1]} != -c && ${COMP_WORDS[i - 1]} != --config ]]; then
+			cmd=$w
+		elif [[ -n $cmd ]]; then
+			given="$given $w"
+		fi ;;
 		esac
 	done
 	COMPREPLY=()
@@ -63,6 +67,10 @@ _mailscreen()
 	if grep -qw RULE <<<"$usage"; then
 		words="$words $(_mailscreen_rules "$conf")"
 	fi
+	for w in $given; do
+		# one word of the list is enough (list blocks, reset all)
+		[[ " $words " == *" $w "* ]] && return
+	done
 	if [[ -n ${words// /} ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
 	elif grep -qE '\b(FILE|FILTERFILE|LOG)\b' <<<"$usage"; then

@@ -112,11 +112,14 @@ for f in README.md filters.md copyright examples/dovecot/05-mailscreen-deny.conf
 done
 comp=$(bash -c '. /usr/share/bash-completion/completions/mailscreen
 	c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _mailscreen; echo "${COMPREPLY[*]}"; }
-	c mailscreen re; c mailscreen list ""; c mailscreen run --f') || fail "completion: $comp"
+	c mailscreen re; c mailscreen list ""; c mailscreen run --f; c mailscreen list blocks ""
+	_mailscreen_rules | tr "\n" " "') || fail "completion: $comp"
 echo "$comp"
 [ "$(echo "$comp" | sed -n 1p)" = "replay reset resume reload" ] || fail "completion of 're'"
 echo "$comp" | sed -n 2p | grep -qw accounts || fail "completion of 'list'"
 echo "$comp" | sed -n 3p | grep -qw -- --foreground || fail "completion of 'run --f'"
+[ -z "$(echo "$comp" | sed -n 4p)" ] || fail "completion after 'list blocks'"
+echo "$comp" | sed -n 5p | grep -qw auth-ip || fail "completion's rule names"
 /usr/sbin/mailscreen check >/tmp/check1 2>&1 || { cat /tmp/check1; fail "check of the shipped configuration"; }
 grep -q 'rules: .* from /etc/mailscreen/rules' /tmp/check1 || fail "check did not read /etc/mailscreen/rules"
 

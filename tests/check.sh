@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # make check: unit tests, filter samples, then the network namespace
-# integration tests; then the same under the sanitizers: the unit tests
-# built with ASan + UBSan ($ASAN_UNITS, "asan/test_X") and the netns tests
+# integration tests, the packaging tests (tests/pkg/: make install and
+# uninstall, the Debian package); then the same under the sanitizers: the
+# unit tests built with ASan + UBSan ($ASAN_UNITS, "asan/test_X") and the netns tests
 # against the ASan daemon ($ASAN_BIN, "asan/netns/test_X"), every report
 # fatal; then each libFuzzer target for $FUZZ_SECONDS ("fuzz/NAME", with
 # its regression inputs and seeds; tests/fuzz/run.sh). Prints one closing

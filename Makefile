@@ -2,8 +2,12 @@
 # mailscreen - build, test, install.
 #
 #   make            build ./mailscreen
-#   make deps       install the Debian packages needed to build and test (root)
-#   make check      deps + build + every test (unit, filter samples, netns)
+#   make deps       install the Debian packages needed to build (root): no
+#                   test tools
+#   make deps-test  the packages the tests need besides (root; make check,
+#                   demo and fuzz install them themselves)
+#   make check      deps-test + build + every test (unit, filter samples,
+#                   netns, the package, install/uninstall)
 #   make demo       build, then show an attacker blocked inside a private netns
 #   make bench      throughput / memory against fail2ban and sshguard; the live
 #                   daemon's control latency and memory under a spray of keys
@@ -12,10 +16,22 @@
 #                   with every sanitizer report fatal
 #   make fuzz       build the libFuzzer targets with clang into build-fuzz/ and
 #                   run each for FUZZ_SECONDS (default 60); a crash fails
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make deb        the Debian package, built with dpkg-buildpackage from
+#                   contrib/debian/ in a scratch tree: build/deb/*.deb
+#   make install    the runtime only (binary, man pages, unit, completion,
+#                   /etc/mailscreen, locally changed files kept):
+#                   PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc UNITDIR=
+#   make uninstall  remove what make install installed (its manifest,
+#                   PREFIX/share/mailscreen/installed-files), keeping
+#                   locally changed configuration files
+#
+# The version is the file VERSION: mailscreen --version prints it, and the
+# package's changelog is made from it.
 
 PREFIX  ?= /usr/local
 SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+VERSION := $(shell cat VERSION)
 DESTDIR ?=
 CC      ?= gcc
 BUILD   ?= build
@@ -48,17 +64,25 @@ UNIT_BINS := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(UNIT_SRCS))))
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 HELPERS   := $(BUILD)/tests/tcpprobe $(BUILD)/bench/gen
 
-DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev check
-DEBS_TEST  := nftables iproute2 jq systemd-journal-remote util-linux procps dovecot-core clang-14 libclang-rt-14-dev man-db
+# What building needs (contrib/debian/control's Build-Depends says the same
+# for the package); what make deb needs besides; what the tests need besides.
+DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev
+DEBS_DEB   := debhelper dpkg-dev
+DEBS_TEST  := check nftables iproute2 jq systemd-journal-remote util-linux procps dovecot-core clang-14 \
+              libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser
 DEBS_BENCH := fail2ban sshguard time
 
-.PHONY: all deps deps-bench check check-run unit samples netns demo bench asan asan-build check-asan \
-	fuzz fuzz-build install clean
+.PHONY: all deps deps-test deps-deb deps-bench check check-run unit samples netns demo bench asan \
+	asan-build check-asan fuzz fuzz-build deb install uninstall clean
 
 all: $(BIN)
 
 $(BIN): $(OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+
+# the version is compiled into main.o only
+$(BUILD)/cli/main.o: VERSION
+$(BUILD)/cli/main.o: ALL_CFLAGS += -DMS_VERSION='"$(VERSION)"'
 
 $(BUILD)/%.o: watcher/%.c
 	@mkdir -p $(@D)
@@ -79,8 +103,16 @@ $(BUILD)/tests/tcpprobe: tests/netns/tcpprobe.c | $(BUILD)/tests
 
 # Install only what is missing, so a machine that has everything needs no
 # network; as root and non-interactive.
+# make deps is what the README's install line runs on a production server:
+# a compiler and the libraries' headers, never a test tool.
 deps:
+	@DEBS="$(DEBS_BUILD)" sh tests/deps.sh
+
+deps-test:
 	@DEBS="$(DEBS_BUILD) $(DEBS_TEST)" sh tests/deps.sh
+
+deps-deb:
+	@DEBS="$(DEBS_BUILD) $(DEBS_DEB)" sh tests/deps.sh
 
 deps-bench:
 	@DEBS="$(DEBS_BUILD) $(DEBS_BENCH)" sh tests/deps.sh
@@ -96,7 +128,7 @@ netns: mailscreen $(HELPERS)
 
 # make check re-enters make after deps, so pkg-config sees freshly
 # installed packages.
-check: deps
+check: deps-test
 	@$(MAKE) --no-print-directory check-run
 
 # The ASan build and the fuzz targets are made by make itself (sub-makes),
@@ -107,7 +139,7 @@ check-run: mailscreen $(UNIT_BINS) $(HELPERS)
 	@ASAN_UNITS="$(ASAN_UNIT_BINS)" ASAN_BIN=$(ASAN_DIR)/mailscreen FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS) \
 		sh tests/check.sh $(UNIT_BINS)
 
-demo: deps
+demo: deps-test
 	@$(MAKE) --no-print-directory mailscreen $(HELPERS)
 	@sh contrib/demo.sh
 
@@ -177,21 +209,46 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libmailscreen.a
 
 fuzz-build: $(FUZZ_BINS)
 
-fuzz: deps
+fuzz: deps-test
 	@$(MAKE) --no-print-directory fuzz-build
 	@sh tests/fuzz/run.sh -t $(FUZZ_SECONDS) $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
 
+# contrib/install.sh holds the one list of what is installed (the package
+# installs through it too).
+INSTALL_ENV = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' SYSCONFDIR='$(SYSCONFDIR)' UNITDIR='$(UNITDIR)'
+
 install: mailscreen
-	install -D -m 0755 mailscreen $(DESTDIR)$(PREFIX)/sbin/mailscreen
-	install -d $(DESTDIR)$(SYSCONFDIR)/mailscreen/filters $(DESTDIR)$(SYSCONFDIR)/mailscreen/rules
-	install -m 0644 filters/*.conf $(DESTDIR)$(SYSCONFDIR)/mailscreen/filters/
-	install -m 0644 rules/*.conf $(DESTDIR)$(SYSCONFDIR)/mailscreen/rules/
-	test -e $(DESTDIR)$(SYSCONFDIR)/mailscreen/mailscreen.conf || \
-		install -m 0644 contrib/mailscreen.conf $(DESTDIR)$(SYSCONFDIR)/mailscreen/mailscreen.conf
-	install -D -m 0644 contrib/man/mailscreen.8 $(DESTDIR)$(PREFIX)/share/man/man8/mailscreen.8
-	install -D -m 0644 contrib/man/mailscreen.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/mailscreen.conf.5
-	install -d $(DESTDIR)/lib/systemd/system
-	sed 's,/usr/local/sbin,$(PREFIX)/sbin,g' contrib/mailscreen.service > $(DESTDIR)/lib/systemd/system/mailscreen.service
+	@$(INSTALL_ENV) sh contrib/install.sh install
+
+uninstall:
+	@$(INSTALL_ENV) sh contrib/install.sh uninstall
+
+# ---- the Debian package ----
+# A scratch tree build/deb/mailscreen-VERSION/ links the source folders
+# (files are copied: dh_installdocs would keep a link as a link) and gets
+# debian/ as a copy of contrib/debian/ plus a changelog made from VERSION
+# (dated by the last commit, so a rebuild of one commit is the same
+# package). dpkg-buildpackage leaves the .deb in build/deb/, replacing
+# those of an earlier build (apt install ./build/deb/mailscreen_*.deb must
+# find one version). The scratch tree's own build/ directory is kept
+# between runs: debian/rules leaves it alone at clean.
+DEB_DIR  := $(BUILD)/deb
+DEB_TREE := $(DEB_DIR)/mailscreen-$(VERSION)
+DEB_FILES := Makefile VERSION COPYING README.md HACKING.md
+DEB_DIRS  := watcher filters rules contrib docs
+DEB_DATE  = $(shell t=$$(git log -1 --format=%ct 2>/dev/null) && [ -n "$$t" ] && date -R -u -d "@$$t" || date -R -u)
+
+deb: deps-deb
+	@mkdir -p $(DEB_TREE)
+	@for d in $(DEB_DIRS); do ln -sfn "$(CURDIR)/$$d" "$(DEB_TREE)/$$d"; done
+	@for f in $(DEB_FILES); do rm -f "$(DEB_TREE)/$$f" && cp -p "$$f" "$(DEB_TREE)/$$f"; done
+	@rm -rf $(DEB_TREE)/debian && cp -R contrib/debian $(DEB_TREE)/debian
+	@rm -f $(DEB_DIR)/*.deb $(DEB_DIR)/*.changes $(DEB_DIR)/*.buildinfo
+	@printf 'mailscreen (%s) unstable; urgency=medium\n\n  * mailscreen %s, built from its source tree.\n\n -- %s  %s\n' \
+		'$(VERSION)' '$(VERSION)' "$$(sed -n 's/^Maintainer: //p' contrib/debian/control)" '$(DEB_DATE)' \
+		>$(DEB_TREE)/debian/changelog
+	cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/mailscreen_$(VERSION)_*.deb
 
 clean:
 	rm -rf build build-asan build-fuzz mailscreen tests/out

@@ -35,7 +35,7 @@ if [ "${1:-}" != --inside ]; then
 		[ -x "$f" ] || { echo "demo: $f is not built; run: make demo"; exit 1; }
 	done
 	for tool in unshare nsenter ip nft; do
-		command -v $tool > /dev/null || { echo "demo: '$tool' is missing (make deps)"; exit 77; }
+		command -v $tool > /dev/null || { echo "demo: '$tool' is missing (make deps-test)"; exit 77; }
 	done
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/mailscreen-demo.XXXXXX") || exit 1
 	child=

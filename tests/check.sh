@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # make check: unit tests, filter samples, then the network namespace
-# integration tests; then the same under the sanitizers: the unit tests
-# built with ASan + UBSan ($ASAN_UNITS, "asan/test_X") and the netns tests
+# integration tests, the packaging tests (tests/pkg/: make install and
+# uninstall, the Debian package); then the same under the sanitizers: the
+# unit tests built with ASan + UBSan ($ASAN_UNITS, "asan/test_X") and the netns tests
 # against the ASan daemon ($ASAN_BIN, "asan/netns/test_X"), every report
 # fatal; then each libFuzzer target for $FUZZ_SECONDS ("fuzz/NAME", with
 # its regression inputs and seeds; tests/fuzz/run.sh). Prints one closing
@@ -50,6 +51,8 @@ run "cli/test-overrides" sh tests/cli/test-overrides.sh
 run "cli/test-cmd-options" sh tests/cli/test-cmd-options.sh
 run "cli/test-cmd-check-journal" sh tests/cli/test-cmd-check-journal.sh
 run "cli/test-journal-log" sh tests/cli/test-journal-log.sh
+run "pkg/test-install" sh tests/pkg/test-install.sh
+run "pkg/test-deb" sh tests/pkg/test-deb.sh
 for t in tests/netns/test_*.sh; do
 	[ -e "$t" ] || continue
 	run "netns/$(basename "$t" .sh)" sh tests/netns/run.sh "$t"

@@ -10,7 +10,7 @@ for p in $DEBS; do
 done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
-	echo "deps: missing Debian packages:$missing (run 'make deps' as root)" >&2
+	echo "deps: missing Debian packages:$missing (run the same make target as root)" >&2
 	exit 1
 fi
 echo "deps: installing$missing"

@@ -40,7 +40,7 @@ skip() {
 preflight() {
 	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, nftables)"
 	for tool in unshare nsenter ip nft jq timeout tail mkfifo; do
-		command -v "$tool" > /dev/null || skip "'$tool' is missing (make deps)"
+		command -v "$tool" > /dev/null || skip "'$tool' is missing (make deps-test)"
 	done
 	[ -x "$repo/mailscreen" ] || { echo "FAIL: $repo/mailscreen is not built (make)"; exit 1; }
 	[ -x "$repo/build/tests/tcpprobe" ] ||

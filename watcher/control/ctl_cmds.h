@@ -43,6 +43,7 @@ enum ctl_cmd_id {
 	CTL_PAUSE,
 	CTL_RESUME,
 	CTL_RELOAD,
+	CTL_HISTORY,
 	CTL_NCMDS
 };
 
@@ -52,13 +53,16 @@ enum ctl_arg {
 	CTL_ARG_TARGET,         /* an address or range: ADDR[/LEN] */
 	CTL_ARG_DURATION,       /* 30s, 1h30m, 7d, permanent */
 	CTL_ARG_ACCOUNT,        /* an account name: the mail server's bytes */
-	CTL_ARG_WORD            /* one of the row's words */
+	CTL_ARG_WORD,           /* one of the row's words */
+	CTL_ARG_RULE,           /* a rule's name: printable, no space, at most CTL_RULE_MAX bytes */
+	CTL_ARG_WHO             /* an address or range, or else an account name */
 };
 
 /* flags of a command */
 #define CTL_CHANGES 0x1         /* changes the daemon's state (saved at once) */
 #define CTL_JSON 0x2            /* takes --json */
 #define CTL_REASON 0x4          /* takes --reason TEXT */
+#define CTL_UTC 0x8             /* takes --utc: times in UTC, not local time */
 
 /* The options a command may take, as its flags say: the same words on
  * the command line and in a request ("--json"; "--reason", then the
@@ -70,12 +74,13 @@ struct ctl_opt {
 	const char *arg;        /* its value's name in the help; NULL: takes none */
 	const char *help;
 };
-#define CTL_NOPTS 2
+#define CTL_NOPTS 3
 extern const struct ctl_opt ctl_opts[CTL_NOPTS];
 
 #define CTL_MAX_ARGS 2          /* positional arguments of any command */
 #define CTL_REASON_MAX 159      /* bytes of a --reason: what a block keeps */
 #define CTL_ACCOUNT_MAX 256     /* bytes of an account name the command line sends */
+#define CTL_RULE_MAX 128        /* bytes of a rule's name in a request */
 
 struct ctl_cmd {
 	enum ctl_cmd_id id;
@@ -105,7 +110,8 @@ struct ctl_val {
 	const char *text;       /* the normal form ("192.0.2.0/24", "1h30m"): what
 				 * the command line sends, what replies show */
 	char buf[CIDR_STRLEN + 32];
-	struct cidr target;     /* CTL_ARG_TARGET */
+	struct cidr target;     /* CTL_ARG_TARGET, CTL_ARG_WHO (is_target) */
+	bool is_target;         /* CTL_ARG_WHO: an address or range; else an account name */
 	uint64_t ms;            /* CTL_ARG_DURATION (DURATION_PERMANENT) */
 };
 
@@ -126,6 +132,7 @@ struct ctl_req {
 	unsigned nargs;
 	struct ctl_val arg[CTL_MAX_ARGS];
 	bool json;              /* --json */
+	bool utc;               /* --utc */
 	const char *reason;     /* --reason TEXT, or NULL */
 };
 

@@ -12,13 +12,19 @@
  * command that changes the daemon's state (CTL_CHANGES) has it saved at
  * once. Nothing here blocks the loop; "list blocks" reads the kernel's
  * counters, which is slow only for very large sets.
+ *
+ * Listings are aligned columns (cols.h) with dates in the daemon's local
+ * time and its UTC offset, or in UTC with --utc (timefmt.h); their JSON
+ * keeps machine times (ISO 8601 UTC), as it always had.
  */
 #include "ctl_cmds.h"
 #include "daemon.h"
 #include "duration.h"
 #include "jsonw.h"
 #include "log.h"
+#include "cols.h"
 #include "logtime.h"
+#include "timefmt.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -35,7 +41,7 @@ struct cmdctx {
 	struct daemon *d;
 	struct ctl_reply *r;
 	FILE *out;              /* body, collected with open_memstream */
-	bool json;
+	bool json, utc;
 	uint64_t now;
 	int n;                  /* items printed, for JSON commas */
 };
@@ -46,6 +52,15 @@ static void when(uint64_t ms, char buf[32])
 		snprintf(buf, 32, "never");
 	else
 		logtime_format_utc((int64_t)(ms / 1000), buf);
+}
+
+/* For people: local time with its offset, or UTC (--utc). */
+static void when_text(const struct cmdctx *c, uint64_t ms, char buf[TIMEFMT_LEN])
+{
+	if (ms == UINT64_MAX)
+		snprintf(buf, TIMEFMT_LEN, "permanent");
+	else
+		timefmt_format((int64_t)(ms / 1000), c->utc, buf);
 }
 
 static void left(uint64_t expiry, uint64_t now, char buf[32])
@@ -88,6 +103,7 @@ static void collect_counter(void *arg, const struct fw_nft_elem *e)
 struct blist {
 	struct cmdctx *c;
 	struct kcounts *k;
+	struct cols t;
 };
 
 static void print_block(void *arg, const struct block *b)
@@ -120,11 +136,14 @@ static void print_block(void *arg, const struct block *b)
 		fprintf(c->out, "}");
 	} else {
 		char pk[24] = "-", origin[4 * sizeof b->origin], reason[4 * sizeof b->reason];
+		char from[TIMEFMT_LEN], to[TIMEFMT_LEN];
 		if (packets >= 0)
 			snprintf(pk, sizeof pk, "%lld", packets);
 		text_escape(origin, sizeof origin, b->origin, strlen(b->origin));
 		text_escape(reason, sizeof reason, b->reason, strlen(b->reason));
-		fprintf(c->out, "%-24s %-10s %10s %8s  %-16s %s\n", t, rem, pk, since + 11, origin, reason);
+		when_text(c, b->start_ms, from);
+		when_text(c, b->expiry_ms, to);
+		cols_add(&bl->t, (const char *const[]){ t, from, to, rem, pk, origin, reason });
 	}
 }
 
@@ -132,7 +151,7 @@ static void list_blocks(struct cmdctx *c)
 {
 	struct daemon *d = c->d;
 	struct kcounts k = { 0 };
-	struct blist bl = { c, NULL };
+	struct blist bl = { .c = c };
 	char err[ERR_LEN];
 
 	if (d->nft && !d->dry_run) {
@@ -144,11 +163,15 @@ static void list_blocks(struct cmdctx *c)
 	if (c->json)
 		fprintf(c->out, "[");
 	else
-		fprintf(c->out, "%-24s %-10s %10s %8s  %-16s %s\n", "BLOCK", "LEFT", "DROPPED", "SINCE", "ORIGIN",
-			"REASON");
+		cols_init(&bl.t, 7, (const char *const[]){ "BLOCK", "SINCE", "UNTIL", "LEFT", "DROPPED", "ORIGIN",
+			  "REASON" }, (const unsigned[]){ 0, 0, 0, 0, COLS_RIGHT, 0, 0 });
 	blocks_foreach(d->blocks, print_block, &bl);
-	if (c->json)
+	if (c->json) {
 		fprintf(c->out, "]\n");
+	} else {
+		cols_write(&bl.t, c->out);
+		cols_release(&bl.t);
+	}
 	free(k.v);
 }
 
@@ -257,8 +280,152 @@ static void list_accounts(struct cmdctx *c)
 
 static void cmd_status(struct cmdctx *c, const struct ctl_req *q)
 {
-	(void)q;
-	daemon_status(c->d, c->out, c->json, c->now);
+	char err[ERR_LEN];
+
+	if (q->nargs == 0)
+		daemon_status(c->d, c->out, c->json, c->now);
+	else if (daemon_status_rule(c->d, c->out, c->json, c->utc, q->arg[0].text, c->now, err, sizeof err) < 0)
+		ctl_error(c->r, "%s", err);
+}
+
+/* ---- history ---- */
+
+/* at most this many blocks in force are shown (the newest); the ended
+ * ones are bounded by [daemon] history */
+#define HISTORY_IN_FORCE_MAX 1000
+
+struct hrow {
+	struct history_entry e;
+	bool in_force;
+};
+
+struct hlist {
+	const struct history_query *q;
+	struct hrow *v;
+	size_t n, alloc;
+};
+
+static void hist_block(void *arg, const struct block *b)
+{
+	struct hlist *h = arg;
+	struct hrow *r;
+
+	if (!history_match(h->q, false, &b->target, NULL))
+		return;
+	XGROW(h->v, h->alloc, h->n + 1);
+	r = &h->v[h->n++];
+	*r = (struct hrow){ .e = { .target = b->target, .start_ms = b->start_ms, .end_ms = b->expiry_ms },
+			    .in_force = true };
+	snprintf(r->e.origin, sizeof r->e.origin, "%s", b->origin);
+	snprintf(r->e.reason, sizeof r->e.reason, "%s", b->reason);
+}
+
+static void hist_account(void *arg, const struct account_block *a)
+{
+	struct hlist *h = arg;
+	struct hrow *r;
+
+	if (!history_match(h->q, true, NULL, a->user))
+		return;
+	XGROW(h->v, h->alloc, h->n + 1);
+	r = &h->v[h->n++];
+	*r = (struct hrow){ .e = { .account = true, .start_ms = a->start_ms, .end_ms = a->expiry_ms },
+			    .in_force = true };
+	snprintf(r->e.user, sizeof r->e.user, "%s", a->user);
+	snprintf(r->e.origin, sizeof r->e.origin, "%s", a->origin);
+	snprintf(r->e.reason, sizeof r->e.reason, "%s", a->reason);
+}
+
+/* newest first: by start, then by end */
+static int hrow_newest_first(const void *a, const void *b)
+{
+	const struct hrow *x = a, *y = b;
+
+	if (x->e.start_ms != y->e.start_ms)
+		return x->e.start_ms < y->e.start_ms ? 1 : -1;
+	return x->e.end_ms < y->e.end_ms ? 1 : x->e.end_ms > y->e.end_ms ? -1 : 0;
+}
+
+static void cmd_history(struct cmdctx *c, const struct ctl_req *q)
+{
+	struct daemon *d = c->d;
+	struct history_query hq = { .what = HQ_ALL };
+	struct hlist h = { &hq, NULL, 0, 0 };
+	size_t nforce;
+	struct cols t;
+
+	if (q->nargs) {
+		hq.what = q->arg[0].is_target ? HQ_TARGET : HQ_ACCOUNT;
+		hq.target = q->arg[0].target;
+		hq.user = q->arg[0].text;
+	}
+	blocks_foreach(d->blocks, hist_block, &h);
+	accounts_foreach(d->accounts, hist_account, &h);
+	nforce = h.n;
+	if (nforce > 1)
+		qsort(h.v, nforce, sizeof *h.v, hrow_newest_first);
+	if (nforce > HISTORY_IN_FORCE_MAX)
+		h.n = HISTORY_IN_FORCE_MAX;
+	for (size_t i = 0; i < history_count(d->history); i++) {
+		const struct history_entry *e = history_get(d->history, i);
+		if (!history_match(&hq, e->account, &e->target, e->user))
+			continue;
+		XGROW(h.v, h.alloc, h.n + 1);
+		h.v[h.n++] = (struct hrow){ .e = *e };
+	}
+	if (h.n > 1)
+		qsort(h.v, h.n, sizeof *h.v, hrow_newest_first);
+	if (c->json)
+		fprintf(c->out, "[");
+	else
+		cols_init(&t, 6, (const char *const[]){ "BLOCK", "ORIGIN", "START", "END", "STATE", "REASON" }, NULL);
+	for (size_t i = 0; i < h.n; i++) {
+		const struct hrow *r = &h.v[i];
+		const char *state = r->in_force ? "in force" : r->e.how;
+		char who[4 * sizeof r->e.user + 4];
+		if (r->e.account)
+			snprintf(who, sizeof who, "%s", r->e.user);
+		else
+			cidr_format(&r->e.target, who);
+		if (c->json) {
+			char from[TIMEFMT_LEN], to[TIMEFMT_LEN];
+			timefmt_iso((int64_t)(r->e.start_ms / 1000), from);
+			timefmt_iso((int64_t)(r->e.end_ms / 1000), to);
+			fprintf(c->out, "%s{\"kind\": \"%s\", ", i ? ",\n " : "", r->e.account ? "account" : "address");
+			jkey(c, "target", who);
+			fprintf(c->out, ", ");
+			jkey(c, "origin", r->e.origin);
+			fprintf(c->out, ", ");
+			jkey(c, "reason", r->e.reason);
+			fprintf(c->out, ", \"start\": \"%s\", \"end\": ", from);
+			if (r->e.end_ms == UINT64_MAX)
+				fprintf(c->out, "null");
+			else
+				fprintf(c->out, "\"%s\"", to);
+			fprintf(c->out, ", \"in_force\": %s, ", r->in_force ? "true" : "false");
+			jkey(c, "state", state);
+			fprintf(c->out, "}");
+		} else {
+			char safe[sizeof who], origin[4 * sizeof r->e.origin], reason[4 * sizeof r->e.reason];
+			char from[TIMEFMT_LEN], to[TIMEFMT_LEN];
+			text_sanitize(safe, sizeof safe, who, strlen(who));
+			text_escape(origin, sizeof origin, r->e.origin, strlen(r->e.origin));
+			text_escape(reason, sizeof reason, r->e.reason, strlen(r->e.reason));
+			when_text(c, r->e.start_ms, from);
+			when_text(c, r->e.end_ms, to);
+			cols_add(&t, (const char *const[]){ safe, origin, from, to, state, reason });
+		}
+	}
+	if (c->json) {
+		fprintf(c->out, "]\n");
+	} else {
+		cols_write(&t, c->out);
+		cols_release(&t);
+		if (nforce > HISTORY_IN_FORCE_MAX)
+			fprintf(c->out, "(%zu more blocks in force not shown: name an address, a range or an account)\n",
+				nforce - HISTORY_IN_FORCE_MAX);
+	}
+	free(h.v);
 }
 
 static void cmd_list(struct cmdctx *c, const struct ctl_req *q)
@@ -468,6 +635,7 @@ static void run(struct cmdctx *c, const struct ctl_req *q)
 	case CTL_PAUSE: cmd_pause(c, true); break;
 	case CTL_RESUME: cmd_pause(c, false); break;
 	case CTL_RELOAD: cmd_reload(c); break;
+	case CTL_HISTORY: cmd_history(c, q); break;
 	case CTL_NCMDS: log_panic("control: no command %d", (int)q->cmd->id);
 	}
 }
@@ -484,6 +652,7 @@ void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r)
 		return;
 	}
 	c.json = q.json;
+	c.utc = q.utc;
 	c.out = open_memstream(&body, &len);
 	if (!c.out)
 		fatal("open_memstream");

@@ -42,6 +42,7 @@ struct cmdctx {
 	struct ctl_reply *r;
 	FILE *out;              /* body, collected with open_memstream */
 	bool json, utc;
+	struct cols *t;         /* text: the listing being made */
 	uint64_t now;
 	int n;                  /* items printed, for JSON commas */
 };
@@ -178,26 +179,31 @@ static void list_blocks(struct cmdctx *c)
 static void list_allows(struct cmdctx *c)
 {
 	const struct allowlist *a = screen_allowlist(c->d->screen);
+	struct cols t;
 
 	if (c->json)
 		fprintf(c->out, "[");
 	else
-		fprintf(c->out, "%-28s %-8s %s\n", "ALLOW", "ORIGIN", "LEFT");
+		cols_init(&t, 3, (const char *const[]){ "ALLOW", "ORIGIN", "LEFT" }, NULL);
 	for (size_t i = 0; i < a->n; i++) {
-		char t[CIDR_STRLEN], rem[32];
-		cidr_format(&a->v[i].target, t);
+		char tg[CIDR_STRLEN], rem[32];
+		const char *origin = a->v[i].origin == ALLOW_CONFIG ? "config" : "manual";
+		cidr_format(&a->v[i].target, tg);
 		left(a->v[i].expiry_ms, c->now, rem);
 		if (c->json) {
 			fprintf(c->out, "%s{", i ? ", " : "");
-			jkey(c, "target", t);
-			fprintf(c->out, ", \"origin\": \"%s\", \"left\": \"%s\"}",
-				a->v[i].origin == ALLOW_CONFIG ? "config" : "manual", rem);
+			jkey(c, "target", tg);
+			fprintf(c->out, ", \"origin\": \"%s\", \"left\": \"%s\"}", origin, rem);
 		} else {
-			fprintf(c->out, "%-28s %-8s %s\n", t, a->v[i].origin == ALLOW_CONFIG ? "config" : "manual", rem);
+			cols_add(&t, (const char *const[]){ tg, origin, rem });
 		}
 	}
-	if (c->json)
+	if (c->json) {
 		fprintf(c->out, "]\n");
+	} else {
+		cols_write(&t, c->out);
+		cols_release(&t);
+	}
 }
 
 static void print_key(void *arg, const struct rule *r, const char *key, uint32_t within, uint64_t newest)
@@ -215,22 +221,42 @@ static void print_key(void *arg, const struct rule *r, const char *key, uint32_t
 		fprintf(c->out, ", \"count\": %u, \"limit\": %u, \"window\": \"%s\", \"last\": \"%s\"}", within, r->limit,
 			win, last);
 	} else {
-		char safe[96];
+		char safe[96], count[32], at[TIMEFMT_LEN];
 		text_sanitize(safe, sizeof safe, key, strlen(key));
-		fprintf(c->out, "%-16s %-40s %5u/%-5u %-6s %s\n", r->name, safe, within, r->limit, win, last + 11);
+		snprintf(count, sizeof count, "%u/%u", within, r->limit);
+		when_text(c, newest, at);
+		cols_add(c->t, (const char *const[]){ r->name, safe, count, win, at });
 	}
+}
+
+static void keys_head(struct cmdctx *c, struct cols *t, const char *what)
+{
+	cols_init(t, 5, (const char *const[]){ "RULE", what, "COUNT", "WINDOW", "LAST" },
+		  (const unsigned[]){ 0, 0, COLS_RIGHT, 0, 0 });
+	c->t = t;
+}
+
+static void keys_end(struct cmdctx *c)
+{
+	cols_write(c->t, c->out);
+	cols_release(c->t);
+	c->t = NULL;
 }
 
 static void list_failures(struct cmdctx *c)
 {
+	struct cols t;
+
 	if (c->json)
 		fprintf(c->out, "[");
 	else
-		fprintf(c->out, "%-16s %-40s %11s %-6s %s\n", "RULE", "KEY", "COUNT", "WINDOW", "LAST");
+		keys_head(c, &t, "KEY");
 	screen_foreach_key(c->d->screen, PER_IP, c->now, print_key, c);
 	screen_foreach_key(c->d->screen, PER_SESSION, c->now, print_key, c);
 	if (c->json)
 		fprintf(c->out, "]\n");
+	else
+		keys_end(c);
 }
 
 static void print_account(void *arg, const struct account_block *a)
@@ -248,11 +274,14 @@ static void print_account(void *arg, const struct account_block *a)
 		jkey(c, "reason", a->reason);
 		fprintf(c->out, "}");
 	} else {
-		char safe[96], origin[4 * sizeof a->origin], reason[4 * sizeof a->reason];
+		char safe[96], origin[4 * sizeof a->origin], reason[4 * sizeof a->reason], from[TIMEFMT_LEN];
+		char to[TIMEFMT_LEN];
 		text_sanitize(safe, sizeof safe, a->user, strlen(a->user));
 		text_escape(origin, sizeof origin, a->origin, strlen(a->origin));
 		text_escape(reason, sizeof reason, a->reason, strlen(a->reason));
-		fprintf(c->out, "%-32s %-10s %-16s %s\n", safe, rem, origin, reason);
+		when_text(c, a->start_ms, from);
+		when_text(c, a->expiry_ms, to);
+		cols_add(c->t, (const char *const[]){ safe, from, to, rem, origin, reason });
 	}
 }
 
@@ -260,22 +289,30 @@ static void list_accounts(struct cmdctx *c)
 {
 	struct daemon *d = c->d;
 
-	if (c->json)
+	struct cols t;
+
+	if (c->json) {
 		fprintf(c->out, "{\"blocked\": [");
-	else
-		fprintf(c->out, "blocked accounts:\n%-32s %-10s %-16s %s\n", "ACCOUNT", "LEFT", "ORIGIN", "REASON");
+	} else {
+		fprintf(c->out, "blocked accounts:\n");
+		cols_init(&t, 6, (const char *const[]){ "ACCOUNT", "SINCE", "UNTIL", "LEFT", "ORIGIN", "REASON" }, NULL);
+		c->t = &t;
+	}
 	c->n = 0;
 	accounts_foreach(d->accounts, print_account, c);
 	if (c->json) {
 		fprintf(c->out, "], \"failures\": [");
 	} else {
-		fprintf(c->out, "\ncounted failures:\n%-16s %-40s %11s %-6s %s\n", "RULE", "ACCOUNT", "COUNT", "WINDOW",
-			"LAST");
+		keys_end(c);
+		fprintf(c->out, "\ncounted failures:\n");
+		keys_head(c, &t, "ACCOUNT");
 	}
 	c->n = 0;
 	screen_foreach_key(d->screen, PER_ACCOUNT, c->now, print_key, c);
 	if (c->json)
 		fprintf(c->out, "]}\n");
+	else
+		keys_end(c);
 }
 
 static void cmd_status(struct cmdctx *c, const struct ctl_req *q)

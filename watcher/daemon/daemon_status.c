@@ -285,7 +285,7 @@ static const struct report_row rule_rows[] = {
 	REPORT_ROW(U64, "events", "events counted: %s", D(r.events)),
 	REPORT_ROW(U64, "tracked", ", keys tracked: %s", D(r.tracked)),
 	REPORT_ROW(U64, "evictions", " (%s evicted)", D(r.evictions)),
-	REPORT_ROW(U64, "decisions", ", limit reached: %s times", D(r.decisions)),
+	REPORT_ROW(U64, "decisions", ", decisions (limit reached): %s", D(r.decisions)),
 	END,
 	LINE,
 	REPORT_ROW(U64, "blocks_in_force", "blocks: %s in force", D(r.in_force)),

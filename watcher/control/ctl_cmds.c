@@ -216,9 +216,11 @@ int ctl_arg_parse(const struct ctl_cmd *c, enum ctl_arg kind, const char *w, str
 			v->text = v->buf;
 			return 0;
 		}
-		if (!n || n > CTL_ACCOUNT_MAX || !text_printable(w, n, NULL))
-			return errf(err, errlen, "'%s' is neither an address nor an account name (at most %d bytes of "
-				    "text)", w, CTL_ACCOUNT_MAX);
+		/* an account name is the mail server's bytes, as block-account
+		 * takes them (the socket refused control characters) */
+		if (!n || n > CTL_ACCOUNT_MAX)
+			return errf(err, errlen, "'%s' is neither an address nor an account name (at most %d bytes)", w,
+				    CTL_ACCOUNT_MAX);
 		return 0;
 	}
 	case CTL_ARG_WORD:
@@ -233,7 +235,7 @@ int ctl_arg_parse(const struct ctl_cmd *c, enum ctl_arg kind, const char *w, str
 
 int ctl_arg_lint(enum ctl_arg kind, const char *w, char *err, size_t errlen)
 {
-	if (kind != CTL_ARG_ACCOUNT)
+	if (kind != CTL_ARG_ACCOUNT && kind != CTL_ARG_WHO)
 		return 0;
 	for (const unsigned char *u = (const unsigned char *)w; *u; u++)
 		if (*u < 0x20 || *u == 0x7f || *u == ' ' || (*u == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f))

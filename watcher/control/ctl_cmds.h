@@ -120,7 +120,7 @@ struct ctl_val {
 int ctl_arg_parse(const struct ctl_cmd *c, enum ctl_arg kind, const char *w, struct ctl_val *v, char *err,
 		  size_t errlen);
 /* What the command line refuses beyond ctl_arg_parse, before sending:
- * an account name that is empty, longer than CTL_ACCOUNT_MAX bytes, or
+ * an account name (CTL_ARG_ACCOUNT, CTL_ARG_WHO) that is empty, longer than CTL_ACCOUNT_MAX bytes, or
  * holds a control character, a space or a tab (a quoting slip more
  * likely than a name; the daemon itself takes any name the deny file
  * can hold). 0, or -1 with a message quoting w. */

@@ -482,9 +482,9 @@ static void gather_rule(struct daemon *d, size_t i, struct st_rule *r)
 	else
 		duration_format(rs.rule->block_ms, blk, sizeof blk);
 	r->summary = r->summary_buf;
-	snprintf(r->summary_buf, sizeof r->summary_buf, "per %s, limit %llu in %s, %s%s%s%s", r->per,
+	snprintf(r->summary_buf, sizeof r->summary_buf, "per %s, limit %llu in %s, %s%s%s", r->per,
 		 (unsigned long long)r->limit, win, r->log_only ? "log only" : "block ", r->log_only ? "" : blk,
-		 r->enabled ? "" : ", disabled", "");
+		 r->enabled ? "" : ", disabled");
 }
 
 static void gather_rules(struct daemon *d, struct st_view *v)

@@ -9,7 +9,8 @@
  * 'status RULE' is one rule in detail (rule_rows over a view of its
  * own): its counters, the blocks in force it made (the newest
  * STATUS_RULE_BLOCKS) and the keys it tracks with the highest counts
- * (STATUS_RULE_KEYS), so the answer stays small whatever the tables hold.
+ * (STATUS_RULE_KEYS), so the answer stays small whatever the tables hold
+ * (finding them walks the rule's keys once: linear in max_keys at most).
  *
  * Keys, value types and text read by scripts and tests (tests/netns,
  * the benchmarks) stay as they are. Reads the daemon, changes nothing;

@@ -10,11 +10,14 @@
  * Invariants: a refusal has a terminated, non-empty message. A request
  * taken names its row; it has from `required` to the row's most
  * arguments, each in its normal form (non-empty; an address or range, a
- * duration, a word of the row as parsed); --json and --reason only where
- * the row takes them, a reason printable and at most CTL_REASON_MAX
- * bytes. And the request as the command line would send it (the command,
- * the normal forms, then --reason TEXT and --json) is taken again, with
- * the same values: what the command line sends, the daemon accepts.
+ * duration, a word of the row as parsed, a rule's name printable without
+ * spaces and at most CTL_RULE_MAX bytes, an address or else an account
+ * name of at most CTL_ACCOUNT_MAX bytes); --json, --utc and
+ * --reason only where the row takes them, a reason printable and at most
+ * CTL_REASON_MAX bytes. And the request as the command line would send it
+ * (the command, the normal forms, then --reason TEXT, --json and --utc) is
+ * taken again, with the same values: what the command line sends, the
+ * daemon accepts.
  */
 #include "fuzz.h"
 
@@ -27,7 +30,8 @@
 
 static void same_values(const struct ctl_req *a, const struct ctl_req *b)
 {
-	FUZZ_ASSERT(a->cmd == b->cmd && a->nargs == b->nargs && a->json == b->json, "a different request");
+	FUZZ_ASSERT(a->cmd == b->cmd && a->nargs == b->nargs && a->json == b->json && a->utc == b->utc,
+		    "a different request");
 	FUZZ_ASSERT((a->reason == NULL) == (b->reason == NULL) && (!a->reason || strcmp(a->reason, b->reason) == 0),
 		    "a different reason");
 	for (unsigned i = 0; i < a->nargs; i++) {
@@ -35,14 +39,14 @@ static void same_values(const struct ctl_req *a, const struct ctl_req *b)
 		FUZZ_ASSERT(strcmp(x->text, y->text) == 0, "argument %u: '%s' then '%s'", i, x->text, y->text);
 		FUZZ_ASSERT(x->ms == y->ms, "argument %u: %llu ms then %llu", i, (unsigned long long)x->ms,
 			    (unsigned long long)y->ms);
-		FUZZ_ASSERT(x->target.len == y->target.len && addr_equal(&x->target.addr, &y->target.addr),
-			    "argument %u: another address", i);
+		FUZZ_ASSERT(x->target.len == y->target.len && addr_equal(&x->target.addr, &y->target.addr) &&
+			    x->is_target == y->is_target, "argument %u: another address", i);
 	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *buf = malloc(size + 1), *argv[MAX_WORDS + 1], *again[CTL_MAX_ARGS + 5], err[512];
+	char *buf = malloc(size + 1), *argv[MAX_WORDS + 1], *again[CTL_MAX_ARGS + 6], err[512];
 	struct ctl_req q, q2;
 	int argc = 0, n = 0;
 
@@ -63,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    q.nargs, q.cmd->name);
 	FUZZ_ASSERT(!q.json || (q.cmd->flags & CTL_JSON), "--json taken by %s", q.cmd->name);
 	FUZZ_ASSERT(!q.reason || (q.cmd->flags & CTL_REASON), "--reason taken by %s", q.cmd->name);
+	FUZZ_ASSERT(!q.utc || (q.cmd->flags & CTL_UTC), "--utc taken by %s", q.cmd->name);
 	if (q.reason)
 		FUZZ_ASSERT(strlen(q.reason) <= CTL_REASON_MAX && text_printable(q.reason, strlen(q.reason), NULL),
 			    "a reason that is not one line of text");
@@ -72,6 +77,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(ctl_arg_parse(q.cmd, q.cmd->args[i], q.arg[i].text, &v, err, sizeof err) == 0,
 			    "the normal form '%s' does not parse: %s", q.arg[i].text, err);
 		FUZZ_ASSERT(strcmp(v.text, q.arg[i].text) == 0, "'%s' normalises to '%s'", q.arg[i].text, v.text);
+		if (q.cmd->args[i] == CTL_ARG_RULE)
+			FUZZ_ASSERT(strlen(v.text) <= CTL_RULE_MAX && !strchr(v.text, ' ') &&
+				    text_printable(v.text, strlen(v.text), NULL), "a rule name that is not one: '%s'", v.text);
+		if (q.cmd->args[i] == CTL_ARG_WHO && !q.arg[i].is_target)
+			FUZZ_ASSERT(strlen(v.text) <= CTL_ACCOUNT_MAX, "an account name that is not one: '%s'", v.text);
 	}
 
 	/* as the command line sends it */
@@ -84,6 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (q.json)
 		again[n++] = "--json";
+	if (q.utc)
+		again[n++] = "--utc";
 	again[n] = NULL;
 	FUZZ_ASSERT(ctl_req_parse(n, again, &q2, err, sizeof err) == 0, "the normal form is refused: %s", err);
 	same_values(&q, &q2);

@@ -14,13 +14,18 @@
 #     address, a duration, a subcommand, the command word: refused, and
 #     nothing blocked, nothing reset; an error that quotes a bad argument
 #     quotes it escaped;
+#   - status RULE and history WHO: a control character, a rule name with a
+#     space, not UTF-8 or too long, an unknown rule, a bad address, an
+#     account name too long, an argument too many, --utc where it is not
+#     taken: refused by the daemon itself;
 #   - what is fine stays fine: a UTF-8 reason is kept as it is; an account
 #     name in Latin-1 (the mail server's own bytes, no control character)
-#     is blocked byte for byte in the deny file, shown escaped, and can be
-#     unblocked;
+#     is blocked byte for byte in the deny file, shown escaped, can be
+#     unblocked, and its history found by that name;
 #   - after all that, the daemon's log holds no forged line and no control
 #     character (nor any byte that is not UTF-8); neither do `list blocks`,
-#     `list accounts` and `status`, as text and as JSON; nor the state file;
+#     `list accounts`, `status`, `status auth-ip` and `history`, as text and
+#     as JSON; nor the state file;
 #   - a snapshot of an older version whose reasons, origins and one account
 #     name hold line breaks, ESC and OSC sequences, BEL, a C1 control and a
 #     NUL: its blocks come back (in the kernel too) with that text escaped
@@ -134,6 +139,20 @@ assert_no_element $B
 assert_eq "blocks after the refusals" "203.0.113.81" "$(ctl_json '[.[].target] | join(" ")' list blocks)"
 assert_eq "account blocks after the refusals" "0" "$(ctl_json '.blocked | length' list accounts)"
 
+say "status RULE and history: every argument checked by the daemon"
+long() { printf "%${1}s" "" | tr ' ' a; }
+refused "argument 1 contains a control character \(byte 0x1b at position 6\)" status 'auth-\033[2J'
+refused "'auth ip' is not a rule name \(printable text without spaces, at most 128 bytes\)" status 'auth ip'
+refused "'r\\\\xe9' is not a rule name \(printable text without spaces, at most 128 bytes\)" status 'r\0351'
+refused "'a{129}' is not a rule name \(printable text without spaces, at most 128 bytes\)" status "$(long 129)"
+refused "unknown rule 'nosuch' \(the rules: .*auth-ip.*\)" status nosuch
+refused "usage: status \[RULE\] \[--json\] \[--utc\]" status auth-ip auth-account
+refused "argument 1 contains a control character \(byte 0x0a at position 4\)" history 'bob\n'
+refused "'203\.0\.113\.300' is not an IP address or range" history 203.0.113.300
+refused "'a{257}' is neither an address nor an account name \(at most 256 bytes\)" history "$(long 257)"
+refused "usage: history \[ADDR\[/LEN\]\|USER\] \[--json\] \[--utc\]" history 192.0.2.1 bob
+refused "usage: block ADDR\[/LEN\] \[DURATION\] \[--reason TEXT\]" block $B 1h --utc
+
 say "what is fine stays fine"
 UTF8='spam from Köln — ticket #42, 3× “urgent”'
 ctl_ok block 203.0.113.85 1h --reason "$UTF8"
@@ -151,6 +170,9 @@ ctl_ok list accounts
 printf '%s\n' "$MS_OUT" | grep -q -F 'b\xe9b@example.org' || fail "list accounts does not show b\\xe9b@example.org: $MS_OUT"
 ok "list accounts shows it escaped"
 ctl_json '.blocked[].account' list accounts > /dev/null
+send history 'b\0351b@example.org' || fail "history of a Latin-1 name refused: $(printf '%s' "$R" | cat -v)"
+printf '%s\n' "$R" | grep -q -F 'b\xe9b@example.org ' || fail "history does not show b\\xe9b@example.org: $R"
+ok "history finds the Latin-1 name and shows it escaped"
 send unblock-account 'b\0351b@example.org' || fail "unblock-account of a Latin-1 name refused: $(printf '%s' "$R" | cat -v)"
 assert_eq "unblock-account of a Latin-1 name says" "ok
 unblocked account b\\xe9b@example.org" "$R"
@@ -159,7 +181,8 @@ wait_until "the deny file is empty again" sh -c "[ ! -s '$MS_DENY' ]"
 say "the log, the lists and the state file hold no control character"
 assert_eq "lines of the daemon log starting with the forged text" "0" "$(grep -c -e "^$FORGED" "$MS_DLOG")"
 clean "the daemon log" "$MS_DLOG"
-for what in "list blocks" "list blocks --json" "list accounts" "list accounts --json" "status" "status --json"; do
+for what in "list blocks" "list blocks --json" "list accounts" "list accounts --json" "status" "status --json" \
+	"status auth-ip" "status auth-ip --json" "history" "history --json"; do
 	# shellcheck disable=SC2086
 	ctl_ok $what
 	printf '%s\n' "$MS_OUT" > "$MS_TMP/out"

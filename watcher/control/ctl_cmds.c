@@ -17,12 +17,16 @@
 #define ARGS(...) { __VA_ARGS__ }
 
 const struct ctl_cmd ctl_cmds[CTL_NCMDS] = {
-	ROW(CTL_STATUS, "status", ARGS(CTL_ARG_NONE), 0, NULL, CTL_JSON,
-	    "show the running daemon's state and counters",
-	    "Show the daemon's state: sources, rules, blocks, counters."),
-	ROW(CTL_LIST, "list", ARGS(CTL_ARG_WORD), 1, "blocks allows failures accounts", CTL_JSON,
+	ROW(CTL_STATUS, "status", ARGS(CTL_ARG_RULE), 0, NULL, CTL_JSON | CTL_UTC,
+	    "show the running daemon's state and counters, or one rule's",
+	    "Show the daemon's state: sources, rules (events counted, keys tracked, blocks in force and\n"
+	    "made), blocks, counters. With RULE, that rule in detail: its counters, the blocks in force it\n"
+	    "made and the keys it tracks with the highest counts."),
+	ROW(CTL_LIST, "list", ARGS(CTL_ARG_WORD), 1, "blocks allows failures accounts", CTL_JSON | CTL_UTC,
 	    "list blocks, allows, failures or blocked accounts",
-	    "List the current blocks, dynamic allow entries, counted failures or blocked accounts."),
+	    "List the current blocks, dynamic allow entries, counted failures or blocked accounts.\n"
+	    "Times are the daemon's local time with its UTC offset (UTC with --utc); --json gives them\n"
+	    "in UTC (ISO 8601)."),
 	ROW(CTL_BLOCK, "block", ARGS(CTL_ARG_TARGET, CTL_ARG_DURATION), 1, NULL, CTL_CHANGES | CTL_REASON,
 	    "block an address or range",
 	    "Block an address or range (for DURATION, e.g. 1h, 7d or permanent; without it, the\n"
@@ -59,12 +63,18 @@ const struct ctl_cmd ctl_cmds[CTL_NCMDS] = {
 	    "reload configuration, filters and rules",
 	    "Reload the configuration, filters and rules (as SIGHUP does); a broken file is reported\n"
 	    "and the running configuration stays."),
+	ROW(CTL_HISTORY, "history", ARGS(CTL_ARG_WHO), 0, NULL, CTL_JSON | CTL_UTC,
+	    "show past blocks, newest first",
+	    "Show the blocks and account blocks that ended (the last [daemon] history of them, kept\n"
+	    "across restarts) and those in force, newest first: of an address (and the ranges that\n"
+	    "cover it), of a range (and what lies in it), or of an account."),
 };
 
 const struct ctl_opt ctl_opts[CTL_NOPTS] = {
 	{ CTL_JSON, "json", 0, NULL, "print JSON" },
 	{ CTL_REASON, "reason", 'r', "TEXT", "why, for the log and the block list" },
 	{ CTL_FROM_FILE, "from-file", 0, NULL, "delete its line from the block list file first" },
+	{ CTL_UTC, "utc", 0, NULL, "times in UTC, not the daemon's local time" },
 };
 
 /* each kind: how the synopsis names it, how a complaint does */
@@ -77,6 +87,8 @@ static const struct {
 	[CTL_ARG_DURATION] = { "DURATION", "a duration" },
 	[CTL_ARG_ACCOUNT] = { "USER", "an account name" },
 	[CTL_ARG_WORD] = { NULL, "a subcommand" },
+	[CTL_ARG_RULE] = { "RULE", "a rule's name" },
+	[CTL_ARG_WHO] = { "ADDR[/LEN]|USER", "an address, a range or an account name" },
 };
 
 const struct ctl_cmd *ctl_cmd_find(const char *name)
@@ -189,6 +201,33 @@ int ctl_arg_parse(const struct ctl_cmd *c, enum ctl_arg kind, const char *w, str
 		if (!*w)
 			return errf(err, errlen, "an account name cannot be empty");
 		return 0;
+	case CTL_ARG_RULE: {
+		size_t n = strlen(w);
+		if (!n || n > CTL_RULE_MAX || strchr(w, ' ') || !text_printable(w, n, NULL))
+			return errf(err, errlen, "'%s' is not a rule name (printable text without spaces, at most %d "
+				    "bytes)", w, CTL_RULE_MAX);
+		return 0;
+	}
+	case CTL_ARG_WHO: {
+		size_t n = strlen(w);
+		/* what looks like an address must be one (digits and dots, or
+		 * hex digits with colons); the rest is a name ("cafe.de") */
+		if (n && ((strspn(w, "0123456789./") == n && strchr(w, '.')) ||
+			  (strspn(w, "0123456789abcdefABCDEF.:/") == n && strchr(w, ':')))) {
+			if (cidr_parse(w, &v->target, err, errlen) < 0)
+				return -1;
+			v->is_target = true;
+			cidr_format(&v->target, v->buf);
+			v->text = v->buf;
+			return 0;
+		}
+		/* an account name is the mail server's bytes, as block-account
+		 * takes them (the socket refused control characters) */
+		if (!n || n > CTL_ACCOUNT_MAX)
+			return errf(err, errlen, "'%s' is neither an address nor an account name (at most %d bytes)", w,
+				    CTL_ACCOUNT_MAX);
+		return 0;
+	}
 	case CTL_ARG_WORD:
 		if (!is_word(c->words, w))
 			return errf(err, errlen, "unknown subcommand '%s' (one of: %s)", w, c->words ? c->words : "");
@@ -201,7 +240,7 @@ int ctl_arg_parse(const struct ctl_cmd *c, enum ctl_arg kind, const char *w, str
 
 int ctl_arg_lint(enum ctl_arg kind, const char *w, char *err, size_t errlen)
 {
-	if (kind != CTL_ARG_ACCOUNT)
+	if (kind != CTL_ARG_ACCOUNT && kind != CTL_ARG_WHO)
 		return 0;
 	for (const unsigned char *u = (const unsigned char *)w; *u; u++)
 		if (*u < 0x20 || *u == 0x7f || *u == ' ' || (*u == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f))
@@ -271,6 +310,8 @@ int ctl_req_parse(int argc, char *const *argv, struct ctl_req *req, char *err, s
 				req->reason = argv[++i];
 			else if (o->flag == CTL_FROM_FILE)
 				req->from_file = true;
+			else if (o->flag == CTL_UTC)
+				req->utc = true;
 			else
 				req->json = true;
 		} else {

@@ -43,6 +43,7 @@ enum ctl_cmd_id {
 	CTL_PAUSE,
 	CTL_RESUME,
 	CTL_RELOAD,
+	CTL_HISTORY,
 	CTL_NCMDS
 };
 
@@ -52,7 +53,9 @@ enum ctl_arg {
 	CTL_ARG_TARGET,         /* an address or range: ADDR[/LEN] */
 	CTL_ARG_DURATION,       /* 30s, 1h30m, 7d, permanent */
 	CTL_ARG_ACCOUNT,        /* an account name: the mail server's bytes */
-	CTL_ARG_WORD            /* one of the row's words */
+	CTL_ARG_WORD,           /* one of the row's words */
+	CTL_ARG_RULE,           /* a rule's name: printable, no space, at most CTL_RULE_MAX bytes */
+	CTL_ARG_WHO             /* an address or range, or else an account name */
 };
 
 /* flags of a command */
@@ -60,6 +63,7 @@ enum ctl_arg {
 #define CTL_JSON 0x2            /* takes --json */
 #define CTL_REASON 0x4          /* takes --reason TEXT */
 #define CTL_FROM_FILE 0x8       /* takes --from-file */
+#define CTL_UTC 0x10            /* takes --utc: times in UTC, not local time */
 
 /* The options a command may take, as its flags say: the same words on
  * the command line and in a request ("--json"; "--reason", then the
@@ -71,12 +75,13 @@ struct ctl_opt {
 	const char *arg;        /* its value's name in the help; NULL: takes none */
 	const char *help;
 };
-#define CTL_NOPTS 3
+#define CTL_NOPTS 4
 extern const struct ctl_opt ctl_opts[CTL_NOPTS];
 
 #define CTL_MAX_ARGS 2          /* positional arguments of any command */
 #define CTL_REASON_MAX 159      /* bytes of a --reason: what a block keeps */
 #define CTL_ACCOUNT_MAX 256     /* bytes of an account name the command line sends */
+#define CTL_RULE_MAX 128        /* bytes of a rule's name in a request */
 
 struct ctl_cmd {
 	enum ctl_cmd_id id;
@@ -106,7 +111,8 @@ struct ctl_val {
 	const char *text;       /* the normal form ("192.0.2.0/24", "1h30m"): what
 				 * the command line sends, what replies show */
 	char buf[CIDR_STRLEN + 32];
-	struct cidr target;     /* CTL_ARG_TARGET */
+	struct cidr target;     /* CTL_ARG_TARGET, CTL_ARG_WHO (is_target) */
+	bool is_target;         /* CTL_ARG_WHO: an address or range; else an account name */
 	uint64_t ms;            /* CTL_ARG_DURATION (DURATION_PERMANENT) */
 };
 
@@ -115,7 +121,7 @@ struct ctl_val {
 int ctl_arg_parse(const struct ctl_cmd *c, enum ctl_arg kind, const char *w, struct ctl_val *v, char *err,
 		  size_t errlen);
 /* What the command line refuses beyond ctl_arg_parse, before sending:
- * an account name that is empty, longer than CTL_ACCOUNT_MAX bytes, or
+ * an account name (CTL_ARG_ACCOUNT, CTL_ARG_WHO) that is empty, longer than CTL_ACCOUNT_MAX bytes, or
  * holds a control character, a space or a tab (a quoting slip more
  * likely than a name; the daemon itself takes any name the deny file
  * can hold). 0, or -1 with a message quoting w. */
@@ -127,6 +133,7 @@ struct ctl_req {
 	unsigned nargs;
 	struct ctl_val arg[CTL_MAX_ARGS];
 	bool json;              /* --json */
+	bool utc;               /* --utc */
 	const char *reason;     /* --reason TEXT, or NULL */
 	bool from_file;         /* --from-file: the command line has deleted the
 				 * target's line from the block list file */

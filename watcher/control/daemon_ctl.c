@@ -12,6 +12,10 @@
  * command that changes the daemon's state (CTL_CHANGES) has it saved at
  * once. Nothing here blocks the loop; "list blocks" reads the kernel's
  * counters, which is slow only for very large sets.
+ *
+ * Listings are aligned columns (cols.h) with dates in the daemon's local
+ * time and its UTC offset, or in UTC with --utc (timefmt.h); their JSON
+ * keeps machine times (ISO 8601 UTC), as it always had.
  */
 #include "blockfile.h"
 #include "ctl_cmds.h"
@@ -19,7 +23,9 @@
 #include "duration.h"
 #include "jsonw.h"
 #include "log.h"
+#include "cols.h"
 #include "logtime.h"
+#include "timefmt.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -36,7 +42,8 @@ struct cmdctx {
 	struct daemon *d;
 	struct ctl_reply *r;
 	FILE *out;              /* body, collected with open_memstream */
-	bool json;
+	bool json, utc;
+	struct cols *t;         /* text: the listing being made */
 	uint64_t now;
 	int n;                  /* items printed, for JSON commas */
 };
@@ -47,6 +54,15 @@ static void when(uint64_t ms, char buf[32])
 		snprintf(buf, 32, "never");
 	else
 		logtime_format_utc((int64_t)(ms / 1000), buf);
+}
+
+/* For people: local time with its offset, or UTC (--utc). */
+static void when_text(const struct cmdctx *c, uint64_t ms, char buf[TIMEFMT_LEN])
+{
+	if (ms == UINT64_MAX)
+		snprintf(buf, TIMEFMT_LEN, "permanent");
+	else
+		timefmt_format((int64_t)(ms / 1000), c->utc, buf);
 }
 
 static void left(uint64_t expiry, uint64_t now, char buf[32])
@@ -89,6 +105,7 @@ static void collect_counter(void *arg, const struct fw_nft_elem *e)
 struct blist {
 	struct cmdctx *c;
 	struct kcounts *k;
+	struct cols t;
 };
 
 static void print_block(void *arg, const struct block *b)
@@ -121,11 +138,14 @@ static void print_block(void *arg, const struct block *b)
 		fprintf(c->out, "}");
 	} else {
 		char pk[24] = "-", origin[4 * sizeof b->origin], reason[4 * sizeof b->reason];
+		char from[TIMEFMT_LEN], to[TIMEFMT_LEN];
 		if (packets >= 0)
 			snprintf(pk, sizeof pk, "%lld", packets);
 		text_escape(origin, sizeof origin, b->origin, strlen(b->origin));
 		text_escape(reason, sizeof reason, b->reason, strlen(b->reason));
-		fprintf(c->out, "%-24s %-10s %10s %8s  %-16s %s\n", t, rem, pk, since + 11, origin, reason);
+		when_text(c, b->start_ms, from);
+		when_text(c, b->expiry_ms, to);
+		cols_add(&bl->t, (const char *const[]){ t, from, to, rem, pk, origin, reason });
 	}
 }
 
@@ -133,7 +153,7 @@ static void list_blocks(struct cmdctx *c)
 {
 	struct daemon *d = c->d;
 	struct kcounts k = { 0 };
-	struct blist bl = { c, NULL };
+	struct blist bl = { .c = c };
 	char err[ERR_LEN];
 
 	if (d->nft && !d->dry_run) {
@@ -145,37 +165,46 @@ static void list_blocks(struct cmdctx *c)
 	if (c->json)
 		fprintf(c->out, "[");
 	else
-		fprintf(c->out, "%-24s %-10s %10s %8s  %-16s %s\n", "BLOCK", "LEFT", "DROPPED", "SINCE", "ORIGIN",
-			"REASON");
+		cols_init(&bl.t, 7, (const char *const[]){ "BLOCK", "SINCE", "UNTIL", "LEFT", "DROPPED", "ORIGIN",
+			  "REASON" }, (const unsigned[]){ 0, 0, 0, 0, COLS_RIGHT, 0, 0 });
 	blocks_foreach(d->blocks, print_block, &bl);
-	if (c->json)
+	if (c->json) {
 		fprintf(c->out, "]\n");
+	} else {
+		cols_write(&bl.t, c->out);
+		cols_release(&bl.t);
+	}
 	free(k.v);
 }
 
 static void list_allows(struct cmdctx *c)
 {
 	const struct allowlist *a = screen_allowlist(c->d->screen);
+	struct cols t;
 
 	if (c->json)
 		fprintf(c->out, "[");
 	else
-		fprintf(c->out, "%-28s %-8s %s\n", "ALLOW", "ORIGIN", "LEFT");
+		cols_init(&t, 3, (const char *const[]){ "ALLOW", "ORIGIN", "LEFT" }, NULL);
 	for (size_t i = 0; i < a->n; i++) {
-		char t[CIDR_STRLEN], rem[32];
-		cidr_format(&a->v[i].target, t);
+		char tg[CIDR_STRLEN], rem[32];
+		const char *origin = a->v[i].origin == ALLOW_CONFIG ? "config" : "manual";
+		cidr_format(&a->v[i].target, tg);
 		left(a->v[i].expiry_ms, c->now, rem);
 		if (c->json) {
 			fprintf(c->out, "%s{", i ? ", " : "");
-			jkey(c, "target", t);
-			fprintf(c->out, ", \"origin\": \"%s\", \"left\": \"%s\"}",
-				a->v[i].origin == ALLOW_CONFIG ? "config" : "manual", rem);
+			jkey(c, "target", tg);
+			fprintf(c->out, ", \"origin\": \"%s\", \"left\": \"%s\"}", origin, rem);
 		} else {
-			fprintf(c->out, "%-28s %-8s %s\n", t, a->v[i].origin == ALLOW_CONFIG ? "config" : "manual", rem);
+			cols_add(&t, (const char *const[]){ tg, origin, rem });
 		}
 	}
-	if (c->json)
+	if (c->json) {
 		fprintf(c->out, "]\n");
+	} else {
+		cols_write(&t, c->out);
+		cols_release(&t);
+	}
 }
 
 static void print_key(void *arg, const struct rule *r, const char *key, uint32_t within, uint64_t newest)
@@ -193,22 +222,42 @@ static void print_key(void *arg, const struct rule *r, const char *key, uint32_t
 		fprintf(c->out, ", \"count\": %u, \"limit\": %u, \"window\": \"%s\", \"last\": \"%s\"}", within, r->limit,
 			win, last);
 	} else {
-		char safe[96];
+		char safe[96], count[32], at[TIMEFMT_LEN];
 		text_sanitize(safe, sizeof safe, key, strlen(key));
-		fprintf(c->out, "%-16s %-40s %5u/%-5u %-6s %s\n", r->name, safe, within, r->limit, win, last + 11);
+		snprintf(count, sizeof count, "%u/%u", within, r->limit);
+		when_text(c, newest, at);
+		cols_add(c->t, (const char *const[]){ r->name, safe, count, win, at });
 	}
+}
+
+static void keys_head(struct cmdctx *c, struct cols *t, const char *what)
+{
+	cols_init(t, 5, (const char *const[]){ "RULE", what, "COUNT", "WINDOW", "LAST" },
+		  (const unsigned[]){ 0, 0, COLS_RIGHT, 0, 0 });
+	c->t = t;
+}
+
+static void keys_end(struct cmdctx *c)
+{
+	cols_write(c->t, c->out);
+	cols_release(c->t);
+	c->t = NULL;
 }
 
 static void list_failures(struct cmdctx *c)
 {
+	struct cols t;
+
 	if (c->json)
 		fprintf(c->out, "[");
 	else
-		fprintf(c->out, "%-16s %-40s %11s %-6s %s\n", "RULE", "KEY", "COUNT", "WINDOW", "LAST");
+		keys_head(c, &t, "KEY");
 	screen_foreach_key(c->d->screen, PER_IP, c->now, print_key, c);
 	screen_foreach_key(c->d->screen, PER_SESSION, c->now, print_key, c);
 	if (c->json)
 		fprintf(c->out, "]\n");
+	else
+		keys_end(c);
 }
 
 static void print_account(void *arg, const struct account_block *a)
@@ -226,11 +275,14 @@ static void print_account(void *arg, const struct account_block *a)
 		jkey(c, "reason", a->reason);
 		fprintf(c->out, "}");
 	} else {
-		char safe[96], origin[4 * sizeof a->origin], reason[4 * sizeof a->reason];
+		char safe[96], origin[4 * sizeof a->origin], reason[4 * sizeof a->reason], from[TIMEFMT_LEN];
+		char to[TIMEFMT_LEN];
 		text_sanitize(safe, sizeof safe, a->user, strlen(a->user));
 		text_escape(origin, sizeof origin, a->origin, strlen(a->origin));
 		text_escape(reason, sizeof reason, a->reason, strlen(a->reason));
-		fprintf(c->out, "%-32s %-10s %-16s %s\n", safe, rem, origin, reason);
+		when_text(c, a->start_ms, from);
+		when_text(c, a->expiry_ms, to);
+		cols_add(c->t, (const char *const[]){ safe, from, to, rem, origin, reason });
 	}
 }
 
@@ -238,28 +290,180 @@ static void list_accounts(struct cmdctx *c)
 {
 	struct daemon *d = c->d;
 
-	if (c->json)
+	struct cols t;
+
+	if (c->json) {
 		fprintf(c->out, "{\"blocked\": [");
-	else
-		fprintf(c->out, "blocked accounts:\n%-32s %-10s %-16s %s\n", "ACCOUNT", "LEFT", "ORIGIN", "REASON");
+	} else {
+		fprintf(c->out, "blocked accounts:\n");
+		cols_init(&t, 6, (const char *const[]){ "ACCOUNT", "SINCE", "UNTIL", "LEFT", "ORIGIN", "REASON" }, NULL);
+		c->t = &t;
+	}
 	c->n = 0;
 	accounts_foreach(d->accounts, print_account, c);
 	if (c->json) {
 		fprintf(c->out, "], \"failures\": [");
 	} else {
-		fprintf(c->out, "\ncounted failures:\n%-16s %-40s %11s %-6s %s\n", "RULE", "ACCOUNT", "COUNT", "WINDOW",
-			"LAST");
+		keys_end(c);
+		fprintf(c->out, "\ncounted failures:\n");
+		keys_head(c, &t, "ACCOUNT");
 	}
 	c->n = 0;
 	screen_foreach_key(d->screen, PER_ACCOUNT, c->now, print_key, c);
 	if (c->json)
 		fprintf(c->out, "]}\n");
+	else
+		keys_end(c);
 }
 
 static void cmd_status(struct cmdctx *c, const struct ctl_req *q)
 {
-	(void)q;
-	daemon_status(c->d, c->out, c->json, c->now);
+	char err[ERR_LEN];
+
+	if (q->nargs == 0)
+		daemon_status(c->d, c->out, c->json, c->now);
+	else if (daemon_status_rule(c->d, c->out, c->json, c->utc, q->arg[0].text, c->now, err, sizeof err) < 0)
+		ctl_error(c->r, "%s", err);
+}
+
+/* ---- history ---- */
+
+/* at most this many blocks in force are shown (the newest); the ended
+ * ones are bounded by [daemon] history */
+#define HISTORY_IN_FORCE_MAX 1000
+
+struct hrow {
+	struct history_entry e;
+	bool in_force;
+};
+
+struct hlist {
+	const struct history_query *q;
+	struct hrow *v;
+	size_t n, alloc;
+};
+
+static void hist_block(void *arg, const struct block *b)
+{
+	struct hlist *h = arg;
+	struct hrow *r;
+
+	if (!history_match(h->q, false, &b->target, NULL))
+		return;
+	XGROW(h->v, h->alloc, h->n + 1);
+	r = &h->v[h->n++];
+	*r = (struct hrow){ .e = { .target = b->target, .start_ms = b->start_ms, .end_ms = b->expiry_ms },
+			    .in_force = true };
+	snprintf(r->e.origin, sizeof r->e.origin, "%s", b->origin);
+	snprintf(r->e.reason, sizeof r->e.reason, "%s", b->reason);
+}
+
+static void hist_account(void *arg, const struct account_block *a)
+{
+	struct hlist *h = arg;
+	struct hrow *r;
+
+	if (!history_match(h->q, true, NULL, a->user))
+		return;
+	XGROW(h->v, h->alloc, h->n + 1);
+	r = &h->v[h->n++];
+	*r = (struct hrow){ .e = { .account = true, .start_ms = a->start_ms, .end_ms = a->expiry_ms },
+			    .in_force = true };
+	snprintf(r->e.user, sizeof r->e.user, "%s", a->user);
+	snprintf(r->e.origin, sizeof r->e.origin, "%s", a->origin);
+	snprintf(r->e.reason, sizeof r->e.reason, "%s", a->reason);
+}
+
+/* newest first: by start, then by end */
+static int hrow_newest_first(const void *a, const void *b)
+{
+	const struct hrow *x = a, *y = b;
+
+	if (x->e.start_ms != y->e.start_ms)
+		return x->e.start_ms < y->e.start_ms ? 1 : -1;
+	return x->e.end_ms < y->e.end_ms ? 1 : x->e.end_ms > y->e.end_ms ? -1 : 0;
+}
+
+static void cmd_history(struct cmdctx *c, const struct ctl_req *q)
+{
+	struct daemon *d = c->d;
+	struct history_query hq = { .what = HQ_ALL };
+	struct hlist h = { &hq, NULL, 0, 0 };
+	size_t nforce;
+	struct cols t;
+
+	if (q->nargs) {
+		hq.what = q->arg[0].is_target ? HQ_TARGET : HQ_ACCOUNT;
+		hq.target = q->arg[0].target;
+		hq.user = q->arg[0].text;
+	}
+	blocks_foreach(d->blocks, hist_block, &h);
+	accounts_foreach(d->accounts, hist_account, &h);
+	nforce = h.n;
+	if (nforce > 1)
+		qsort(h.v, nforce, sizeof *h.v, hrow_newest_first);
+	if (nforce > HISTORY_IN_FORCE_MAX)
+		h.n = HISTORY_IN_FORCE_MAX;
+	for (size_t i = 0; i < history_count(d->history); i++) {
+		const struct history_entry *e = history_get(d->history, i);
+		if (!history_match(&hq, e->account, &e->target, e->user))
+			continue;
+		XGROW(h.v, h.alloc, h.n + 1);
+		h.v[h.n++] = (struct hrow){ .e = *e };
+	}
+	if (h.n > 1)
+		qsort(h.v, h.n, sizeof *h.v, hrow_newest_first);
+	if (c->json)
+		fprintf(c->out, "[");
+	else
+		cols_init(&t, 6, (const char *const[]){ "BLOCK", "ORIGIN", "START", "END", "STATE", "REASON" }, NULL);
+	for (size_t i = 0; i < h.n; i++) {
+		const struct hrow *r = &h.v[i];
+		const char *state = r->in_force ? "in force" : r->e.how;
+		char who[4 * sizeof r->e.user + 4];
+		if (r->e.account)
+			snprintf(who, sizeof who, "%s", r->e.user);
+		else
+			cidr_format(&r->e.target, who);
+		if (c->json) {
+			char from[TIMEFMT_LEN], to[TIMEFMT_LEN];
+			timefmt_iso((int64_t)(r->e.start_ms / 1000), from);
+			timefmt_iso((int64_t)(r->e.end_ms / 1000), to);
+			fprintf(c->out, "%s{\"kind\": \"%s\", ", i ? ",\n " : "", r->e.account ? "account" : "address");
+			jkey(c, "target", who);
+			fprintf(c->out, ", ");
+			jkey(c, "origin", r->e.origin);
+			fprintf(c->out, ", ");
+			jkey(c, "reason", r->e.reason);
+			fprintf(c->out, ", \"start\": \"%s\", \"end\": ", from);
+			if (r->e.end_ms == UINT64_MAX)
+				fprintf(c->out, "null");
+			else
+				fprintf(c->out, "\"%s\"", to);
+			fprintf(c->out, ", \"in_force\": %s, ", r->in_force ? "true" : "false");
+			jkey(c, "state", state);
+			fprintf(c->out, "}");
+		} else {
+			char safe[sizeof who], origin[4 * sizeof r->e.origin], reason[4 * sizeof r->e.reason];
+			char from[TIMEFMT_LEN], to[TIMEFMT_LEN];
+			text_sanitize(safe, sizeof safe, who, strlen(who));
+			text_escape(origin, sizeof origin, r->e.origin, strlen(r->e.origin));
+			text_escape(reason, sizeof reason, r->e.reason, strlen(r->e.reason));
+			when_text(c, r->e.start_ms, from);
+			when_text(c, r->e.end_ms, to);
+			cols_add(&t, (const char *const[]){ safe, origin, from, to, state, reason });
+		}
+	}
+	if (c->json) {
+		fprintf(c->out, "]\n");
+	} else {
+		cols_write(&t, c->out);
+		cols_release(&t);
+		if (nforce > HISTORY_IN_FORCE_MAX)
+			fprintf(c->out, "(%zu more blocks in force not shown: name an address, a range or an account)\n",
+				nforce - HISTORY_IN_FORCE_MAX);
+	}
+	free(h.v);
 }
 
 static void cmd_list(struct cmdctx *c, const struct ctl_req *q)
@@ -502,6 +706,7 @@ static void run(struct cmdctx *c, const struct ctl_req *q)
 	case CTL_PAUSE: cmd_pause(c, true); break;
 	case CTL_RESUME: cmd_pause(c, false); break;
 	case CTL_RELOAD: cmd_reload(c); break;
+	case CTL_HISTORY: cmd_history(c, q); break;
 	case CTL_NCMDS: log_panic("control: no command %d", (int)q->cmd->id);
 	}
 }
@@ -518,6 +723,7 @@ void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r)
 		return;
 	}
 	c.json = q.json;
+	c.utc = q.utc;
 	c.out = open_memstream(&body, &len);
 	if (!c.out)
 		fatal("open_memstream");

@@ -77,6 +77,9 @@ static const struct option_def options[] = {
 	  "or the daemon's user owns it and no one else may write it" },
 	{ "daemon", "state_interval", OPT_DURATION, OFF(state_interval_ms), "5s", 0, 0,
 	  "how often the state is saved while it changes (and at once after a control command, and at stop)" },
+	{ "daemon", "history", OPT_UINT, OFF(history_max), "1000", 0, 100000,
+	  "ended blocks and account blocks kept for 'mailscreen history' (and in the saved state), the oldest "
+	  "dropped first; 0 keeps none" },
 	{ "daemon", "authenticated_ttl", OPT_DURATION, OFF(authenticated_ttl_ms), "1h", 0, 0,
 	  "an address that logged in successfully counts as authenticated this long, for rules with "
 	  "exempt_authenticated" },

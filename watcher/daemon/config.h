@@ -53,6 +53,7 @@ struct config {
 	uint64_t control_clients;
 	char *deny_file, *blocklist;
 	uint64_t authenticated_ttl_ms, state_interval_ms;
+	uint64_t history_max;   /* ended blocks kept for 'history' */
 	/* [repeat] */
 	uint64_t repeat_factor, repeat_max_ms, repeat_permanent_after, repeat_memory_ms;
 	/* [prefix] */

@@ -48,12 +48,6 @@
 #define SWEEP_MS 30000
 #define MAX_ACCOUNT_BLOCKS 100000
 
-static void account_expired(void *arg, const struct account_block *ab)
-{
-	(void)arg;
-	log_info("account block of '%s' expired", ab->user);
-}
-
 uint64_t daemon_now_ms(void)
 {
 	struct timespec ts;
@@ -109,7 +103,7 @@ static void sweep(struct loop *l, void *arg)
 		blocks_expire(d->past, now);
 	window_expire(d->offenders, wclock);
 	allow_expire(screen_allowlist(d->screen), now);
-	accounts_expire(d->accounts, now, account_expired, NULL);
+	accounts_expire(d->accounts, now, daemon_account_expired, d);
 	d->past_read = false;
 	screen_stats(d->screen, &st);
 	if (st.tracked || blocks_count(d->blocks) || accounts_count(d->accounts) || window_size(d->offenders) ||
@@ -251,6 +245,7 @@ static int configure(struct daemon *d, bool initial)
 					  .max_sessions = nb.cfg.max_sessions, .auth_ttl_ms = nb.cfg.authenticated_ttl_ms };
 		screen_configure(d->screen, &nb.rules, &so);
 	}
+	history_set_max(d->history, nb.cfg.history_max);
 	/* each offender keeps the times of its last blocks: enough to count up
 	 * to permanent_after, and 32 (the factor is capped by max long before) */
 	window_reconfigure(d->offenders, nb.cfg.repeat_permanent_after > 32 ? (uint32_t)nb.cfg.repeat_permanent_after : 32,
@@ -474,6 +469,8 @@ int cmd_run(int argc, char **argv)
 			log_set_stamps(true);
 	}
 	d.started = time(NULL);
+	/* listings show local time: the zone is read now, before privileges go */
+	tzset();
 	d.loop = loop_new();
 	d.screen = screen_new();
 	d.dedup = dedup_new();
@@ -481,6 +478,8 @@ int cmd_run(int argc, char **argv)
 	d.offenders = window_new(32, 30ULL * 86400 * 1000, 1000000);
 	d.past = blocks_new(NULL);
 	d.accounts = accounts_new(MAX_ACCOUNT_BLOCKS);
+	d.history = history_new(HISTORY_DEFAULT_MAX);
+	daemon_history_init(&d);
 	if (setup_signals(&d) < 0)
 		fatal("signals");
 	/* the control socket first: a second daemon is refused before it
@@ -565,6 +564,7 @@ int cmd_run(int argc, char **argv)
 	window_free(d.offenders);
 	blocks_free(d.past);
 	accounts_free(d.accounts);
+	history_free(d.history);
 	free(d.kill);
 	bundle_release(&d.b);
 	close(d.sigfd);

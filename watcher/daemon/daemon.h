@@ -12,6 +12,7 @@
 #include "bundle.h"
 #include "control.h"
 #include "fw_nft.h"
+#include "history.h"
 #include "loop.h"
 #include "screen.h"
 #include "state.h"
@@ -76,6 +77,7 @@ struct daemon {
 	uint64_t past_clock;            /* catching up: the stamp of the last line read in log time */
 	bool past_read;                 /* ... and one was read since the last sweep */
 	struct accounts *accounts;      /* blocked accounts (accounts.h) */
+	struct history *history;        /* blocks that ended (history.h), [daemon] history of them */
 	struct tail *tail;
 	struct fw_nft *nft;
 	struct control *ctl;
@@ -143,6 +145,12 @@ void daemon_state_dirty(struct daemon *d);
 void daemon_handle_line(struct daemon *d, struct src *s, const struct logline *ll);
 /* daemon_block.c: the account deny file, if the blocked accounts changed. */
 void daemon_write_deny_file(struct daemon *d);
+/* daemon_block.c: keep the blocks and account blocks that end in
+ * d->history (once, after d->blocks and d->accounts are made). */
+void daemon_history_init(struct daemon *d);
+/* daemon_block.c: an account block that expired (accounts_expire's fn;
+ * arg is the daemon). */
+void daemon_account_expired(void *arg, const struct account_block *ab);
 /* daemon_block.c: the block list file's changes (blockfile.h callback). */
 void daemon_on_blockfile(void *arg, const struct bf_entry *added, size_t nadded, const struct bf_entry *removed,
 			 size_t nremoved);
@@ -172,5 +180,9 @@ void daemon_guard_close(struct daemon *d);
 void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r);
 /* What 'status' shows, as text or JSON (daemon_status.c). */
 void daemon_status(struct daemon *d, FILE *out, bool json, uint64_t now_ms);
+/* One rule in detail ('status RULE'); times in UTC if utc. An unknown
+ * rule: -1 with a message naming the rules there are. */
+int daemon_status_rule(struct daemon *d, FILE *out, bool json, bool utc, const char *name, uint64_t now_ms,
+		       char *err, size_t errlen);
 
 #endif

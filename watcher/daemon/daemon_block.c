@@ -169,6 +169,50 @@ int daemon_unblock_account(struct daemon *d, const char *user, char *err, size_t
 	return 0;
 }
 
+/* ---- what ended: the history ---- */
+
+static void block_ended(void *arg, const struct block *b, enum blocks_end how)
+{
+	struct daemon *d = arg;
+	struct history_entry e = { .target = b->target, .start_ms = b->start_ms };
+
+	snprintf(e.origin, sizeof e.origin, "%s", b->origin);
+	snprintf(e.reason, sizeof e.reason, "%s", b->reason);
+	snprintf(e.how, sizeof e.how, "%s", how == BLOCKS_EXPIRED ? "expired" : how == BLOCKS_REMOVED ? "unblocked" :
+		 "removed");
+	e.end_ms = how == BLOCKS_EXPIRED && b->expiry_ms != UINT64_MAX ? b->expiry_ms : daemon_now_ms();
+	history_add(d->history, &e);
+}
+
+static void account_ended(struct daemon *d, const struct account_block *ab, bool expired)
+{
+	struct history_entry e = { .account = true, .start_ms = ab->start_ms };
+
+	snprintf(e.user, sizeof e.user, "%s", ab->user);
+	snprintf(e.origin, sizeof e.origin, "%s", ab->origin);
+	snprintf(e.reason, sizeof e.reason, "%s", ab->reason);
+	snprintf(e.how, sizeof e.how, "%s", expired ? "expired" : "unblocked");
+	e.end_ms = expired && ab->expiry_ms != UINT64_MAX ? ab->expiry_ms : daemon_now_ms();
+	history_add(d->history, &e);
+}
+
+static void account_removed(void *arg, const struct account_block *ab)
+{
+	account_ended(arg, ab, false);
+}
+
+void daemon_account_expired(void *arg, const struct account_block *ab)
+{
+	log_info("account block of '%s' expired", ab->user);
+	account_ended(arg, ab, true);
+}
+
+void daemon_history_init(struct daemon *d)
+{
+	blocks_on_end(d->blocks, block_ended, d);
+	accounts_on_remove(d->accounts, account_removed, d);
+}
+
 void daemon_write_deny_file(struct daemon *d)
 {
 	char err[ERR_LEN];

@@ -99,16 +99,26 @@ static int sink_block_past(struct evctx *c, const struct judge_block *jb, char *
 	return 0;
 }
 
-static int sink_block(void *arg, const struct judge_block *jb, char *err, size_t errlen)
+static int sink_make(struct evctx *c, const struct judge_block *jb, char *err, size_t errlen)
 {
-	struct evctx *c = arg;
-
 	if (c->past)
 		return sink_block_past(c, jb, err, errlen);
 	if (jb->what == JUDGE_ACCOUNT)
 		return daemon_block_account(c->d, jb->user, jb->userlen, jb->dur_ms, jb->origin, jb->reason, err,
 					    errlen);
 	return daemon_block(c->d, &jb->target, jb->dur_ms, jb->origin, jb->reason, err, errlen);
+}
+
+/* Each block a rule decided is counted for it (status). */
+static int sink_block(void *arg, const struct judge_block *jb, char *err, size_t errlen)
+{
+	struct evctx *c = arg;
+
+	if (sink_make(c, jb, err, errlen) < 0)
+		return -1;
+	if (jb->rule && jb->what != JUDGE_PREFIX)
+		screen_note_block(c->d->screen, jb->rule);
+	return 0;
 }
 
 static void on_event(void *arg, const struct event *ev0, const struct logline *ll)

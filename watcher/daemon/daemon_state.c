@@ -76,6 +76,26 @@ static void view_windows(void *arg, state_window_fn *fn, void *fnarg)
 	screen_dump(d->screen, fn, fnarg);
 }
 
+static void view_ended(void *arg, state_ended_fn *fn, void *fnarg)
+{
+	const struct daemon *d = arg;
+
+	for (size_t i = 0; i < history_count(d->history); i++)
+		fn(fnarg, history_get(d->history, i));
+}
+
+static void view_totals(void *arg, state_total_fn *fn, void *fnarg)
+{
+	const struct daemon *d = arg;
+
+	for (size_t i = 0; i < screen_rule_count(d->screen); i++) {
+		struct screen_rule_stats rs;
+		screen_rule_stats(d->screen, i, &rs);
+		if (rs.blocks + rs.blocks_before)
+			fn(fnarg, rs.rule->name, rs.blocks + rs.blocks_before);
+	}
+}
+
 struct each_file {
 	state_file_fn *fn;
 	void *arg;
@@ -122,6 +142,8 @@ void daemon_state_view(struct daemon *d, struct state_view *v)
 		.accounts = view_accounts,
 		.offenders = view_offenders,
 		.windows = view_windows,
+		.ended = view_ended,
+		.totals = view_totals,
 		.files = view_files,
 		.journals = view_journals,
 	};
@@ -133,6 +155,8 @@ struct restore {
 	struct daemon *d;
 	uint64_t now;
 	size_t aexpired;
+	struct history_entry *ended;    /* blocks that ended while down: history after the older ones */
+	size_t nended, aended;
 };
 
 static int restore_block(void *arg, const struct block *b, char *err, size_t errlen)
@@ -142,13 +166,34 @@ static int restore_block(void *arg, const struct block *b, char *err, size_t err
 	return daemon_restore_block(r->d, b, r->now, err, errlen);
 }
 
-static void restore_expired(void *arg, const struct cidr *c)
+static void restore_expired(void *arg, const struct block *b)
 {
 	struct restore *r = arg;
 	struct daemon *d = r->d;
+	struct history_entry *e;
 
 	XGROW(d->expired_saved, r->aexpired, d->nexpired_saved + 1);
-	d->expired_saved[d->nexpired_saved++] = *c;
+	d->expired_saved[d->nexpired_saved++] = b->target;
+	XGROW(r->ended, r->aended, r->nended + 1);
+	e = &r->ended[r->nended++];
+	*e = (struct history_entry){ .target = b->target, .start_ms = b->start_ms, .end_ms = b->expiry_ms };
+	snprintf(e->origin, sizeof e->origin, "%s", b->origin);
+	snprintf(e->reason, sizeof e->reason, "%s", b->reason);
+	snprintf(e->how, sizeof e->how, "expired");
+}
+
+static void restore_ended(void *arg, const struct history_entry *e)
+{
+	const struct restore *r = arg;
+
+	history_add(r->d->history, e);
+}
+
+static void restore_total(void *arg, const char *rule, uint64_t blocks)
+{
+	const struct restore *r = arg;
+
+	screen_set_blocks_before(r->d->screen, rule, blocks);
 }
 
 static void restore_allow(void *arg, const struct cidr *c, uint64_t expiry_ms)
@@ -190,7 +235,7 @@ static void restore_window(void *arg, const char *table, const void *key, size_t
 
 size_t daemon_state_restore(struct daemon *d, const struct saved_state *s)
 {
-	struct restore r = { d, daemon_now_ms(), 0 };
+	struct restore r = { d, daemon_now_ms(), 0, NULL, 0, 0 };
 	const struct state_sink sink = {
 		.arg = &r,
 		.block = restore_block,
@@ -199,7 +244,13 @@ size_t daemon_state_restore(struct daemon *d, const struct saved_state *s)
 		.account = restore_account,
 		.offender = restore_offender,
 		.window = restore_window,
+		.ended = restore_ended,
+		.total = restore_total,
 	};
+	size_t n = state_apply(s, r.now, &sink);
 
-	return state_apply(s, r.now, &sink);
+	for (size_t i = 0; i < r.nended; i++)
+		history_add(d->history, &r.ended[i]);
+	free(r.ended);
+	return n;
 }

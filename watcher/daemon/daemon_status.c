@@ -6,6 +6,12 @@
  * daemon taken just before (gather). A field is added in two places: its
  * value in the view, its row in the list; both outputs follow.
  *
+ * 'status RULE' is one rule in detail (rule_rows over a view of its
+ * own): its counters, the blocks in force it made (the newest
+ * STATUS_RULE_BLOCKS) and the keys it tracks with the highest counts
+ * (STATUS_RULE_KEYS), so the answer stays small whatever the tables hold
+ * (finding them walks the rule's keys once: linear in max_keys at most).
+ *
  * Keys, value types and text read by scripts and tests (tests/netns,
  * the benchmarks) stay as they are. Reads the daemon, changes nothing;
  * text from outside (a file name) is shown escaped.
@@ -14,7 +20,10 @@
 #include "event.h"
 #include "journal.h"
 #include "line.h"
+#include "log.h"
 #include "report.h"
+#include "duration.h"
+#include "jsonw.h"
 #include "tail.h"
 #include "xalloc.h"
 
@@ -50,6 +59,19 @@ struct st_source {
 	uint64_t lag_s;
 };
 
+/* One rule: its settings and counters. */
+struct st_rule {
+	const char *name, *file, *per;
+	const char *summary;    /* "per ip, limit 5 in 10m, block 1h": in summary_buf (never copied) */
+	char summary_buf[160];
+	int64_t line;
+	uint64_t limit;
+	int64_t window_s, block_s;      /* block_s -1: permanent */
+	bool log_only, enabled;
+	uint64_t events, tracked, decisions, evictions;
+	uint64_t in_force, since_start, total;
+};
+
 struct st_view {
 	int64_t uptime_s;
 	bool paused, dry_run;
@@ -71,6 +93,8 @@ struct st_view {
 	size_t nevents;
 	struct st_source *sources;
 	size_t nsources;
+	struct st_rule *rules;
+	size_t nrules;
 	/* storage */
 	struct st_table table_v[SCREEN_NTABLES];
 	struct st_count event_v[EV_NKINDS];
@@ -81,6 +105,7 @@ struct st_view {
 #define E(m) offsetof(struct st_count, m)
 #define S(m) offsetof(struct st_source, m)
 #define F(m) offsetof(struct st_file, m)
+#define R(m) offsetof(struct st_rule, m)
 #define LINE REPORT_GROUP_ROW(NULL, 0, 0)
 #define END REPORT_END_ROW
 
@@ -188,6 +213,104 @@ static const struct report_row status_rows[] = {
 	  .none = "(nothing read yet)" },
 	REPORT_ROW(U64, "lag_s", " (%s s behind)", S(lag_s)),
 	END,
+	END,
+	/* per rule: "rules": {"auth-ip": {...}, ...} */
+	{ .kind = REPORT_MAP, .key = "rules", .text = "rules:", .off = V(rules), .count = V(nrules),
+	  .size = sizeof(struct st_rule) },
+	{ .kind = REPORT_STR, .text = "  %s:", .off = R(name), .flags = REPORT_NAME },
+	REPORT_ROW(U64, "events", " %s events counted", R(events)),
+	REPORT_ROW(U64, "tracked", ", %s keys tracked", R(tracked)),
+	REPORT_ROW(U64, "blocks_in_force", ", blocks: %s in force", R(in_force)),
+	REPORT_ROW(U64, "blocks_since_start", ", %s made since start", R(since_start)),
+	REPORT_ROW(U64, "blocks_total", ", %s in all", R(total)),
+	REPORT_ROW(U64, "decisions", NULL, R(decisions)),
+	REPORT_ROW(U64, "evictions", NULL, R(evictions)),
+	REPORT_ROW(STR, NULL, " (%s)", R(summary)),
+	REPORT_ROW(STR, "per", NULL, R(per)),
+	REPORT_ROW(U64, "limit", NULL, R(limit)),
+	REPORT_ROW(I64, "window_s", NULL, R(window_s)),
+	REPORT_ROW(I64, "block_s", NULL, R(block_s)),
+	REPORT_ROW(BOOL, "log_only", NULL, R(log_only)),
+	REPORT_ROW(BOOL, "enabled", NULL, R(enabled)),
+	END,
+};
+
+/* ---- one rule: 'status RULE' ---- */
+
+#define STATUS_RULE_BLOCKS 20   /* blocks in force shown, the newest */
+#define STATUS_RULE_KEYS 10     /* tracked keys shown, the highest counts */
+
+struct st_block {
+	char *target;           /* an address, a range or an account name */
+	bool account, utc;
+	int64_t start, expiry;  /* expiry REPORT_NO_TIME: permanent */
+	const char *reason;
+};
+
+struct st_key {
+	char *key;
+	uint64_t count;
+	int64_t last;
+	bool utc;
+};
+
+struct st_detail {
+	struct st_rule r;
+	char *where;            /* "file:line" */
+	struct st_block *blocks;
+	size_t nblocks, ablocks;
+	uint64_t blocks_shown;
+	struct st_key *keys;    /* keys_v */
+	size_t nkeys;
+	struct st_key keys_v[STATUS_RULE_KEYS];
+	uint64_t keys_shown;
+};
+
+#define D(m) offsetof(struct st_detail, m)
+#define B(m) offsetof(struct st_block, m)
+#define K(m) offsetof(struct st_key, m)
+
+static const struct report_row rule_rows[] = {
+	LINE,
+	REPORT_ROW(STR, "name", "rule %s", D(r.name)),
+	REPORT_ROW(STR, "where", " (%s)", D(where)),
+	REPORT_ROW(STR, NULL, ": %s", D(r.summary)),
+	REPORT_ROW(STR, "per", NULL, D(r.per)),
+	REPORT_ROW(U64, "limit", NULL, D(r.limit)),
+	REPORT_ROW(I64, "window_s", NULL, D(r.window_s)),
+	REPORT_ROW(I64, "block_s", NULL, D(r.block_s)),
+	REPORT_ROW(BOOL, "log_only", NULL, D(r.log_only)),
+	REPORT_ROW(BOOL, "enabled", NULL, D(r.enabled)),
+	END,
+	LINE,
+	REPORT_ROW(U64, "events", "events counted: %s", D(r.events)),
+	REPORT_ROW(U64, "tracked", ", keys tracked: %s", D(r.tracked)),
+	REPORT_ROW(U64, "evictions", " (%s evicted)", D(r.evictions)),
+	REPORT_ROW(U64, "decisions", ", decisions (limit reached): %s", D(r.decisions)),
+	END,
+	LINE,
+	REPORT_ROW(U64, "blocks_in_force", "blocks: %s in force", D(r.in_force)),
+	REPORT_ROW(U64, "blocks_since_start", ", %s made since start", D(r.since_start)),
+	REPORT_ROW(U64, "blocks_total", ", %s in all", D(r.total)),
+	END,
+	LINE,
+	REPORT_ROW(U64, "blocks_shown", "blocks in force it made, the newest first (%s shown):", D(blocks_shown)),
+	END,
+	{ .kind = REPORT_LIST, .key = "blocks", .off = D(blocks), .count = D(nblocks), .size = sizeof(struct st_block) },
+	REPORT_ROW(STR, "target", "  %s", B(target)),
+	REPORT_ROW(BOOL, "account", " (account)", B(account)),
+	{ .kind = REPORT_TIME, .key = "start", .text = " since %s", .off = B(start), .cond = B(utc) },
+	{ .kind = REPORT_TIME, .key = "expiry", .text = " until %s", .off = B(expiry), .cond = B(utc),
+	  .none = "permanent" },
+	REPORT_ROW(STR, "reason", ": %s", B(reason)),
+	END,
+	LINE,
+	REPORT_ROW(U64, "keys_shown", "keys it tracks, the highest counts first (%s shown):", D(keys_shown)),
+	END,
+	{ .kind = REPORT_LIST, .key = "keys", .off = D(keys), .count = D(nkeys), .size = sizeof(struct st_key) },
+	REPORT_ROW(STR, "key", "  %s", K(key)),
+	REPORT_ROW(U64, "count", ": %s", K(count)),
+	{ .kind = REPORT_TIME, .key = "last", .text = ", last %s", .off = K(last), .cond = K(utc) },
 	END,
 };
 
@@ -303,8 +426,79 @@ static void gather(struct daemon *d, uint64_t now, struct st_view *v)
 	}
 }
 
+static const char *const per_names[] = { [PER_IP] = "ip", [PER_ACCOUNT] = "account", [PER_SESSION] = "session" };
+
+struct origin_count {
+	const char *name;
+	uint64_t n;
+};
+
+static void count_block(void *arg, const struct block *b)
+{
+	struct origin_count *oc = arg;
+
+	oc->n += strcmp(b->origin, oc->name) == 0;
+}
+
+static void count_account(void *arg, const struct account_block *a)
+{
+	struct origin_count *oc = arg;
+
+	oc->n += strcmp(a->origin, oc->name) == 0;
+}
+
+/* Rule i of the screen, with the blocks in force it made. */
+static void gather_rule(struct daemon *d, size_t i, struct st_rule *r)
+{
+	struct screen_rule_stats rs;
+	struct origin_count oc;
+	char win[32], blk[32];
+
+	screen_rule_stats(d->screen, i, &rs);
+	oc = (struct origin_count){ rs.rule->name, 0 };
+	blocks_foreach(d->blocks, count_block, &oc);
+	accounts_foreach(d->accounts, count_account, &oc);
+	*r = (struct st_rule){
+		.name = rs.rule->name,
+		.file = rs.rule->file,
+		.line = rs.rule->lineno,
+		.per = rs.rule->per < sizeof per_names / sizeof per_names[0] && per_names[rs.rule->per] ?
+		       per_names[rs.rule->per] : "?",
+		.limit = rs.rule->limit,
+		.window_s = (int64_t)(rs.rule->window_ms / 1000),
+		.block_s = rs.rule->block_ms == DURATION_PERMANENT ? -1 : (int64_t)(rs.rule->block_ms / 1000),
+		.log_only = rs.rule->log_only,
+		.enabled = rs.rule->enabled,
+		.events = rs.counted,
+		.tracked = rs.keys,
+		.decisions = rs.decisions,
+		.evictions = rs.evictions,
+		.in_force = oc.n,
+		.since_start = rs.blocks,
+		.total = rs.blocks + rs.blocks_before,
+	};
+	duration_format(rs.rule->window_ms, win, sizeof win);
+	if (rs.rule->block_ms == DURATION_PERMANENT)
+		snprintf(blk, sizeof blk, "permanent");
+	else
+		duration_format(rs.rule->block_ms, blk, sizeof blk);
+	r->summary = r->summary_buf;
+	snprintf(r->summary_buf, sizeof r->summary_buf, "per %s, limit %llu in %s, %s%s%s", r->per,
+		 (unsigned long long)r->limit, win, r->log_only ? "log only" : "block ", r->log_only ? "" : blk,
+		 r->enabled ? "" : ", disabled");
+}
+
+static void gather_rules(struct daemon *d, struct st_view *v)
+{
+	v->nrules = screen_rule_count(d->screen);
+	v->rules = xcalloc(v->nrules ? v->nrules : 1, sizeof *v->rules);
+	for (size_t i = 0; i < v->nrules; i++)
+		gather_rule(d, i, &v->rules[i]);
+}
+
 static void release(struct st_view *v)
 {
+	free(v->rules);
 	for (size_t i = 0; i < v->nsources; i++) {
 		for (size_t k = 0; k < v->sources[i].nfiles; k++)
 			free(v->sources[i].files[k].path);
@@ -319,6 +513,129 @@ void daemon_status(struct daemon *d, FILE *out, bool json, uint64_t now_ms)
 	struct st_view v;
 
 	gather(d, now_ms, &v);
+	gather_rules(d, &v);
 	report_write(out, json, status_rows, sizeof status_rows / sizeof status_rows[0], &v);
 	release(&v);
+}
+
+/* ---- one rule ---- */
+
+struct detail_ctx {
+	struct st_detail *dt;
+	const char *name;
+	bool utc;
+};
+
+static void add_block(struct detail_ctx *c, const char *target, bool account, uint64_t start_ms,
+		      uint64_t expiry_ms, const char *reason)
+{
+	struct st_detail *dt = c->dt;
+
+	XGROW(dt->blocks, dt->ablocks, dt->nblocks + 1);
+	dt->blocks[dt->nblocks++] = (struct st_block){
+		.target = xstrdup(target),
+		.account = account,
+		.utc = c->utc,
+		.start = (int64_t)(start_ms / 1000),
+		.expiry = expiry_ms == UINT64_MAX ? REPORT_NO_TIME : (int64_t)(expiry_ms / 1000),
+		.reason = reason,
+	};
+}
+
+static void detail_block(void *arg, const struct block *b)
+{
+	struct detail_ctx *c = arg;
+	char t[CIDR_STRLEN];
+
+	if (strcmp(b->origin, c->name) != 0)
+		return;
+	cidr_format(&b->target, t);
+	add_block(c, t, false, b->start_ms, b->expiry_ms, b->reason);
+}
+
+static void detail_account(void *arg, const struct account_block *a)
+{
+	struct detail_ctx *c = arg;
+
+	if (strcmp(a->origin, c->name) == 0)
+		add_block(c, a->user, true, a->start_ms, a->expiry_ms, a->reason);
+}
+
+/* the newest first */
+static int by_start_desc(const void *a, const void *b)
+{
+	const struct st_block *x = a, *y = b;
+
+	return x->start < y->start ? 1 : x->start > y->start ? -1 : strcmp(x->target, y->target);
+}
+
+/* Keeps the STATUS_RULE_KEYS highest counts (ties: the most recent). */
+static void detail_key(void *arg, const struct rule *r, const char *key, uint32_t within, uint64_t newest_ms)
+{
+	struct detail_ctx *c = arg;
+	struct st_detail *dt = c->dt;
+	size_t at;
+
+	(void)r;
+	if (!within)
+		return;
+	dt->keys_shown++;
+	if (dt->nkeys == STATUS_RULE_KEYS) {
+		struct st_key *low = &dt->keys_v[STATUS_RULE_KEYS - 1];
+		if (within < low->count || (within == low->count && (int64_t)(newest_ms / 1000) <= low->last))
+			return;
+		free(low->key);
+		dt->nkeys--;
+	}
+	for (at = dt->nkeys; at > 0; at--) {
+		const struct st_key *k = &dt->keys_v[at - 1];
+		if (k->count > within || (k->count == within && k->last >= (int64_t)(newest_ms / 1000)))
+			break;
+		dt->keys_v[at] = dt->keys_v[at - 1];
+	}
+	dt->keys_v[at] = (struct st_key){ xstrdup(key), within, (int64_t)(newest_ms / 1000), c->utc };
+	dt->nkeys++;
+}
+
+int daemon_status_rule(struct daemon *d, FILE *out, bool json, bool utc, const char *name, uint64_t now_ms,
+		       char *err, size_t errlen)
+{
+	long i = screen_rule_find(d->screen, name);
+	struct st_detail dt;
+	struct detail_ctx c = { &dt, name, utc };
+
+	if (i < 0) {
+		size_t n = screen_rule_count(d->screen), len = 0;
+		char known[400] = "", safe[4 * 128 + 4];
+		for (size_t k = 0; k < n && len < sizeof known; k++) {
+			struct screen_rule_stats rs;
+			screen_rule_stats(d->screen, k, &rs);
+			len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", k ? ", " : "", rs.rule->name);
+		}
+		text_escape(safe, sizeof safe, name, strlen(name));
+		return errf(err, errlen, "unknown rule '%s' (the rules: %s)", safe, n ? known : "none");
+	}
+	memset(&dt, 0, sizeof dt);
+	dt.keys = dt.keys_v;
+	gather_rule(d, (size_t)i, &dt.r);
+	dt.where = xasprintf("%s:%lld", dt.r.file ? dt.r.file : "?", (long long)dt.r.line);
+	blocks_foreach(d->blocks, detail_block, &c);
+	accounts_foreach(d->accounts, detail_account, &c);
+	if (dt.nblocks > 1)
+		qsort(dt.blocks, dt.nblocks, sizeof *dt.blocks, by_start_desc);
+	for (size_t k = STATUS_RULE_BLOCKS; k < dt.nblocks; k++)
+		free(dt.blocks[k].target);
+	if (dt.nblocks > STATUS_RULE_BLOCKS)
+		dt.nblocks = STATUS_RULE_BLOCKS;
+	dt.blocks_shown = dt.nblocks;
+	screen_foreach_rule_key(d->screen, (size_t)i, now_ms, detail_key, &c);
+	dt.keys_shown = dt.nkeys;
+	report_write(out, json, rule_rows, sizeof rule_rows / sizeof rule_rows[0], &dt);
+	for (size_t k = 0; k < dt.nblocks; k++)
+		free(dt.blocks[k].target);
+	free(dt.blocks);
+	for (size_t k = 0; k < dt.nkeys; k++)
+		free(dt.keys_v[k].key);
+	free(dt.where);
+	return 0;
 }

@@ -9,6 +9,8 @@
  *   account USER START_MS EXPIRY_MS|- ORIGIN REASON
  *   offender HEXKEY T,T,...
  *   window TABLE HEXKEY T,T,...
+ *   ended addr|account TARGET START_MS END_MS HOW ORIGIN REASON
+ *   total RULE BLOCKS
  *   file SOURCE PATH DEV INO OFFSET FP FP_LEN
  *   journal SOURCE CURSOR
  *   end HASH
@@ -285,6 +287,44 @@ static void dump_block(void *arg, const struct block *b)
 	put_c(o, '\n');
 }
 
+static void dump_ended(void *arg, const struct history_entry *e)
+{
+	struct out *o = arg;
+	char t[CIDR_STRLEN];
+
+	put_mem(o, "ended ", 6);
+	if (e->account) {
+		put_s(o, "account ");
+		put_cstr(o, e->user);
+	} else {
+		cidr_format(&e->target, t);
+		put_s(o, "addr ");
+		put_s(o, t);
+	}
+	put_c(o, ' ');
+	put_u64(o, e->start_ms);
+	put_c(o, ' ');
+	put_u64(o, e->end_ms);
+	put_c(o, ' ');
+	put_cstr(o, e->how);
+	put_c(o, ' ');
+	put_cstr(o, e->origin);
+	put_c(o, ' ');
+	put_cstr(o, e->reason);
+	put_c(o, '\n');
+}
+
+static void dump_total(void *arg, const char *rule, uint64_t blocks)
+{
+	struct out *o = arg;
+
+	put_mem(o, "total ", 6);
+	put_cstr(o, rule);
+	put_c(o, ' ');
+	put_u64(o, blocks);
+	put_c(o, '\n');
+}
+
 /* What cannot be read from memory alone - the files' positions (fstat and
  * the head's fingerprint) and the journal's cursors (sd_journal refuses to
  * work in a forked child) - is formatted first, in the daemon itself. */
@@ -387,6 +427,10 @@ static void format_state(const struct state_view *v, uint64_t now_ms, const stru
 		v->offenders(v->arg, dump_offender, o);
 	if (v->windows)
 		v->windows(v->arg, dump_window, o);
+	if (v->ended)
+		v->ended(v->arg, dump_ended, o);
+	if (v->totals)
+		v->totals(v->arg, dump_total, o);
 	put_mem(o, st->text, st->len);
 	/* the checksum line covers every byte before it */
 	out_flush(o);
@@ -762,7 +806,7 @@ size_t state_apply(const struct saved_state *s, uint64_t now, const struct state
 		return 0;
 	copy = xstrndup(s->text, s->len);
 	for (p = strchr(copy, '\n') + 1; p && *p;) {
-		char *nl = strchr(p, '\n'), *f[8];
+		char *nl = strchr(p, '\n'), *f[9];
 		unsigned char key[WINDOW_KEY_MAX];
 		int n;
 		long kl;
@@ -770,7 +814,7 @@ size_t state_apply(const struct saved_state *s, uint64_t now, const struct state
 		if (!nl)
 			break;
 		*nl = '\0';
-		n = fields(p, f, 8);
+		n = fields(p, f, 9);
 		p = nl + 1;
 		if (n == 7 && strcmp(f[0], "block") == 0) {
 			struct block b = { 0 };
@@ -783,18 +827,18 @@ size_t state_apply(const struct saved_state *s, uint64_t now, const struct state
 				bad++;
 				continue;
 			}
+			b.times = (uint32_t)t;
+			snprintf(b.origin, sizeof b.origin, "%s", printable(f[5], ol, origin, sizeof origin, &escaped));
+			snprintf(b.reason, sizeof b.reason, "%s", printable(f[6], rl, reason, sizeof reason, &escaped));
 			if (b.expiry_ms <= now) {
 				/* ended while the daemon was down; the kernel may still
 				 * hold it for what it covered */
 				if (to->expired_block)
-					to->expired_block(to->arg, &b.target);
+					to->expired_block(to->arg, &b);
 				continue;
 			}
 			if (!to->block)
 				continue;
-			b.times = (uint32_t)t;
-			snprintf(b.origin, sizeof b.origin, "%s", printable(f[5], ol, origin, sizeof origin, &escaped));
-			snprintf(b.reason, sizeof b.reason, "%s", printable(f[6], rl, reason, sizeof reason, &escaped));
 			if (to->block(to->arg, &b, err, sizeof err) < 0) {
 				log_warnx("saved block of %s not restored: %s", f[1], err);
 				continue;
@@ -848,6 +892,33 @@ size_t state_apply(const struct saved_state *s, uint64_t now, const struct state
 			nt = get_times(f[3], times, 1024);
 			if (to->window)
 				to->window(to->arg, f[1], key, (size_t)kl, times, nt);
+		} else if (n == 8 && strcmp(f[0], "ended") == 0) {
+			struct history_entry e = { 0 };
+			long ul, hl, ol, rl;
+			char ubuf[sizeof e.user], obuf[ORIGIN_LEN], rbuf[REASON_LEN], hbuf[sizeof e.how];
+			e.account = strcmp(f[1], "account") == 0;
+			if ((!e.account && strcmp(f[1], "addr")) || (ul = get_str(f[2])) <= 0 ||
+			    (!e.account && cidr_parse(f[2], &e.target, NULL, 0) < 0) || !get_u64(f[3], &e.start_ms) ||
+			    !get_u64(f[4], &e.end_ms) || (hl = get_str(f[5])) < 0 || (ol = get_str(f[6])) < 0 ||
+			    (rl = get_str(f[7])) < 0) {
+				bad++;
+				continue;
+			}
+			if (e.account)
+				snprintf(e.user, sizeof e.user, "%s", printable(f[2], ul, ubuf, sizeof ubuf, &escaped));
+			snprintf(e.how, sizeof e.how, "%s", printable(f[5], hl, hbuf, sizeof hbuf, &escaped));
+			snprintf(e.origin, sizeof e.origin, "%s", printable(f[6], ol, obuf, sizeof obuf, &escaped));
+			snprintf(e.reason, sizeof e.reason, "%s", printable(f[7], rl, rbuf, sizeof rbuf, &escaped));
+			if (to->ended)
+				to->ended(to->arg, &e);
+		} else if (n == 3 && strcmp(f[0], "total") == 0) {
+			uint64_t total;
+			if (get_str(f[1]) <= 0 || !get_u64(f[2], &total) || total == UINT64_MAX) {
+				bad++;
+				continue;
+			}
+			if (to->total)
+				to->total(to->arg, f[1], total);
 		} else if (n > 0 && strcmp(f[0], "file") && strcmp(f[0], "journal")) {
 			bad++;
 		}

@@ -25,6 +25,7 @@
 
 #include "addr.h"
 #include "blocks.h"
+#include "history.h"
 #include "tail.h"
 
 #include <stdbool.h>
@@ -49,6 +50,9 @@ typedef void state_account_fn(void *arg, const struct state_account *a);
 typedef void state_offender_fn(void *arg, const void *key, size_t klen, const uint64_t *times, uint32_t n);
 typedef void state_window_fn(void *arg, const char *table, const void *key, size_t klen, const uint64_t *times,
 			     uint32_t n);
+typedef void state_ended_fn(void *arg, const struct history_entry *e);
+/* The blocks (and account blocks) a rule made, in all. */
+typedef void state_total_fn(void *arg, const char *rule, uint64_t blocks);
 /* pos->path is the file's path; pos->cookie is not looked at. */
 typedef void state_file_fn(void *arg, const char *source, const struct tail_pos *pos);
 typedef void state_journal_fn(void *arg, const char *source, const char *cursor);
@@ -71,6 +75,8 @@ struct state_view {
 	void (*accounts)(void *arg, state_account_fn *fn, void *fnarg);
 	void (*offenders)(void *arg, state_offender_fn *fn, void *fnarg);
 	void (*windows)(void *arg, state_window_fn *fn, void *fnarg);
+	void (*ended)(void *arg, state_ended_fn *fn, void *fnarg);       /* oldest first */
+	void (*totals)(void *arg, state_total_fn *fn, void *fnarg);
 	void (*files)(void *arg, state_file_fn *fn, void *fnarg);
 	void (*journals)(void *arg, state_journal_fn *fn, void *fnarg);
 };
@@ -132,14 +138,19 @@ struct state_sink {
 	void *arg;
 	/* a block that lasts beyond now (its start, expiry and times as saved) */
 	int (*block)(void *arg, const struct block *b, char *err, size_t errlen);
-	/* a block that ended while the daemon was down */
-	void (*expired_block)(void *arg, const struct cidr *target);
+	/* a block that ended while the daemon was down (origin and reason
+	 * made printable, as for block) */
+	void (*expired_block)(void *arg, const struct block *b);
 	/* a run-time allow that lasts beyond now */
 	void (*allow)(void *arg, const struct cidr *target, uint64_t expiry_ms);
 	/* an account block that lasts beyond now */
 	int (*account)(void *arg, const struct state_account *a, char *err, size_t errlen);
 	state_offender_fn *offender;
 	state_window_fn *window;
+	/* a block that had ended before the snapshot (user and texts
+	 * printable, NUL-terminated and cut to the entry's sizes) */
+	state_ended_fn *ended;
+	state_total_fn *total;
 };
 
 /* Read STATE_DIR/state into *s (positions parsed; the rest kept for

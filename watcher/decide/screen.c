@@ -19,9 +19,15 @@
 #define DEFAULT_MAX_KEYS 100000                 /* without options (the daemon always gives them) */
 #define MAX_PENDING 8
 
+/* a rule's counters (screen_rule_stats) */
+struct rcount {
+	uint64_t counted, decisions, blocks, blocks_before;
+};
+
 struct screen {
 	struct ruleset rules;
 	struct wtable **win;            /* parallel to rules.v */
+	struct rcount *rc;              /* parallel to rules.v */
 	struct allowlist allow;
 	struct cidrlist host;           /* this host's own addresses */
 	struct nat_cfg *nat;
@@ -71,6 +77,7 @@ void screen_free(struct screen *s)
 	for (size_t i = 0; i < s->rules.n; i++)
 		window_free(s->win[i]);
 	free(s->win);
+	free(s->rc);
 	ruleset_release(&s->rules);
 	allow_release(&s->allow);
 	cidrlist_release(&s->host);
@@ -83,6 +90,7 @@ void screen_free(struct screen *s)
 void screen_configure(struct screen *s, struct ruleset *rs, const struct screen_opts *o)
 {
 	struct wtable **win = xcalloc(rs->n ? rs->n : 1, sizeof *win);
+	struct rcount *rc = xcalloc(rs->n ? rs->n : 1, sizeof *rc);
 
 	if (o && o->max_keys) {
 		s->max[TABLE_ADDRESSES] = o->max_keys;
@@ -93,6 +101,9 @@ void screen_configure(struct screen *s, struct ruleset *rs, const struct screen_
 		struct rule *r = &rs->v[i];
 		uint32_t cap = r->limit ? r->limit : 1;
 		size_t max = s->max[table_of(r->per)];
+		for (size_t j = 0; j < s->rules.n; j++)
+			if (strcmp(s->rules.v[j].name, r->name) == 0)
+				rc[i] = s->rc[j];
 		for (size_t j = 0; j < s->rules.n; j++)
 			if (s->win[j] && strcmp(s->rules.v[j].name, r->name) == 0 && s->rules.v[j].per == r->per) {
 				win[i] = s->win[j];
@@ -108,10 +119,12 @@ void screen_configure(struct screen *s, struct ruleset *rs, const struct screen_
 			window_free(s->win[j]);
 		}
 	free(s->win);
+	free(s->rc);
 	ruleset_release(&s->rules);
 	s->rules = *rs;
 	memset(rs, 0, sizeof *rs);
 	s->win = win;
+	s->rc = rc;
 	allow_set_config(&s->allow, o ? o->allow : NULL);
 	free(s->nat);
 	s->nat = NULL;
@@ -308,11 +321,13 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 			continue;
 		}
 		d.count = window_hit(s->win[i], key, klen, now_ms, cnt, &reached);
+		s->rc[i].counted += cnt;
 		if (s->count_fn)
 			s->count_fn(s->count_arg, r, key, klen, now_ms, ll);
 		if (!reached)
 			continue;
 		s->decisions++;
+		s->rc[i].decisions++;
 		n++;
 		d.key = key;
 		d.klen = klen;
@@ -376,6 +391,47 @@ void screen_stats(const struct screen *s, struct screen_stats *st)
 	}
 }
 
+size_t screen_rule_count(const struct screen *s)
+{
+	return s->rules.n;
+}
+
+void screen_rule_stats(const struct screen *s, size_t i, struct screen_rule_stats *rs)
+{
+	*rs = (struct screen_rule_stats){
+		.rule = &s->rules.v[i],
+		.keys = window_size(s->win[i]),
+		.counted = s->rc[i].counted,
+		.decisions = s->rc[i].decisions,
+		.blocks = s->rc[i].blocks,
+		.blocks_before = s->rc[i].blocks_before,
+		.evictions = window_evictions(s->win[i]),
+	};
+}
+
+long screen_rule_find(const struct screen *s, const char *name)
+{
+	for (size_t i = 0; i < s->rules.n; i++)
+		if (strcmp(s->rules.v[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+void screen_note_block(struct screen *s, const struct rule *r)
+{
+	for (size_t i = 0; i < s->rules.n; i++)
+		if (&s->rules.v[i] == r)
+			s->rc[i].blocks++;
+}
+
+void screen_set_blocks_before(struct screen *s, const char *name, uint64_t n)
+{
+	long i = screen_rule_find(s, name);
+
+	if (i >= 0)
+		s->rc[i].blocks_before = n;
+}
+
 const struct ruleset *screen_rules(const struct screen *s)
 {
 	return &s->rules;
@@ -418,6 +474,16 @@ void screen_foreach_key(const struct screen *s, enum rule_per per, uint64_t now_
 		if (s->rules.v[i].per == per)
 			window_foreach(s->win[i], now_ms, fe_key, &fe);
 	}
+}
+
+void screen_foreach_rule_key(const struct screen *s, size_t i, uint64_t now_ms, screen_key_fn *fn, void *arg)
+{
+	struct fe fe = { NULL, fn, arg };
+
+	if (i >= s->rules.n)
+		return;
+	fe.r = &s->rules.v[i];
+	window_foreach(s->win[i], now_ms, fe_key, &fe);
 }
 
 struct dumpctx {

@@ -79,6 +79,27 @@ struct screen_stats {
 };
 const char *screen_table_name(enum screen_table t);
 
+/* One rule at work: kept by the rule's name across reloads, like its
+ * window. */
+struct screen_rule_stats {
+	const struct rule *rule;
+	size_t keys;                    /* keys tracked now */
+	uint64_t counted;               /* events counted since start */
+	uint64_t decisions;             /* times its limit was reached since start */
+	uint64_t blocks;                /* blocks made for it since start (screen_note_block) */
+	uint64_t blocks_before;         /* blocks made for it before this start (the saved state's) */
+	uint64_t evictions;
+};
+size_t screen_rule_count(const struct screen *s);
+void screen_rule_stats(const struct screen *s, size_t i, struct screen_rule_stats *rs);
+/* The index of the rule of this name, or -1. */
+long screen_rule_find(const struct screen *s, const char *name);
+/* A block (or an account block) was made for rule r's decision. */
+void screen_note_block(struct screen *s, const struct rule *r);
+/* Restoring: the blocks the rule of this name made before (unknown
+ * names are skipped). */
+void screen_set_blocks_before(struct screen *s, const char *name, uint64_t n);
+
 struct screen *screen_new(void);
 void screen_free(struct screen *s);
 /* Take the rules (moved: *rs is left empty) and the options (copied).
@@ -110,6 +131,8 @@ const struct ruleset *screen_rules(const struct screen *s);
  * per key, the rule, the key as text and its events within the window. */
 typedef void screen_key_fn(void *arg, const struct rule *r, const char *key, uint32_t within, uint64_t newest_ms);
 void screen_foreach_key(const struct screen *s, enum rule_per per, uint64_t now_ms, screen_key_fn *fn, void *arg);
+/* The same, for the i-th rule only. */
+void screen_foreach_rule_key(const struct screen *s, size_t i, uint64_t now_ms, screen_key_fn *fn, void *arg);
 /* The counts, for saving: table is a rule's name, or "@authsession" /
  * "@authip" for what the screen knows of logins. screen_load puts one
  * key back (unknown rules are skipped: they were removed meanwhile). */

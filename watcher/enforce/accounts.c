@@ -20,6 +20,8 @@ struct accounts {
 	struct account_block *v;
 	size_t n, alloc, max;
 	bool dirty;
+	accounts_fn *remove_fn;
+	void *remove_arg;
 };
 
 struct accounts *accounts_new(size_t max)
@@ -89,6 +91,8 @@ bool accounts_remove(struct accounts *a, const char *user)
 
 	if (!ab)
 		return false;
+	if (a->remove_fn)
+		a->remove_fn(a->remove_arg, ab);
 	*ab = a->v[--a->n];
 	a->dirty = true;
 	return true;
@@ -98,6 +102,8 @@ size_t accounts_clear(struct accounts *a)
 {
 	size_t n = a->n;
 
+	for (size_t i = 0; a->remove_fn && i < n; i++)
+		a->remove_fn(a->remove_arg, &a->v[i]);
 	a->n = 0;
 	a->dirty = a->dirty || n;
 	return n;
@@ -116,6 +122,12 @@ size_t accounts_expire(struct accounts *a, uint64_t now_ms, accounts_fn *fn, voi
 			n++;
 		}
 	return n;
+}
+
+void accounts_on_remove(struct accounts *a, accounts_fn *fn, void *arg)
+{
+	a->remove_fn = fn;
+	a->remove_arg = arg;
 }
 
 size_t accounts_count(const struct accounts *a)

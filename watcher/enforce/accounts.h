@@ -41,6 +41,9 @@ size_t accounts_clear(struct accounts *a);
 /* Drop expired entries, calling fn (if any) on each first; returns how
  * many. */
 typedef void accounts_fn(void *arg, const struct account_block *ab);
+/* Told of every account block that is removed or cleared (not of those
+ * that expire: accounts_expire tells its own fn), just before it goes. */
+void accounts_on_remove(struct accounts *a, accounts_fn *fn, void *arg);
 size_t accounts_expire(struct accounts *a, uint64_t now_ms, accounts_fn *fn, void *arg);
 size_t accounts_count(const struct accounts *a);
 void accounts_foreach(const struct accounts *a, accounts_fn *fn, void *arg);

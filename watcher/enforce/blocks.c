@@ -35,6 +35,8 @@ struct blocks {
 	size_t n;
 	struct blocks_kernel k;
 	bool has_kernel;
+	blocks_end_fn *end_fn;
+	void *end_arg;
 };
 
 static int fam(const struct ipaddr *a)
@@ -303,12 +305,15 @@ bool blocks_set_expiry(struct blocks *b, const struct cidr *c, uint64_t expiry_m
 	return true;
 }
 
-static bool remove_entry(struct blocks *b, const struct cidr *c, uint64_t now, bool in_kernel)
+static bool remove_entry(struct blocks *b, const struct cidr *c, uint64_t now, bool in_kernel,
+			 enum blocks_end how)
 {
 	struct bnode *n = find_node(b, c), *top;
 
 	if (!n || !n->blk)
 		return false;
+	if (b->end_fn)
+		b->end_fn(b->end_arg, n->blk, how);
 	top = top_above(n);
 	free(n->blk);
 	n->blk = NULL;
@@ -331,12 +336,18 @@ static bool remove_entry(struct blocks *b, const struct cidr *c, uint64_t now, b
 
 bool blocks_remove(struct blocks *b, const struct cidr *c, uint64_t now_ms)
 {
-	return remove_entry(b, c, now_ms, true);
+	return remove_entry(b, c, now_ms, true, BLOCKS_REMOVED);
 }
 
 bool blocks_forget(struct blocks *b, const struct cidr *c, uint64_t now_ms)
 {
-	return remove_entry(b, c, now_ms, false);
+	return remove_entry(b, c, now_ms, false, BLOCKS_FORGOTTEN);
+}
+
+void blocks_on_end(struct blocks *b, blocks_end_fn *fn, void *arg)
+{
+	b->end_fn = fn;
+	b->end_arg = arg;
 }
 
 bool blocks_is_top(const struct blocks *b, const struct cidr *c)
@@ -395,7 +406,7 @@ size_t blocks_expire(struct blocks *b, uint64_t now_ms)
 	for (int f = 0; f < 2; f++)
 		collect_expired(b->root[f], now_ms, &v, &n, &alloc);
 	for (size_t i = 0; i < n; i++)
-		remove_entry(b, &v[i], now_ms, true);
+		remove_entry(b, &v[i], now_ms, true, BLOCKS_EXPIRED);
 	free(v);
 	return n;
 }

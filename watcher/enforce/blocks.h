@@ -78,6 +78,10 @@ bool blocks_is_top(const struct blocks *b, const struct cidr *c);
 struct block *blocks_covering(struct blocks *b, const struct ipaddr *a);
 /* How many blocks lie strictly inside prefix p (narrower than p). */
 size_t blocks_count_inside(const struct blocks *b, const struct cidr *p);
+/* Told of every entry that leaves, just before it goes: how it ended. */
+enum blocks_end { BLOCKS_EXPIRED, BLOCKS_REMOVED, BLOCKS_FORGOTTEN };
+typedef void blocks_end_fn(void *arg, const struct block *blk, enum blocks_end how);
+void blocks_on_end(struct blocks *b, blocks_end_fn *fn, void *arg);
 /* Drop expired entries (those inside first); returns how many. */
 size_t blocks_expire(struct blocks *b, uint64_t now_ms);
 /* The earliest expiry of any entry; UINT64_MAX if none. */

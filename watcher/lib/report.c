@@ -9,6 +9,7 @@
 
 #include "duration.h"
 #include "jsonw.h"
+#include "timefmt.h"
 #include "xalloc.h"
 
 #include <stdint.h>
@@ -66,7 +67,7 @@ static bool is_zero(const struct report_row *r, const void *rec)
 static void text_value(FILE *out, const struct report_row *r, const void *rec)
 {
 	const char *val = "", *mark;
-	char num[32], *esc = NULL;
+	char num[TIMEFMT_LEN], *esc = NULL;
 
 	switch (r->kind) {
 	case REPORT_BOOL:
@@ -86,6 +87,16 @@ static void text_value(FILE *out, const struct report_row *r, const void *rec)
 		duration_format(s > 0 ? (uint64_t)s * 1000 : 0, num, sizeof num);
 		if (!num[0] || strcmp(num, "0ms") == 0)
 			snprintf(num, sizeof num, "0s");
+		val = num;
+		break;
+	}
+	case REPORT_TIME: {
+		int64_t t = AT(rec, r->off, int64_t);
+		if (t == REPORT_NO_TIME) {
+			val = r->none ? r->none : "";
+			break;
+		}
+		timefmt_format(t, AT(rec, r->cond, bool), num);
 		val = num;
 		break;
 	}
@@ -196,6 +207,17 @@ static void json_value(FILE *out, const struct report_row *r, const void *rec)
 	case REPORT_BOOL:
 		fputs(AT(rec, r->off, bool) ? "true" : "false", out);
 		break;
+	case REPORT_TIME: {
+		int64_t t = AT(rec, r->off, int64_t);
+		char iso[TIMEFMT_LEN];
+		if (t == REPORT_NO_TIME) {
+			fputs("null", out);
+			break;
+		}
+		timefmt_iso(t, iso);
+		fprintf(out, "\"%s\"", iso);
+		break;
+	}
 	case REPORT_STR: {
 		const char *s = AT(rec, r->off, const char *);
 		json_str(out, s ? s : "", s ? strlen(s) : 0);

@@ -37,6 +37,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum report_kind {
@@ -45,6 +46,10 @@ enum report_kind {
 	REPORT_BOOL,            /* bool */
 	REPORT_STR,             /* const char * (or char *) */
 	REPORT_SECS,            /* int64_t seconds: a number in JSON, a duration ("2h5m") in text */
+	REPORT_TIME,            /* int64_t seconds since the epoch (REPORT_NO_TIME: none): in JSON
+				 * ISO 8601 UTC ("2026-12-07T13:03:11Z") or null; in text the local
+				 * time with its offset, or UTC when the bool at cond is true
+				 * (timefmt.h), or the row's none text */
 	REPORT_GROUP,
 	REPORT_LIST,
 	REPORT_MAP,
@@ -65,12 +70,14 @@ struct report_row {
 	const char *text;       /* with "%s" for the value; a block's head; NULL: JSON only */
 	size_t off;             /* the value in the record; list, map: the pointer to the elements */
 	unsigned flags;
-	size_t cond;            /* REPORT_IF, REPORT_TEXT_IF: a bool in the record */
+	size_t cond;            /* REPORT_IF, REPORT_TEXT_IF, REPORT_TIME: a bool in the record */
 	size_t count;           /* list, map: the number of elements (a size_t in the record) */
 	size_t size;            /* list, map: the size of one element */
 	const char *sep;        /* REPORT_INLINE: between elements in the text */
-	const char *none;       /* string: the text of NULL */
+	const char *none;       /* string: the text of NULL; time: of none */
 };
+
+#define REPORT_NO_TIME INT64_MIN
 
 /* Row makers: a value (kind U64, I64, BOOL, STR or SECS), a group, an end.
  * Lists, maps and a string's none text take designated initializers. */

@@ -47,8 +47,8 @@ END_TEST
 START_TEST(synopses_are_derived_from_the_rows)
 {
 	static const char *const want[CTL_NCMDS] = {
-		[CTL_STATUS] = "[--json]",
-		[CTL_LIST] = "blocks|allows|failures|accounts [--json]",
+		[CTL_STATUS] = "[RULE] [--json] [--utc]",
+		[CTL_LIST] = "blocks|allows|failures|accounts [--json] [--utc]",
 		[CTL_BLOCK] = "ADDR[/LEN] [DURATION] [--reason TEXT]",
 		[CTL_UNBLOCK] = "ADDR[/LEN] [--from-file]",
 		[CTL_ALLOW] = "ADDR[/LEN] [DURATION]",
@@ -59,6 +59,7 @@ START_TEST(synopses_are_derived_from_the_rows)
 		[CTL_PAUSE] = "",
 		[CTL_RESUME] = "",
 		[CTL_RELOAD] = "",
+		[CTL_HISTORY] = "[ADDR[/LEN]|USER] [--json] [--utc]",
 	};
 	char buf[128], small[12];
 
@@ -72,10 +73,10 @@ START_TEST(synopses_are_derived_from_the_rows)
 }
 END_TEST
 
-START_TEST(only_status_and_list_leave_the_state_alone)
+START_TEST(only_status_list_and_history_leave_the_state_alone)
 {
 	for (size_t i = 0; i < CTL_NCMDS; i++)
-		ck_assert_msg(!(ctl_cmds[i].flags & CTL_CHANGES) == (i == CTL_STATUS || i == CTL_LIST),
+		ck_assert_msg(!(ctl_cmds[i].flags & CTL_CHANGES) == (i == CTL_STATUS || i == CTL_LIST || i == CTL_HISTORY),
 			      "%s: changes state %d", ctl_cmds[i].name, !!(ctl_cmds[i].flags & CTL_CHANGES));
 }
 END_TEST
@@ -121,6 +122,27 @@ START_TEST(arguments_are_parsed_into_their_normal_form)
 	ck_assert_int_eq(PARSE(&q, err, "unblock-account", "-bob@example.org"), 0);
 	ck_assert_str_eq(q.arg[0].text, "-bob@example.org");
 
+	/* status RULE, --utc; history of an address, a range or an account */
+	ck_assert_int_eq(PARSE(&q, err, "status", "auth-ip", "--utc", "--json"), 0);
+	ck_assert_uint_eq(q.nargs, 1);
+	ck_assert_str_eq(q.arg[0].text, "auth-ip");
+	ck_assert(q.utc && q.json);
+	ck_assert_int_eq(PARSE(&q, err, "history", "2001:DB8::1"), 0);
+	ck_assert(q.arg[0].is_target);
+	ck_assert_str_eq(q.arg[0].text, "2001:db8::1");
+	ck_assert_int_eq(PARSE(&q, err, "history", "198.51.100.0/24"), 0);
+	ck_assert(q.arg[0].is_target);
+	ck_assert_uint_eq(q.arg[0].target.len, 24);
+	ck_assert_int_eq(PARSE(&q, err, "history", "cafe.de"), 0);
+	ck_assert(!q.arg[0].is_target);
+	ck_assert_str_eq(q.arg[0].text, "cafe.de");
+	ck_assert_int_eq(PARSE(&q, err, "history", "b\xe9" "b@example.org"), 0);
+	ck_assert(!q.arg[0].is_target);
+	ck_assert_int_eq(PARSE(&q, err, "history", "Bob@Example.org", "--utc"), 0);
+	ck_assert(!q.arg[0].is_target && q.utc);
+	ck_assert_int_eq(PARSE(&q, err, "list", "blocks", "--utc"), 0);
+	ck_assert(q.utc && !q.json);
+
 	/* a reason of CTL_REASON_MAX bytes of UTF-8 */
 	char reason[CTL_REASON_MAX + 2];
 	memset(reason, 'r', sizeof reason);
@@ -151,7 +173,9 @@ START_TEST(bad_requests_are_refused_saying_why)
 	REFUSED("usage: unblock ADDR[/LEN] [--from-file]", "unblock", "192.0.2.1", "--from-file", "--from-file");
 	REFUSED("usage: block ADDR[/LEN] [DURATION] [--reason TEXT]", "block", "192.0.2.1", "--from-file");
 	REFUSED("usage: pause", "pause", "now");
-	REFUSED("usage: status [--json]", "status", "all");
+	REFUSED("usage: status [RULE] [--json] [--utc]", "status", "a", "b");
+	REFUSED("usage: history [ADDR[/LEN]|USER] [--json] [--utc]", "history", "192.0.2.1", "bob");
+	REFUSED("usage: block ADDR[/LEN] [DURATION] [--reason TEXT]", "block", "192.0.2.1", "--utc");
 	/* a NUL in a reason makes one word more */
 	REFUSED("usage: block ADDR[/LEN] [DURATION] [--reason TEXT]", "block", "192.0.2.1", "1h", "--reason", "x",
 		"mailscreen: unblock 192.0.2.1");
@@ -163,13 +187,20 @@ START_TEST(bad_requests_are_refused_saying_why)
 	REFUSED("usage: block ADDR[/LEN] [DURATION] [--reason TEXT]", "block", "192.0.2.1", "--reason");
 	REFUSED("usage: block ADDR[/LEN] [DURATION] [--reason TEXT]", "block", "192.0.2.1", "--reason", "a",
 		"--reason", "b");
-	REFUSED("usage: list blocks|allows|failures|accounts [--json]", "list", "blocks", "--json", "--json");
-	REFUSED("usage: list blocks|allows|failures|accounts [--json]", "list", "--json");
+	REFUSED("usage: list blocks|allows|failures|accounts [--json] [--utc]", "list", "blocks", "--json", "--json");
+	REFUSED("usage: list blocks|allows|failures|accounts [--json] [--utc]", "list", "--json");
+	REFUSED("usage: list blocks|allows|failures|accounts [--json] [--utc]", "list", "blocks", "--utc", "--utc");
 	/* arguments */
 	REFUSED("'203.0.113.300' is not an IP address or range", "block", "203.0.113.300", "1h");
 	REFUSED("'192.0.2.1/8' has host bits set (did you mean 192.0.0.0/8?)", "unallow", "192.0.2.1/8");
 	REFUSED("unknown subcommand 'things' (one of: blocks allows failures accounts)", "list", "things");
 	REFUSED("unknown subcommand 'everything' (one of: failures blocks allows all)", "reset", "everything");
+	REFUSED("'auth ip' is not a rule name (printable text without spaces, at most 128 bytes)", "status",
+		"auth ip");
+	REFUSED("'r\xe9' is not a rule name (printable text without spaces, at most 128 bytes)", "status", "r\xe9");
+	REFUSED("'203.0.113.300' is not an IP address or range", "history", "203.0.113.300");
+	REFUSED("'2001:db8::/129': bad prefix length (0..128)", "history", "2001:db8::/129");
+
 	/* the first bad argument is the one named */
 	REFUSED("'203.0.113.300' is not an IP address or range", "allow", "203.0.113.300", "soon");
 	/* reasons */
@@ -199,6 +230,11 @@ START_TEST(the_command_line_alone_refuses_spaces_in_an_account)
 	big[CTL_ACCOUNT_MAX] = 'a';
 	big[CTL_ACCOUNT_MAX + 1] = '\0';
 	ck_assert_int_eq(ctl_arg_lint(CTL_ARG_ACCOUNT, big, err, sizeof err), -1);
+	/* so does history's account (or address) */
+	ck_assert_int_eq(ctl_arg_lint(CTL_ARG_WHO, "bob smith", err, sizeof err), -1);
+	ck_assert_int_eq(ctl_arg_lint(CTL_ARG_WHO, "2001:db8::/32", err, sizeof err), 0);
+	ck_assert_int_eq(ctl_arg_parse(&ctl_cmds[CTL_HISTORY], CTL_ARG_WHO, big, &v, err, sizeof err), -1);
+	ck_assert_str_eq(strstr(err, "is neither"), "is neither an address nor an account name (at most 256 bytes)");
 	/* the daemon's own parse takes the name as it is */
 	ck_assert_int_eq(ctl_arg_parse(&ctl_cmds[CTL_UNBLOCK_ACCOUNT], CTL_ARG_ACCOUNT, "bob smith", &v, err, sizeof err),
 			 0);
@@ -215,7 +251,7 @@ int main(void)
 
 	tcase_add_test(tc, every_row_is_found_by_its_name_at_its_id);
 	tcase_add_test(tc, synopses_are_derived_from_the_rows);
-	tcase_add_test(tc, only_status_and_list_leave_the_state_alone);
+	tcase_add_test(tc, only_status_list_and_history_leave_the_state_alone);
 	tcase_add_test(tc, arguments_are_parsed_into_their_normal_form);
 	tcase_add_test(tc, bad_requests_are_refused_saying_why);
 	tcase_add_test(tc, the_command_line_alone_refuses_spaces_in_an_account);

@@ -190,6 +190,13 @@ struct tables {
 		char source[32], cursor[64];
 	} journals[MAXR];
 	size_t njournals;
+	struct history_entry ended[MAXR];
+	size_t nended;
+	struct {
+		char rule[32];
+		uint64_t n;
+	} totals[MAXR];
+	size_t ntotals;
 	/* restoring: the block the sink refuses, and why */
 	struct cidr refuse;
 	const char *refuse_why;
@@ -355,8 +362,9 @@ static void view_journals(void *arg, state_journal_fn *fn, void *fnarg)
 
 static struct state_view view(struct tables *t)
 {
-	return (struct state_view){ t, view_blocks, view_allows, view_accounts, view_offenders, view_windows,
-				    view_files, view_journals };
+	return (struct state_view){ .arg = t, .blocks = view_blocks, .allows = view_allows, .accounts = view_accounts,
+				    .offenders = view_offenders, .windows = view_windows, .files = view_files,
+				    .journals = view_journals };
 }
 
 /* ---- the sink: restoring into the tables ---- */
@@ -372,12 +380,12 @@ static int sink_block(void *arg, const struct block *b, char *err, size_t errlen
 	return 0;
 }
 
-static void sink_expired(void *arg, const struct cidr *c)
+static void sink_expired(void *arg, const struct block *b)
 {
 	struct tables *t = arg;
 
 	ck_assert_uint_lt(t->nexpired, MAXR);
-	t->expired[t->nexpired++] = *c;
+	t->expired[t->nexpired++] = b->target;
 }
 
 static void sink_allow(void *arg, const struct cidr *c, uint64_t expiry_ms)
@@ -421,8 +429,8 @@ static void sink_window(void *arg, const char *table, const void *key, size_t kl
 
 static struct state_sink sink(struct tables *t)
 {
-	return (struct state_sink){ t, sink_block, sink_expired, sink_allow, sink_account, sink_offender,
-				    sink_window };
+	return (struct state_sink){ .arg = t, .block = sink_block, .expired_block = sink_expired, .allow = sink_allow,
+				    .account = sink_account, .offender = sink_offender, .window = sink_window };
 }
 
 /* ---- reading what was written ---- */
@@ -558,6 +566,158 @@ static void same_counts(const struct counts *a, const struct counts *b)
 	for (uint32_t i = 0; i < a->n; i++)
 		ck_assert_uint_eq(a->times[i], b->times[i]);
 }
+
+/* ---- the blocks that ended, and each rule's total ---- */
+
+static void view_ended(void *arg, state_ended_fn *fn, void *fnarg)
+{
+	struct tables *t = arg;
+
+	for (size_t i = 0; i < t->nended; i++)
+		fn(fnarg, &t->ended[i]);
+}
+
+static void view_totals(void *arg, state_total_fn *fn, void *fnarg)
+{
+	struct tables *t = arg;
+
+	for (size_t i = 0; i < t->ntotals; i++)
+		fn(fnarg, t->totals[i].rule, t->totals[i].n);
+}
+
+static void sink_ended(void *arg, const struct history_entry *e)
+{
+	struct tables *t = arg;
+
+	ck_assert_uint_lt(t->nended, MAXR);
+	t->ended[t->nended++] = *e;
+}
+
+static void sink_total(void *arg, const char *rule, uint64_t n)
+{
+	struct tables *t = arg;
+
+	ck_assert_uint_lt(t->ntotals, MAXR);
+	snprintf(t->totals[t->ntotals].rule, sizeof t->totals[t->ntotals].rule, "%s", rule);
+	t->totals[t->ntotals++].n = n;
+}
+
+static void add_ended(struct tables *t, bool account, const char *who, uint64_t start, uint64_t end, const char *how,
+		      const char *origin, const char *reason)
+{
+	struct history_entry *e = &t->ended[t->nended++];
+
+	memset(e, 0, sizeof *e);
+	e->account = account;
+	if (account)
+		snprintf(e->user, sizeof e->user, "%s", who);
+	else
+		e->target = cidr(who);
+	e->start_ms = start;
+	e->end_ms = end;
+	snprintf(e->how, sizeof e->how, "%s", how);
+	snprintf(e->origin, sizeof e->origin, "%s", origin);
+	snprintf(e->reason, sizeof e->reason, "%s", reason);
+}
+
+START_TEST(ended_blocks_and_rule_totals_read_back_in_order)
+{
+	static struct tables a, b;
+	struct state_view v;
+	struct state_sink to;
+	struct saved_state s;
+	char err[256];
+	const char *body;
+
+	memset(&a, 0, sizeof a);
+	add_ended(&a, false, "203.0.113.9", T0 - 7200000, T0 - 3600000, "expired", "auth-ip", "5 auth-fail within 10m");
+	add_ended(&a, true, "bob@example.org", T0 - 600000, T0 - 500000, "unblocked", "manual", "manual block");
+	add_ended(&a, false, "2001:db8:1:2::/64", T0 - 400000, T0 - 300000, "removed", "manual", "a 100% bad one");
+	snprintf(a.totals[0].rule, sizeof a.totals[0].rule, "auth-ip");
+	a.totals[0].n = 7;
+	a.ntotals = 1;
+	v = view(&a);
+	v.ended = view_ended;
+	v.totals = view_totals;
+	ck_assert_int_eq(state_save(ut_dir, &v, SAVED, err, sizeof err), 0);
+	read_state(&body);
+	ck_assert_ptr_nonnull(strstr(body, "ended addr 203.0.113.9 3999992800000 3999996400000 expired auth-ip "
+				     "5%20auth-fail%20within%2010m\n"));
+	ck_assert_ptr_nonnull(strstr(body, "ended account bob@example.org "));
+	ck_assert_ptr_nonnull(strstr(body, "total auth-ip 7\n"));
+	state_load(ut_dir, &s);
+	ck_assert(s.loaded);
+	memset(&b, 0, sizeof b);
+	to = sink(&b);
+	to.ended = sink_ended;
+	to.total = sink_total;
+	apply_logged(&s, T0, &to);
+	ck_assert_str_eq(logged, "");
+	ck_assert_uint_eq(b.nended, 3);
+	for (size_t i = 0; i < 3; i++) {
+		ck_assert_int_eq(b.ended[i].account, a.ended[i].account);
+		if (a.ended[i].account)
+			ck_assert_str_eq(b.ended[i].user, a.ended[i].user);
+		else
+			ck_assert(same_cidr(&b.ended[i].target, &a.ended[i].target));
+		ck_assert_uint_eq(b.ended[i].start_ms, a.ended[i].start_ms);
+		ck_assert_uint_eq(b.ended[i].end_ms, a.ended[i].end_ms);
+		ck_assert_str_eq(b.ended[i].how, a.ended[i].how);
+		ck_assert_str_eq(b.ended[i].origin, a.ended[i].origin);
+		ck_assert_str_eq(b.ended[i].reason, a.ended[i].reason);
+	}
+	ck_assert_uint_eq(b.ntotals, 1);
+	ck_assert_str_eq(b.totals[0].rule, "auth-ip");
+	ck_assert_uint_eq(b.totals[0].n, 7);
+	saved_state_release(&s);
+}
+END_TEST
+
+/* A snapshot of the version before history (no ended, no total records)
+ * loads whole, without a warning; a damaged ended record is skipped and
+ * reported, the rest is kept. */
+START_TEST(a_snapshot_without_history_still_loads)
+{
+	static struct tables b;
+	struct state_sink to;
+	struct saved_state s;
+
+	write_state("mailscreen-state 1 3999999999000\n"
+		    "block 203.0.113.6 3999999990000 4000003600000 1 auth-ip 5%20auth-fail%20within%2010m\n"
+		    "account bob@example.org 3999999990000 4000003600000 auth-account 10%20auth-fail\n"
+		    "window auth-ip 0220cb007109000000000000000000000000 3999999990000\n");
+	state_load(ut_dir, &s);
+	ck_assert(s.loaded);
+	memset(&b, 0, sizeof b);
+	to = sink(&b);
+	to.ended = sink_ended;
+	to.total = sink_total;
+	ck_assert_uint_eq(apply_logged(&s, T0, &to), 1);
+	ck_assert_str_eq(logged, "");
+	ck_assert_uint_eq(b.nblocks, 1);
+	ck_assert_uint_eq(b.naccounts, 1);
+	ck_assert_uint_eq(b.nwindows, 1);
+	ck_assert_uint_eq(b.nended, 0);
+	ck_assert_uint_eq(b.ntotals, 0);
+	saved_state_release(&s);
+
+	write_state("mailscreen-state 1 3999999999000\n"
+		    "ended addr 203.0.113.999 1 2 expired auth-ip x\n"
+		    "ended addr 203.0.113.7 1 2 expired auth-ip x\n");
+	state_load(ut_dir, &s);
+	memset(&b, 0, sizeof b);
+	to = sink(&b);
+	to.ended = sink_ended;
+	apply_logged(&s, T0, &to);
+	ck_assert_ptr_nonnull(strstr(logged, "1 records not understood"));
+	ck_assert_uint_eq(b.nended, 1);
+	{
+		struct cidr want = cidr("203.0.113.7");
+		ck_assert(same_cidr(&b.ended[0].target, &want));
+	}
+	saved_state_release(&s);
+}
+END_TEST
 
 START_TEST(a_snapshot_reads_back_field_by_field)
 {
@@ -839,6 +999,8 @@ int main(void)
 	tcase_add_test(tc, another_version_is_not_trusted);
 	tcase_add_test(tc, a_snapshot_is_written_as_documented);
 	tcase_add_test(tc, a_snapshot_reads_back_field_by_field);
+	tcase_add_test(tc, ended_blocks_and_rule_totals_read_back_in_order);
+	tcase_add_test(tc, a_snapshot_without_history_still_loads);
 	tcase_add_test(tc, what_ended_while_down_is_told_apart);
 	tcase_add_test(tc, records_refused_or_not_understood_are_reported_and_skipped);
 	tcase_add_test(tc, a_child_writes_the_same_snapshot_while_the_loop_goes_on);

@@ -114,6 +114,51 @@ START_TEST(screen_blocks_at_the_limit_and_starts_over)
 }
 END_TEST
 
+START_TEST(each_rule_counts_its_events_decisions_and_blocks_across_reloads)
+{
+	struct screen *s = screen_with("[auth-ip]\nevents = auth-fail\nlimit = 3\nwindow = 10m\nblock = 1h\n"
+				       "[conn]\nevents = connect\nlimit = 100\nwindow = 1m\nblock = permanent\n", NULL);
+	struct screen_rule_stats rs;
+	struct ruleset rs2 = { 0 };
+	char err[512];
+
+	ck_assert_uint_eq(screen_rule_count(s), 2);
+	ck_assert_int_eq(screen_rule_find(s, "conn"), 1);
+	ck_assert_int_eq(screen_rule_find(s, "nosuch"), -1);
+	for (uint64_t t = 1; t <= 4; t++)
+		feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", t);
+	feed(s, EV_AUTH_FAIL, "203.0.113.6", "smtp", 5);
+	feed(s, EV_CONNECT, "203.0.113.6", "smtp", 6);
+	ck_assert_int_eq(ndecisions, 1);
+	screen_note_block(s, last.rule);
+	screen_set_blocks_before(s, "auth-ip", 40);
+	screen_set_blocks_before(s, "nosuch", 7);
+	screen_rule_stats(s, 0, &rs);
+	ck_assert_str_eq(rs.rule->name, "auth-ip");
+	ck_assert_uint_eq(rs.counted, 5);
+	ck_assert_uint_eq(rs.keys, 2);         /* .5 started over with 1, .6 has 1 */
+	ck_assert_uint_eq(rs.decisions, 1);
+	ck_assert_uint_eq(rs.blocks, 1);
+	ck_assert_uint_eq(rs.blocks_before, 40);
+	screen_rule_stats(s, 1, &rs);
+	ck_assert_uint_eq(rs.counted, 1);
+	ck_assert_uint_eq(rs.blocks + rs.blocks_before + rs.decisions, 0);
+	/* a reload keeps the counters of a rule that keeps its name */
+	ck_assert_int_eq(ruleset_load(&rs2, ut_write("s3.conf", "[new]\nevents = auth-fail\nlimit = 9\nwindow = 1m\n"
+						      "block = 1h\n[auth-ip]\nevents = auth-fail\nlimit = 5\n"
+						      "window = 10m\nblock = 2h\n"), err, sizeof err), 0);
+	screen_configure(s, &rs2, NULL);
+	ck_assert_int_eq(screen_rule_find(s, "auth-ip"), 1);
+	screen_rule_stats(s, 1, &rs);
+	ck_assert_uint_eq(rs.counted, 5);
+	ck_assert_uint_eq(rs.blocks, 1);
+	ck_assert_uint_eq(rs.blocks_before, 40);
+	screen_rule_stats(s, 0, &rs);
+	ck_assert_uint_eq(rs.counted + rs.blocks + rs.blocks_before, 0);
+	screen_free(s);
+}
+END_TEST
+
 START_TEST(screen_never_counts_loopback_or_allowed)
 {
 	struct screen *s = screen_with(auth_rule, "192.0.2.0/28");
@@ -932,6 +977,7 @@ int main(void)
 	TCase *tc = tcase_create("screen");
 
 	tcase_add_test(tc, screen_blocks_at_the_limit_and_starts_over);
+	tcase_add_test(tc, each_rule_counts_its_events_decisions_and_blocks_across_reloads);
 	tcase_add_test(tc, screen_never_counts_loopback_or_allowed);
 	tcase_add_test(tc, screen_keys_ipv6_per_prefix);
 	tcase_add_test(tc, screen_respects_services_and_disabled_rules);

@@ -102,6 +102,34 @@ START_TEST(expiry_drops_and_says_which)
 }
 END_TEST
 
+static void removed(void *arg, const struct account_block *ab)
+{
+	char *gone = arg;
+
+	snprintf(gone + strlen(gone), 64 - strlen(gone), "%s%s", *gone ? " " : "", ab->user);
+}
+
+START_TEST(removal_and_clearing_say_which_expiry_does_not)
+{
+	struct accounts *a = accounts_new(10);
+	char err[256], gone[64] = "", exp[64] = "";
+
+	accounts_on_remove(a, removed, gone);
+	accounts_add(a, "alice", 5, T0, HOUR, "m", "r", err, sizeof err);
+	accounts_add(a, "bob", 3, T0, 2 * HOUR, "m", "r", err, sizeof err);
+	accounts_add(a, "carol", 5, T0, 2 * HOUR, "m", "r", err, sizeof err);
+	ck_assert(accounts_remove(a, "BOB"));
+	ck_assert(!accounts_remove(a, "bob"));
+	ck_assert_str_eq(gone, "bob");
+	ck_assert_uint_eq(accounts_expire(a, T0 + HOUR, expired, exp), 1);
+	ck_assert_str_eq(exp, "alice");
+	ck_assert_str_eq(gone, "bob");
+	ck_assert_uint_eq(accounts_clear(a), 1);
+	ck_assert_str_eq(gone, "bob carol");
+	accounts_free(a);
+}
+END_TEST
+
 START_TEST(the_deny_file_is_written_when_the_list_changed)
 {
 	struct accounts *a = accounts_new(10);
@@ -138,6 +166,7 @@ int main(void)
 	tcase_add_test(tc, names_the_deny_file_cannot_hold_are_refused);
 	tcase_add_test(tc, the_bound_refuses_more);
 	tcase_add_test(tc, expiry_drops_and_says_which);
+	tcase_add_test(tc, removal_and_clearing_say_which_expiry_does_not);
 	tcase_add_test(tc, the_deny_file_is_written_when_the_list_changed);
 	return ut_run("accounts", tc);
 }

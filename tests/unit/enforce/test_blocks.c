@@ -15,7 +15,9 @@
 #include "unit.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define SEC 1000ULL
 #define MIN (60 * SEC)
@@ -355,6 +357,44 @@ START_TEST(forgetting_a_deleted_element_puts_back_what_it_covered)
 }
 END_TEST
 
+/* what the end hook heard: "target how" per entry, in order */
+static char ended[256];
+
+static void on_end(void *arg, const struct block *blk, enum blocks_end how)
+{
+	char t[CIDR_STRLEN];
+
+	(void)arg;
+	cidr_format(&blk->target, t);
+	snprintf(ended + strlen(ended), sizeof ended - strlen(ended), "%s%s %s", *ended ? ", " : "", t,
+		 how == BLOCKS_EXPIRED ? "expired" : how == BLOCKS_REMOVED ? "removed" : "forgotten");
+}
+
+START_TEST(every_entry_that_leaves_is_told_how_once)
+{
+	struct blocks *b;
+	struct cidr a6 = C("203.0.113.6"), a7 = C("203.0.113.7");
+
+	k_reset(1000 * HOUR);
+	b = blocks_new(&model);
+	blocks_on_end(b, on_end, NULL);
+	ended[0] = '\0';
+	add(b, "203.0.113.5", HOUR);
+	add(b, "203.0.113.6", 2 * HOUR);
+	add(b, "203.0.113.7", 2 * HOUR);
+	add(b, "203.0.113.5", 2 * HOUR);      /* extended: nothing ends */
+	ck_assert_str_eq(ended, "");
+	ck_assert(blocks_remove(b, &a6, K.now));
+	k_del(NULL, &a7);
+	ck_assert(blocks_forget(b, &a7, K.now));
+	ck_assert(!blocks_remove(b, &a6, K.now));
+	ck_assert_uint_eq(blocks_expire(b, K.now + 2 * HOUR), 1);
+	ck_assert_str_eq(ended, "203.0.113.6 removed, 203.0.113.7 forgotten, 203.0.113.5 expired");
+	blocks_free(b);
+	ck_assert_str_eq(ended, "203.0.113.6 removed, 203.0.113.7 forgotten, 203.0.113.5 expired");
+}
+END_TEST
+
 START_TEST(queries_count_cover_and_next_expiry)
 {
 	struct blocks *b;
@@ -559,6 +599,7 @@ int main(void)
 	tcase_add_test(tc, removing_a_range_puts_back_what_it_covered);
 	tcase_add_test(tc, unblocking_inside_a_range_shortens_the_range_element);
 	tcase_add_test(tc, forgetting_a_deleted_element_puts_back_what_it_covered);
+	tcase_add_test(tc, every_entry_that_leaves_is_told_how_once);
 	tcase_add_test(tc, queries_count_cover_and_next_expiry);
 	tcase_add_test(tc, foreach_is_in_address_order_ranges_first);
 	tcase_add_test(tc, every_order_of_nested_ipv4_ranges);

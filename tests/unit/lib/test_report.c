@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* rows over rec, as text or JSON, in a malloc'ed string */
 static char *render(bool json, const struct report_row *rows, size_t n, const void *rec)
@@ -213,9 +214,40 @@ START_TEST(lists_and_maps_nest)
 }
 END_TEST
 
+struct moment {
+	int64_t at, never;
+	bool utc;
+};
+
+static const struct report_row time_rows[] = {
+	REPORT_GROUP_ROW(NULL, 0, 0),
+	{ .kind = REPORT_TIME, .key = "at", .text = "at %s", .off = offsetof(struct moment, at),
+	  .cond = offsetof(struct moment, utc) },
+	{ .kind = REPORT_TIME, .key = "never", .text = ", until %s", .off = offsetof(struct moment, never),
+	  .cond = offsetof(struct moment, utc), .none = "permanent" },
+	REPORT_END_ROW,
+};
+
+START_TEST(times_are_local_or_utc_in_text_and_iso_in_json)
+{
+	struct moment m = { 1796648591, REPORT_NO_TIME, false };      /* 2026-12-07 13:03:11 UTC */
+
+	setenv("TZ", "XST-05:30", 1);
+	tzset();
+	CHECK(false, time_rows, &m, "at 2026-12-07 18:33:11 +0530, until permanent\n");
+	m.utc = true;
+	CHECK(false, time_rows, &m, "at 2026-12-07 13:03:11 UTC, until permanent\n");
+	CHECK(true, time_rows, &m, "{\"at\": \"2026-12-07T13:03:11Z\", \"never\": null}\n");
+	unsetenv("TZ");
+	tzset();
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("report");
+
+	tcase_add_test(tc, times_are_local_or_utc_in_text_and_iso_in_json);
 
 	tcase_add_test(tc, each_kind_of_value_in_text_and_json);
 	tcase_add_test(tc, conditional_lines_and_blocks);

@@ -365,6 +365,14 @@ until ms_ctl status --json && off=$(printf '%s\n' "$MS_OUT" |
 	sleep 0.1
 done
 ok "the daemon has read $MAILLOG up to byte $size"
+# Each guess shows in two lines or three (Dovecot's auth process, then the
+# login process's summary or Postfix's SASL line): counted once each.
+for u in root test info; do
+	assert_eq "auth-account count of '$u' (5 guesses)" 5 \
+		"$(ctl_json "[.failures[] | select(.rule == \"auth-account\" and .key == \"$u\") | .count][0]" list accounts)"
+done
+assert_eq "auth-account count of alice (10 logins)" null \
+	"$(ctl_json '[.failures[] | select(.rule == "auth-account" and .key == "alice") | .count][0]' list accounts)"
 assert_no_element $COLLEAGUE
 assert_no_element $BYSTANDER
 assert_no_element $CLEAN

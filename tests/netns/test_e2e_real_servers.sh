@@ -124,14 +124,17 @@ ok "private /dev/log, /var/log, /var/lib, /run"
 # The shipped files, copied where the test can have them: /etc/mailscreen
 # would have to be made on the host (a mount needs an existing directory),
 # so the configuration is read with -c and names the copied filters and
-# rules. Everything else is the shipped default: state and deny file in
+# rules, and the block list file (default /etc/mailscreen/blocklist, whose
+# missing directory could not be watched) beside them. Everything else is
+# the shipped default: state and deny file in
 # /var/lib/mailscreen, socket /run/mailscreen/control, table "mailscreen",
 # and no [source] section, so /var/log/mail.log is read (it exists).
 cp -R "$MS_REPO/filters" "$MS_REPO/rules" "$E/etc/" && cp "$MS_REPO/contrib/mailscreen.conf" "$E/etc/" ||
 	fail "cannot copy the shipped configuration"
 MS_CONF=$E/etc/mailscreen.conf
 sed -i -e "/^\[daemon\]/,/^\[/s|^#filters *=.*|filters = $E/etc/filters|" \
-	-e "/^\[daemon\]/,/^\[/s|^#rules *=.*|rules = $E/etc/rules|" "$MS_CONF"
+	-e "/^\[daemon\]/,/^\[/s|^#rules *=.*|rules = $E/etc/rules|" \
+	-e "/^\[daemon\]/a blocklist = $E/etc/blocklist" "$MS_CONF"
 grep -q "^filters = $E/etc/filters\$" "$MS_CONF" && grep -q "^rules = $E/etc/rules\$" "$MS_CONF" ||
 	fail "contrib/mailscreen.conf has no '#filters =' and '#rules =' lines to point at the copies"
 MS_SOCK=/run/mailscreen/control

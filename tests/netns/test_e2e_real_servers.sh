@@ -30,6 +30,8 @@
 #   2001:db8:1:30::30    POP3 over IPv6: 5 connections, USER test, wrong PASS
 #   198.51.100.30        submission: 5 sessions, each a wrong AUTH PLAIN (info)
 #   203.0.113.40         port 25: 5 RCPTs to unknown users in one session
+#   203.0.113.60         port 25: 2 RCPTs to unknown users in each of 3
+#                        sessions (never 5 in one)
 #   203.0.113.50         port 25: 20 RSETs in one session
 #   198.51.100.60        port 25: 31 connections at once
 #   198.51.100.101..110  one wrong password for carol each (IMAP, POP3,
@@ -253,7 +255,7 @@ expect_client() {
 }
 
 CLEAN=192.0.2.30                # never attacks: proves the others still connect
-for a in $CLEAN 203.0.113.30 198.51.100.30 203.0.113.40 203.0.113.50 198.51.100.60; do
+for a in $CLEAN 203.0.113.30 198.51.100.30 203.0.113.40 203.0.113.50 198.51.100.60 203.0.113.60; do
 	peer_addr $a/24 || fail "cannot add $a"
 done
 peer_addr 2001:db8:1:30::30/64 || fail "cannot add 2001:db8:1:30::30"
@@ -274,6 +276,7 @@ say "attacks: IMAP, POP3 (IPv6), SMTP AUTH brute force, harvesting, RSET abuse, 
 		echo "auth 198.51.100.30 info guess$i"
 	done
 	echo "harvest 203.0.113.40 5"
+	for i in 1 2 3; do echo "harvest 203.0.113.60 2"; done
 	echo "rset 203.0.113.50 20"
 	echo "flood 198.51.100.60 31"
 	for i in 101 102 103 104; do echo "imap 198.51.100.$i carol wrong$i"; done
@@ -312,6 +315,7 @@ blocked 203.0.113.30 143 auth-ip
 blocked 2001:db8:1:30::30 110 auth-ip
 blocked 198.51.100.30 587 auth-ip
 blocked 203.0.113.40 25 rcpt-session
+blocked 203.0.113.60 25 rcpt-ip
 blocked 203.0.113.50 25 rset-session
 blocked 198.51.100.60 25 conn-rate
 

@@ -49,7 +49,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 HELPERS   := $(BUILD)/tests/tcpprobe $(BUILD)/bench/gen
 
 DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev check
-DEBS_TEST  := nftables iproute2 jq systemd-journal-remote util-linux procps dovecot-core clang-14 libclang-rt-14-dev man-db
+DEBS_TEST  := nftables iproute2 jq systemd systemd-journal-remote systemd-container util-linux procps dovecot-core clang-14 libclang-rt-14-dev man-db
 DEBS_BENCH := fail2ban sshguard time
 
 .PHONY: all deps deps-bench check check-run unit samples netns demo bench asan asan-build check-asan \

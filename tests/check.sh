@@ -48,6 +48,7 @@ run "cli/test-cmd-replay" sh tests/cli/test-cmd-replay.sh
 run "cli/test-dedup" sh tests/cli/test-dedup.sh
 run "cli/test-cmd-check" sh tests/cli/test-cmd-check.sh
 run "cli/test-journal-log" sh tests/cli/test-journal-log.sh
+run "cli/test-unit-score" sh tests/cli/test-unit-score.sh
 for t in tests/netns/test_*.sh; do
 	[ -e "$t" ] || continue
 	run "netns/$(basename "$t" .sh)" sh tests/netns/run.sh "$t"

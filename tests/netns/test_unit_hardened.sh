@@ -30,7 +30,12 @@
 #     permission or read-only error;
 #   - control_group = adm: refused (no CAP_CHOWN, and root is not in adm)
 #     with a hint to SupplementaryGroups=; with that in a drop-in, the
-#     socket is root:adm 0660.
+#     socket is root:adm 0660;
+#   - a dedicated user, both ways the unit's comments show (user = in
+#     [daemon] with the four capabilities switching takes; User= with
+#     ambient capabilities): it runs as that user with the two
+#     capabilities, blocks, stops cleanly, and its journal stays clean
+#     (the system calls switching takes are allowed).
 # The plain build is used whatever MS_BIN says: the sandbox is under test,
 # and a sanitizer's reports could not leave it. Skips without
 # systemd-nspawn (package systemd-container), cgroup v2 or overlayfs.
@@ -237,12 +242,17 @@ ct systemctl stop mailscreen.service || unit_fail "systemctl stop failed"
 assert_eq "the unit stopped cleanly (Result)" success "$(ct systemctl show -p Result --value mailscreen.service)"
 [ -s "$R/var/lib/mailscreen/state" ] || unit_fail "no state in /var/lib/mailscreen: $(ls -la "$R/var/lib/mailscreen")"
 ok "the state was saved in /var/lib/mailscreen"
-unit_journal > "$MS_TMP/unit.journal"
-if grep -E -i -e 'operation not permitted|permission denied|read-only file system|bad system call|seccomp|EPERM' \
-	"$MS_TMP/unit.journal" > "$MS_TMP/denied"; then
-	unit_fail "the sandbox refused something: $(cat "$MS_TMP/denied")"
-fi
-ok "no seccomp, permission or read-only error in the unit's journal ($(wc -l < "$MS_TMP/unit.journal") lines)"
+# journal_clean FROM - no seccomp, permission or read-only error in the
+# unit's journal from line FROM on
+journal_clean() {
+	unit_journal | tail -n +"$1" > "$MS_TMP/unit.journal"
+	if grep -E -i -e 'operation not permitted|permission denied|read-only file system|bad system call|seccomp|EPERM' \
+		"$MS_TMP/unit.journal" > "$MS_TMP/denied"; then
+		unit_fail "the sandbox refused something: $(cat "$MS_TMP/denied")"
+	fi
+	ok "no seccomp, permission or read-only error in the unit's journal ($(wc -l < "$MS_TMP/unit.journal") lines)"
+}
+journal_clean 1
 
 # ---- control_group: without CAP_CHOWN, only a group the daemon is in ----
 printf '\n[daemon]\ncontrol_group = adm\n' >> "$CT_CONF"
@@ -259,3 +269,34 @@ ct systemctl start mailscreen.service || unit_fail "control_group = adm with Sup
 assert_eq "control_group = adm with SupplementaryGroups=adm: the socket's group and mode" "adm 660" \
 	"$(ct stat -c '%G %a' /run/mailscreen/control)"
 ct systemctl stop mailscreen.service || unit_fail "systemctl stop failed"
+
+# ---- a dedicated user: the unit's two commented ways ----
+ct useradd --system --no-create-home --user-group --shell /usr/sbin/nologin mailscreen ||
+	fail "cannot add user mailscreen in the container"
+MS_UID=$(ct id -u mailscreen)
+DROPIN=$R/etc/systemd/system/mailscreen.service.d
+rm -f "$DROPIN/group.conf"
+# as_user HOW ADDR - start, check the daemon runs as mailscreen with the two
+# capabilities, block ADDR from the log file, stop
+as_user() {
+	ct systemctl daemon-reload && ct systemctl start mailscreen.service ||
+		unit_fail "$1: start failed"
+	MAIN=$(ct systemctl show -p MainPID --value mailscreen.service)
+	st=$(ct cat "/proc/$MAIN/status")
+	assert_eq "$1: uid (real, effective, saved, fs)" "$MS_UID $MS_UID $MS_UID $MS_UID" \
+		"$(field Uid | tr -s '[:space:]' ' ' | sed 's/ $//')"
+	assert_eq "$1: effective capabilities" 0000000000001004 "$(field CapEff)"
+	sasl_fail "$2" 5 "$R/var/log/mail.log"
+	wait_for_element "$2"
+	ct systemctl stop mailscreen.service || unit_fail "$1: stop failed"
+	assert_eq "$1: stopped cleanly" success "$(ct systemctl show -p Result --value mailscreen.service)"
+}
+from=$(($(unit_journal | wc -l) + 1))
+cp "$MS_TMP/good.conf" "$CT_CONF"
+printf '\n[daemon]\nuser = mailscreen\n' >> "$CT_CONF"
+printf '[Service]\nCapabilityBoundingSet=CAP_CHOWN CAP_SETUID CAP_SETGID CAP_SETPCAP\n' > "$DROPIN/user.conf"
+as_user "user = mailscreen (the daemon switches)" 203.0.113.21
+cp "$MS_TMP/good.conf" "$CT_CONF"
+printf '[Service]\nUser=mailscreen\nGroup=mailscreen\nAmbientCapabilities=CAP_NET_ADMIN CAP_DAC_READ_SEARCH\n' > "$DROPIN/user.conf"
+as_user "User=mailscreen (systemd switches)" 203.0.113.22
+journal_clean "$from"

@@ -131,8 +131,10 @@ Requires=basic.target
 After=basic.target
 AllowIsolate=yes
 EOF
-# nothing of the host's state: the journal starts empty
-rm -rf "$R/var/log/journal"/* "$R/var/lib/mailscreen"
+# nothing of the host's state (an installed package's drop-ins, state,
+# journal): the unit as shipped, the journal empty
+rm -rf "$R/var/log/journal"/* "$R/var/lib/mailscreen" "$R/etc/systemd/system/mailscreen.service.d" \
+	"$R/etc/systemd/system/multi-user.target.wants/mailscreen.service"
 
 # ---- boot ----
 NOTIFY=$MS_TMP/nspawn.notify
@@ -271,7 +273,9 @@ assert_eq "control_group = adm with SupplementaryGroups=adm: the socket's group 
 ct systemctl stop mailscreen.service || unit_fail "systemctl stop failed"
 
 # ---- a dedicated user: the unit's two commented ways ----
-ct useradd --system --no-create-home --user-group --shell /usr/sbin/nologin mailscreen ||
+# (the package may have made it already)
+ct id -u mailscreen > /dev/null 2>&1 ||
+	ct useradd --system --no-create-home --user-group --shell /usr/sbin/nologin mailscreen ||
 	fail "cannot add user mailscreen in the container"
 MS_UID=$(ct id -u mailscreen)
 DROPIN=$R/etc/systemd/system/mailscreen.service.d

@@ -301,6 +301,7 @@ printf '\n[daemon]\nuser = mailscreen\n' >> "$CT_CONF"
 printf '[Service]\nCapabilityBoundingSet=CAP_CHOWN CAP_SETUID CAP_SETGID CAP_SETPCAP\n' > "$DROPIN/user.conf"
 as_user "user = mailscreen (the daemon switches)" 203.0.113.21
 cp "$MS_TMP/good.conf" "$CT_CONF"
-printf '[Service]\nUser=mailscreen\nGroup=mailscreen\nAmbientCapabilities=CAP_NET_ADMIN CAP_DAC_READ_SEARCH\n' > "$DROPIN/user.conf"
+# the Debian package's own drop-in
+cp "$MS_REPO/contrib/debian/service-user.conf" "$DROPIN/user.conf"
 as_user "User=mailscreen (systemd switches)" 203.0.113.22
 journal_clean "$from"

@@ -127,8 +127,10 @@ static const struct option_def options[] = {
 	  "most lines a second of allow_hits, auth_failures, auth_successes and connections together; the rest "
 	  "are counted and said in one 'suppressed' line a second" },
 	{ "logging", "block_hits", OPT_BOOL, OFF(log_block_hits), "yes", 0, 0,
-	  "once a minute, log the packets the kernel dropped per block since the last such line (at most "
-	  "startup_list_entries blocks a minute, then one line for the rest)" },
+	  "log the packets each block dropped since its last such line, read from the kernel's counters at each "
+	  "kernel check (verify_interval; none while it is 0), at most once a minute per block" },
+	{ "logging", "block_hit_lines", OPT_UINT, OFF(log_block_hit_lines), "20", 1, 10000,
+	  "most block_hits lines per kernel check; the other blocks that dropped packets are summed in one line" },
 	{ "logging", "config_changes", OPT_BOOL, OFF(log_config_changes), "yes", 0, 0,
 	  "at a reload, log what changed: each key of mailscreen.conf, rule and filter with its old and new value, "
 	  "sections added and removed" },

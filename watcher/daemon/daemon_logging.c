@@ -409,6 +409,7 @@ void logging_hits_end(struct daemon *d)
 		log_info("block hits: %llu more blocks dropped %llu packets (block_hit_lines = %llu)",
 			 (unsigned long long)lg->more_blocks, (unsigned long long)lg->more_packets,
 			 (unsigned long long)d->b.cfg.log_block_hit_lines);
+	log_debug("block hits: %zu elements read at the kernel check", lg->nnext);
 	if (lg->nnext > 1)
 		qsort(lg->next, lg->nnext, sizeof *lg->next, hit_cmp);
 	/* the one just read becomes the last; the old array is reused */

@@ -225,7 +225,8 @@ static void refuse(struct daemon *d, enum reload_why why, const char *fmt, ...)
 }
 
 /* Load a new bundle and make it current. At start, failure is fatal; on
- * reload, the old configuration stays in force. */
+ * reload, the old configuration stays in force. 0, 1 (RELOAD_CHANGED:
+ * nothing changed, nothing done) or -1. */
 static int configure(struct daemon *d, enum reload_why why)
 {
 	struct bundle nb;
@@ -242,7 +243,7 @@ static int configure(struct daemon *d, enum reload_why why)
 		 * already): nothing to do, nothing to say */
 		if (!logging_config_diff(&d->b, &nb, false)) {
 			bundle_release(&nb);
-			return 0;
+			return 1;
 		}
 		log_info("configuration files changed: reloading");
 	}
@@ -368,13 +369,12 @@ int daemon_reload(struct daemon *d)
 
 int daemon_reload_changed(struct daemon *d)
 {
-	int rc;
+	int rc = configure(d, RELOAD_CHANGED);
 
-	sd_notify(0, "RELOADING=1");
-	rc = configure(d, RELOAD_CHANGED);
-	sd_notify(0, "READY=1");
-	daemon_notify_status(d, rc < 0 ? "reload refused, the running configuration stays in force" : NULL);
-	return rc;
+	if (rc != 1)
+		daemon_notify_status(d, rc < 0 ? "files changed: reload refused, the running configuration stays in force" :
+				     "files changed: reloaded");
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- signals ---- */

@@ -59,10 +59,13 @@ static void say_suppressed(uint64_t n, uint64_t limit)
 static void flush_cb(struct loop *l, void *arg)
 {
 	struct daemon *d = arg;
+	struct logging *lg = d->logging;
 
-	(void)l;
-	d->logging->flush_timer = 0;
-	say_suppressed(ratelimit_flush(&d->logging->rl, daemon_now_ms()), d->logging->rl.limit);
+	lg->flush_timer = 0;
+	say_suppressed(ratelimit_flush(&lg->rl, daemon_now_ms()), lg->rl.limit);
+	/* the loop's clock is not the wall clock's: early by a hair, try again */
+	if (lg->rl.suppressed)
+		lg->flush_timer = loop_add_timer(l, 50, flush_cb, d);
 }
 
 /* May an event line be said now? Says what was suppressed first. */
@@ -110,7 +113,7 @@ void logging_event(struct daemon *d, const struct event *ev)
 	switch (ev->kind) {
 	case EV_AUTH_FAIL: what = c->log_auth_failures ? "login failed" : NULL; break;
 	case EV_AUTH_OK: what = c->log_auth_successes ? "login" : NULL; break;
-	case EV_CONNECT: what = c->log_connections && !ev->handoff ? "connection" : NULL; break;
+	case EV_CONNECT: what = c->log_connections ? "connection" : NULL; break;
 	default: what = NULL; break;
 	}
 	if (!what || !budget(d))

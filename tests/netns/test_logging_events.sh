@@ -13,7 +13,7 @@
 #     and filter; an account with a control character comes out as \xNN;
 #     the colleague's failure names its [allow] entry;
 #   - lines_per_second = 5, 300 failures at once: fewer than 300 lines, and
-#     lines + the suppressed counts = 300 exactly.
+#     lines + the suppressed counts = 300 exactly, and status counts them.
 # Run by run.sh, which has sourced lib.sh.
 
 ms_config
@@ -76,4 +76,5 @@ counted() {
 wait_until "300 failures: every one logged or counted as suppressed" counted
 [ "$lines" -lt 300 ] || fail "all 300 failures were logged"
 ok "300 failures: $lines lines, $supp counted as suppressed"
+assert_eq "status: log_lines_suppressed" "$supp" "$(ctl_json .log_lines_suppressed status)"
 ms_stop

@@ -157,6 +157,11 @@ static void on_exempt(void *arg, const struct event *ev, const struct screen_exe
 	}
 }
 
+uint64_t logging_suppressed(const struct daemon *d)
+{
+	return d->logging ? d->logging->rl.total_suppressed : 0;
+}
+
 void logging_init(struct daemon *d)
 {
 	d->logging = xcalloc(1, sizeof *d->logging);

@@ -24,6 +24,8 @@ void logging_free(struct daemon *d);
 /* One event of a line, live or catching up: auth_failures,
  * auth_successes, connections. */
 void logging_event(struct daemon *d, const struct event *ev);
+/* Event lines left out since start (status). */
+uint64_t logging_suppressed(const struct daemon *d);
 /* startup_lists: the counts per rule, the block list, the allow list. */
 void logging_startup(struct daemon *d);
 /* config_changes: what differs from the bundle in force (old) to the one

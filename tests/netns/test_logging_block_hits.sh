@@ -58,9 +58,9 @@ off_mark=$(wc -c < "$MS_DLOG")
 expect_dropped 203.0.113.41 $SERVER4 25
 expect_dropped 203.0.113.42 $SERVER4 25
 log_mark
-wait_log 'block hits: [0-9]+ elements read at the kernel check$'
+wait_log 'block hits: kernel check read, [0-9]+ blocks have dropped packets$'
 log_mark
-wait_log 'block hits: [0-9]+ elements read at the kernel check$'
+wait_log 'block hits: kernel check read, [0-9]+ blocks have dropped packets$'
 MS_MARK=$off_mark
 log_has '^mailscreen: block hits: 203\.0\.113\.4[12] ' && fail "block hits logged with block_hits = no"
 ok "two kernel checks, no block hits line"

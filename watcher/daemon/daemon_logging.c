@@ -403,6 +403,10 @@ void logging_hit(struct daemon *d, const struct cidr *c, uint64_t packets)
 		h.base = packets;
 		h.at_ms = now;
 	}
+	/* kept only when there is something to remember: memory goes with
+	 * the blocks that dropped packets, not with the size of the sets */
+	if (!h.base && !h.at_ms)
+		return;
 	XGROW(lg->next, lg->anext, lg->nnext + 1);
 	lg->next[lg->nnext++] = h;
 }
@@ -417,7 +421,7 @@ void logging_hits_end(struct daemon *d)
 		log_info("block hits: %llu more blocks dropped %llu packets (block_hit_lines = %llu)",
 			 (unsigned long long)lg->more_blocks, (unsigned long long)lg->more_packets,
 			 (unsigned long long)d->b.cfg.log_block_hit_lines);
-	log_debug("block hits: %zu elements read at the kernel check", lg->nnext);
+	log_debug("block hits: kernel check read, %zu blocks have dropped packets", lg->nnext);
 	if (lg->nnext > 1)
 		qsort(lg->next, lg->nnext, sizeof *lg->next, hit_cmp);
 	/* the one just read becomes the last; the old array is reused */

@@ -8,7 +8,9 @@
  * state), the signalfd (HUP reloads, TERM/INT stop), the on-demand sweep
  * timer, the saving of the state behind changes, and the configuration:
  * a reload builds a complete new bundle first and swaps it in only if all
- * of it is good; counters and blocks survive it. Stopping leaves the
+ * of it is good; counters and blocks survive it. A change of the files
+ * (daemon_cfgwatch.c) reloads the same way, silently when no value
+ * changed, and does not repeat a refusal already said. Stopping leaves the
  * blocks in the kernel, where their timeouts keep running. Must never:
  * stop with a half-applied configuration, or exit on a runtime error.
  */

@@ -109,6 +109,34 @@ static const struct option_def options[] = {
 	{ "prefix", "ipv6_len", OPT_UINT, OFF(prefix_v6), "48", 16, 127, "IPv6 prefix length" },
 	{ "prefix", "block", OPT_DURATION, OFF(prefix_block_ms), "1d", 0, 0,
 	  "how long a prefix is blocked" },
+	{ "logging", "startup_lists", OPT_BOOL, OFF(log_startup_lists), "yes", 0, 0,
+	  "at start, log the counts being kept per rule, the block list and the allow list: their sizes and "
+	  "the first startup_list_entries entries of each" },
+	{ "logging", "startup_list_entries", OPT_UINT, OFF(log_startup_entries), "20", 0, 10000,
+	  "entries of each list logged at start (the rest only counted)" },
+	{ "logging", "allow_hits", OPT_BOOL, OFF(log_allow_hits), "no", 0, 0,
+	  "log each event not counted because its address is exempt: the allow list entry, this host, "
+	  "loopback, a [nat] exemption or a login (exempt_authenticated)" },
+	{ "logging", "auth_failures", OPT_BOOL, OFF(log_auth_failures), "no", 0, 0,
+	  "log each failed login: address, account, service, filter" },
+	{ "logging", "auth_successes", OPT_BOOL, OFF(log_auth_successes), "no", 0, 0,
+	  "log each successful login: address, account, service, filter" },
+	{ "logging", "connections", OPT_BOOL, OFF(log_connections), "no", 0, 0,
+	  "log each connection the servers accepted: address, service, filter" },
+	{ "logging", "lines_per_second", OPT_UINT, OFF(log_lines_per_second), "20", 1, 100000,
+	  "most lines a second of allow_hits, auth_failures, auth_successes and connections together; the rest "
+	  "are counted and said in one 'suppressed' line a second" },
+	{ "logging", "block_hits", OPT_BOOL, OFF(log_block_hits), "yes", 0, 0,
+	  "log the packets each block dropped since its last such line, read from the kernel's counters at each "
+	  "kernel check (verify_interval; none while it is 0), at most once a minute per block" },
+	{ "logging", "block_hit_lines", OPT_UINT, OFF(log_block_hit_lines), "20", 1, 10000,
+	  "most block_hits lines per kernel check; the other blocks that dropped packets are summed in one line" },
+	{ "logging", "config_changes", OPT_BOOL, OFF(log_config_changes), "yes", 0, 0,
+	  "at a reload, log what changed: each key of mailscreen.conf, rule and filter with its old and new value, "
+	  "sections added and removed" },
+	{ "logging", "watch_config", OPT_BOOL, OFF(watch_config), "yes", 0, 0,
+	  "reload when mailscreen.conf, its overrides, or the rule or filter files change (inotify; after 1s "
+	  "without further changes), as SIGHUP does: a broken change is refused, said once" },
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -370,7 +398,7 @@ static int handle_value(struct config *c, struct cload *ld, const char *section,
 	if (known_section)
 		return errf(err, errlen, "unknown key '%s' in [%s] (see 'mailscreen options')", key, section);
 	return errf(err, errlen, "unknown section [%s] (known: daemon, nftables, repeat, prefix, source NAME, "
-		    "allow, nat)", section);
+		    "allow, nat, logging)", section);
 }
 
 /* "file:line" of the value of [section] key in force, for the checks

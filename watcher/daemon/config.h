@@ -67,6 +67,10 @@ struct config {
 	uint64_t verify_interval_ms;
 	uint16_t ports[64];
 	size_t nports;
+	/* [logging] (daemon_logging.c) */
+	int log_startup_lists, log_allow_hits, log_auth_failures, log_auth_successes, log_connections;
+	int log_block_hits, log_config_changes, watch_config;
+	uint64_t log_startup_entries, log_lines_per_second, log_block_hit_lines;
 	/* [source NAME] */
 	struct source_cfg *sources;
 	size_t nsources, asources;

@@ -8,7 +8,9 @@
  * state), the signalfd (HUP reloads, TERM/INT stop), the on-demand sweep
  * timer, the saving of the state behind changes, and the configuration:
  * a reload builds a complete new bundle first and swaps it in only if all
- * of it is good; counters and blocks survive it. Stopping leaves the
+ * of it is good; counters and blocks survive it. A change of the files
+ * (daemon_cfgwatch.c) reloads the same way, silently when no value
+ * changed, and does not repeat a refusal already said. Stopping leaves the
  * blocks in the kernel, where their timeouts keep running. Must never:
  * stop with a half-applied configuration, or exit on a runtime error.
  */
@@ -17,6 +19,7 @@
 #include "bundle.h"
 #include "cmd.h"
 #include "daemon.h"
+#include "daemon_logging.h"
 #include "dedup.h"
 #include "daemon_state.h"
 #include "duration.h"
@@ -35,6 +38,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,24 +204,56 @@ static void apply_log_level(const struct config *c)
 			log_set_level((enum log_level)i);
 }
 
+enum reload_why { RELOAD_START, RELOAD_ASKED, RELOAD_CHANGED };
+
+/* A reload refused: said, and remembered, so that the same refusal of
+ * the same broken files is not said again at every change of them. */
+static void refuse(struct daemon *d, enum reload_why why, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void refuse(struct daemon *d, enum reload_why why, const char *fmt, ...)
+{
+	char msg[2 * ERR_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (why == RELOAD_CHANGED && d->refused && strcmp(d->refused, msg) == 0) {
+		log_debug("%s (said before)", msg);
+		return;
+	}
+	log_warnx("%s", msg);
+	free(d->refused);
+	d->refused = xstrdup(msg);
+}
+
 /* Load a new bundle and make it current. At start, failure is fatal; on
- * reload, the old configuration stays in force. */
-static int configure(struct daemon *d, bool initial)
+ * reload, the old configuration stays in force. 0, 1 (RELOAD_CHANGED:
+ * nothing changed, nothing done) or -1. */
+static int configure(struct daemon *d, enum reload_why why)
 {
 	struct bundle nb;
 	struct src **v;
 	char err[ERR_LEN];
-	bool dry, resync;
+	bool dry, resync, initial = why == RELOAD_START;
 
 	if (bundle_load(&nb, d->cfgpath, d->cfg_explicit, err, sizeof err) < 0) {
-		log_warnx("%s%s", err, initial ? "" : " -- reload refused, the running configuration stays in force");
+		refuse(d, why, "%s%s", err, initial ? "" : " -- reload refused, the running configuration stays in force");
 		return -1;
+	}
+	if (why == RELOAD_CHANGED) {
+		/* a save that changed no value (or a change a SIGHUP applied
+		 * already): nothing to do, nothing to say */
+		if (!logging_config_diff(&d->b, &nb, false)) {
+			bundle_release(&nb);
+			return 1;
+		}
+		log_info("configuration files changed: reloading");
 	}
 	dry = d->dry_run_flag || nb.cfg.dry_run;
 	if (!dry) {
 		struct fw_nft_config fc;
 		if (!d->nft && !(d->nft = fw_nft_open(err, sizeof err))) {
-			log_warnx("nftables: %s%s", err, initial ? "" : " -- reload refused");
+			refuse(d, why, "nftables: %s%s", err, initial ? "" : " -- reload refused");
 			bundle_release(&nb);
 			return -1;
 		}
@@ -227,14 +263,14 @@ static int configure(struct daemon *d, bool initial)
 				  "(delete it with: nft delete table inet %s)", d->b.cfg.table, nb.cfg.table,
 				  d->b.cfg.table);
 		if (fw_nft_setup(d->nft, &fc, err, sizeof err) < 0) {
-			log_warnx("nftables: cannot set up table inet %s: %s%s", nb.cfg.table, err,
-				  initial ? "" : " -- reload refused");
+			refuse(d, why, "nftables: cannot set up table inet %s: %s%s", nb.cfg.table, err,
+			       initial ? "" : " -- reload refused");
 			bundle_release(&nb);
 			return -1;
 		}
 	}
 	if (daemon_sources_build(d, &nb, &v, err, sizeof err) < 0) {
-		log_warnx("%s%s", err, initial ? "" : " -- reload refused, the running configuration stays in force");
+		refuse(d, why, "%s%s", err, initial ? "" : " -- reload refused, the running configuration stays in force");
 		bundle_release(&nb);
 		return -1;
 	}
@@ -257,8 +293,13 @@ static int configure(struct daemon *d, bool initial)
 	resync = !initial && !dry && (d->dry_run || !d->b.cfg.table || strcmp(d->b.cfg.table, nb.cfg.table) != 0);
 	d->dry_run = dry;
 	apply_log_level(&nb.cfg);
+	if (!initial)
+		logging_config_diff(&d->b, &nb, nb.cfg.log_config_changes);
 	bundle_release(&d->b);
 	d->b = nb;
+	free(d->refused);
+	d->refused = NULL;
+	cfgwatch_update(d);
 	if (!initial) {
 		daemon_guard_follow(d);
 		if (resync)
@@ -322,10 +363,20 @@ int daemon_reload(struct daemon *d)
 	int rc;
 
 	sd_notify(0, "RELOADING=1");
-	rc = configure(d, false);
+	rc = configure(d, RELOAD_ASKED);
 	sd_notify(0, "READY=1");
 	daemon_notify_status(d, rc < 0 ? "reload refused, the running configuration stays in force" : "reloaded");
 	return rc;
+}
+
+int daemon_reload_changed(struct daemon *d)
+{
+	int rc = configure(d, RELOAD_CHANGED);
+
+	if (rc != 1)
+		daemon_notify_status(d, rc < 0 ? "files changed: reload refused, the running configuration stays in force" :
+				     "files changed: reloaded");
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- signals ---- */
@@ -507,7 +558,8 @@ int cmd_run(int argc, char **argv)
 			exit(1);        /* start-up failed: exit, not return (the state stays reachable for LeakSanitizer) */
 		}
 	}
-	if (configure(&d, true) < 0) {
+	logging_init(&d);
+	if (configure(&d, RELOAD_START) < 0) {
 		control_close(d.ctl);
 		exit(1);
 	}
@@ -522,6 +574,7 @@ int cmd_run(int argc, char **argv)
 	saved_state_release(&d.saved);
 	daemon_kernel_check(&d, true);
 	daemon_arm_verify(&d);
+	logging_startup(&d);
 	/* least privilege from here on (privs.h): [daemon] user gets the state
 	 * directory, then only CAP_NET_ADMIN and CAP_DAC_READ_SEARCH are kept */
 	{
@@ -547,6 +600,9 @@ int cmd_run(int argc, char **argv)
 	save_state(&d, true);
 	state_saver_free(d.saver);
 	control_close(d.ctl);
+	cfgwatch_close(&d);
+	logging_free(&d);
+	free(d.refused);
 	blockfile_close(d.bfile);
 	free(d.bfile_path);
 	daemon_write_deny_file(&d);

@@ -104,6 +104,9 @@ struct daemon {
 	unsigned state_warned;
 	uint64_t state_timer, blocks_saved;
 	struct nft_guard *guard;        /* watches for others removing the table */
+	struct logging *logging;        /* [logging] (daemon_logging.c) */
+	struct cfgwatch *cfgwatch;      /* [logging] watch_config (daemon_cfgwatch.c) */
+	char *refused;                  /* the last reload refusal said (said once when the files change) */
 };
 
 uint64_t daemon_now_ms(void);
@@ -135,6 +138,9 @@ int daemon_unblock_account(struct daemon *d, const char *user, char *err, size_t
 size_t daemon_reset_blocks(struct daemon *d);
 /* Reload the configuration (as SIGHUP does); -1 if refused. */
 int daemon_reload(struct daemon *d);
+/* The same, because the files changed (watch_config): silent if no value
+ * changed, and a refusal said before is not said again. */
+int daemon_reload_changed(struct daemon *d);
 /* Write the state file now (after a control command changed something). */
 void daemon_save_state(struct daemon *d);
 /* ---- between the daemon's own files ---- */

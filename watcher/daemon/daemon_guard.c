@@ -13,6 +13,7 @@
  * that covers a protected address.
  */
 #include "daemon.h"
+#include "daemon_logging.h"
 #include "log.h"
 #include "xalloc.h"
 #include "accounts.h"
@@ -458,6 +459,7 @@ static void on_nft_lost(void *arg, const char *what)
 struct kelem {
 	struct cidr c;
 	uint64_t exp;           /* absolute; UINT64_MAX permanent */
+	uint64_t packets;       /* dropped (0 without counters) */
 };
 
 struct kdump {
@@ -471,7 +473,8 @@ static void kdump_add(void *arg, const struct fw_nft_elem *e)
 	struct kdump *k = arg;
 
 	XGROW(k->v, k->alloc, k->n + 1);
-	k->v[k->n++] = (struct kelem){ e->target, e->expires_ms ? k->now + e->expires_ms : UINT64_MAX };
+	k->v[k->n++] = (struct kelem){ e->target, e->expires_ms ? k->now + e->expires_ms : UINT64_MAX,
+				       e->has_counter ? e->packets : 0 };
 }
 
 static int kelem_cmp(const void *pa, const void *pb)
@@ -612,6 +615,11 @@ void daemon_kernel_check(struct daemon *d, bool at_start)
 	}
 	if (k.n > 1)
 		qsort(k.v, k.n, sizeof *k.v, kelem_cmp);
+	/* [logging] block_hits: what each element dropped since the last check */
+	logging_hits_begin(d, at_start);
+	for (size_t i = 0; i < k.n; i++)
+		logging_hit(d, &k.v[i].c, k.v[i].packets);
+	logging_hits_end(d);
 	blocks_foreach(d->blocks, check_listed, &kc);
 	/* elements the list does not know */
 	for (size_t i = 0; i < k.n; i++) {

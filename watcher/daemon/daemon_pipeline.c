@@ -15,6 +15,7 @@
  * reach the log unescaped.
  */
 #include "daemon.h"
+#include "daemon_logging.h"
 #include "log.h"
 #include "xalloc.h"
 #include "duration.h"
@@ -132,6 +133,8 @@ static void on_event(void *arg, const struct event *ev0, const struct logline *l
 	/* live, an event happens when its line arrives; catching up, at the
 	 * line's stamp */
 	ev.time = (int64_t)(c->now_ms / 1000);
+	if (ev.count)
+		logging_event(c->d, &ev);
 	if (judge_event(&c->j, &ev, ll, c->now_ms) == 0)
 		daemon_arm_sweep(c->d);
 }

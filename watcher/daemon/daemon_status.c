@@ -17,6 +17,7 @@
  * text from outside (a file name) is shown escaped.
  */
 #include "daemon.h"
+#include "daemon_logging.h"
 #include "event.h"
 #include "journal.h"
 #include "line.h"
@@ -81,6 +82,7 @@ struct st_view {
 	struct st_table *tables;
 	size_t ntables;
 	uint64_t uncounted, duplicates;
+	uint64_t log_suppressed;        /* [logging] event lines over lines_per_second */
 	uint64_t paused_decisions, nft_errors, sessions_closed, session_scans;
 	bool kernel_checked;
 	uint64_t not_enforced, check_ms, repairs, adopted;
@@ -150,6 +152,10 @@ static const struct report_row status_rows[] = {
 	REPORT_GROUP_ROW(NULL, REPORT_TEXT_NONZERO, 0),
 	REPORT_ROW(U64, "duplicate_events", "events whose attempts or connections another line counted: %s",
 		   V(duplicates)),
+	END,
+	REPORT_GROUP_ROW(NULL, REPORT_TEXT_NONZERO, 0),
+	REPORT_ROW(U64, "log_lines_suppressed", "event log lines suppressed (over [logging] lines_per_second): %s",
+		   V(log_suppressed)),
 	END,
 	REPORT_GROUP_ROW(NULL, REPORT_TEXT_NONZERO, 0),
 	REPORT_ROW(U64, "paused_decisions", "while paused: %s decisions not applied", V(paused_decisions)),
@@ -377,6 +383,7 @@ static void gather(struct daemon *d, uint64_t now, struct st_view *v)
 						   st.table[t].keys, st.table[t].max, st.table[t].evictions };
 	v->uncounted = st.uncounted;
 	v->duplicates = st.duplicates;
+	v->log_suppressed = logging_suppressed(d);
 	v->paused_decisions = d->paused_decisions;
 	v->nft_errors = d->nft_errors;
 	v->sessions_closed = d->sessions_closed;

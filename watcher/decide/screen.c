@@ -44,6 +44,8 @@ struct screen {
 	uint64_t evictions_gone[SCREEN_NTABLES];        /* of tables dropped at a reload */
 	screen_count_fn *count_fn;
 	void *count_arg;
+	screen_exempt_fn *exempt_fn;
+	void *exempt_arg;
 };
 
 static const char *const table_names[SCREEN_NTABLES] = { "addresses", "accounts", "sessions" };
@@ -144,6 +146,51 @@ bool screen_exempt(const struct screen *s, const struct ipaddr *a, uint64_t now_
 	return addr_is_loopback(a) || cidrlist_contains(&s->host, a) || allow_match(&s->allow, a, now_ms);
 }
 
+void screen_set_exempt_hook(struct screen *s, screen_exempt_fn *fn, void *arg)
+{
+	s->exempt_fn = fn;
+	s->exempt_arg = arg;
+}
+
+/* Tell the hook why ev's address is exempt (it is: screen_exempt said so). */
+static void tell_exempt_addr(const struct screen *s, const struct event *ev, uint64_t now_ms)
+{
+	struct screen_exemption x = { .why = EXEMPT_LOOPBACK };
+	const struct allow_entry *ae;
+
+	if (!s->exempt_fn)
+		return;
+	if (addr_is_loopback(&ev->ip)) {
+		cidr_from_addr(&x.entry, &ev->ip, ev->ip.family == AF_INET ? 32 : 128);
+	} else if ((ae = allow_match(&s->allow, &ev->ip, now_ms))) {
+		x.why = EXEMPT_ALLOW;
+		x.entry = ae->target;
+		x.manual = ae->origin == ALLOW_MANUAL;
+	} else {
+		x.why = EXEMPT_HOST;
+		for (size_t i = 0; i < s->host.n; i++)
+			if (cidr_contains(&s->host.v[i], &ev->ip)) {
+				x.entry = s->host.v[i];
+				break;
+			}
+	}
+	s->exempt_fn(s->exempt_arg, ev, &x);
+}
+
+static void tell_exempt_rule(const struct screen *s, const struct event *ev, enum screen_exempt_why why,
+			     const struct rule *r, const struct nat_cfg *nat)
+{
+	struct screen_exemption x = { .why = why, .rule = r };
+
+	if (!s->exempt_fn)
+		return;
+	if (nat) {
+		x.entry = nat->range;
+		x.domain = nat->domain;
+	}
+	s->exempt_fn(s->exempt_arg, ev, &x);
+}
+
 void screen_set_host(struct screen *s, const struct cidrlist *host)
 {
 	s->host.n = 0;
@@ -178,20 +225,20 @@ static size_t account_key(const struct event *ev, char *out, size_t cap)
 	return n;
 }
 
-static bool nat_exempt(const struct screen *s, const struct event *ev)
+static const struct nat_cfg *nat_exempt(const struct screen *s, const struct event *ev)
 {
 	const char *at;
 
 	if (!s->nnat || !ev->user || !(at = memchr(ev->user, '@', ev->userlen)))
-		return false;
+		return NULL;
 	at++;
 	for (size_t i = 0; i < s->nnat; i++) {
 		size_t dl = strlen(s->nat[i].domain);
 		if ((size_t)(ev->user + ev->userlen - at) == dl && strncasecmp(at, s->nat[i].domain, dl) == 0 &&
 		    cidr_contains(&s->nat[i].range, &ev->ip))
-			return true;
+			return &s->nat[i];
 	}
-	return false;
+	return NULL;
 }
 
 static bool authenticated(const struct screen *s, const struct event *ev, uint64_t now)
@@ -218,7 +265,8 @@ static bool user_form_ok(const struct rule *r, const struct event *ev)
 int screen_event(struct screen *s, const struct event *ev, const struct logline *ll, uint64_t now_ms,
 		 decision_fn *fn, void *arg)
 {
-	bool exempt_ip, nat, authd = false, authd_known = false;
+	bool exempt_ip, authd = false, authd_known = false;
+	const struct nat_cfg *nat;
 	int n = 0;
 
 	s->events[ev->kind]++;
@@ -246,9 +294,10 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 	exempt_ip = ev->has_ip && screen_exempt(s, &ev->ip, now_ms);
 	if (exempt_ip) {
 		s->exempt++;
+		tell_exempt_addr(s, ev, now_ms);
 		return 0;
 	}
-	nat = ev->kind == EV_AUTH_FAIL && ev->has_ip && nat_exempt(s, ev);
+	nat = ev->kind == EV_AUTH_FAIL && ev->has_ip ? nat_exempt(s, ev) : NULL;
 	for (size_t i = 0; i < s->rules.n; i++) {
 		const struct rule *r = &s->rules.v[i];
 		struct decision d = { .rule = r };
@@ -277,6 +326,7 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 			}
 			if (authd) {
 				s->exempt++;
+				tell_exempt_rule(s, ev, EXEMPT_AUTHENTICATED, r, NULL);
 				continue;
 			}
 		}
@@ -286,6 +336,7 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 				continue;
 			if (nat) {
 				s->exempt++;
+				tell_exempt_rule(s, ev, EXEMPT_NAT, r, nat);
 				continue;
 			}
 			cidr_from_addr(&d.target, &ev->ip, ev->ip.family == AF_INET ? r->ipv4_prefix : r->ipv6_prefix);

@@ -119,6 +119,20 @@ typedef void screen_count_fn(void *arg, const struct rule *r, const void *key, s
 			     const struct logline *ll);
 void screen_set_count_hook(struct screen *s, screen_count_fn *fn, void *arg);
 bool screen_exempt(const struct screen *s, const struct ipaddr *a, uint64_t now_ms);
+/* Why an event was not counted although its kind was: told to the
+ * exempt hook ([logging] allow_hits). */
+enum screen_exempt_why { EXEMPT_LOOPBACK, EXEMPT_HOST, EXEMPT_ALLOW, EXEMPT_NAT, EXEMPT_AUTHENTICATED };
+struct screen_exemption {
+	enum screen_exempt_why why;
+	struct cidr entry;              /* EXEMPT_HOST, EXEMPT_ALLOW, EXEMPT_NAT: the entry that matched */
+	bool manual;                    /* EXEMPT_ALLOW: added at run time (allow command) */
+	const char *domain;             /* EXEMPT_NAT: the [nat] domain */
+	const struct rule *rule;        /* EXEMPT_NAT, EXEMPT_AUTHENTICATED: the rule that did not count it */
+};
+/* Told of every exemption (once per event for an exempt address, once
+ * per rule for the others). NULL: nobody. */
+typedef void screen_exempt_fn(void *arg, const struct event *ev, const struct screen_exemption *x);
+void screen_set_exempt_hook(struct screen *s, screen_exempt_fn *fn, void *arg);
 struct allowlist *screen_allowlist(struct screen *s);
 /* This host's own addresses (copied): exempt like loopback. */
 void screen_set_host(struct screen *s, const struct cidrlist *host);

@@ -972,6 +972,59 @@ START_TEST(session_counts_end_at_the_disconnect_after_the_lines_other_events)
 }
 END_TEST
 
+/* [logging] allow_hits: the exempt hook is told why each exemption was
+ * made, with the entry that matched. */
+static char exempts[1024];
+
+static void on_exempt(void *arg, const struct event *ev, const struct screen_exemption *x)
+{
+	static const char *const why[] = { "loopback", "host", "allow", "nat", "authenticated" };
+	char e[CIDR_STRLEN];
+	size_t n = strlen(exempts);
+
+	(void)arg;
+	(void)ev;
+	cidr_format(&x->entry, e);
+	snprintf(exempts + n, sizeof exempts - n, "%s %s%s%s%s%s;", why[x->why], e, x->manual ? " manual" : "",
+		 x->domain ? " " : "", x->domain ? x->domain : "", x->rule ? " rule" : "");
+}
+
+START_TEST(the_exempt_hook_says_why_and_which_entry)
+{
+	static struct nat_cfg n1;
+	struct screen *s;
+	struct cidrlist host = { 0 };
+	struct cidr c;
+
+	ck_assert_int_eq(cidr_parse("198.51.100.0/28", &n1.range, NULL, 0), 0);
+	strcpy(n1.domain, "example.org");
+	nat = &n1;
+	nnat = 1;
+	s = screen_with(auth_rule, "192.0.2.0/28");
+	nat = NULL;
+	nnat = 0;
+	ck_assert_int_eq(cidr_parse("203.0.113.1", &c, NULL, 0), 0);
+	cidrlist_add(&host, &c);
+	screen_set_host(s, &host);
+	cidrlist_release(&host);
+	ck_assert_int_eq(cidr_parse("198.51.100.64/26", &c, NULL, 0), 0);
+	ck_assert(allow_add(screen_allowlist(s), &c, UINT64_MAX));
+	exempts[0] = '\0';
+	feed(s, EV_AUTH_FAIL, "203.0.113.9", "smtp", 1000);             /* not exempt: nothing said */
+	ck_assert_str_eq(exempts, "");
+	screen_set_exempt_hook(s, on_exempt, NULL);
+	feed(s, EV_AUTH_FAIL, "127.0.0.1", "smtp", 1000);
+	feed(s, EV_AUTH_FAIL, "203.0.113.1", "smtp", 1000);
+	feed(s, EV_AUTH_FAIL, "192.0.2.10", "smtp", 1000);
+	feed(s, EV_AUTH_FAIL, "198.51.100.70", "smtp", 1000);
+	feed_full(s, EV_AUTH_FAIL, "198.51.100.7", "imap", "carol@example.org", NULL, 1, 1000);
+	feed(s, EV_AUTH_FAIL, "203.0.113.9", "smtp", 1000);
+	ck_assert_str_eq(exempts, "loopback 127.0.0.1;host 203.0.113.1;allow 192.0.2.0/28;"
+			 "allow 198.51.100.64/26 manual;nat 198.51.100.0/28 example.org rule;");
+	screen_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("screen");
@@ -1001,5 +1054,6 @@ int main(void)
 	tcase_add_test(tc, dump_and_load_restore_the_counts_exactly);
 	tcase_add_test(tc, reset_forgets_every_count);
 	tcase_add_test(tc, session_counts_end_at_the_disconnect_after_the_lines_other_events);
+	tcase_add_test(tc, the_exempt_hook_says_why_and_which_entry);
 	return ut_run("screen", tc);
 }

@@ -127,6 +127,13 @@ static void state_timer_cb(struct loop *l, void *arg)
 
 static void state_report(struct daemon *d, int rc, const char *err)
 {
+	d->saves.last_ms = loop_now_ms() - d->saves.started_ms;
+	if (rc < 0) {
+		d->saves.failed++;
+	} else {
+		d->saves.ok++;
+		d->saves.last_at = (int64_t)time(NULL);
+	}
 	if (rc < 0) {
 		if (!d->state_warned++)
 			log_warnx("cannot save state: %s (blocks are kept in the kernel; counts and positions would be "
@@ -168,12 +175,14 @@ static void save_state(struct daemon *d, bool wait)
 			d->state_again = true;
 			return;
 		}
+		d->saves.started_ms = loop_now_ms();
 		if (state_saver_start(d->saver, d->b.cfg.state_dir, &v, daemon_now_ms(), err, sizeof err) == 0)
 			return;
 		log_debug("saving the state in the daemon itself: %s", err);
 	}
 	state_saver_cancel(d->saver);
 	d->state_again = false;
+	d->saves.started_ms = loop_now_ms();
 	state_report(d, state_save(d->b.cfg.state_dir, &v, daemon_now_ms(), err, sizeof err), err);
 }
 
@@ -285,6 +294,8 @@ static int configure(struct daemon *d, bool initial)
 		log_info("source %s: %s%s", sc->name, sc->path ? sc->path : "journal ",
 			 sc->path ? "" : sc->journal[0]);
 	}
+	if (!initial)
+		metrics_configure(d->metrics);
 	return 0;
 }
 
@@ -522,6 +533,9 @@ int cmd_run(int argc, char **argv)
 	saved_state_release(&d.saved);
 	daemon_kernel_check(&d, true);
 	daemon_arm_verify(&d);
+	/* before privileges go: a port below 1024 can still be bound */
+	d.metrics = metrics_new(&d);
+	metrics_configure(d.metrics);
 	/* least privilege from here on (privs.h): [daemon] user gets the state
 	 * directory, then only CAP_NET_ADMIN and CAP_DAC_READ_SEARCH are kept */
 	{
@@ -545,6 +559,8 @@ int cmd_run(int argc, char **argv)
 	daemon_commit(d.loop, &d);
 	daemon_commit(d.loop, &d);
 	save_state(&d, true);
+	metrics_stop(d.metrics);
+	metrics_free(d.metrics);
 	state_saver_free(d.saver);
 	control_close(d.ctl);
 	blockfile_close(d.bfile);

@@ -19,7 +19,8 @@
 #   - hostile clients: POST answers 405 (Allow: GET, HEAD), another path
 #     404, a 9 KiB request head 431; idle connections (no byte sent) are
 #     closed after 5 s, and while they wait other requests are answered;
-#     a connection beyond the 16 open is answered 503 at once.
+#     a connection beyond the 16 open is answered 503 at once;
+#   - a reload that changes listen moves the server.
 # Run by run.sh, which has sourced lib.sh.
 
 command -v curl > /dev/null || skip "curl is not installed (make deps-test)"
@@ -167,6 +168,18 @@ curl -sS -o "$MS_TMP/m" --max-time 3 "$URL"
 [ "$(metric 'mailscreen_http_requests_total{result="busy"}' "$MS_TMP/m")" -ge 1 ] || fail "busy not counted"
 ok "timeouts and busy counted"
 ms_alive || fail "the daemon died"
+
+say "reload: the server moves to another port, the textfile goes on"
+sed -i "s/^listen = 127.0.0.1:$PORT\$/listen = [::1]:$((PORT + 1))/" "$MS_CONF"
+rm -f "$PROM"
+log_mark
+ctl_ok reload
+wait_log '^mailscreen: reloaded '
+wait_until "the textfile written again after the reload" test -f "$PROM"
+assert_eq "GET on [::1]:$((PORT + 1)) after the reload" 200 \
+	"$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 "http://[::1]:$((PORT + 1))/metrics")"
+curl -sS -o /dev/null --max-time 2 "$URL" 2> /dev/null && fail "the old address still answers after the reload"
+ok "the old address is closed"
 
 say "at stop: the textfile once more"
 rm -f "$PROM"

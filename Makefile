@@ -68,7 +68,7 @@ HELPERS   := $(BUILD)/tests/tcpprobe $(BUILD)/bench/gen
 # for the package); what make deb needs besides; what the tests need besides.
 DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev
 DEBS_DEB   := debhelper dpkg-dev
-DEBS_TEST  := check nftables iproute2 jq systemd systemd-journal-remote systemd-container util-linux procps \
+DEBS_TEST  := check nftables iproute2 jq curl systemd systemd-journal-remote systemd-container util-linux procps \
               dovecot-core dovecot-imapd \
               dovecot-pop3d postfix python3 clang-14 \
               libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser
@@ -84,7 +84,7 @@ $(BIN): $(OBJS)
 
 # the version is compiled into main.o only
 $(BUILD)/cli/main.o: VERSION
-$(BUILD)/cli/main.o: ALL_CFLAGS += -DMS_VERSION='"$(VERSION)"'
+$(BUILD)/cli/main.o $(BUILD)/daemon/daemon_metrics.o: ALL_CFLAGS += -DMS_VERSION='"$(VERSION)"'
 
 $(BUILD)/%.o: watcher/%.c
 	@mkdir -p $(@D)

@@ -28,6 +28,14 @@
  *	  reset       0  the server reset it (RST, e.g. its socket was destroyed)
  *	  open        1  still open after SECONDS
  *
+ *   tcpprobe send SRCADDR DSTADDR PORT SECONDS < BYTES
+ *	Connect as connect does (3 s at most), print "connected", send the
+ *	bytes on standard input (none: an idle client), never ending the
+ *	sending side, then print what the server sends until it closes the
+ *	connection, and one more line: "closed after N ms" or "reset after N
+ *	ms" (counted from the connection), exit 0; or "open" if it is still
+ *	open after SECONDS, exit 1.
+ *
  *   tcpprobe ctl SOCKET WORD...
  *	Send WORD... as one raw control request (each word NUL-terminated,
  *	then an empty word) to the UNIX socket SOCKET and print the reply as
@@ -69,6 +77,7 @@ static _Noreturn void usage(void)
 		"       tcpprobe keep ADDR PORT...\n"
 		"       tcpprobe connect SRCADDR DSTADDR PORT TIMEOUT_MS\n"
 		"       tcpprobe hold SRCADDR DSTADDR PORT SECONDS\n"
+		"       tcpprobe send SRCADDR DSTADDR PORT SECONDS < BYTES\n"
 		"       tcpprobe ctl SOCKET WORD...\n"
 		"       tcpprobe ctlraw SOCKET < REQUEST\n"
 		"       tcpprobe notify SOCKET\n");
@@ -296,6 +305,55 @@ static int do_hold(int argc, char **argv)
 	return 1;
 }
 
+static int do_send(int argc, char **argv)
+{
+	long long start, end;
+	char buf[4096];
+	ssize_t r;
+	int fd;
+
+	if (argc != 4)
+		usage();
+	fd = open_connection(argv, 3000);
+	start = now_ms();
+	end = start + number(argv[3], 1, 3600) * 1000;
+	while ((r = read(0, buf, sizeof buf)) > 0)
+		for (ssize_t off = 0; off < r;) {
+			ssize_t w = send(fd, buf + off, (size_t)(r - off), MSG_NOSIGNAL);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno == ECONNRESET || errno == EPIPE)
+					goto replies;   /* the server stopped reading: its answer may be there */
+				die("send", NULL);
+			}
+			off += w;
+		}
+replies:
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	for (long long t; (t = now_ms()) < end;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int rc = poll(&pfd, 1, (int)(end - t));
+		if (rc < 0 && errno != EINTR)
+			die("poll", NULL);
+		if (rc <= 0)
+			continue;
+		r = recv(fd, buf, sizeof buf, 0);
+		if (r > 0) {
+			fwrite(buf, 1, (size_t)r, stdout);
+			continue;
+		}
+		if (r == 0 || errno == ECONNRESET) {
+			printf("%s after %lld ms\n", r == 0 ? "closed" : "reset", now_ms() - start);
+			return 0;
+		}
+		if (errno != EAGAIN && errno != EINTR)
+			die("recv", NULL);
+	}
+	printf("open\n");
+	return 1;
+}
+
 /* Send req[0..len) to the control socket at path, end the sending side
  * if shut, and print the reply; 0 if it starts with "ok". A server that
  * refuses early closes before reading everything: the reply still
@@ -417,6 +475,8 @@ int main(int argc, char **argv)
 		do_listen(argc - 2, argv + 2, 0);
 	if (strcmp(argv[1], "keep") == 0)
 		do_listen(argc - 2, argv + 2, 1);
+	if (strcmp(argv[1], "send") == 0)
+		return do_send(argc - 2, argv + 2);
 	if (strcmp(argv[1], "connect") == 0)
 		return do_connect(argc - 2, argv + 2);
 	if (strcmp(argv[1], "hold") == 0)

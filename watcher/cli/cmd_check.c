@@ -12,6 +12,7 @@
 #include "xalloc.h"
 #include "duration.h"
 #include "filter.h"
+#include "httpd.h"
 #include "journal.h"
 #include "keydoc.h"
 #include "log.h"
@@ -136,6 +137,10 @@ int cmd_check(int argc, char **argv)
 		free(dir);
 	}
 	journal_warnings(&b.cfg);
+	if (*b.cfg.metrics_listen && !httpd_is_loopback(b.cfg.metrics_listen))
+		fprintf(stderr, "%s: warning: [metrics] listen is not a loopback address: anyone who can reach it "
+			"reads the metrics (rule and source names, counts); prefer 127.0.0.1 or [::1] behind a "
+			"proxy\n", b.cfg.file ? b.cfg.file : "configuration");
 	if (!quiet) {
 		printf("configuration: %s\n", b.cfg.file ? b.cfg.file : "built-in defaults");
 		printf("filters: %zu from %s\n", filterset_nfilters(b.fs), b.filters_dir);

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include "duration.h"
+#include "httpd.h"
 #include "inifile.h"
 #include "inilayer.h"
 #include "keydoc.h"
@@ -137,6 +138,14 @@ static const struct option_def options[] = {
 	{ "logging", "watch_config", OPT_BOOL, OFF(watch_config), "yes", 0, 0,
 	  "reload when mailscreen.conf, its overrides, or the rule or filter files change (inotify; after 1s "
 	  "without further changes), as SIGHUP does: a broken change is refused, said once" },
+	{ "metrics", "textfile", OPT_STR, OFF(metrics_textfile), "", 0, 0,
+	  "file the Prometheus metrics are written to (atomically, mode 0644) every interval and at stop, for "
+	  "node_exporter's textfile collector: a name ending in .prom in its directory; none: not written" },
+	{ "metrics", "interval", OPT_DURATION, OFF(metrics_interval_ms), "15s", 0, 0,
+	  "how often the textfile is written and the kernel's drop counters are read (at least 1s)" },
+	{ "metrics", "listen", OPT_STR, OFF(metrics_listen), "", 0, 0,
+	  "ADDRESS:PORT (127.0.0.1:9154, [::1]:9154) where GET /metrics serves the metrics over HTTP; none: off; "
+	  "check warns if it is not a loopback address" },
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 
@@ -425,6 +434,24 @@ static const char *where(const struct config *c, const char *section, const char
 	return c->file ? c->file : "(defaults)";
 }
 
+/* [metrics]: the server's address, the interval, the file */
+static int metrics_check(const struct config *c, char *at, size_t atlen, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	bool loopback;
+	char msg[ERR_LEN];
+
+	if (c->metrics_interval_ms < 1000)
+		return errf(err, errlen, "%s: interval must be at least 1s", where(c, "metrics", "interval", at, atlen));
+	if (*c->metrics_listen && httpd_parse_addr(c->metrics_listen, &ss, &sslen, &loopback, msg, sizeof msg) < 0)
+		return errf(err, errlen, "%s: listen %s", where(c, "metrics", "listen", at, atlen), msg);
+	if (*c->metrics_textfile && c->metrics_textfile[0] != '/')
+		return errf(err, errlen, "%s: textfile '%s' must be an absolute path",
+			    where(c, "metrics", "textfile", at, atlen), c->metrics_textfile);
+	return 0;
+}
+
 static int validate(struct config *c, char *err, size_t errlen)
 {
 	const char *f = c->file ? c->file : "(defaults)";
@@ -434,6 +461,8 @@ static int validate(struct config *c, char *err, size_t errlen)
 	    strcmp(c->log_level, "debug"))
 		return errf(err, errlen, "%s: log_level '%s' is not error, warning, info or debug",
 			    where(c, "daemon", "log_level", at, sizeof at), c->log_level);
+	if (metrics_check(c, at, sizeof at, err, errlen) < 0)
+		return -1;
 	if (*c->user && !getpwnam(c->user))
 		return errf(err, errlen, "%s: user '%s' is not a known user (create it, e.g. adduser --system --group "
 			    "%s)", where(c, "daemon", "user", at, sizeof at), c->user, c->user);

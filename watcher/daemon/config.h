@@ -54,6 +54,9 @@ struct config {
 	char *deny_file, *blocklist;
 	uint64_t authenticated_ttl_ms, state_interval_ms;
 	uint64_t history_max;   /* ended blocks kept for 'history' */
+	/* [metrics] */
+	char *metrics_textfile, *metrics_listen;        /* "": off */
+	uint64_t metrics_interval_ms;
 	/* [repeat] */
 	uint64_t repeat_factor, repeat_max_ms, repeat_permanent_after, repeat_memory_ms;
 	/* [prefix] */

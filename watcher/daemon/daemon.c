@@ -131,6 +131,13 @@ static void state_timer_cb(struct loop *l, void *arg)
 
 static void state_report(struct daemon *d, int rc, const char *err)
 {
+	d->saves.last_ms = loop_now_ms() - d->saves.started_ms;
+	if (rc < 0) {
+		d->saves.failed++;
+	} else {
+		d->saves.ok++;
+		d->saves.last_at = (int64_t)time(NULL);
+	}
 	if (rc < 0) {
 		if (!d->state_warned++)
 			log_warnx("cannot save state: %s (blocks are kept in the kernel; counts and positions would be "
@@ -172,12 +179,14 @@ static void save_state(struct daemon *d, bool wait)
 			d->state_again = true;
 			return;
 		}
+		d->saves.started_ms = loop_now_ms();
 		if (state_saver_start(d->saver, d->b.cfg.state_dir, &v, daemon_now_ms(), err, sizeof err) == 0)
 			return;
 		log_debug("saving the state in the daemon itself: %s", err);
 	}
 	state_saver_cancel(d->saver);
 	d->state_again = false;
+	d->saves.started_ms = loop_now_ms();
 	state_report(d, state_save(d->b.cfg.state_dir, &v, daemon_now_ms(), err, sizeof err), err);
 }
 
@@ -326,6 +335,8 @@ static int configure(struct daemon *d, enum reload_why why)
 		log_info("source %s: %s%s", sc->name, sc->path ? sc->path : "journal ",
 			 sc->path ? "" : sc->journal[0]);
 	}
+	if (!initial)
+		metrics_configure(d->metrics);
 	return 0;
 }
 
@@ -575,6 +586,9 @@ int cmd_run(int argc, char **argv)
 	daemon_kernel_check(&d, true);
 	daemon_arm_verify(&d);
 	logging_startup(&d);
+	/* before privileges go: a port below 1024 can still be bound */
+	d.metrics = metrics_new(&d);
+	metrics_configure(d.metrics);
 	/* least privilege from here on (privs.h): [daemon] user gets the state
 	 * directory, then only CAP_NET_ADMIN and CAP_DAC_READ_SEARCH are kept */
 	{
@@ -598,6 +612,8 @@ int cmd_run(int argc, char **argv)
 	daemon_commit(d.loop, &d);
 	daemon_commit(d.loop, &d);
 	save_state(&d, true);
+	metrics_stop(d.metrics);
+	metrics_free(d.metrics);
 	state_saver_free(d.saver);
 	control_close(d.ctl);
 	cfgwatch_close(&d);

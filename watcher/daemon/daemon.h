@@ -14,6 +14,7 @@
 #include "fw_nft.h"
 #include "history.h"
 #include "loop.h"
+#include "report.h"
 #include "screen.h"
 #include "state.h"
 
@@ -107,6 +108,12 @@ struct daemon {
 	struct logging *logging;        /* [logging] (daemon_logging.c) */
 	struct cfgwatch *cfgwatch;      /* [logging] watch_config (daemon_cfgwatch.c) */
 	char *refused;                  /* the last reload refusal said (said once when the files change) */
+	struct {
+		uint64_t ok, failed;    /* snapshots written, failed */
+		uint64_t started_ms, last_ms;   /* the last one's start (monotonic) and how long it took */
+		int64_t last_at;        /* when the last one was written (0: none) */
+	} saves;
+	struct metrics *metrics;        /* [metrics] (metrics.h) */
 };
 
 uint64_t daemon_now_ms(void);
@@ -188,6 +195,18 @@ void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r);
 void daemon_status(struct daemon *d, FILE *out, bool json, uint64_t now_ms);
 /* One rule in detail ('status RULE'); times in UTC if utc. An unknown
  * rule: -1 with a message naming the rules there are. */
+/* [metrics] (daemon_metrics.c): made at start; configure applies d's
+ * configuration (at start and after each reload: the server opened,
+ * moved or closed, the textfile written now and every interval); stop
+ * writes the textfile a last time; render makes the exposition
+ * (malloc'ed, *len bytes). */
+struct metrics *metrics_new(struct daemon *d);
+void metrics_configure(struct metrics *m);
+void metrics_stop(struct metrics *m);
+void metrics_free(struct metrics *m);
+char *metrics_render(struct metrics *m, size_t *len);
+/* The fields of status, each with its path (report_walk), for the metrics. */
+void daemon_status_walk(struct daemon *d, uint64_t now_ms, report_visit_fn *fn, void *arg);
 int daemon_status_rule(struct daemon *d, FILE *out, bool json, bool utc, const char *name, uint64_t now_ms,
 		       char *err, size_t errlen);
 

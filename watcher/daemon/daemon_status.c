@@ -195,7 +195,7 @@ static const struct report_row status_rows[] = {
 	END,
 	{ .kind = REPORT_LIST, .key = "sources", .text = "sources:", .off = V(sources), .count = V(nsources),
 	  .size = sizeof(struct st_source) },
-	REPORT_ROW(STR, "name", "  %s", S(name)),
+	{ .kind = REPORT_STR, .key = "name", .text = "  %s", .off = S(name), .flags = REPORT_NAME },
 	REPORT_ROW(U64, "lines", ": %s lines", S(lines)),
 	REPORT_ROW(U64, "events", ", %s events", S(events)),
 	/* a file source with a format: its lines of another */
@@ -206,7 +206,7 @@ static const struct report_row status_rows[] = {
 	/* a file source: its open files */
 	{ .kind = REPORT_LIST, .key = "files", .off = S(files), .flags = REPORT_IF, .cond = S(has_files),
 	  .count = S(nfiles), .size = sizeof(struct st_file) },
-	REPORT_ROW(STR, "path", "    %s", F(path)),
+	{ .kind = REPORT_STR, .key = "path", .text = "    %s", .off = F(path), .flags = REPORT_NAME },
 	REPORT_ROW(U64, "offset", ": offset %s", F(offset)),
 	REPORT_ROW(U64, "size", " of %s", F(size)),
 	REPORT_ROW(U64, "lag_bytes", " (%s bytes behind", F(lag)),
@@ -522,6 +522,16 @@ void daemon_status(struct daemon *d, FILE *out, bool json, uint64_t now_ms)
 	gather(d, now_ms, &v);
 	gather_rules(d, &v);
 	report_write(out, json, status_rows, sizeof status_rows / sizeof status_rows[0], &v);
+	release(&v);
+}
+
+void daemon_status_walk(struct daemon *d, uint64_t now_ms, report_visit_fn *fn, void *arg)
+{
+	struct st_view v;
+
+	gather(d, now_ms, &v);
+	gather_rules(d, &v);
+	report_walk(status_rows, sizeof status_rows / sizeof status_rows[0], &v, fn, arg);
 	release(&v);
 }
 

@@ -313,3 +313,95 @@ void report_write(FILE *out, bool json, const struct report_row *rows, size_t n,
 		text_body(out, rows, n, 0, end, rec);
 	}
 }
+
+/* ---- walk ---- */
+
+struct walk {
+	report_visit_fn *fn;
+	void *arg;
+	const char *path[REPORT_DEPTH];
+	size_t depth;
+};
+
+static void walk_members(struct walk *w, const struct report_row *rows, size_t n, size_t from, size_t to,
+			 const void *rec);
+
+static void walk_push(struct walk *w, const char *s)
+{
+	if (w->depth < REPORT_DEPTH)
+		w->path[w->depth] = s;
+	w->depth++;
+}
+
+static void walk_block(struct walk *w, const struct report_row *rows, size_t n, size_t b, const void *rec)
+{
+	const struct report_row *r = &rows[b];
+	size_t end = level_end(rows, n, b + 1), depth = w->depth;
+
+	if (!present(r, rec))
+		return;
+	if (r->key)
+		walk_push(w, r->key);
+	if (r->kind == REPORT_GROUP) {
+		walk_members(w, rows, n, b + 1, end, rec);
+	} else {
+		const char *el = AT(rec, r->off, const char *);
+		size_t count = AT(rec, r->count, size_t);
+		for (size_t k = 0; k < count; k++) {
+			const void *e = el + k * r->size;
+			const char *name = "";
+			for (size_t i = b + 1; i < end; i = next(rows, n, i))
+				if (rows[i].kind == REPORT_STR && (rows[i].flags & REPORT_NAME) && AT(e, rows[i].off, const char *))
+					name = AT(e, rows[i].off, const char *);
+			walk_push(w, name);
+			walk_members(w, rows, n, b + 1, end, e);
+			w->depth--;
+		}
+	}
+	w->depth = depth;
+}
+
+static void walk_members(struct walk *w, const struct report_row *rows, size_t n, size_t from, size_t to,
+			 const void *rec)
+{
+	for (size_t i = from; i < to; i = next(rows, n, i)) {
+		if (is_block(&rows[i])) {
+			walk_block(w, rows, n, i, rec);
+		} else if (rows[i].key) {
+			walk_push(w, rows[i].key);
+			if (w->depth <= REPORT_DEPTH)
+				w->fn(w->arg, w->path, w->depth, &rows[i], rec);
+			w->depth--;
+		}
+	}
+}
+
+void report_walk(const struct report_row *rows, size_t n, const void *rec, report_visit_fn *fn, void *arg)
+{
+	struct walk w = { .fn = fn, .arg = arg };
+
+	walk_members(&w, rows, n, 0, level_end(rows, n, 0), rec);
+}
+
+bool report_number(const struct report_row *r, const void *rec, double *v)
+{
+	switch (r->kind) {
+	case REPORT_U64:
+		*v = (double)AT(rec, r->off, uint64_t);
+		return true;
+	case REPORT_I64:
+	case REPORT_SECS:
+		*v = (double)AT(rec, r->off, int64_t);
+		return true;
+	case REPORT_BOOL:
+		*v = AT(rec, r->off, bool) ? 1 : 0;
+		return true;
+	case REPORT_TIME:
+		if (AT(rec, r->off, int64_t) == REPORT_NO_TIME)
+			return false;
+		*v = (double)AT(rec, r->off, int64_t);
+		return true;
+	default:
+		return false;
+	}
+}

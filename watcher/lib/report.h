@@ -89,4 +89,17 @@ struct report_row {
  * rec to out: text, or one JSON object and a newline. */
 void report_write(FILE *out, bool json, const struct report_row *rows, size_t n, const void *rec);
 
+/* Every value row with a JSON key, over rec, as the JSON holds it (a
+ * block absent by REPORT_IF is skipped), with its path: the keys of the
+ * blocks around it, for an element of a list or map its name (its
+ * REPORT_NAME string; "" without one), then the row's key. So that other
+ * outputs (metrics) read the same fields, never count them again. */
+#define REPORT_DEPTH 8
+typedef void report_visit_fn(void *arg, const char *const *path, size_t depth, const struct report_row *r,
+			     const void *rec);
+void report_walk(const struct report_row *rows, size_t n, const void *rec, report_visit_fn *fn, void *arg);
+/* A row's value as a number (U64, I64, SECS; BOOL 0 or 1; TIME in
+ * seconds since the epoch, false if none): true, or false for a string. */
+bool report_number(const struct report_row *r, const void *rec, double *v);
+
 #endif

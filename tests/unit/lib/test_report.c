@@ -166,11 +166,12 @@ static const struct report_row nested_rows[] = {
 	REPORT_END_ROW,
 	{ .kind = REPORT_LIST, .key = "sources", .text = "sources:", .off = T(sources), .count = T(nsources),
 	  .size = sizeof(struct source) },
-	REPORT_ROW(STR, "name", "  %s", S(name)),
+	/* a list element's name: the same in text and JSON, its name in report_walk's path */
+	{ .kind = REPORT_STR, .key = "name", .text = "  %s", .off = S(name), .flags = REPORT_NAME },
 	REPORT_ROW(U64, "lines", ": %s lines", S(lines)),
 	{ .kind = REPORT_LIST, .key = "files", .off = S(files), .flags = REPORT_IF, .cond = S(has_files),
 	  .count = S(nfiles), .size = sizeof(struct file) },
-	REPORT_ROW(STR, "path", "    %s", F(path)),
+	{ .kind = REPORT_STR, .key = "path", .text = "    %s", .off = F(path), .flags = REPORT_NAME },
 	REPORT_ROW(U64, "offset", " at %s", F(off)),
 	REPORT_END_ROW,
 	REPORT_GROUP_ROW(NULL, REPORT_IF, S(has_cursor)),
@@ -214,6 +215,45 @@ START_TEST(lists_and_maps_nest)
 }
 END_TEST
 
+/* report_walk: "path/to/key=value" for each number, one a line */
+static void walk_line(void *arg, const char *const *path, size_t depth, const struct report_row *r, const void *rec)
+{
+	FILE *fp = arg;
+	double v;
+
+	if (!report_number(r, rec, &v))
+		return;
+	for (size_t i = 0; i < depth; i++)
+		fprintf(fp, "%s%s", i ? "/" : "", path[i]);
+	fprintf(fp, "=%g\n", v);
+}
+
+START_TEST(walk_gives_each_number_with_its_path)
+{
+	struct file files[] = { { "/var/log/mail.log", 10 }, { "/var/log/mail.log.1", 20 } };
+	struct kind kinds[] = { { "keys", 1, 100 }, { "accounts", 2, 200 } };
+	struct source sources[] = {
+		{ "mail", 5, true, false, files, 2, NULL },
+		{ "journal", 6, false, true, NULL, 0, NULL },
+	};
+	struct top v = { kinds, 2, sources, 2 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(fp);
+	report_walk(nested_rows, sizeof nested_rows / sizeof nested_rows[0], &v, walk_line, fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_str_eq(buf,
+			 "kinds/keys/n=1\nkinds/keys/max=100\nkinds/accounts/n=2\nkinds/accounts/max=200\n"
+			 "counts/keys/n=1\ncounts/accounts/n=2\n"
+			 "sources/mail/lines=5\nsources/mail/files//var/log/mail.log/offset=10\n"
+			 "sources/mail/files//var/log/mail.log.1/offset=20\n"
+			 "sources/journal/lines=6\n");
+	free(buf);
+}
+END_TEST
+
 struct moment {
 	int64_t at, never;
 	bool utc;
@@ -252,5 +292,6 @@ int main(void)
 	tcase_add_test(tc, each_kind_of_value_in_text_and_json);
 	tcase_add_test(tc, conditional_lines_and_blocks);
 	tcase_add_test(tc, lists_and_maps_nest);
+	tcase_add_test(tc, walk_gives_each_number_with_its_path);
 	return ut_run("report", tc);
 }

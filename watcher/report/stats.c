@@ -13,6 +13,7 @@
 #include "stats.h"
 #include "hex.h"
 #include "jsonw.h"
+#include "log.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -23,6 +24,27 @@ struct stats {
 	struct stats_bucket min[STATS_MINUTES];
 	struct stats_bucket hour[STATS_HOURS];
 };
+
+int stats_periods_parse(const char *v, unsigned *mask, char *err, size_t errlen)
+{
+	static const char *const names[] = { "minute", "hour", "day" };
+
+	*mask = 0;
+	for (const char *p = v; *p;) {
+		size_t n = strcspn(p, " \t,"), i;
+		for (i = 0; n && i < 3; i++)
+			if (strlen(names[i]) == n && strncmp(p, names[i], n) == 0)
+				break;
+		if (n && i == 3 && !(n == 4 && strncmp(p, "none", 4) == 0))
+			return errf(err, errlen, "'%.*s' is not a period (give any of minute hour day, or none)", (int)n,
+				    p);
+		if (n && i < 3)
+			*mask |= 1U << i;
+		p += n;
+		p += strspn(p, " \t,");
+	}
+	return 0;
+}
 
 struct stats *stats_new(void)
 {

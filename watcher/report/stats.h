@@ -55,6 +55,14 @@ struct stats_bucket {
 	size_t naddrs, naccounts;
 };
 
+/* The periods a summary is logged for ([logging] summary) */
+#define STATS_PERIOD_MINUTE 0x1
+#define STATS_PERIOD_HOUR 0x2
+#define STATS_PERIOD_DAY 0x4
+/* "minute hour day" (any of them, any order), "none" or "": the mask. 0,
+ * or -1 with a message naming the word that is not a period. */
+int stats_periods_parse(const char *v, unsigned *mask, char *err, size_t errlen);
+
 struct stats;
 
 struct stats *stats_new(void);

@@ -707,6 +707,10 @@ static void run(struct cmdctx *c, const struct ctl_req *q)
 	case CTL_RESUME: cmd_pause(c, false); break;
 	case CTL_RELOAD: cmd_reload(c); break;
 	case CTL_HISTORY: cmd_history(c, q); break;
+	case CTL_REPORT:
+		daemon_report_write(c->d, c->out, q->since ? q->since_ms : 86400000ULL,
+				    q->html ? REPORT_HTML : c->json ? REPORT_JSON : REPORT_TEXT, c->utc);
+		break;
 	case CTL_NCMDS: log_panic("control: no command %d", (int)q->cmd->id);
 	}
 }

@@ -259,6 +259,7 @@ static int configure(struct daemon *d, bool initial)
 	apply_log_level(&nb.cfg);
 	bundle_release(&d->b);
 	d->b = nb;
+	daemon_report_configure(d);
 	if (!initial) {
 		daemon_guard_follow(d);
 		if (resync)
@@ -474,6 +475,7 @@ int cmd_run(int argc, char **argv)
 	d.loop = loop_new();
 	d.screen = screen_new();
 	d.dedup = dedup_new();
+	daemon_report_init(&d);
 	daemon_kernel_init(&d);
 	d.offenders = window_new(32, 30ULL * 86400 * 1000, 1000000);
 	d.past = blocks_new(NULL);
@@ -555,6 +557,7 @@ int cmd_run(int argc, char **argv)
 		tail_free(d.tail);
 	daemon_guard_close(&d);
 	fw_nft_close(d.nft);
+	daemon_report_free(&d);
 	screen_free(d.screen);
 	dedup_free(d.dedup);
 	blocks_free(d.blocks);

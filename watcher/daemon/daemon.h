@@ -104,6 +104,12 @@ struct daemon {
 	unsigned state_warned;
 	uint64_t state_timer, blocks_saved;
 	struct nft_guard *guard;        /* watches for others removing the table */
+	/* what happened, told (daemon_report.c) */
+	struct stats *stats;            /* per minute and hour (stats.h) */
+	struct notify *notify;          /* mails and the program (notify.h) */
+	uint64_t report_timer;          /* the next minute's boundary */
+	uint64_t exempt_seen;           /* the screen's exempt hits already in stats */
+	bool restoring;                 /* putting the saved state back: nothing is new */
 };
 
 uint64_t daemon_now_ms(void);
@@ -175,6 +181,21 @@ void daemon_arm_verify(struct daemon *d);
 void daemon_guard_open(struct daemon *d);
 void daemon_guard_follow(struct daemon *d);
 void daemon_guard_close(struct daemon *d);
+
+/* daemon_report.c: statistics, summaries in the log, notifications and
+ * the report mail. init once the loop exists; configure after each
+ * (re)load; free at stop. */
+void daemon_report_init(struct daemon *d);
+void daemon_report_configure(struct daemon *d);
+void daemon_report_free(struct daemon *d);
+/* A new block (what: the address or range, or the account name) made now;
+ * one that ended or was lifted. */
+void daemon_report_block(struct daemon *d, bool account, const char *what, uint64_t dur_ms, const char *origin,
+			 const char *reason);
+void daemon_report_lift(struct daemon *d, const char *origin);
+/* 'report': of the last since_ms (a duration), as text, JSON or HTML. */
+enum daemon_report_format { REPORT_TEXT, REPORT_JSON, REPORT_HTML };
+void daemon_report_write(struct daemon *d, FILE *out, uint64_t since_ms, enum daemon_report_format f, bool utc);
 
 /* The control socket's handler (daemon_ctl.c). */
 void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r);

@@ -313,6 +313,7 @@ struct notify {
 	struct mail_block queue[NOTIFY_PROGRAM_QUEUE];
 	size_t qhead, qlen;
 	unsigned long serial;
+	bool capped_said;               /* the wait for the hour's cap is logged */
 	struct notify_counts counts;
 };
 
@@ -469,7 +470,15 @@ static void arm(struct notify *n)
 		return;
 	if (due <= now && !n->mailer) {
 		send_batch(n);
+		n->capped_said = false;
 		return;
+	}
+	if (!n->capped_said && due > n->batch.first_ms + n->cfg.batch_ms) {
+		char left[32];
+		duration_format(due - now, left, sizeof left);
+		log_info("notify: the %llu block mails of the hour are sent; the blocks made since wait %s for the "
+			 "next mail", (unsigned long long)n->cfg.max_mails, left);
+		n->capped_said = true;
 	}
 	n->timer = loop_add_timer(n->loop, due > now ? due - now : BUSY_RETRY_MS, on_timer, n);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * report_fmt - see report_fmt.h. One walk over the bucket per format; the
- * top lists show STATS_TOP keys, highest count first (stats sorted them).
+ * top lists show STATS_TOP keys, highest sure count (count - err) first
+ * (stats sorted them), and show that count.
  */
 #include "report_fmt.h"
 #include "jsonw.h"
@@ -64,13 +65,13 @@ void report_fmt_line(const struct stats_bucket *b, char *buf, size_t len)
 	for (size_t i = 0; i < b->naddrs && i < 5; i++) {
 		char q[STATS_KEYLEN + 64];
 		snprintf(q, sizeof q, "%s%s (%llu)", i ? ", " : ", top addresses ", b->addrs[i].key,
-			 (unsigned long long)b->addrs[i].count);
+			 (unsigned long long)(b->addrs[i].count - b->addrs[i].err));
 		cat(buf, len, q);
 	}
 	for (size_t i = 0; i < b->naccounts && i < 5; i++) {
 		char q[STATS_KEYLEN + 64];
 		snprintf(q, sizeof q, "%s'%s' (%llu)", i ? ", " : ", top accounts ", b->accounts[i].key,
-			 (unsigned long long)b->accounts[i].count);
+			 (unsigned long long)(b->accounts[i].count - b->accounts[i].err));
 		cat(buf, len, q);
 	}
 }
@@ -105,10 +106,10 @@ void report_fmt_text(FILE *o, const struct stats_bucket *b, bool utc)
 	fprintf(o, "allow-list (exempt) hits: %llu\n", (unsigned long long)b->exempt);
 	fprintf(o, "top addresses:%s\n", b->naddrs ? "" : " none");
 	for (size_t i = 0; i < b->naddrs && i < STATS_TOP; i++)
-		text_row(o, b->addrs[i].key, b->addrs[i].count);
+		text_row(o, b->addrs[i].key, b->addrs[i].count - b->addrs[i].err);
 	fprintf(o, "top accounts:%s\n", b->naccounts ? "" : " none");
 	for (size_t i = 0; i < b->naccounts && i < STATS_TOP; i++)
-		text_row(o, b->accounts[i].key, b->accounts[i].count);
+		text_row(o, b->accounts[i].key, b->accounts[i].count - b->accounts[i].err);
 }
 
 static void json_names(FILE *o, const char *key, const struct stats_name *v, size_t n, bool origins)
@@ -133,7 +134,7 @@ static void json_top(FILE *o, const char *key, const struct stats_top *v, size_t
 		fputs(i ? ", " : "", o);
 		fputs("{\"key\": ", o);
 		json_str(o, v[i].key, strlen(v[i].key));
-		fprintf(o, ", \"count\": %llu}", (unsigned long long)v[i].count);
+		fprintf(o, ", \"count\": %llu}", (unsigned long long)(v[i].count - v[i].err));
 	}
 	fputs("]", o);
 }
@@ -197,9 +198,9 @@ void report_fmt_html(FILE *o, const struct stats_bucket *b)
 	fprintf(o, "</table>\n<h2>Allow-list (exempt) hits: %llu</h2>\n<h2>Top addresses</h2>\n"
 		"<table><tr><th>address</th><th>events</th></tr>\n", (unsigned long long)b->exempt);
 	for (size_t i = 0; i < b->naddrs && i < STATS_TOP; i++)
-		html_row(o, b->addrs[i].key, b->addrs[i].count);
+		html_row(o, b->addrs[i].key, b->addrs[i].count - b->addrs[i].err);
 	fputs("</table>\n<h2>Top accounts</h2>\n<table><tr><th>account</th><th>events</th></tr>\n", o);
 	for (size_t i = 0; i < b->naccounts && i < STATS_TOP; i++)
-		html_row(o, b->accounts[i].key, b->accounts[i].count);
+		html_row(o, b->accounts[i].key, b->accounts[i].count - b->accounts[i].err);
 	fputs("</table>\n</body></html>\n", o);
 }

@@ -7,7 +7,8 @@
  * need to be rolled up.
  *
  * A bucket as a line (stats_dump, stats_restore):
- *   m|h START END e=N,N,... x=EXEMPT b=MADE,LIFTED s=NAME:N;... o=NAME:MADE:LIFTED;... a=KEY:N;... u=KEY:N;...
+ *   m|h START END e=N,N,... x=EXEMPT b=MADE,LIFTED s=NAME:N;... o=NAME:MADE:LIFTED;...
+ *       a=KEY:COUNT:ERR;... u=KEY:COUNT:ERR;...
  * with every byte of a name or key outside [A-Za-z0-9._@+/-] as %XX.
  */
 #include "stats.h"
@@ -113,8 +114,10 @@ static void top_add(struct stats_top *v, size_t *n, const char *key, uint64_t w)
 	if (*n < STATS_TOPCAP) {
 		i = (*n)++;
 		v[i].count = 0;
+		v[i].err = 0;
 	} else {
 		i = min;
+		v[i].err = v[i].count;  /* what it may have had before */
 	}
 	snprintf(v[i].key, sizeof v[i].key, "%s", key);
 	v[i].count += w;
@@ -208,7 +211,10 @@ static int top_by_key(const void *a, const void *b)
 static int top_by_count(const void *a, const void *b)
 {
 	const struct stats_top *x = a, *y = b;
+	uint64_t sx = x->count - x->err, sy = y->count - y->err;
 
+	if (sx != sy)
+		return sx > sy ? -1 : 1;
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
 	return strcmp(x->key, y->key);
@@ -222,14 +228,17 @@ static void top_merge(struct stats_top *acc, size_t *nacc, const struct stats_to
 	size_t n = 0, k = 0;
 
 	memcpy(all, acc, *nacc * sizeof *all);
-	memcpy(all + *nacc, b, nb * sizeof *all);
+	if (nb)
+		memcpy(all + *nacc, b, nb * sizeof *all);
 	n = *nacc + nb;
 	qsort(all, n, sizeof *all, top_by_key);
 	for (size_t i = 0; i < n; i++) {
-		if (k && strcmp(all[k - 1].key, all[i].key) == 0)
+		if (k && strcmp(all[k - 1].key, all[i].key) == 0) {
 			all[k - 1].count += all[i].count;
-		else
+			all[k - 1].err += all[i].err;
+		} else {
 			all[k++] = all[i];
+		}
 	}
 	qsort(all, k, sizeof *all, top_by_count);
 	*nacc = k < STATS_TOPCAP ? k : STATS_TOPCAP;
@@ -367,12 +376,14 @@ static void dump_bucket(const struct stats_bucket *b, char type, stats_line_fn *
 	for (size_t i = 0; i < b->naddrs; i++) {
 		put_esc(&p, end, b->addrs[i].key);
 		put_u(&p, end, ":", b->addrs[i].count);
+		put_u(&p, end, ":", b->addrs[i].err);
 		put_lit(&p, end, ";");
 	}
 	put_lit(&p, end, " u=");
 	for (size_t i = 0; i < b->naccounts; i++) {
 		put_esc(&p, end, b->accounts[i].key);
 		put_u(&p, end, ":", b->accounts[i].count);
+		put_u(&p, end, ":", b->accounts[i].err);
 		put_lit(&p, end, ";");
 	}
 	fn(arg, line);
@@ -423,12 +434,13 @@ static bool get_num(const char **p, uint64_t *v)
 	return true;
 }
 
-static void top_set(struct stats_top *v, size_t *n, const char *key, uint64_t count)
+static void top_set(struct stats_top *v, size_t *n, const char *key, uint64_t count, uint64_t err)
 {
-	if (*n >= STATS_TOPCAP)
+	if (*n >= STATS_TOPCAP || err > count)
 		return;
 	snprintf(v[*n].key, sizeof v[*n].key, "%s", key);
-	v[(*n)++].count = count;
+	v[*n].count = count;
+	v[(*n)++].err = err;
 }
 
 /* "NAME:N;" or "NAME:N:M;" items up to the end of the token */
@@ -452,9 +464,9 @@ static bool items(const char *p, const char *end, int nums, struct stats_bucket 
 		else if (what == 'o')
 			name_add(b->origins, &b->norigins, name, strlen(name), n, m);
 		else if (what == 'a')
-			top_set(b->addrs, &b->naddrs, name, n);
+			top_set(b->addrs, &b->naddrs, name, n, m);
 		else if (what == 'u')
-			top_set(b->accounts, &b->naccounts, name, n);
+			top_set(b->accounts, &b->naccounts, name, n, m);
 	}
 	return true;
 }
@@ -495,13 +507,13 @@ int stats_restore(struct stats *s, const char *line, uint64_t now_ms)
 			if (!get_num(&p, &b.made) || *p++ != ',' || !get_num(&p, &b.lifted))
 				return -1;
 			break;
-		case 's': case 'a': case 'u':
+		case 's':
 			if (!items(p, end, 1, &b, tok[0]))
 				return -1;
 			p = end;
 			break;
-		case 'o':
-			if (!items(p, end, 2, &b, 'o'))
+		case 'o': case 'a': case 'u':
+			if (!items(p, end, 2, &b, tok[0]))
 				return -1;
 			p = end;
 			break;

@@ -40,9 +40,12 @@ struct stats_name {
 	uint64_t n, m;          /* services: events, -; origins: made, lifted */
 };
 
+/* Space-saving's estimate: the key's true count is between count - err
+ * and count; the top lists are ordered by, and show, count - err (what
+ * is sure). */
 struct stats_top {
 	char key[STATS_KEYLEN]; /* printable (an account's bytes escaped) */
-	uint64_t count;
+	uint64_t count, err;
 };
 
 struct stats_bucket {

@@ -31,7 +31,10 @@ START_TEST(a_flood_of_distinct_keys_keeps_the_top_bounded_and_the_frequent_key)
 	stats_since(s, T0 + 2000, T0, &b);
 	ck_assert_uint_le(b.naddrs, STATS_TOPCAP);
 	ck_assert_str_eq(b.addrs[0].key, "203.0.113.7");
-	ck_assert_uint_ge(b.addrs[0].count, 10000);
+	ck_assert_uint_ge(b.addrs[0].count - b.addrs[0].err, 9000);
+	/* what is shown of the others never exceeds their true count (1) */
+	for (size_t i = 1; i < b.naddrs; i++)
+		ck_assert_uint_le(b.addrs[i].count - b.addrs[i].err, 1);
 	ck_assert_uint_eq(b.events[EV_AUTH_FAIL], 110000);
 	ck_assert_uint_eq(b.naccounts, 1);
 	ck_assert_str_eq(b.accounts[0].key, "bob");

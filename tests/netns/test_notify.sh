@@ -15,11 +15,13 @@
 #   - a flood of 500 blocks gives one mail that lists max_listed of them
 #     and counts the rest; the mails of the hour spent (max_mails_per_hour
 #     = 2), the next block waits (logged) and no third mail is sent;
+#   - the packets the kernel drops for a block are counted;
 #   - report: the blocks by origin, the top addresses; --json, --html FILE
 #     (no script, escaped); the same counts after a restart;
 #   - with summary = minute, the minute's summary is logged at its end.
 # Run by run.sh, which has sourced lib.sh.
 
+ms_listen $SERVER4 25
 MAILS=$MS_TMP/mails
 PROGS=$MS_TMP/progs
 mkdir -p "$MAILS" "$PROGS"
@@ -47,6 +49,9 @@ wait_file_line() {
 }
 
 ms_config "
+[nftables]
+verify_interval = 1s
+
 [logging]
 summary = minute
 
@@ -116,6 +121,10 @@ log_mark
 ctl_ok block 198.51.100.251 1h
 wait_log 'notify: the 2 block mails of the hour are sent; the blocks made since wait '
 assert_eq "mails sent" 2 "$(wc -l < "$MAILS/log")"
+
+say "the kernel's drops for blocks are counted (at its check, every second here)"
+expect_dropped $ATTACKER $SERVER4 25
+wait_until "report counts dropped packets" sh -c "[ \$('$MS_BIN' report -s '$MS_SOCK' --json | jq .dropped_packets) -ge 1 ]"
 
 say "report: text, JSON, HTML"
 ctl_ok report

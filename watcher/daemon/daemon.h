@@ -109,6 +109,12 @@ struct daemon {
 	struct notify *notify;          /* mails and the program (notify.h) */
 	uint64_t report_timer;          /* the next minute's boundary */
 	uint64_t exempt_seen;           /* the screen's exempt hits already in stats */
+	struct drop_count {             /* the kernel's drop counters at the last check (daemon_guard.c) */
+		struct cidr c;
+		uint64_t packets;
+	} *drops_prev;
+	size_t ndrops_prev;
+	bool drops_based;               /* drops_prev holds a first check's counters */
 	bool restoring;                 /* putting the saved state back: nothing is new */
 };
 

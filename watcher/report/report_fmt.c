@@ -58,8 +58,8 @@ void report_fmt_line(const struct stats_bucket *b, char *buf, size_t len)
 		}
 	if (!first)
 		cat(buf, len, ")");
-	snprintf(t, sizeof t, ", lifted %llu, exempt %llu", (unsigned long long)b->lifted,
-		 (unsigned long long)b->exempt);
+	snprintf(t, sizeof t, ", lifted %llu, exempt %llu, dropped %llu packets", (unsigned long long)b->lifted,
+		 (unsigned long long)b->exempt, (unsigned long long)b->drops);
 	cat(buf, len, t);
 	/* keys are printable already (stats.h) */
 	for (size_t i = 0; i < b->naddrs && i < 5; i++) {
@@ -104,6 +104,7 @@ void report_fmt_text(FILE *o, const struct stats_bucket *b, bool utc)
 			(unsigned long long)b->origins[i].m);
 	}
 	fprintf(o, "allow-list (exempt) hits: %llu\n", (unsigned long long)b->exempt);
+	fprintf(o, "packets dropped by the kernel for blocks: %llu\n", (unsigned long long)b->drops);
 	fprintf(o, "top addresses:%s\n", b->naddrs ? "" : " none");
 	for (size_t i = 0; i < b->naddrs && i < STATS_TOP; i++)
 		text_row(o, b->addrs[i].key, b->addrs[i].count - b->addrs[i].err);
@@ -154,7 +155,8 @@ void report_fmt_json(FILE *o, const struct stats_bucket *b)
 	fprintf(o, ", \"blocks_made\": %llu, \"blocks_lifted\": %llu", (unsigned long long)b->made,
 		(unsigned long long)b->lifted);
 	json_names(o, "origins", b->origins, b->norigins, true);
-	fprintf(o, ", \"exempt\": %llu", (unsigned long long)b->exempt);
+	fprintf(o, ", \"exempt\": %llu, \"dropped_packets\": %llu", (unsigned long long)b->exempt,
+		(unsigned long long)b->drops);
 	json_top(o, "top_addresses", b->addrs, b->naddrs);
 	json_top(o, "top_accounts", b->accounts, b->naccounts);
 	fputs("}\n", o);
@@ -195,8 +197,9 @@ void report_fmt_html(FILE *o, const struct stats_bucket *b)
 		fprintf(o, "</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td></tr>\n",
 			(unsigned long long)b->origins[i].n, (unsigned long long)b->origins[i].m);
 	}
-	fprintf(o, "</table>\n<h2>Allow-list (exempt) hits: %llu</h2>\n<h2>Top addresses</h2>\n"
-		"<table><tr><th>address</th><th>events</th></tr>\n", (unsigned long long)b->exempt);
+	fprintf(o, "</table>\n<h2>Allow-list (exempt) hits: %llu</h2>\n<h2>Packets dropped by the kernel for blocks: "
+		"%llu</h2>\n<h2>Top addresses</h2>\n<table><tr><th>address</th><th>events</th></tr>\n",
+		(unsigned long long)b->exempt, (unsigned long long)b->drops);
 	for (size_t i = 0; i < b->naddrs && i < STATS_TOP; i++)
 		html_row(o, b->addrs[i].key, b->addrs[i].count - b->addrs[i].err);
 	fputs("</table>\n<h2>Top accounts</h2>\n<table><tr><th>account</th><th>events</th></tr>\n", o);

@@ -7,7 +7,7 @@
  * need to be rolled up.
  *
  * A bucket as a line (stats_dump, stats_restore):
- *   m|h START END e=N,N,... x=EXEMPT b=MADE,LIFTED s=NAME:N;... o=NAME:MADE:LIFTED;...
+ *   m|h START END e=N,N,... x=EXEMPT d=DROPS b=MADE,LIFTED s=NAME:N;... o=NAME:MADE:LIFTED;...
  *       a=KEY:COUNT:ERR;... u=KEY:COUNT:ERR;...
  * with every byte of a name or key outside [A-Za-z0-9._@+/-] as %XX.
  */
@@ -189,6 +189,17 @@ void stats_exempt(struct stats *s, uint64_t now_ms, uint64_t n)
 		b[i]->exempt += n;
 }
 
+void stats_drops(struct stats *s, uint64_t now_ms, uint64_t packets)
+{
+	struct stats_bucket *b[2];
+
+	if (!packets)
+		return;
+	both(s, now_ms, b);
+	for (int i = 0; i < 2; i++)
+		b[i]->drops += packets;
+}
+
 uint64_t stats_bucket_events(const struct stats_bucket *b)
 {
 	uint64_t n = 0;
@@ -200,7 +211,7 @@ uint64_t stats_bucket_events(const struct stats_bucket *b)
 
 bool stats_bucket_empty(const struct stats_bucket *b)
 {
-	return !stats_bucket_events(b) && !b->made && !b->lifted && !b->exempt;
+	return !stats_bucket_events(b) && !b->made && !b->lifted && !b->exempt && !b->drops;
 }
 
 static int top_by_key(const void *a, const void *b)
@@ -264,6 +275,7 @@ void stats_merge(struct stats_bucket *acc, const struct stats_bucket *b)
 	acc->made += b->made;
 	acc->lifted += b->lifted;
 	acc->exempt += b->exempt;
+	acc->drops += b->drops;
 	top_merge(acc->addrs, &acc->naddrs, b->addrs, b->naddrs);
 	top_merge(acc->accounts, &acc->naccounts, b->accounts, b->naccounts);
 }
@@ -357,6 +369,7 @@ static void dump_bucket(const struct stats_bucket *b, char type, stats_line_fn *
 	for (int k = 0; k < EV_NKINDS; k++)
 		put_u(&p, end, k ? "," : "", b->events[k]);
 	put_u(&p, end, " x=", b->exempt);
+	put_u(&p, end, " d=", b->drops);
 	put_u(&p, end, " b=", b->made);
 	put_u(&p, end, ",", b->lifted);
 	put_lit(&p, end, " s=");
@@ -501,6 +514,10 @@ int stats_restore(struct stats *s, const char *line, uint64_t now_ms)
 			break;
 		case 'x':
 			if (!get_num(&p, &b.exempt))
+				return -1;
+			break;
+		case 'd':
+			if (!get_num(&p, &b.drops))
 				return -1;
 			break;
 		case 'b':

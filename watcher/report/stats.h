@@ -2,7 +2,8 @@
 /*
  * stats - what happened, per period: events by kind and by service,
  * blocks made and lifted by origin (a rule's name, "manual", "file",
- * "prefix", "kernel"), allow-list (exempt) hits, and the top offending
+ * "prefix", "kernel"), allow-list (exempt) hits, packets the kernel
+ * dropped for blocks, and the top offending
  * addresses and accounts. The summaries, `mailscreen report` and the
  * report mail all read it.
  *
@@ -54,6 +55,7 @@ struct stats_bucket {
 	struct stats_name services[STATS_NAMES], origins[STATS_NAMES];
 	size_t nservices, norigins;
 	uint64_t made, lifted, exempt;
+	uint64_t drops;                 /* packets the kernel dropped for blocks */
 	struct stats_top addrs[STATS_TOPCAP], accounts[STATS_TOPCAP];
 	size_t naddrs, naccounts;
 };
@@ -81,6 +83,8 @@ void stats_event(struct stats *s, uint64_t now_ms, enum ev_kind kind, const char
 void stats_block(struct stats *s, uint64_t now_ms, const char *origin);
 void stats_lift(struct stats *s, uint64_t now_ms, const char *origin);
 void stats_exempt(struct stats *s, uint64_t now_ms, uint64_t n);
+/* Packets the kernel dropped for blocks, seen at now_ms. */
+void stats_drops(struct stats *s, uint64_t now_ms, uint64_t packets);
 
 /* Everything since since_ms until now_ms, merged into *out: from the
  * minute buckets when since_ms is within the last hour, else from the

@@ -136,6 +136,7 @@ START_TEST(saved_lines_restore_the_same_counts)
 	stats_block(s, T0 + 6, "sasl rule");
 	stats_lift(s, T0 + STATS_HOUR_MS + 6, "sasl rule");
 	stats_exempt(s, T0 + 7, 3);
+	stats_drops(s, T0 + 8, 42);
 	ndumped = 0;
 	stats_dump(s, keep, NULL);
 	ck_assert_int_eq(ndumped, 3);   /* two hours, one minute still in the ring */
@@ -147,6 +148,7 @@ START_TEST(saved_lines_restore_the_same_counts)
 	ck_assert_uint_eq(b.made, 1);
 	ck_assert_uint_eq(b.lifted, 1);
 	ck_assert_uint_eq(b.exempt, 3);
+	ck_assert_uint_eq(b.drops, 42);
 	ck_assert_str_eq(b.addrs[0].key, "2001:db8::1");
 	ck_assert_str_eq(b.accounts[0].key, a.accounts[0].key);
 	ck_assert_str_eq(b.origins[0].name, "sasl rule");

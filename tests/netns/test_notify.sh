@@ -121,6 +121,8 @@ log_mark
 ctl_ok block 198.51.100.251 1h
 wait_log 'notify: the 2 block mails of the hour are sent; the blocks made since wait '
 assert_eq "mails sent" 2 "$(wc -l < "$MAILS/log")"
+assert_eq "status: mails sent" 2 "$(ctl_json .notify.mails status)"
+assert_eq "status: blocks not listed" 480 "$(ctl_json .notify.unlisted status)"
 
 say "the kernel's drops for blocks are counted (at its check, every second here)"
 expect_dropped $ATTACKER $SERVER4 25

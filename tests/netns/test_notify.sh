@@ -17,7 +17,8 @@
 #     = 2), the next block waits (logged) and no third mail is sent;
 #   - the packets the kernel drops for a block are counted;
 #   - report: the blocks by origin, the top addresses; --json, --html FILE
-#     (no script, escaped); the same counts after a restart;
+#     (no script, escaped), --mail (the report mail, past the cap); the
+#     same counts after a restart;
 #   - with summary = minute, the minute's summary is logged at its end.
 # Run by run.sh, which has sourced lib.sh.
 
@@ -141,6 +142,13 @@ grep -q '^<!DOCTYPE html>' "$MS_TMP/report.html" || fail "no HTML page written"
 grep -q -i '<script' "$MS_TMP/report.html" && fail "the HTML page holds a script"
 grep -q '<td>auth-ip</td><td class="n">500</td>' "$MS_TMP/report.html" || fail "HTML: no auth-ip row"
 ok "report --html wrote a self-contained page"
+
+say "report --mail: the report mailed now, whatever the hour's block mails"
+ctl_ok report --mail --since 2h
+wait_file_line "$MAILS/log" '^done 3$'
+grep -q '^Subject: mailscreen on .*: report of the last 2h$' "$MAILS/3.msg" || fail "report mail: $(head -12 "$MAILS/3.msg")"
+grep -q '^blocks made: 503, lifted: 0$' "$MAILS/3.msg" || fail "report mail's body: $(cat "$MAILS/3.msg")"
+ok "the report mail holds the report"
 
 say "the report after a restart counts the same"
 ms_stop

@@ -68,6 +68,7 @@ enum ctl_arg {
 #define CTL_SINCE 0x20          /* takes --since DURATION */
 #define CTL_HTML 0x40           /* takes --html FILE: the command line writes the page to FILE (the
 				 * daemon gets "--html -") */
+#define CTL_MAIL 0x80           /* takes --mail */
 
 /* The options a command may take, as its flags say: the same words on
  * the command line and in a request ("--json"; "--reason", then the
@@ -79,7 +80,7 @@ struct ctl_opt {
 	const char *arg;        /* its value's name in the help; NULL: takes none */
 	const char *help;
 };
-#define CTL_NOPTS 6
+#define CTL_NOPTS 7
 extern const struct ctl_opt ctl_opts[CTL_NOPTS];
 
 #define CTL_MAX_ARGS 2          /* positional arguments of any command */
@@ -144,6 +145,7 @@ struct ctl_req {
 	bool since;             /* --since DURATION: since_ms */
 	uint64_t since_ms;
 	bool html;              /* --html (its value is the command line's) */
+	bool mail;              /* --mail */
 };
 
 /* Parse argv[0..argc), a request as the daemon receives it (control.h:

@@ -202,6 +202,9 @@ void daemon_report_lift(struct daemon *d, const char *origin);
 /* 'report': of the last since_ms (a duration), as text, JSON or HTML. */
 enum daemon_report_format { REPORT_TEXT, REPORT_JSON, REPORT_HTML };
 void daemon_report_write(struct daemon *d, FILE *out, uint64_t since_ms, enum daemon_report_format f, bool utc);
+/* 'report --mail': the same text mailed now, as the report mail is. 0, or
+ * -1 with a message (no mail_to). */
+int daemon_report_mail(struct daemon *d, uint64_t since_ms, char *err, size_t errlen);
 
 /* The control socket's handler (daemon_ctl.c). */
 void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r);

@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "xalloc.h"
+#include "duration.h"
 #include "notify.h"
 #include "report_fmt.h"
 #include "stats.h"
@@ -67,25 +68,32 @@ static void log_summary(struct daemon *d, const char *period, uint64_t start, ui
 	log_info("summary of the %s from %s: %s", period, from, line);
 }
 
-static void mail_report(struct daemon *d, const char *period, uint64_t start, uint64_t len)
+/* The report of b, mailed; period names it in the subject. */
+static void mail_bucket(struct daemon *d, const char *period, const struct stats_bucket *bp)
 {
-	struct stats_bucket b;
 	char *body = NULL, subject[300], host[256] = "";
 	size_t blen = 0;
 	FILE *o;
 
-	if (!notify_mail_on(d->notify))
-		return;
-	stats_period(d->stats, start, len, &b);
 	o = open_memstream(&body, &blen);
 	if (!o)
 		fatal("open_memstream");
-	report_fmt_text(o, &b, false);
+	report_fmt_text(o, bp, false);
 	fclose(o);
 	gethostname(host, sizeof host - 1);
 	snprintf(subject, sizeof subject, "mailscreen on %s: report of the %s", *host ? host : "localhost", period);
 	notify_report_mail(d->notify, subject, body, blen);
 	free(body);
+}
+
+static void mail_report(struct daemon *d, const char *period, uint64_t start, uint64_t len)
+{
+	struct stats_bucket b;
+
+	if (!notify_mail_on(d->notify))
+		return;
+	stats_period(d->stats, start, len, &b);
+	mail_bucket(d, period, &b);
 }
 
 static void tick(struct loop *l, void *arg)
@@ -165,6 +173,24 @@ void daemon_report_lift(struct daemon *d, const char *origin)
 {
 	if (!d->restoring)
 		stats_lift(d->stats, daemon_now_ms(), origin);
+}
+
+int daemon_report_mail(struct daemon *d, uint64_t since_ms, char *err, size_t errlen)
+{
+	uint64_t now = daemon_now_ms();
+	struct stats_bucket *b;
+	char what[64], dur[32];
+
+	if (!notify_mail_on(d->notify))
+		return errf(err, errlen, "no [notify] mail_to is configured: nobody to mail the report to");
+	b = xmalloc(sizeof *b);
+	sync_exempt(d, now);
+	stats_since(d->stats, now, since_ms > now ? 0 : now - since_ms, b);
+	duration_format(since_ms, dur, sizeof dur);
+	snprintf(what, sizeof what, "last %s", dur);
+	mail_bucket(d, what, b);
+	free(b);
+	return 0;
 }
 
 void daemon_report_write(struct daemon *d, FILE *out, uint64_t since_ms, enum daemon_report_format f, bool utc)

@@ -60,7 +60,7 @@ START_TEST(synopses_are_derived_from_the_rows)
 		[CTL_RESUME] = "",
 		[CTL_RELOAD] = "",
 		[CTL_HISTORY] = "[ADDR[/LEN]|USER] [--json] [--utc]",
-		[CTL_REPORT] = "[--json] [--utc] [--since DURATION] [--html FILE]",
+		[CTL_REPORT] = "[--json] [--utc] [--since DURATION] [--html FILE] [--mail]",
 	};
 	char buf[128], small[12];
 
@@ -93,8 +93,9 @@ START_TEST(report_takes_since_and_html)
 	ck_assert_uint_eq(q.since_ms, 7200000);
 	ck_assert(q.json);
 	ck_assert(!q.html);
-	ck_assert_int_eq(PARSE(&q, err, "report", "--html", "-"), 0);
+	ck_assert_int_eq(PARSE(&q, err, "report", "--html", "-", "--mail"), 0);
 	ck_assert(q.html);
+	ck_assert(q.mail);
 	ck_assert(!q.since);
 	ck_assert_int_eq(PARSE(&q, err, "report", "--since", "soon"), -1);
 	ck_assert_ptr_nonnull(strstr(err, "--since: "));

@@ -509,6 +509,9 @@ int cmd_run(int argc, char **argv)
 			exit(1);        /* start-up failed: exit, not return (the state stays reachable for LeakSanitizer) */
 		}
 	}
+	/* what start-up makes again (the block list file, the saved state) is
+	 * not new: neither counted nor told (daemon_report.c) */
+	d.restoring = true;
 	if (configure(&d, true) < 0) {
 		control_close(d.ctl);
 		exit(1);
@@ -522,6 +525,7 @@ int cmd_run(int argc, char **argv)
 		log_info("restored %zu blocks, %zu blocked accounts and the counts saved %s ago", n, accounts_count(d.accounts), ago);
 	}
 	saved_state_release(&d.saved);
+	d.restoring = false;
 	daemon_kernel_check(&d, true);
 	daemon_arm_verify(&d);
 	/* least privilege from here on (privs.h): [daemon] user gets the state

@@ -115,7 +115,7 @@ struct daemon {
 	} *drops_prev;
 	size_t ndrops_prev;
 	bool drops_based;               /* drops_prev holds a first check's counters */
-	bool restoring;                 /* putting the saved state back: nothing is new */
+	bool restoring;                 /* starting (the block list file, the saved state): nothing is new */
 };
 
 uint64_t daemon_now_ms(void);

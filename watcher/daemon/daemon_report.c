@@ -13,9 +13,10 @@
  * hourly report mail, at local midnight the day's and the daily report
  * mail.
  *
- * Owns d->stats and d->notify. Must never: tell of a block restored from
- * the saved state or made from the block list file as new (it is not: no
- * mail, no program), or let a text of the attacker's reach the log
+ * Owns d->stats and d->notify. Must never: count or tell of a block made
+ * again at start (the saved state's, the block list file's) as new, or
+ * tell of one from the block list file at all (the admin's own list): no
+ * mail, no program; or let a text of the attacker's reach the log
  * unescaped (stats keeps its keys printable).
  */
 #include "daemon.h"

@@ -267,10 +267,11 @@ size_t daemon_state_restore(struct daemon *d, const struct saved_state *s)
 		.stats = restore_stats,
 	};
 	size_t n;
+	bool was = d->restoring;
 
 	d->restoring = true;
 	n = state_apply(s, r.now, &sink);
-	d->restoring = false;
+	d->restoring = was;
 
 	for (size_t i = 0; i < r.nended; i++)
 		history_add(d->history, &r.ended[i]);

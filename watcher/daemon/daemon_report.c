@@ -101,24 +101,21 @@ static void tick(struct loop *l, void *arg)
 {
 	struct daemon *d = arg;
 	uint64_t now = daemon_now_ms(), end = now / STATS_MINUTE_MS * STATS_MINUTE_MS;
-	unsigned mask = d->b.cfg.summary_mask;
+	unsigned mask = d->b.cfg.summary_mask, ending = stats_periods_ending(end);
 	enum notify_report rk = notify_report_kind(d->b.cfg.notify_report);
-	time_t t = (time_t)(end / 1000);
-	struct tm tm;
 
 	(void)l;
 	d->report_timer = 0;
 	sync_exempt(d, end - 1);
-	if (mask & STATS_PERIOD_MINUTE)
+	if (mask & ending & STATS_PERIOD_MINUTE)
 		log_summary(d, "minute", end - STATS_MINUTE_MS, STATS_MINUTE_MS, true);
-	if (end % STATS_HOUR_MS == 0) {
+	if (ending & STATS_PERIOD_HOUR) {
 		if (mask & STATS_PERIOD_HOUR)
 			log_summary(d, "hour", end - STATS_HOUR_MS, STATS_HOUR_MS, false);
 		if (rk == NOTIFY_REPORT_HOURLY)
 			mail_report(d, "hour", end - STATS_HOUR_MS, STATS_HOUR_MS);
 	}
-	localtime_r(&t, &tm);
-	if (tm.tm_hour == 0 && tm.tm_min == 0) {
+	if (ending & STATS_PERIOD_DAY) {
 		if (mask & STATS_PERIOD_DAY)
 			log_summary(d, "day", end - STATS_DAY_MS, STATS_DAY_MS, false);
 		if (rk == NOTIFY_REPORT_DAILY)

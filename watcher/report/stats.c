@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct stats {
 	struct stats_bucket min[STATS_MINUTES];
@@ -45,6 +46,22 @@ int stats_periods_parse(const char *v, unsigned *mask, char *err, size_t errlen)
 		p += strspn(p, " \t,");
 	}
 	return 0;
+}
+
+unsigned stats_periods_ending(uint64_t end_ms)
+{
+	unsigned mask = 0;
+	time_t t = (time_t)(end_ms / 1000);
+	struct tm tm;
+
+	if (end_ms % STATS_MINUTE_MS)
+		return 0;
+	mask |= STATS_PERIOD_MINUTE;
+	if (end_ms % STATS_HOUR_MS == 0)
+		mask |= STATS_PERIOD_HOUR;
+	if (localtime_r(&t, &tm) && tm.tm_hour == 0 && tm.tm_min == 0)
+		mask |= STATS_PERIOD_DAY;
+	return mask;
 }
 
 struct stats *stats_new(void)

@@ -68,6 +68,11 @@ struct stats_bucket {
  * or -1 with a message naming the word that is not a period. */
 int stats_periods_parse(const char *v, unsigned *mask, char *err, size_t errlen);
 
+/* The periods that end at end_ms (a minute's boundary): always the
+ * minute; the hour at the clock's hour (UTC, as the hour buckets); the
+ * day at local midnight (TZ). */
+unsigned stats_periods_ending(uint64_t end_ms);
+
 struct stats;
 
 struct stats *stats_new(void);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define T0 (1800000000000ULL / STATS_DAY_MS * STATS_DAY_MS)     /* a midnight, UTC */
 
@@ -117,6 +118,40 @@ START_TEST(since_takes_minutes_within_the_hour_and_hours_beyond)
 }
 END_TEST
 
+START_TEST(the_periods_that_end_at_a_boundary)
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+	ck_assert_uint_eq(stats_periods_ending(T0 + 1), 0);
+	ck_assert_uint_eq(stats_periods_ending(T0 + STATS_MINUTE_MS), STATS_PERIOD_MINUTE);
+	ck_assert_uint_eq(stats_periods_ending(T0 + STATS_HOUR_MS), STATS_PERIOD_MINUTE | STATS_PERIOD_HOUR);
+	ck_assert_uint_eq(stats_periods_ending(T0), STATS_PERIOD_MINUTE | STATS_PERIOD_HOUR | STATS_PERIOD_DAY);
+	/* the day ends at local midnight: 18:30 UTC in India (+05:30), which
+	 * is no hour of the clock */
+	setenv("TZ", "IST-5:30", 1);
+	tzset();
+	ck_assert_uint_eq(stats_periods_ending(T0), STATS_PERIOD_MINUTE | STATS_PERIOD_HOUR);
+	ck_assert_uint_eq(stats_periods_ending(T0 - 5 * STATS_HOUR_MS - 30 * STATS_MINUTE_MS),
+			  STATS_PERIOD_MINUTE | STATS_PERIOD_DAY);
+	setenv("TZ", "UTC", 1);
+	tzset();
+}
+END_TEST
+
+START_TEST(periods_parse)
+{
+	unsigned m;
+	char err[256];
+
+	ck_assert_int_eq(stats_periods_parse("day minute", &m, err, sizeof err), 0);
+	ck_assert_uint_eq(m, STATS_PERIOD_DAY | STATS_PERIOD_MINUTE);
+	ck_assert_int_eq(stats_periods_parse("none", &m, err, sizeof err), 0);
+	ck_assert_uint_eq(m, 0);
+	ck_assert_int_eq(stats_periods_parse("hour weekly", &m, err, sizeof err), -1);
+	ck_assert_str_eq(err, "'weekly' is not a period (give any of minute hour day, or none)");
+}
+END_TEST
+
 static char dumped[STATS_MINUTES + STATS_HOURS][16384];
 static int ndumped;
 
@@ -201,6 +236,8 @@ int main(void)
 	tcase_add_test(tc, buckets_roll_over_at_their_period);
 	tcase_add_test(tc, since_takes_minutes_within_the_hour_and_hours_beyond);
 	tcase_add_test(tc, saved_lines_restore_the_same_counts);
+	tcase_add_test(tc, the_periods_that_end_at_a_boundary);
+	tcase_add_test(tc, periods_parse);
 	tcase_add_test(tc, formats_escape_what_the_attacker_chose);
 	return ut_run("stats", tc);
 }

@@ -2,8 +2,7 @@
 #
 # test_notify.sh - blocks are told by mail through sendmail and to the
 # program, batched and capped; `mailscreen report` summarises them as
-# text, JSON and HTML, across a restart; the summary of a minute is logged
-# at its end.
+# text, JSON and HTML, across a restart.
 #
 # sendmail and the program are stand-ins that record their arguments,
 # environment and input (a file each per run, then a line "done N" in a
@@ -19,8 +18,7 @@
 #   - the packets the kernel drops for a block are counted;
 #   - report: the blocks by origin, the top addresses; --json, --html FILE
 #     (no script, escaped), --mail (the report mail, past the cap); the
-#     same counts after a restart;
-#   - with summary = minute, the minute's summary is logged at its end.
+#     same counts after a restart.
 # Run by run.sh, which has sourced lib.sh.
 
 ms_listen $SERVER4 25
@@ -53,9 +51,6 @@ wait_file_line() {
 ms_config "
 [nftables]
 verify_interval = 1s
-
-[logging]
-summary = minute
 
 [notify]
 mail_to = root@example.org ops@example.org
@@ -158,8 +153,4 @@ ms_stop
 ms_start
 assert_eq "report --json after a restart: blocks made" 503 "$(ctl_json '.blocks_made' report)"
 
-say "the minute's summary is logged at its end"
-log_mark
-sasl_fail 198.51.100.60
-MS_WAIT=70 wait_log "^mailscreen: summary of the minute from .*: events [0-9]+ \\(auth-fail [0-9]+"
 ms_stop

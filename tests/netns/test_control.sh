@@ -194,3 +194,11 @@ log_mark
 sasl_fail 203.0.113.70
 wait_log "^mailscreen: block 203\.0\.113\.70 for 1h: rule auth-ip"
 wait_for_element 203.0.113.70
+
+say "report: the blocks made, by origin; a bad --since and --mail without mail_to are refused"
+ctl_ok report --since 1h
+printf '%s\n' "$MS_OUT" | grep -E -q '^  auth-ip +made [1-9]' || fail "report: no auth-ip blocks: $MS_OUT"
+printf '%s\n' "$MS_OUT" | grep -E -q '^  manual +made [1-9]' || fail "report: no manual blocks: $MS_OUT"
+ok "report lists the blocks by origin"
+ctl_refused "--since: " report --since soon
+ctl_refused "no \[notify\] mail_to is configured" report --mail

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "control.h"
 #include "ctl_cmds.h"
+#include "fileio.h"
 #include "jsonw.h"
 #include "log.h"
 
@@ -30,6 +31,7 @@
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -213,6 +215,35 @@ static int from_file(const char *cfgpath, const char *word)
 	return n < 0 ? -1 : 0;
 }
 
+static int fill_html(void *arg, int fd, const char *tmp, char *err, size_t errlen)
+{
+	const struct ctl_reply *r = arg;
+
+	if (write_all(fd, r->body, r->len) < 0)
+		return errf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+	return 0;
+}
+
+/* --html FILE: the page, replaced whole (fileio.h) */
+static int write_html(const char *file, const struct ctl_reply *r)
+{
+	char err[ERR_LEN], *tmp;
+	size_t n = strlen(file) + 16;
+	int rc;
+
+	tmp = malloc(n);
+	if (!tmp)
+		return 1;
+	snprintf(tmp, n, "%s.tmp.XXXXXX", file);
+	rc = file_replace(file, tmp, fill_html, (void *)(uintptr_t)r, err, sizeof err);
+	free(tmp);
+	if (rc < 0) {
+		fprintf(stderr, "mailscreen report: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 int cmd_ctl(int argc, char **argv)
 {
 	const struct ctl_cmd *cmd = ctl_cmd_find(argv[0]);
@@ -220,7 +251,7 @@ int cmd_ctl(int argc, char **argv)
 	const char *cfgpath = NULL, *sockpath = NULL;
 	char *optval[CTL_NOPTS] = { NULL }, norm[CTL_MAX_ARGS][sizeof ((struct ctl_val *)0)->buf], optword[CTL_NOPTS][40], optstring[32] = ":c:s:h";
 	char *words[CTL_MAX_ARGS + 2 * CTL_NOPTS + 2], *path, err[1024];
-	const char *from = "default";
+	const char *from = "default", *html = NULL;
 	struct ctl_reply r;
 	int nlong = 0, nwords = 0, npos, nmax, opt, rc;
 	bool none;
@@ -295,8 +326,17 @@ int cmd_ctl(int argc, char **argv)
 		}
 		snprintf(optword[k], sizeof optword[k], "--%s", ctl_opts[k].name);
 		words[nwords++] = optword[k];
-		if (ctl_opts[k].arg)
+		if (ctl_opts[k].flag == CTL_HTML) {
+			/* the file is the command line's to write: the daemon gets "-" */
+			if (!*v) {
+				complain(cmd, "--html: give a file name");
+				return 2;
+			}
+			html = v;
+			words[nwords++] = "-";
+		} else if (ctl_opts[k].arg) {
 			words[nwords++] = v;
+		}
 	}
 	words[nwords] = NULL;
 
@@ -329,6 +369,11 @@ int cmd_ctl(int argc, char **argv)
 		return 1;
 	}
 	free(path);
+	if (html && !r.error) {
+		rc = write_html(html, &r);
+		ctl_reply_release(&r);
+		return rc;
+	}
 	if (r.len)
 		fwrite(r.body, 1, r.len, stdout);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

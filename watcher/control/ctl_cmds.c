@@ -68,6 +68,14 @@ const struct ctl_cmd ctl_cmds[CTL_NCMDS] = {
 	    "Show the blocks and account blocks that ended (the last [daemon] history of them, kept\n"
 	    "across restarts) and those in force, newest first: of an address (and the ranges that\n"
 	    "cover it), of a range (and what lies in it), or of an account."),
+	ROW(CTL_REPORT, "report", ARGS(CTL_ARG_NONE), 0, NULL, CTL_JSON | CTL_UTC | CTL_SINCE | CTL_HTML | CTL_MAIL,
+	    "summarise what happened (default: the last day)",
+	    "Summarise what happened since DURATION ago (default 1d): events by kind and service, blocks\n"
+	    "made and lifted by rule or origin, allow-list hits, the top addresses and accounts. Within\n"
+	    "the last hour it counts by the minute; beyond, by whole hours (the hour DURATION ago falls\n"
+	    "in is counted whole), for up to a week. --json prints JSON; --html FILE writes a\n"
+	    "self-contained HTML page (no script) to FILE; --mail mails the text to [notify] mail_to\n"
+	    "as the periodic report mail is sent."),
 };
 
 const struct ctl_opt ctl_opts[CTL_NOPTS] = {
@@ -75,6 +83,9 @@ const struct ctl_opt ctl_opts[CTL_NOPTS] = {
 	{ CTL_REASON, "reason", 'r', "TEXT", "why, for the log and the block list" },
 	{ CTL_FROM_FILE, "from-file", 0, NULL, "delete its line from the block list file first" },
 	{ CTL_UTC, "utc", 0, NULL, "times in UTC, not the daemon's local time" },
+	{ CTL_SINCE, "since", 0, "DURATION", "the period: since this long ago (30m, 6h, 1d, 7d)" },
+	{ CTL_HTML, "html", 0, "FILE", "write a self-contained HTML page to FILE" },
+	{ CTL_MAIL, "mail", 0, NULL, "mail it to [notify] mail_to instead" },
 };
 
 /* each kind: how the synopsis names it, how a complaint does */
@@ -312,6 +323,16 @@ int ctl_req_parse(int argc, char *const *argv, struct ctl_req *req, char *err, s
 				req->from_file = true;
 			else if (o->flag == CTL_UTC)
 				req->utc = true;
+			else if (o->flag == CTL_HTML)
+				req->html = argv[++i] != NULL;
+			else if (o->flag == CTL_MAIL)
+				req->mail = true;
+			else if (o->flag == CTL_SINCE) {
+				char msg[ERR_LEN];
+				if (duration_parse(argv[++i], &req->since_ms, 0, false, msg, sizeof msg) < 0)
+					return errf(err, errlen, "--since: %s", msg);
+				req->since = true;
+			}
 			else
 				req->json = true;
 		} else {

@@ -44,6 +44,7 @@ enum ctl_cmd_id {
 	CTL_RESUME,
 	CTL_RELOAD,
 	CTL_HISTORY,
+	CTL_REPORT,
 	CTL_NCMDS
 };
 
@@ -64,6 +65,10 @@ enum ctl_arg {
 #define CTL_REASON 0x4          /* takes --reason TEXT */
 #define CTL_FROM_FILE 0x8       /* takes --from-file */
 #define CTL_UTC 0x10            /* takes --utc: times in UTC, not local time */
+#define CTL_SINCE 0x20          /* takes --since DURATION */
+#define CTL_HTML 0x40           /* takes --html FILE: the command line writes the page to FILE (the
+				 * daemon gets "--html -") */
+#define CTL_MAIL 0x80           /* takes --mail */
 
 /* The options a command may take, as its flags say: the same words on
  * the command line and in a request ("--json"; "--reason", then the
@@ -75,7 +80,7 @@ struct ctl_opt {
 	const char *arg;        /* its value's name in the help; NULL: takes none */
 	const char *help;
 };
-#define CTL_NOPTS 4
+#define CTL_NOPTS 7
 extern const struct ctl_opt ctl_opts[CTL_NOPTS];
 
 #define CTL_MAX_ARGS 2          /* positional arguments of any command */
@@ -137,6 +142,10 @@ struct ctl_req {
 	const char *reason;     /* --reason TEXT, or NULL */
 	bool from_file;         /* --from-file: the command line has deleted the
 				 * target's line from the block list file */
+	bool since;             /* --since DURATION: since_ms */
+	uint64_t since_ms;
+	bool html;              /* --html (its value is the command line's) */
+	bool mail;              /* --mail */
 };
 
 /* Parse argv[0..argc), a request as the daemon receives it (control.h:

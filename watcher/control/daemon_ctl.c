@@ -707,6 +707,18 @@ static void run(struct cmdctx *c, const struct ctl_req *q)
 	case CTL_RESUME: cmd_pause(c, false); break;
 	case CTL_RELOAD: cmd_reload(c); break;
 	case CTL_HISTORY: cmd_history(c, q); break;
+	case CTL_REPORT:
+		if (q->mail) {
+			char err[ERR_LEN];
+			if (daemon_report_mail(c->d, q->since ? q->since_ms : 86400000ULL, err, sizeof err) < 0)
+				ctl_error(c->r, "%s", err);
+			else
+				fprintf(c->out, "report mailed to [notify] mail_to\n");
+			break;
+		}
+		daemon_report_write(c->d, c->out, q->since ? q->since_ms : 86400000ULL,
+				    q->html ? REPORT_HTML : c->json ? REPORT_JSON : REPORT_TEXT, c->utc);
+		break;
 	case CTL_NCMDS: log_panic("control: no command %d", (int)q->cmd->id);
 	}
 }

@@ -11,6 +11,8 @@
 #include "inifile.h"
 #include "inilayer.h"
 #include "keydoc.h"
+#include "notify.h"
+#include "stats.h"
 #include "log.h"
 #include "line.h"
 #include "xalloc.h"
@@ -138,6 +140,31 @@ static const struct option_def options[] = {
 	{ "logging", "watch_config", OPT_BOOL, OFF(watch_config), "yes", 0, 0,
 	  "reload when mailscreen.conf, its overrides, or the rule or filter files change (inotify; after 1s "
 	  "without further changes), as SIGHUP does: a broken change is refused, said once" },
+	{ "logging", "summary", OPT_STR, OFF(summary), "hour day", 0, 0,
+	  "a summary in the log every minute, hour and/or day (any of minute hour day, or none): events by kind "
+	  "and service, blocks made and lifted by origin, exempt hits, top addresses and accounts; an empty minute "
+	  "logs nothing, an empty hour or day one short line" },
+	{ "notify", "mail_to", OPT_STR, OFF(mail_to), "", 0, 0,
+	  "addresses mailed (through sendmail) when addresses or accounts are blocked, and sent the periodic "
+	  "report; none: no mail" },
+	{ "notify", "mail_from", OPT_STR, OFF(mail_from), "", 0, 0,
+	  "the mails' From address (none: mailscreen@ this host's name)" },
+	{ "notify", "sendmail", OPT_STR, OFF(sendmail), "/usr/sbin/sendmail", 0, 0,
+	  "the local sendmail program, run as: sendmail -i -- RECIPIENTS, the message on its input (never a shell)" },
+	{ "notify", "program", OPT_STR, OFF(program), "", 0, 0,
+	  "a program run for each block with its fields as arguments and environment (never a shell; none: no "
+	  "program)" },
+	{ "notify", "batch", OPT_DURATION, OFF(notify_batch_ms), "1m", 0, 0,
+	  "blocks made within this time after the first go into one mail" },
+	{ "notify", "report", OPT_STR, OFF(notify_report), "daily", 0, 0,
+	  "the report mailed to mail_to: daily (at midnight), hourly, or no" },
+	{ "notify", "max_mails_per_hour", OPT_UINT, OFF(notify_max_mails), "10", 1, 1000,
+	  "block mails sent in any hour at most; the blocks of a flood wait for the next mail, which counts those "
+	  "it does not list" },
+	{ "notify", "max_listed", OPT_UINT, OFF(notify_max_listed), "100", 1, 10000,
+	  "blocks listed in one mail; the rest are counted as not listed" },
+	{ "notify", "timeout", OPT_DURATION, OFF(notify_timeout_ms), "30s", 0, 0,
+	  "sendmail or the program is killed when it runs longer, and the failure logged" },
 	{ "metrics", "textfile", OPT_STR, OFF(metrics_textfile), "", 0, 0,
 	  "file the Prometheus metrics are written to (atomically, mode 0644) every interval and at stop, for "
 	  "node_exporter's textfile collector: a name ending in .prom in its directory; none: not written" },
@@ -406,8 +433,8 @@ static int handle_value(struct config *c, struct cload *ld, const char *section,
 	}
 	if (known_section)
 		return errf(err, errlen, "unknown key '%s' in [%s] (see 'mailscreen options')", key, section);
-	return errf(err, errlen, "unknown section [%s] (known: daemon, nftables, repeat, prefix, source NAME, "
-		    "allow, nat, logging)", section);
+	return errf(err, errlen, "unknown section [%s] (known: daemon, nftables, logging, notify, metrics, repeat, prefix, "
+		    "source NAME, allow, nat)", section);
 }
 
 /* "file:line" of the value of [section] key in force, for the checks
@@ -471,6 +498,19 @@ static int validate(struct config *c, char *err, size_t errlen)
 		      c->table[i] == '_' || c->table[i] == '-') || i >= 32)
 			return errf(err, errlen, "%s: table name '%s': use up to 32 of a-z 0-9 _ -",
 				    where(c, "nftables", "table", at, sizeof at), c->table);
+	{
+		const char *key = NULL, *sec = "logging";
+		if (stats_periods_parse(c->summary, &c->summary_mask, err, errlen) < 0)
+			key = "summary";
+		else if (notify_check(c->mail_to, c->mail_from, c->sendmail, c->program, c->notify_report, &key, err,
+				      errlen) < 0)
+			sec = "notify";
+		if (key) {
+			char msg[ERR_LEN];
+			snprintf(msg, sizeof msg, "%s", err);
+			return errf(err, errlen, "%s: %s", where(c, sec, key, at, sizeof at), msg);
+		}
+	}
 	for (size_t i = 0; i < c->nsources; i++) {
 		struct source_cfg *s = &c->sources[i];
 		const char *sf = s->file ? s->file : f;

@@ -57,6 +57,12 @@ struct config {
 	/* [metrics] */
 	char *metrics_textfile, *metrics_listen;        /* "": off */
 	uint64_t metrics_interval_ms;
+	/* [logging] */
+	char *summary;
+	unsigned summary_mask;  /* STATS_PERIOD_* */
+	/* [notify] */
+	char *mail_to, *mail_from, *sendmail, *program, *notify_report;
+	uint64_t notify_batch_ms, notify_max_mails, notify_max_listed, notify_timeout_ms;
 	/* [repeat] */
 	uint64_t repeat_factor, repeat_max_ms, repeat_permanent_after, repeat_memory_ms;
 	/* [prefix] */

@@ -309,6 +309,7 @@ static int configure(struct daemon *d, enum reload_why why)
 	free(d->refused);
 	d->refused = NULL;
 	cfgwatch_update(d);
+	daemon_report_configure(d);
 	if (!initial) {
 		daemon_guard_follow(d);
 		if (resync)
@@ -536,6 +537,7 @@ int cmd_run(int argc, char **argv)
 	d.loop = loop_new();
 	d.screen = screen_new();
 	d.dedup = dedup_new();
+	daemon_report_init(&d);
 	daemon_kernel_init(&d);
 	d.offenders = window_new(32, 30ULL * 86400 * 1000, 1000000);
 	d.past = blocks_new(NULL);
@@ -570,6 +572,9 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	logging_init(&d);
+	/* what start-up makes again (the block list file, the saved state) is
+	 * not new: neither counted nor told (daemon_report.c) */
+	d.restoring = true;
 	if (configure(&d, RELOAD_START) < 0) {
 		control_close(d.ctl);
 		exit(1);
@@ -583,6 +588,7 @@ int cmd_run(int argc, char **argv)
 		log_info("restored %zu blocks, %zu blocked accounts and the counts saved %s ago", n, accounts_count(d.accounts), ago);
 	}
 	saved_state_release(&d.saved);
+	d.restoring = false;
 	daemon_kernel_check(&d, true);
 	daemon_arm_verify(&d);
 	logging_startup(&d);
@@ -627,6 +633,7 @@ int cmd_run(int argc, char **argv)
 		tail_free(d.tail);
 	daemon_guard_close(&d);
 	fw_nft_close(d.nft);
+	daemon_report_free(&d);
 	screen_free(d.screen);
 	dedup_free(d.dedup);
 	blocks_free(d.blocks);

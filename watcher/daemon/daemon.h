@@ -114,6 +114,18 @@ struct daemon {
 		int64_t last_at;        /* when the last one was written (0: none) */
 	} saves;
 	struct metrics *metrics;        /* [metrics] (metrics.h) */
+	/* what happened, told (daemon_report.c) */
+	struct stats *stats;            /* per minute and hour (stats.h) */
+	struct notify *notify;          /* mails and the program (notify.h) */
+	uint64_t report_timer;          /* the next minute's boundary */
+	uint64_t exempt_seen;           /* the screen's exempt hits already in stats */
+	struct drop_count {             /* the kernel's drop counters at the last check (daemon_guard.c) */
+		struct cidr c;
+		uint64_t packets;
+	} *drops_prev;
+	size_t ndrops_prev;
+	bool drops_based;               /* drops_prev holds a first check's counters */
+	bool restoring;                 /* starting (the block list file, the saved state): nothing is new */
 };
 
 uint64_t daemon_now_ms(void);
@@ -188,6 +200,24 @@ void daemon_arm_verify(struct daemon *d);
 void daemon_guard_open(struct daemon *d);
 void daemon_guard_follow(struct daemon *d);
 void daemon_guard_close(struct daemon *d);
+
+/* daemon_report.c: statistics, summaries in the log, notifications and
+ * the report mail. init once the loop exists; configure after each
+ * (re)load; free at stop. */
+void daemon_report_init(struct daemon *d);
+void daemon_report_configure(struct daemon *d);
+void daemon_report_free(struct daemon *d);
+/* A new block (what: the address or range, or the account name) made now;
+ * one that ended or was lifted. */
+void daemon_report_block(struct daemon *d, bool account, const char *what, uint64_t dur_ms, const char *origin,
+			 const char *reason);
+void daemon_report_lift(struct daemon *d, const char *origin);
+/* 'report': of the last since_ms (a duration), as text, JSON or HTML. */
+enum daemon_report_format { REPORT_TEXT, REPORT_JSON, REPORT_HTML };
+void daemon_report_write(struct daemon *d, FILE *out, uint64_t since_ms, enum daemon_report_format f, bool utc);
+/* 'report --mail': the same text mailed now, as the report mail is. 0, or
+ * -1 with a message (no mail_to). */
+int daemon_report_mail(struct daemon *d, uint64_t since_ms, char *err, size_t errlen);
 
 /* The control socket's handler (daemon_ctl.c). */
 void daemon_control(void *arg, int argc, char **argv, struct ctl_reply *r);

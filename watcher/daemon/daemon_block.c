@@ -88,7 +88,16 @@ static int make_block(struct daemon *d, const struct cidr *c, uint64_t now, uint
 int daemon_block(struct daemon *d, const struct cidr *c, uint64_t dur_ms, const char *origin, const char *reason,
 		 char *err, size_t errlen)
 {
-	return make_block(d, c, daemon_now_ms(), dur_ms, origin, reason, NULL, err, errlen);
+	bool had = blocks_find(d->blocks, c) != NULL;
+	char what[CIDR_STRLEN];
+
+	if (make_block(d, c, daemon_now_ms(), dur_ms, origin, reason, NULL, err, errlen) < 0)
+		return -1;
+	if (!had) {
+		cidr_format(c, what);
+		daemon_report_block(d, false, what, dur_ms, origin, reason);
+	}
+	return 0;
 }
 
 int daemon_restore_block(struct daemon *d, const struct block *saved, uint64_t now_ms, char *err, size_t errlen)
@@ -156,9 +165,17 @@ size_t daemon_reset_blocks(struct daemon *d)
 int daemon_block_account(struct daemon *d, const char *user, size_t len, uint64_t dur_ms, const char *origin,
 			 const char *reason, char *err, size_t errlen)
 {
+	size_t before = accounts_count(d->accounts);
+
 	if (accounts_add(d->accounts, user, len, daemon_now_ms(), dur_ms, origin, reason, err, errlen) < 0)
 		return -1;
 	daemon_arm_sweep(d);
+	if (accounts_count(d->accounts) > before) {
+		/* a name is any bytes but NUL-free here (the deny file refuses NUL) */
+		char *name = xstrndup(user, len);
+		daemon_report_block(d, true, name, dur_ms, origin, reason);
+		free(name);
+	}
 	return 0;
 }
 
@@ -182,6 +199,7 @@ static void block_ended(void *arg, const struct block *b, enum blocks_end how)
 		 "removed");
 	e.end_ms = how == BLOCKS_EXPIRED && b->expiry_ms != UINT64_MAX ? b->expiry_ms : daemon_now_ms();
 	history_add(d->history, &e);
+	daemon_report_lift(d, b->origin);
 }
 
 static void account_ended(struct daemon *d, const struct account_block *ab, bool expired)
@@ -194,6 +212,7 @@ static void account_ended(struct daemon *d, const struct account_block *ab, bool
 	snprintf(e.how, sizeof e.how, "%s", expired ? "expired" : "unblocked");
 	e.end_ms = expired && ab->expiry_ms != UINT64_MAX ? ab->expiry_ms : daemon_now_ms();
 	history_add(d->history, &e);
+	daemon_report_lift(d, ab->origin);
 }
 
 static void account_removed(void *arg, const struct account_block *ab)

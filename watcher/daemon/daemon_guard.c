@@ -14,6 +14,7 @@
  */
 #include "daemon.h"
 #include "daemon_logging.h"
+#include "stats.h"
 #include "log.h"
 #include "xalloc.h"
 #include "accounts.h"
@@ -367,6 +368,9 @@ void daemon_guard_open(struct daemon *d)
 
 void daemon_guard_close(struct daemon *d)
 {
+	free(d->drops_prev);
+	d->drops_prev = NULL;
+	d->ndrops_prev = 0;
 	if (!d->guard)
 		return;
 	if (d->guard->timer)
@@ -459,7 +463,7 @@ static void on_nft_lost(void *arg, const char *what)
 struct kelem {
 	struct cidr c;
 	uint64_t exp;           /* absolute; UINT64_MAX permanent */
-	uint64_t packets;       /* dropped (0 without counters) */
+	uint64_t packets;       /* dropped, per the element's counter (0 without) */
 };
 
 struct kdump {
@@ -596,6 +600,37 @@ static size_t check_allows(struct daemon *d, uint64_t now)
 	return kc.put + kc.removed;
 }
 
+/* The packets the kernel dropped since the last check, for the
+ * statistics: each element's counter against what it held then (an
+ * element new since counts whole; one gone since takes its last
+ * interval's drops with it). The first check only takes the counts in. */
+static void count_drops(struct daemon *d, const struct kdump *k)
+{
+	struct drop_count *prev = d->drops_prev, *now = xcalloc(k->n ? k->n : 1, sizeof *now);
+	size_t np = d->ndrops_prev, j = 0;
+	uint64_t delta = 0;
+
+	for (size_t i = 0; i < k->n; i++) {
+		const struct kelem *e = &k->v[i];
+		uint64_t before = 0;
+		/* both sorted by address (kelem_cmp's order) */
+		while (j < np && (prev[j].c.addr.family < e->c.addr.family ||
+				  (prev[j].c.addr.family == e->c.addr.family && addr_cmp(&prev[j].c.addr, &e->c.addr) < 0)))
+			j++;
+		if (j < np && prev[j].c.len == e->c.len && addr_equal(&prev[j].c.addr, &e->c.addr) &&
+		    prev[j].packets <= e->packets)
+			before = prev[j].packets;
+		delta += e->packets - before;
+		now[i] = (struct drop_count){ e->c, e->packets };
+	}
+	if (d->drops_based)
+		stats_drops(d->stats, k->now, delta);
+	d->drops_based = true;
+	free(d->drops_prev);
+	d->drops_prev = now;
+	d->ndrops_prev = k->n;
+}
+
 void daemon_kernel_check(struct daemon *d, bool at_start)
 {
 	struct kdump k = { .now = daemon_now_ms() };
@@ -620,6 +655,7 @@ void daemon_kernel_check(struct daemon *d, bool at_start)
 	for (size_t i = 0; i < k.n; i++)
 		logging_hit(d, &k.v[i].c, k.v[i].packets);
 	logging_hits_end(d);
+	count_drops(d, &k);
 	blocks_foreach(d->blocks, check_listed, &kc);
 	/* elements the list does not know */
 	for (size_t i = 0; i < k.n; i++) {

@@ -24,6 +24,7 @@
 #include "judge.h"
 #include "logtime.h"
 #include "screen.h"
+#include "stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,13 @@ static void on_event(void *arg, const struct event *ev0, const struct logline *l
 	struct event ev = *ev0;
 
 	c->s->events++;
+	{
+		char a[ADDR_STRLEN];
+		if (ev.has_ip)
+			addr_format(&ev.ip, a);
+		stats_event(c->d->stats, c->wall_ms, ev.kind, ev.service, ev.servicelen, ev.has_ip ? a : NULL, ev.user,
+			    ev.userlen);
+	}
 	/* the attempt another line showed is counted there (log time) */
 	dedup_event(c->d->dedup, &ev, (int64_t)(c->now_ms / 1000));
 	/* live, an event happens when its line arrives; catching up, at the

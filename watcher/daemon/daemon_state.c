@@ -13,6 +13,8 @@
 #include "daemon_state.h"
 #include "allow.h"
 #include "daemon.h"
+#include "log.h"
+#include "stats.h"
 #include "duration.h"
 #include "journal.h"
 #include "screen.h"
@@ -133,6 +135,13 @@ static void view_journals(void *arg, state_journal_fn *fn, void *fnarg)
 	}
 }
 
+static void view_stats(void *arg, state_stats_fn *fn, void *fnarg)
+{
+	const struct daemon *d = arg;
+
+	stats_dump(d->stats, fn, fnarg);
+}
+
 void daemon_state_view(struct daemon *d, struct state_view *v)
 {
 	*v = (struct state_view){
@@ -144,6 +153,7 @@ void daemon_state_view(struct daemon *d, struct state_view *v)
 		.windows = view_windows,
 		.ended = view_ended,
 		.totals = view_totals,
+		.stats = view_stats,
 		.files = view_files,
 		.journals = view_journals,
 	};
@@ -196,6 +206,14 @@ static void restore_total(void *arg, const char *rule, uint64_t blocks)
 	screen_set_blocks_before(r->d->screen, rule, blocks);
 }
 
+static void restore_stats(void *arg, const char *line)
+{
+	const struct restore *r = arg;
+
+	if (stats_restore(r->d->stats, line, r->now) < 0)
+		log_debug("saved state: a stats record not understood, skipped");
+}
+
 static void restore_allow(void *arg, const struct cidr *c, uint64_t expiry_ms)
 {
 	const struct restore *r = arg;
@@ -246,8 +264,14 @@ size_t daemon_state_restore(struct daemon *d, const struct saved_state *s)
 		.window = restore_window,
 		.ended = restore_ended,
 		.total = restore_total,
+		.stats = restore_stats,
 	};
-	size_t n = state_apply(s, r.now, &sink);
+	size_t n;
+	bool was = d->restoring;
+
+	d->restoring = true;
+	n = state_apply(s, r.now, &sink);
+	d->restoring = was;
 
 	for (size_t i = 0; i < r.nended; i++)
 		history_add(d->history, &r.ended[i]);

@@ -18,6 +18,7 @@
  */
 #include "daemon.h"
 #include "daemon_logging.h"
+#include "notify.h"
 #include "event.h"
 #include "journal.h"
 #include "line.h"
@@ -91,6 +92,8 @@ struct st_view {
 	struct tail_stats files;
 	bool has_control;
 	struct control_stats control;
+	bool has_notify;
+	struct notify_counts notify;
 	struct st_count *events;
 	size_t nevents;
 	struct st_source *sources;
@@ -178,6 +181,15 @@ static const struct report_row status_rows[] = {
 	REPORT_ROW(U64, "rotations", ", %s rotations", V(files.rotations)),
 	REPORT_ROW(U64, "truncations", ", %s truncations", V(files.truncations)),
 	REPORT_ROW(U64, "overflows", ", %s inotify overflows", V(files.overflows)),
+	END,
+	REPORT_GROUP_ROW("notify", REPORT_IF, V(has_notify)),
+	REPORT_ROW(U64, "mails", "notify: %s mails", V(notify.mails)),
+	REPORT_ROW(U64, "reports", " (%s reports)", V(notify.reports)),
+	REPORT_ROW(U64, "mail_failures", ", %s failed", V(notify.mail_failures)),
+	REPORT_ROW(U64, "unlisted", ", %s blocks not listed", V(notify.unlisted)),
+	REPORT_ROW(U64, "programs", "; program: %s runs", V(notify.programs)),
+	REPORT_ROW(U64, "program_failures", ", %s failed", V(notify.program_failures)),
+	REPORT_ROW(U64, "program_dropped", ", %s blocks not told (queue full)", V(notify.program_dropped)),
 	END,
 	REPORT_GROUP_ROW("control", REPORT_IF, V(has_control)),
 	REPORT_ROW(U64, "requests", "control: %s requests", V(control.requests)),
@@ -402,6 +414,8 @@ static void gather(struct daemon *d, uint64_t now, struct st_view *v)
 		v->has_control = true;
 		control_get_stats(d->ctl, &v->control);
 	}
+	v->has_notify = *d->b.cfg.mail_to || *d->b.cfg.program;
+	notify_get_counts(d->notify, &v->notify);
 	v->events = v->event_v;
 	v->nevents = EV_NKINDS;
 	for (int k = 0; k < EV_NKINDS; k++)

@@ -11,6 +11,7 @@
  *   window TABLE HEXKEY T,T,...
  *   ended addr|account TARGET START_MS END_MS HOW ORIGIN REASON
  *   total RULE BLOCKS
+ *   stats LINE         (a bucket of stats.h; a file without them loads)
  *   file SOURCE PATH DEV INO OFFSET FP FP_LEN
  *   journal SOURCE CURSOR
  *   end HASH
@@ -325,6 +326,15 @@ static void dump_total(void *arg, const char *rule, uint64_t blocks)
 	put_c(o, '\n');
 }
 
+static void dump_stats(void *arg, const char *line)
+{
+	struct out *o = arg;
+
+	put_mem(o, "stats ", 6);
+	put_cstr(o, line);
+	put_c(o, '\n');
+}
+
 /* What cannot be read from memory alone - the files' positions (fstat and
  * the head's fingerprint) and the journal's cursors (sd_journal refuses to
  * work in a forked child) - is formatted first, in the daemon itself. */
@@ -431,6 +441,8 @@ static void format_state(const struct state_view *v, uint64_t now_ms, const stru
 		v->ended(v->arg, dump_ended, o);
 	if (v->totals)
 		v->totals(v->arg, dump_total, o);
+	if (v->stats)
+		v->stats(v->arg, dump_stats, o);
 	put_mem(o, st->text, st->len);
 	/* the checksum line covers every byte before it */
 	out_flush(o);
@@ -919,6 +931,14 @@ size_t state_apply(const struct saved_state *s, uint64_t now, const struct state
 			}
 			if (to->total)
 				to->total(to->arg, f[1], total);
+		} else if (n == 2 && strcmp(f[0], "stats") == 0) {
+			long sl = get_str(f[1]);
+			if (sl <= 0 || !text_printable(f[1], (size_t)sl, NULL)) {
+				bad++;
+				continue;
+			}
+			if (to->stats)
+				to->stats(to->arg, f[1]);
 		} else if (n > 0 && strcmp(f[0], "file") && strcmp(f[0], "journal")) {
 			bad++;
 		}

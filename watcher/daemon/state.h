@@ -53,6 +53,8 @@ typedef void state_window_fn(void *arg, const char *table, const void *key, size
 typedef void state_ended_fn(void *arg, const struct history_entry *e);
 /* The blocks (and account blocks) a rule made, in all. */
 typedef void state_total_fn(void *arg, const char *rule, uint64_t blocks);
+/* One bucket of the statistics of what happened (stats.h's line). */
+typedef void state_stats_fn(void *arg, const char *line);
 /* pos->path is the file's path; pos->cookie is not looked at. */
 typedef void state_file_fn(void *arg, const char *source, const struct tail_pos *pos);
 typedef void state_journal_fn(void *arg, const char *source, const char *cursor);
@@ -77,6 +79,7 @@ struct state_view {
 	void (*windows)(void *arg, state_window_fn *fn, void *fnarg);
 	void (*ended)(void *arg, state_ended_fn *fn, void *fnarg);       /* oldest first */
 	void (*totals)(void *arg, state_total_fn *fn, void *fnarg);
+	void (*stats)(void *arg, state_stats_fn *fn, void *fnarg);
 	void (*files)(void *arg, state_file_fn *fn, void *fnarg);
 	void (*journals)(void *arg, state_journal_fn *fn, void *fnarg);
 };
@@ -151,6 +154,8 @@ struct state_sink {
 	 * printable, NUL-terminated and cut to the entry's sizes) */
 	state_ended_fn *ended;
 	state_total_fn *total;
+	/* a line of stats (printable, NUL-terminated; its own parser checks it) */
+	state_stats_fn *stats;
 };
 
 /* Read STATE_DIR/state into *s (positions parsed; the rest kept for

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * replay_html - see replay_html.h. Every piece of text goes through
- * html_text(): made printable first (text_sanitize: control bytes and
+ * replay_html_text(): made printable first (text_sanitize: control bytes and
  * invalid UTF-8 as \xNN), then the five HTML metacharacters as entities.
  */
 #include "replay_html.h"
@@ -22,7 +22,7 @@
 #define MAX_MARKS 1000          /* blocks marked one by one on the timeline; beyond, per bar */
 #define MAX_ROWS 5000           /* blocks in the table: a browser must still open the file */
 
-static void html_text(FILE *o, const char *s, size_t n)
+void replay_html_text(FILE *o, const char *s, size_t n)
 {
 	size_t cap = n * 4 + 16;
 	char *t = xmalloc(cap);
@@ -42,7 +42,7 @@ static void html_text(FILE *o, const char *s, size_t n)
 
 static void html_str(FILE *o, const char *s)
 {
-	html_text(o, s, strlen(s));
+	replay_html_text(o, s, strlen(s));
 }
 
 static void fmt_time(uint64_t ms, char buf[32])
@@ -54,7 +54,7 @@ static void block_who(FILE *o, const struct replay_block *b)
 {
 	if (b->what == JUDGE_ACCOUNT) {
 		fputs("account &#39;", o);
-		html_text(o, b->user, b->userlen);
+		replay_html_text(o, b->user, b->userlen);
 		fputs("&#39;", o);
 	} else {
 		html_str(o, b->target);
@@ -177,7 +177,7 @@ static void blocks_table(FILE *o, const struct replay *r)
 			for (size_t k = 0; k < b->nevidence; k++) {
 				fmt_time(b->evidence[k].at_ms, t);
 				fprintf(o, "%s  ", t);
-				html_text(o, b->evidence[k].text, b->evidence[k].len);
+				replay_html_text(o, b->evidence[k].text, b->evidence[k].len);
 				fputc('\n', o);
 			}
 			fputs("</pre></details>", o);

@@ -15,9 +15,14 @@
 #include "replay.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Write the report of r to path (replaced whole). 0, or -1 with a message. */
 int replay_html_write(const struct replay *r, const char *path, const struct replay_offender *top, size_t ntop,
 		      char *err, size_t errlen);
+
+/* s[0..n) as HTML text: made printable (text_sanitize), then the five
+ * HTML metacharacters as entities. For every HTML report (report_fmt.c). */
+void replay_html_text(FILE *o, const char *s, size_t n);
 
 #endif

@@ -60,6 +60,7 @@ START_TEST(synopses_are_derived_from_the_rows)
 		[CTL_RESUME] = "",
 		[CTL_RELOAD] = "",
 		[CTL_HISTORY] = "[ADDR[/LEN]|USER] [--json] [--utc]",
+		[CTL_REPORT] = "[--json] [--utc] [--since DURATION] [--html FILE] [--mail]",
 	};
 	char buf[128], small[12];
 
@@ -73,11 +74,33 @@ START_TEST(synopses_are_derived_from_the_rows)
 }
 END_TEST
 
-START_TEST(only_status_list_and_history_leave_the_state_alone)
+START_TEST(only_status_list_history_and_report_leave_the_state_alone)
 {
 	for (size_t i = 0; i < CTL_NCMDS; i++)
-		ck_assert_msg(!(ctl_cmds[i].flags & CTL_CHANGES) == (i == CTL_STATUS || i == CTL_LIST || i == CTL_HISTORY),
+		ck_assert_msg(!(ctl_cmds[i].flags & CTL_CHANGES) == (i == CTL_STATUS || i == CTL_LIST || i == CTL_HISTORY ||
+								     i == CTL_REPORT),
 			      "%s: changes state %d", ctl_cmds[i].name, !!(ctl_cmds[i].flags & CTL_CHANGES));
+}
+END_TEST
+
+START_TEST(report_takes_since_and_html)
+{
+	struct ctl_req q;
+	char err[256];
+
+	ck_assert_int_eq(PARSE(&q, err, "report", "--since", "2h", "--json"), 0);
+	ck_assert(q.since);
+	ck_assert_uint_eq(q.since_ms, 7200000);
+	ck_assert(q.json);
+	ck_assert(!q.html);
+	ck_assert_int_eq(PARSE(&q, err, "report", "--html", "-", "--mail"), 0);
+	ck_assert(q.html);
+	ck_assert(q.mail);
+	ck_assert(!q.since);
+	ck_assert_int_eq(PARSE(&q, err, "report", "--since", "soon"), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--since: "));
+	ck_assert_int_eq(PARSE(&q, err, "report", "--since"), -1);
+	ck_assert_int_eq(PARSE(&q, err, "status", "--since", "1h"), -1);
 }
 END_TEST
 
@@ -251,7 +274,8 @@ int main(void)
 
 	tcase_add_test(tc, every_row_is_found_by_its_name_at_its_id);
 	tcase_add_test(tc, synopses_are_derived_from_the_rows);
-	tcase_add_test(tc, only_status_list_and_history_leave_the_state_alone);
+	tcase_add_test(tc, only_status_list_history_and_report_leave_the_state_alone);
+	tcase_add_test(tc, report_takes_since_and_html);
 	tcase_add_test(tc, arguments_are_parsed_into_their_normal_form);
 	tcase_add_test(tc, bad_requests_are_refused_saying_why);
 	tcase_add_test(tc, the_command_line_alone_refuses_spaces_in_an_account);

@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# test_summary.sh - with [logging] summary = minute, the summary of a
+# minute is logged when it ends: its events by kind and service, the
+# allow list's hits, its top addresses; a minute with nothing in it logs
+# nothing. Waits for one real minute's boundary (at most a minute).
+# Run by run.sh, which has sourced lib.sh.
+
+ms_config "
+[logging]
+summary = minute"
+ms_start
+log_mark
+# one write, so that both lines fall in the same minute
+sasl_fail 198.51.100.60 1 "$MS_TMP/lines"
+sasl_fail $COLLEAGUE 1 "$MS_TMP/lines"
+cat "$MS_TMP/lines" >> "$MS_LOG"
+MS_WAIT=70 wait_log '^mailscreen: summary of the minute from '
+line=$(tail -c +$((MS_MARK + 1)) "$MS_DLOG" | grep -m1 '^mailscreen: summary of the minute from ')
+want='events 2 (auth-fail 2; smtp 2), blocks made 0, lifted 0, exempt 1, dropped 0 packets, top addresses 192.0.2.10 (1), 198.51.100.60 (1)'
+assert_eq "the first minute's summary" "$want" "${line#*: *: }"
+ms_stop

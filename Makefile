@@ -37,7 +37,7 @@ CC      ?= gcc
 BUILD   ?= build
 BIN     ?= mailscreen
 
-PKGS    := libpcre2-8 libnftnl libmnl inih libsystemd
+PKGS    := libpcre2-8 libnftnl libmnl inih libsystemd libmaxminddb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -66,10 +66,10 @@ HELPERS   := $(BUILD)/tests/tcpprobe $(BUILD)/bench/gen
 
 # What building needs (contrib/debian/control's Build-Depends says the same
 # for the package); what make deb needs besides; what the tests need besides.
-DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev
+DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev libmaxminddb-dev
 DEBS_DEB   := debhelper dpkg-dev
 DEBS_TEST  := check nftables iproute2 jq systemd-journal-remote util-linux procps dovecot-core clang-14 \
-              libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser
+              libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser libmaxmind-db-writer-perl mmdb-bin
 DEBS_BENCH := fail2ban sshguard time
 
 .PHONY: all deps deps-test deps-deb deps-bench check check-run unit samples netns demo bench asan \

@@ -12,6 +12,7 @@
 #include "xalloc.h"
 #include "duration.h"
 #include "filter.h"
+#include "geo.h"
 #include "journal.h"
 #include "keydoc.h"
 #include "log.h"
@@ -23,6 +24,37 @@
 #include <unistd.h>
 #include <libgen.h>
 #include <string.h>
+
+/* [location]: the database opens and answers, and a rule that screens by
+ * location has one to ask. 0, or -1 with the error on stderr. */
+static int location_check(const struct bundle *b, bool quiet)
+{
+	const char *file = b->cfg.file ? b->cfg.file : "configuration";
+	char err[ERR_LEN];
+	struct geo *g;
+
+	if (!*b->cfg.geo_database) {
+		for (size_t i = 0; i < b->rules.n; i++)
+			if (rule_is_location(&b->rules.v[i])) {
+				fprintf(stderr, "%s:%d: rule '%s' screens by location (countries or not_countries) but "
+					"[location] database is not set (set it to a country database: see 'Location "
+					"screening' in the README)\n", b->rules.v[i].file, b->rules.v[i].lineno,
+					b->rules.v[i].name);
+				return -1;
+			}
+		return 0;
+	}
+	g = geo_new(b->cfg.geo_database);
+	if (geo_load(g, err, sizeof err) < 0) {
+		fprintf(stderr, "%s: %s\n", file, err);
+		geo_free(g);
+		return -1;
+	}
+	if (!quiet)
+		printf("location: %s (%s)\n", geo_path(g), geo_type(g));
+	geo_free(g);
+	return 0;
+}
 
 static void usage(FILE *fp)
 {
@@ -136,6 +168,10 @@ int cmd_check(int argc, char **argv)
 		free(dir);
 	}
 	journal_warnings(&b.cfg);
+	if (location_check(&b, quiet) < 0) {
+		bundle_release(&b);
+		return 1;
+	}
 	if (!quiet) {
 		printf("configuration: %s\n", b.cfg.file ? b.cfg.file : "built-in defaults");
 		printf("filters: %zu from %s\n", filterset_nfilters(b.fs), b.filters_dir);

@@ -109,6 +109,9 @@ static const struct option_def options[] = {
 	{ "prefix", "ipv6_len", OPT_UINT, OFF(prefix_v6), "48", 16, 127, "IPv6 prefix length" },
 	{ "prefix", "block", OPT_DURATION, OFF(prefix_block_ms), "1d", 0, 0,
 	  "how long a prefix is blocked" },
+	{ "location", "database", OPT_STR, OFF(geo_database), "", 0, 0,
+	  "MaxMind DB country database (GeoLite2-Country, GeoIP2-Country or DB-IP's country lite) that rules "
+	  "with countries or not_countries ask; a replaced file is read again; none: no location screening" },
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

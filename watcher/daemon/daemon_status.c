@@ -18,6 +18,7 @@
  */
 #include "daemon.h"
 #include "event.h"
+#include "geo.h"
 #include "journal.h"
 #include "line.h"
 #include "log.h"
@@ -437,7 +438,7 @@ static void count_block(void *arg, const struct block *b)
 {
 	struct origin_count *oc = arg;
 
-	oc->n += strcmp(b->origin, oc->name) == 0;
+	oc->n += strcmp(b->origin, oc->name) == 0 || geo_block_of_rule(b->origin, b->reason, oc->name);
 }
 
 static void count_account(void *arg, const struct account_block *a)
@@ -547,7 +548,7 @@ static void detail_block(void *arg, const struct block *b)
 	struct detail_ctx *c = arg;
 	char t[CIDR_STRLEN];
 
-	if (strcmp(b->origin, c->name) != 0)
+	if (strcmp(b->origin, c->name) != 0 && !geo_block_of_rule(b->origin, b->reason, c->name))
 		return;
 	cidr_format(&b->target, t);
 	add_block(c, t, false, b->start_ms, b->expiry_ms, b->reason);

@@ -39,12 +39,12 @@ struct geo {
 	char *path;
 	MMDB_s db;
 	bool open;
-	dev_t dev;              /* the file the database was read from */
-	ino_t ino;
+	bool seen;              /* the file was looked at: */
+	dev_t dev;              /* the file last read (or tried: a broken one is */
+	ino_t ino;              /* tried again only once it changes) */
 	struct timespec mtime;
 	off_t size;
 	uint64_t checked_ms;    /* last look at the file */
-	bool failed_warned;     /* the current replacement could not be read: said once */
 	struct slot cache[GEO_CACHE];
 	struct geo_stats st;
 };
@@ -140,6 +140,11 @@ int geo_load(struct geo *g, char *err, size_t errlen)
 		return errf(err, errlen, "[location] database '%s': %s (get a country database, e.g. GeoLite2-Country "
 			    "with geoipupdate or DB-IP's IP to Country Lite, put it there, or remove the key)", g->path,
 			    strerror(errno));
+	g->seen = true;
+	g->dev = sb.st_dev;
+	g->ino = sb.st_ino;
+	g->size = sb.st_size;
+	g->mtime = sb.st_mtim;
 	if (!S_ISREG(sb.st_mode))
 		return errf(err, errlen, "[location] database '%s' is not a file (name a MaxMind DB country database, "
 			    "e.g. /var/lib/GeoIP/GeoLite2-Country.mmdb)", g->path);
@@ -163,11 +168,6 @@ int geo_load(struct geo *g, char *err, size_t errlen)
 		MMDB_close(&g->db);
 	g->db = db;
 	g->open = true;
-	g->dev = sb.st_dev;
-	g->ino = sb.st_ino;
-	g->size = sb.st_size;
-	g->mtime = sb.st_mtim;
-	g->failed_warned = false;
 	memset(g->cache, 0, sizeof g->cache);
 	return 0;
 }
@@ -181,19 +181,10 @@ int geo_refresh(struct geo *g, uint64_t now_ms, char *err, size_t errlen)
 	g->checked_ms = now_ms ? now_ms : 1;
 	if (stat(g->path, &sb) < 0)
 		return 0;       /* gone for now (being replaced?): the one in force stays */
-	if (g->open && same_file(g, &sb))
+	if (g->seen && same_file(g, &sb))
 		return 0;
-	if (geo_load(g, err, errlen) < 0) {
-		/* the same broken file is not reported again */
-		if (g->failed_warned)
-			return 0;
-		g->failed_warned = true;
-		g->dev = sb.st_dev;
-		g->ino = sb.st_ino;
-		g->size = sb.st_size;
-		g->mtime = sb.st_mtim;
+	if (geo_load(g, err, errlen) < 0)
 		return -1;
-	}
 	g->st.reopened++;
 	return 1;
 }

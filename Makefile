@@ -72,7 +72,7 @@ DEBS_TEST  := check nftables iproute2 jq systemd-journal-remote util-linux procp
               libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser libmaxmind-db-writer-perl mmdb-bin
 DEBS_BENCH := fail2ban sshguard time
 
-.PHONY: all deps deps-test deps-deb deps-bench check check-run unit samples netns demo bench asan \
+.PHONY: all deps deps-test deps-deb deps-bench check check-run unit samples netns demo bench geobench asan \
 	asan-build check-asan fuzz fuzz-build deb install uninstall clean
 
 all: $(BIN)
@@ -158,6 +158,17 @@ $(BUILD)/bench/gen: tests/bench/gen.c
 $(BUILD)/bench/ctltime: tests/bench/ctltime.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+
+# what a country lookup costs ([location]): geo.c alone, on a database
+# built with make-country-mmdb.pl --random
+$(BUILD)/bench/geobench: tests/bench/geobench.c $(BUILD)/decide/geo.o $(BUILD)/lib/log.o $(BUILD)/lib/xalloc.o \
+		$(BUILD)/lib/jsonw.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+
+geobench: $(BUILD)/bench/geobench
+	@perl tests/tools/make-country-mmdb.pl $(BUILD)/bench/geo.mmdb --random 100000
+	@$(BUILD)/bench/geobench $(BUILD)/bench/geo.mmdb
 
 # ---- sanitizers: gcc, ASan + UBSan, into build-asan/ ----
 ASAN_DIR  := build-asan

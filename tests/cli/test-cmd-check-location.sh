@@ -1,0 +1,81 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# test-cmd-check-location.sh - "mailscreen check" and [location]: a
+# database that is missing, not a MaxMind DB file, or a directory is an
+# error naming the file, what is wrong and what to do (exit 1); a rule
+# with countries and no database is an error naming the rule's file and
+# line; a bad country code is refused; a database built here
+# (tests/tools/make-country-mmdb.pl) is accepted and named.
+MAILSCREEN=${MAILSCREEN:-./mailscreen}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-cmd-check-location.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+. "$(dirname "$0")/lib.sh"
+: > "$tmp/mail.log"
+cat > "$tmp/geo.conf" <<RULES
+[geo]
+events    = connect auth-fail
+countries = CN
+limit     = 1
+window    = 1m
+block     = 1d
+RULES
+conf() {        # conf DATABASE-LINE
+	cat > "$tmp/a.conf" <<CONF
+[daemon]
+filters = $(pwd)/filters
+rules = $tmp/geo.conf
+[source mail]
+path = $tmp/mail.log
+filters = postfix
+$1
+CONF
+}
+
+conf "[location]
+database = $tmp/none.mmdb"
+"$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
+expect "missing database: exit status" 1 $?
+expect "missing database: the error" \
+	"$tmp/a.conf: [location] database '$tmp/none.mmdb': No such file or directory (get a country database, e.g. GeoLite2-Country with geoipupdate or DB-IP's IP to Country Lite, put it there, or remove the key)" \
+	"$(cat "$tmp/err")"
+
+echo "not a database" > "$tmp/bad.mmdb"
+conf "[location]
+database = $tmp/bad.mmdb"
+"$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
+expect "garbage database: exit status" 1 $?
+expect "garbage database: the error" \
+	"$tmp/a.conf: [location] database '$tmp/bad.mmdb' is not a MaxMind DB file: The MaxMind DB file contains invalid metadata (download it again, e.g. with geoipupdate)" \
+	"$(cat "$tmp/err")"
+
+conf "[location]
+database = $tmp"
+"$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
+expect "a directory: exit status" 1 $?
+expect "a directory: the error" \
+	"$tmp/a.conf: [location] database '$tmp' is not a file (name a MaxMind DB country database, e.g. /var/lib/GeoIP/GeoLite2-Country.mmdb)" \
+	"$(cat "$tmp/err")"
+
+conf ""
+"$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
+expect "countries without a database: exit status" 1 $?
+expect "countries without a database: the error" \
+	"$tmp/geo.conf:2: rule 'geo' screens by location (countries or not_countries) but [location] database is not set (set it to a country database: see 'Location screening' in the README)" \
+	"$(cat "$tmp/err")"
+
+perl tests/tools/make-country-mmdb.pl "$tmp/country.mmdb" || { echo "not ok - cannot build a test database"; exit 1; }
+conf "[location]
+database = $tmp/country.mmdb"
+"$MAILSCREEN" check -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
+expect "a built database: exit status" 0 $?
+expect "a built database: named" "location: $tmp/country.mmdb (Test-Country)" "$(grep '^location:' "$tmp/out")"
+
+sed -i 's/^countries = CN$/countries = CN XX/' "$tmp/geo.conf"
+"$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
+expect "a bad country code: exit status" 1 $?
+expect "a bad country code: the error" \
+	"$tmp/geo.conf:3: countries: 'XX' is not an ISO 3166 country code (two letters such as CN, DE, US; -- or unknown for addresses the database does not place)" \
+	"$(cat "$tmp/err")"
+exit $fail

@@ -25,23 +25,22 @@
 #include <libgen.h>
 #include <string.h>
 
-/* [location]: the database opens and answers, and a rule that screens by
- * location has one to ask. 0, or -1 with the error on stderr. */
+/* [location]: the database opens, and a rule that screens by location
+ * has one to ask. 0, or -1 with the error on stderr. */
 static int location_check(const struct bundle *b, bool quiet)
 {
 	const char *file = b->cfg.file ? b->cfg.file : "configuration";
 	char err[ERR_LEN];
 	struct geo *g;
 
+	/* the daemon runs such a rule (it counts nothing): a warning */
 	if (!*b->cfg.geo_database) {
 		for (size_t i = 0; i < b->rules.n; i++)
-			if (rule_is_location(&b->rules.v[i])) {
-				fprintf(stderr, "%s:%d: rule '%s' screens by location (countries or not_countries) but "
-					"[location] database is not set (set it to a country database: see 'Location "
-					"screening' in the README)\n", b->rules.v[i].file, b->rules.v[i].lineno,
-					b->rules.v[i].name);
-				return -1;
-			}
+			if (rule_is_location(&b->rules.v[i]) && b->rules.v[i].enabled)
+				fprintf(stderr, "%s:%d: warning: rule '%s' screens by location (countries or "
+					"not_countries) but [location] database is not set: it counts nothing (set it to a "
+					"country database: see 'Location screening' in the README)\n", b->rules.v[i].file,
+					b->rules.v[i].lineno, b->rules.v[i].name);
 		return 0;
 	}
 	g = geo_new(b->cfg.geo_database);

@@ -13,9 +13,9 @@
 #     address registered in US at its first unknown recipient, not a DE one;
 #   - a database renamed over the old one (198.51.100.0/24 now CN) is read
 #     again: the next connection of a DE-turned-CN address blocks it;
-#   - restarted with the database missing: one warning, the other rules
-#     still block, a CN address is not blocked; once the file appears,
-#     it is read and the next CN connection blocks.
+#   - restarted with the database missing: one warning (and status says
+#     so), the other rules still block, a CN address is not blocked; once
+#     the file appears, it is read and the next CN connection blocks.
 # Run by run.sh, which has sourced lib.sh.
 
 command -v perl > /dev/null && perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null ||
@@ -66,6 +66,10 @@ printf '%s\n' "$MS_OUT" | grep -E -q "^203\.0\.113\.5 .* location +CN +location 
 ok "list blocks shows the country"
 assert_eq "a block of another origin has no country" "null" \
 	"$(ctl_json '[.[] | select(.origin != "location")][0].country // null' list blocks)"
+
+assert_eq "status: rule geo's blocks in force" "1" "$(ctl_json '.rules.geo.blocks_in_force' status)"
+assert_eq "status: the database read, one event located" "false 1" \
+	"$(ctl_json '"\(.location.off) \(.location.located_events)"' status)"
 
 say "an IPv6 address of CN, and a failed login of CN, block too"
 log_mark
@@ -121,6 +125,12 @@ barrier 198.51.100.43
 ms_alive || fail "the daemon stopped"
 assert_no_element 203.0.113.6
 [ "$(grep -c "location screening is off" "$MS_DLOG")" = 1 ] || fail "the warning was given more than once"
+# rule geo's events: the connect and the barrier's 5 failed logins
+assert_eq "status: location off, events not screened" "true 6" \
+	"$(ctl_json '"\(.location.off) \(.location.unlocated_events)"' status)"
+ctl_ok status
+printf '%s\n' "$MS_OUT" | grep -q "^location: $DB -- cannot be read: location screening is off" ||
+	fail "status does not say location screening is off: $MS_OUT"
 ok "a CN address is not blocked without the database, the auth rule still blocks"
 
 say "the database appears: read, and the next CN connection blocks"

@@ -72,6 +72,14 @@ database = $tmp/country.mmdb"
 expect "a built database: exit status" 0 $?
 expect "a built database: named" "location: $tmp/country.mmdb (Test-Country)" "$(grep '^location:' "$tmp/out")"
 
+printf '%s\n' "Dec  7 10:00:00 mx postfix/smtpd[1]: connect from unknown[203.0.113.5]" \
+	"Dec  7 10:00:01 mx postfix/smtpd[2]: connect from unknown[198.51.100.5]" > "$tmp/mail.log"
+"$MAILSCREEN" replay --json -c "$tmp/a.conf" "$tmp/mail.log" > "$tmp/out" 2> "$tmp/err"
+expect "replay: exit status" 0 $?
+expect "replay: the CN address blocked by rule geo, the DE one not" \
+	"203.0.113.5 geo location CN: 1 connect within 1m (rule geo)" \
+	"$(grep '"type": "block"' "$tmp/out" | sed -n 's/.*"target": "\([^"]*\)", "rule": "\([^"]*\)", "reason": "\([^"]*\)".*/\1 \2 \3/p' | tr '\n' '|' | sed 's/|$//')"
+
 sed -i 's/^countries = CN$/countries = CN XX/' "$tmp/geo.conf"
 "$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
 expect "a bad country code: exit status" 1 $?

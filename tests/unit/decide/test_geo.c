@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,6 +353,57 @@ START_TEST(location_rules_count_only_their_countries)
 }
 END_TEST
 
+/* Hits of location rules are logged, 20 lines a minute at most, then how
+ * many were left out. */
+START_TEST(location_hits_are_logged_at_a_bounded_rate)
+{
+	struct ruleset rs = { 0 };
+	char err[512], path[sizeof ut_dir + 32], line[512];
+	struct screen *sc = screen_new();
+	struct geo *g = geo_new(mkdb("l.mmdb", NULL));
+	struct seen s = { 0 };
+	struct event ev = { .kind = EV_CONNECT, .count = 1, .has_ip = true, .service = "imap", .servicelen = 4 };
+	struct logline ll = { .raw = "x", .rawlen = 1 };
+	int saved = dup(2), fd, hits = 0, more = 0;
+	FILE *fp;
+
+	ck_assert_msg(geo_load(g, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(ruleset_load(&rs, ut_write("l.conf", "[geo]\nevents = connect\ncountries = CN\nlimit = 2\n"
+						   "window = 1m\nblock = 1d\n"), err, sizeof err) == 0, "%s", err);
+	screen_configure(sc, &rs, NULL);
+	screen_set_geo(sc, g);
+	snprintf(path, sizeof path, "%s/log", ut_dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	log_init("test_geo", LOG_LVL_INFO);
+	for (int i = 0; i < 25; i++) {
+		snprintf(line, sizeof line, "203.0.113.%d", i + 1);
+		ev.ip = ip(line);
+		screen_event(sc, &ev, &ll, 100000 + (uint64_t)i, on_decision, &s);
+	}
+	ev.ip = ip("203.0.113.100");
+	screen_event(sc, &ev, &ll, 100000 + 60000, on_decision, &s);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(fd);
+	log_init("test_geo", LOG_LVL_WARN);
+	fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	while (fgets(line, sizeof line, fp)) {
+		hits += strstr(line, "location CN: 203.0.113.") && strstr(line, " connect (imap) counted by rule geo, 1 of 2");
+		more += strstr(line, "location: 5 more hits not logged in the last minute") != NULL;
+	}
+	fclose(fp);
+	ck_assert_int_eq(hits, 21);     /* 20 in the first minute, 1 in the next */
+	ck_assert_int_eq(more, 1);
+	screen_free(sc);
+	geo_free(g);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("geo");
@@ -368,5 +420,6 @@ int main(void)
 	tcase_add_test(tc, rules_take_countries_and_not_countries);
 	tcase_add_test(tc, bad_country_keys_are_refused_with_a_reason);
 	tcase_add_test(tc, location_rules_count_only_their_countries);
+	tcase_add_test(tc, location_hits_are_logged_at_a_bounded_rate);
 	return ut_run("geo", tc);
 }

@@ -26,8 +26,9 @@
 #include <string.h>
 
 /* [location]: the database opens, and a rule that screens by location
- * has one to ask. 0, or -1 with the error on stderr. */
-static int location_check(const struct bundle *b, bool quiet)
+ * has one to ask. 0 and what was read in info ("" if nothing), or -1 with
+ * the error on stderr. */
+static int location_check(const struct bundle *b, char *info, size_t infolen)
 {
 	const char *file = b->cfg.file ? b->cfg.file : "configuration";
 	char err[ERR_LEN];
@@ -49,8 +50,7 @@ static int location_check(const struct bundle *b, bool quiet)
 		geo_free(g);
 		return -1;
 	}
-	if (!quiet)
-		printf("location: %s (%s)\n", geo_path(g), geo_type(g));
+	snprintf(info, infolen, "location: %s (%s)", geo_path(g), geo_type(g));
 	geo_free(g);
 	return 0;
 }
@@ -123,7 +123,7 @@ int cmd_check(int argc, char **argv)
 	const char *cfgpath = NULL, *show = NULL;
 	bool quiet = false, verbose = false;
 	struct bundle b;
-	char err[ERR_LEN];
+	char err[ERR_LEN], location[ERR_LEN] = "";
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "c:qvh", longopts, NULL)) != -1) {
@@ -167,7 +167,7 @@ int cmd_check(int argc, char **argv)
 		free(dir);
 	}
 	journal_warnings(&b.cfg);
-	if (location_check(&b, quiet) < 0) {
+	if (location_check(&b, location, sizeof location) < 0) {
 		bundle_release(&b);
 		return 1;
 	}
@@ -181,8 +181,14 @@ int cmd_check(int argc, char **argv)
 			char win[32], dur[32];
 			duration_format(r->window_ms, win, sizeof win);
 			duration_format(r->block_ms, dur, sizeof dur);
-			printf("  %-16s %s%u events within %s -> %s\n", r->name, r->enabled ? "" : "(disabled) ",
+			printf("  %-16s %s%u events within %s -> %s", r->name, r->enabled ? "" : "(disabled) ",
 			       r->limit, win, r->log_only ? "log" : dur);
+			for (size_t k = 0; k < r->ncountries; k++) {
+				char cc[3];
+				geo_code_text(r->countries[k], cc);
+				printf("%s%s", k ? " " : r->not_countries ? " (not in " : " (in ", cc);
+			}
+			printf("%s\n", r->ncountries ? ")" : "");
 		}
 		for (size_t i = 0; i < b.cfg.nsources; i++) {
 			const struct source_cfg *s = &b.cfg.sources[i];
@@ -195,6 +201,8 @@ int cmd_check(int argc, char **argv)
 			printf(")\n");
 		}
 		printf("nftables: table inet %s, ports %s\n", b.cfg.table, b.cfg.ports_text);
+		if (*location)
+			printf("%s\n", location);
 		if (verbose)
 			check_show(stdout, &b, NULL);
 		printf("ok\n");

@@ -66,6 +66,9 @@ expect "countries without a database: a warning" \
 	"$(cat "$tmp/err")"
 
 perl tests/tools/make-country-mmdb.pl "$tmp/country.mmdb" || { echo "not ok - cannot build a test database"; exit 1; }
+# the test database itself, read by libmaxminddb's own tool
+expect "mmdblookup: 203.0.113.5 in the test database" '"CN" <utf8_string>' \
+	"$(mmdblookup -f "$tmp/country.mmdb" -i 203.0.113.5 country iso_code | tr -s ' \n' ' ' | sed 's/^ //; s/ $//')"
 conf "[location]
 database = $tmp/country.mmdb"
 "$MAILSCREEN" check -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SESSION_TTL_MS (24ULL * 3600 * 1000)    /* a session longer than a day is forgotten */
 #define DEFAULT_MAX_KEYS 100000                 /* without options (the daemon always gives them) */
@@ -171,16 +172,21 @@ void screen_set_geo(struct screen *s, struct geo *g)
 
 /* The country of ev's address, asked once per event (*code starts as
  * 0xffff: not asked yet). */
-static uint16_t locate(struct screen *s, const struct event *ev, uint64_t now, uint16_t *code)
+static uint16_t locate(struct screen *s, const struct event *ev, uint16_t *code)
 {
 	char err[ERR_LEN];
+	struct timespec ts;
 
 	if (*code != 0xffff)
 		return *code;
 	*code = GEO_NONE;
 	if (!s->geo || !ev->has_ip)
 		return GEO_NONE;
-	switch (geo_refresh(s->geo, now, err, sizeof err)) {
+	/* the file is looked at by the monotonic clock, not the event's time:
+	 * catching up (or replaying) a day of log in seconds is not a stat()
+	 * per second of log */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	switch (geo_refresh(s->geo, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000, err, sizeof err)) {
 	case 1:
 		log_info("location: database %s replaced, read again (%s)", geo_path(s->geo), geo_type(s->geo));
 		break;
@@ -333,7 +339,7 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 		if (!cnt)
 			continue;
 		if (rule_is_location(r)) {
-			if (locate(s, ev, now_ms, &code) == GEO_NONE) {
+			if (locate(s, ev, &code) == GEO_NONE) {
 				s->unlocated++;
 				continue;
 			}

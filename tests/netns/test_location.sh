@@ -120,6 +120,8 @@ ms_start
 log_has "^mailscreen: warning: location: \[location\] database '$DB': No such file or directory .* location screening is off \(2 rules count nothing\)" ||
 	fail "no warning about the missing database"
 ok "a missing database is a warning"
+assert_eq "the restored block keeps origin and country" "location CN" \
+	"$(ctl_json '.[] | select(.target == "203.0.113.5") | "\(.origin) \(.country)"' list blocks)"
 smtp_connect 203.0.113.6
 barrier 198.51.100.43
 ms_alive || fail "the daemon stopped"

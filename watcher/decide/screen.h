@@ -15,7 +15,11 @@
  * produces a decision and its window starts over. Every table is bounded
  * by the kind of key it holds (max_keys for addresses, max_accounts,
  * max_sessions), drops its least recently seen key beyond that and counts
- * it. Never blocks anything itself.
+ * it. A location rule (countries, not_countries) counts only addresses
+ * the country database (geo.h, borrowed) places in (or outside) its
+ * countries, looked up once per event and only when such a rule would
+ * count it; without a database it counts nothing. Never blocks anything
+ * itself.
  */
 #ifndef MS_SCREEN_H
 #define MS_SCREEN_H

@@ -9,13 +9,16 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ISO 3166-1 alpha-2 codes in use, and XK (Kosovo), which the country
  * databases use too. */
@@ -28,6 +31,8 @@ static const char iso3166[] =
 	"NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM "
 	"SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE "
 	"VG VI VN VU WF WS XK YE YT ZA ZM ZW";
+
+#define GEO_MAX_SIZE (256 << 20)       /* country databases are a few MiB */
 
 struct slot {
 	struct ipaddr a;
@@ -130,30 +135,99 @@ static bool country_type(const MMDB_s *db)
 	return t && (strstr(t, "Country") || strstr(t, "country") || strstr(t, "City") || strstr(t, "city"));
 }
 
+/* The database is read into a sealed memory file of its own and opened
+ * from there: libmaxminddb maps what it opens, and a file written over
+ * in place (cp, where geoipupdate renames) would change under the mapping
+ * -- truncated, a lookup would fault (SIGBUS). A rename leaves the old
+ * file whole, but not everybody renames. The memory file's descriptor,
+ * or -1 (errno; *short_read when the file changed while it was read). */
+static int private_copy(int fd, off_t size, bool *short_read)
+{
+	char buf[65536];
+	off_t done = 0;
+	int mfd = memfd_create("mailscreen-geo", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	*short_read = false;
+	if (mfd < 0)
+		return -1;
+	while (done < size) {
+		ssize_t n = read(fd, buf, sizeof buf), w = 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*short_read = n == 0;
+			close(mfd);
+			return -1;
+		}
+		while (w < n) {
+			ssize_t k = write(mfd, buf + w, (size_t)(n - w));
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0) {
+				close(mfd);
+				return -1;
+			}
+			w += k;
+		}
+		done += n;
+	}
+	(void)fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+	return mfd;
+}
+
 int geo_load(struct geo *g, char *err, size_t errlen)
 {
 	struct stat sb;
 	MMDB_s db;
-	int rc;
+	char proc[64];
+	bool short_read;
+	int rc, fd, mfd;
 
-	if (stat(g->path, &sb) < 0)
+	fd = open(g->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
 		return errf(err, errlen, "[location] database '%s': %s (get a country database, e.g. GeoLite2-Country "
 			    "with geoipupdate or DB-IP's IP to Country Lite, put it there, or remove the key)", g->path,
 			    strerror(errno));
+	if (fd < 0)
+		return errf(err, errlen, "[location] database '%s': cannot read it: %s (make it readable by the "
+			    "daemon)", g->path, strerror(errno));
+	if (fstat(fd, &sb) < 0) {
+		int e = errno;
+		close(fd);
+		return errf(err, errlen, "[location] database '%s': %s", g->path, strerror(e));
+	}
 	g->seen = true;
 	g->dev = sb.st_dev;
 	g->ino = sb.st_ino;
 	g->size = sb.st_size;
 	g->mtime = sb.st_mtim;
-	if (!S_ISREG(sb.st_mode))
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
 		return errf(err, errlen, "[location] database '%s' is not a file (name a MaxMind DB country database, "
 			    "e.g. /var/lib/GeoIP/GeoLite2-Country.mmdb)", g->path);
-	rc = MMDB_open(g->path, MMDB_MODE_MMAP, &db);
-	if (rc != MMDB_SUCCESS) {
+	}
+	if (sb.st_size > GEO_MAX_SIZE) {
+		close(fd);
+		return errf(err, errlen, "[location] database '%s' is larger than %d MiB: not a country database "
+			    "(use GeoLite2-Country or the like)", g->path, GEO_MAX_SIZE >> 20);
+	}
+	mfd = private_copy(fd, sb.st_size, &short_read);
+	if (mfd < 0) {
 		int e = errno;
+		close(fd);
+		if (short_read)
+			return errf(err, errlen, "[location] database '%s' changed while it was read (being written? "
+				    "it is read again once it changes)", g->path);
+		return errf(err, errlen, "[location] database '%s': cannot read it: %s", g->path, strerror(e));
+	}
+	close(fd);
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", mfd);
+	rc = MMDB_open(proc, MMDB_MODE_MMAP, &db);
+	close(mfd);             /* the mapping stays */
+	if (rc != MMDB_SUCCESS) {
 		if (rc == MMDB_IO_ERROR || rc == MMDB_FILE_OPEN_ERROR)
-			return errf(err, errlen, "[location] database '%s': cannot read it: %s (make it readable by the "
-				    "daemon)", g->path, strerror(e));
+			return errf(err, errlen, "[location] database '%s': cannot open its copy in memory (%s): %s",
+				    g->path, proc, strerror(errno));
 		return errf(err, errlen, "[location] database '%s' is not a MaxMind DB file: %s (download it again, "
 			    "e.g. with geoipupdate)", g->path, MMDB_strerror(rc));
 	}

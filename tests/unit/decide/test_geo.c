@@ -182,6 +182,31 @@ START_TEST(a_replaced_database_is_read_again)
 }
 END_TEST
 
+/* cp writes over the file in place (geoipupdate renames): truncated and
+ * rewritten under the daemon, the database in force still answers -- it
+ * is the daemon's own copy -- until the new file is read. */
+START_TEST(a_database_written_over_in_place_never_faults)
+{
+	char err[512], path[sizeof ut_dir + 32];
+	struct geo *g;
+	struct ipaddr a = ip("203.0.113.9"), b = ip("2001:db8:2::9");
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s", mkdb("p.mmdb", NULL));
+	g = geo_new(path);
+	ck_assert_msg(geo_load(g, err, sizeof err) == 0, "%s", err);
+	fp = fopen(path, "w");          /* truncated, as cp does first */
+	ck_assert_ptr_nonnull(fp);
+	fputs("half", fp);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_str_eq(cc(geo_lookup(g, &a)), "CN");
+	ck_assert_str_eq(cc(geo_lookup(g, &b)), "DE");
+	ck_assert_int_eq(geo_refresh(g, 1000, err, sizeof err), -1);
+	ck_assert_str_eq(cc(geo_lookup(g, &b)), "DE");
+	geo_free(g);
+}
+END_TEST
+
 START_TEST(answers_are_cached_per_address)
 {
 	char err[512];
@@ -414,6 +439,7 @@ int main(void)
 	tcase_add_test(tc, a_missing_database_is_an_error_and_answers_nothing);
 	tcase_add_test(tc, a_garbage_database_is_an_error);
 	tcase_add_test(tc, a_replaced_database_is_read_again);
+	tcase_add_test(tc, a_database_written_over_in_place_never_faults);
 	tcase_add_test(tc, answers_are_cached_per_address);
 	tcase_add_test(tc, country_codes_parse_in_any_case);
 	tcase_add_test(tc, location_blocks_name_country_and_rule);

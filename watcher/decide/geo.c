@@ -212,22 +212,24 @@ int geo_load(struct geo *g, char *err, size_t errlen)
 			    "(use GeoLite2-Country or the like)", g->path, GEO_MAX_SIZE >> 20);
 	}
 	mfd = private_copy(fd, sb.st_size, &short_read);
-	if (mfd < 0) {
-		int e = errno;
-		close(fd);
-		if (short_read)
-			return errf(err, errlen, "[location] database '%s' changed while it was read (being written? "
-				    "it is read again once it changes)", g->path);
-		return errf(err, errlen, "[location] database '%s': cannot read it: %s", g->path, strerror(e));
-	}
 	close(fd);
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", mfd);
-	rc = MMDB_open(proc, MMDB_MODE_MMAP, &db);
-	close(mfd);             /* the mapping stays */
+	if (mfd < 0 && short_read)
+		return errf(err, errlen, "[location] database '%s' changed while it was read (being written? it is "
+			    "read again once it changes)", g->path);
+	rc = MMDB_FILE_OPEN_ERROR;
+	if (mfd >= 0) {
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", mfd);
+		rc = MMDB_open(proc, MMDB_MODE_MMAP, &db);
+		close(mfd);     /* the mapping stays */
+	}
+	/* no memory file (a system call filter without memfd_create, no
+	 * /proc): the file itself, as libmaxminddb maps it */
+	if (rc == MMDB_FILE_OPEN_ERROR || rc == MMDB_IO_ERROR)
+		rc = MMDB_open(g->path, MMDB_MODE_MMAP, &db);
 	if (rc != MMDB_SUCCESS) {
 		if (rc == MMDB_IO_ERROR || rc == MMDB_FILE_OPEN_ERROR)
-			return errf(err, errlen, "[location] database '%s': cannot open its copy in memory (%s): %s",
-				    g->path, proc, strerror(errno));
+			return errf(err, errlen, "[location] database '%s': cannot read it: %s (make it readable by the "
+				    "daemon)", g->path, strerror(errno));
 		return errf(err, errlen, "[location] database '%s' is not a MaxMind DB file: %s (download it again, "
 			    "e.g. with geoipupdate)", g->path, MMDB_strerror(rc));
 	}

@@ -68,7 +68,9 @@ HELPERS   := $(BUILD)/tests/tcpprobe $(BUILD)/bench/gen
 # for the package); what make deb needs besides; what the tests need besides.
 DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev libmaxminddb-dev
 DEBS_DEB   := debhelper dpkg-dev
-DEBS_TEST  := check nftables iproute2 jq systemd-journal-remote util-linux procps dovecot-core clang-14 \
+DEBS_TEST  := check nftables iproute2 jq systemd systemd-journal-remote systemd-container util-linux procps \
+              dovecot-core dovecot-imapd \
+              dovecot-pop3d postfix python3 clang-14 \
               libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser libmaxmind-db-writer-perl mmdb-bin
 DEBS_BENCH := fail2ban sshguard time
 

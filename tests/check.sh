@@ -54,6 +54,7 @@ run "cli/test-cmd-check-journal" sh tests/cli/test-cmd-check-journal.sh
 run "cli/test-journal-log" sh tests/cli/test-journal-log.sh
 run "pkg/test-install" sh tests/pkg/test-install.sh
 run "pkg/test-deb" sh tests/pkg/test-deb.sh
+run "cli/test-unit-score" sh tests/cli/test-unit-score.sh
 for t in tests/netns/test_*.sh; do
 	[ -e "$t" ] || continue
 	run "netns/$(basename "$t" .sh)" sh tests/netns/run.sh "$t"

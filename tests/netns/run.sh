@@ -13,7 +13,9 @@
 # and the namespaces vanish with the daemon's nftables table in them. The
 # host's network and ruleset are never touched. The temporary directory is
 # removed here, outside, whatever happened. A test still running after
-# MS_TEST_TIMEOUT seconds (default 90) is stopped and fails.
+# MS_TEST_TIMEOUT seconds (default 90; a test that needs longer says so in
+# a line "# netns-timeout: SECONDS", which counts when it is the larger) is
+# stopped and fails.
 #
 # Output: the test's own ("ok - ..." per proved fact, "FAIL: ..." with the
 # daemon log and the ruleset on failure). With several tests, one line
@@ -81,6 +83,10 @@ test=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 [ -f "$test" ] || { echo "run.sh: no test '$1'"; exit 2; }
 preflight
 
+limit=${MS_TEST_TIMEOUT:-90}
+own=$(sed -n 's/^# netns-timeout: *\([0-9][0-9]*\)$/\1/p' "$test" | head -n 1)
+[ -n "$own" ] && [ "$own" -gt "$limit" ] && limit=$own
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mailscreen-netns.XXXXXX") || exit 1
 child=
 cleanup() {
@@ -92,7 +98,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # PID 1 ignores signals it has no handler for, hence its traps.
-MS_REPO=$repo MS_TMP=$tmp timeout -k 5 "${MS_TEST_TIMEOUT:-90}" \
+MS_REPO=$repo MS_TMP=$tmp timeout -k 5 "$limit" \
 	unshare --net --mount --pid --fork --kill-child --mount-proc --propagation private \
 	sh -c '
 		trap "exit 130" INT
@@ -107,7 +113,7 @@ wait "$child"
 rc=$?
 child=
 if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-	echo "FAIL: $(basename "$test") did not finish within ${MS_TEST_TIMEOUT:-90}s"
+	echo "FAIL: $(basename "$test") did not finish within ${limit}s"
 	exit 1
 fi
 if [ $rc -eq 77 ] && [ "${CI:-}" = true ]; then

@@ -107,6 +107,7 @@ passdb {
   driver = passwd-file
   args = $DENY
   deny = yes
+  auth_verbose = no
 }
 passdb {
   driver = passwd-file

@@ -98,6 +98,7 @@ grep -q '^ExecReload=/usr/sbin/mailscreen reload' $unit || fail "unit: no ExecRe
 ! grep -q /usr/local $unit || fail "unit: /usr/local left in it"
 [ "$(readlink /etc/systemd/system/multi-user.target.wants/mailscreen.service)" = $unit ] ||
 	fail "the unit is not enabled"
+grep -qx User=mailscreen $unit.d/user.conf || fail "unit: no drop-in running it as user mailscreen"
 pw=$(getent passwd mailscreen) || fail "no user mailscreen"
 echo "$pw" | awk -F: '$3 < 1000 && $6 == "/var/lib/mailscreen" && $7 ~ /nologin$/ { ok = 1 } END { exit !ok }' ||
 	fail "user mailscreen: $pw"
@@ -149,7 +150,8 @@ dpkg -r mailscreen
 dpkg --purge mailscreen
 left=$(find /etc/mailscreen /var/lib/mailscreen /etc/systemd/system -name '*mailscreen*' 2>/dev/null || true)
 [ -z "$left" ] || fail "purge left: $left"
-[ ! -e /lib/systemd/system/mailscreen.service ] || fail "purge left the unit"
+[ ! -e /lib/systemd/system/mailscreen.service ] && [ ! -e /lib/systemd/system/mailscreen.service.d ] ||
+	fail "purge left the unit"
 ! dpkg-query -W mailscreen >/dev/null 2>&1 || dpkg-query -W -f='${Status}' mailscreen | grep -q not-installed ||
 	fail "dpkg still knows mailscreen"
 echo "inside: ok"

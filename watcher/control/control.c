@@ -646,8 +646,21 @@ struct control *control_open(struct loop *l, const char *path, const char *group
 		close(fd);
 		return NULL;
 	}
-	if ((gr && (chown(path, (uid_t)-1, gr->gr_gid) < 0 || chmod(path, 0660) < 0)) ||
-	    (!gr && chmod(path, 0600) < 0) || stat(path, &st) < 0) {
+	if (gr && chown(path, (uid_t)-1, gr->gr_gid) < 0) {
+		/* without CAP_CHOWN (as under the shipped unit) only to a
+		 * group the daemon belongs to */
+		if (errno == EPERM)
+			errf(err, errlen, "cannot give control socket '%s' to group '%s': %s (the daemon must "
+			     "belong to it: under systemd, add SupplementaryGroups=%s, see mailscreen.service)",
+			     path, group, strerror(errno), group);
+		else
+			errf(err, errlen, "cannot give control socket '%s' to group '%s': %s", path, group,
+			     strerror(errno));
+		unlink(path);
+		close(fd);
+		return NULL;
+	}
+	if ((gr && chmod(path, 0660) < 0) || (!gr && chmod(path, 0600) < 0) || stat(path, &st) < 0) {
 		errf(err, errlen, "cannot set the owner and mode of control socket '%s': %s", path, strerror(errno));
 		unlink(path);
 		close(fd);

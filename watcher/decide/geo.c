@@ -151,7 +151,8 @@ static int private_copy(int fd, off_t size, bool *short_read)
 	if (mfd < 0)
 		return -1;
 	while (done < size) {
-		ssize_t n = read(fd, buf, sizeof buf), w = 0;
+		size_t want = size - done < (off_t)sizeof buf ? (size_t)(size - done) : sizeof buf;
+		ssize_t n = read(fd, buf, want), w = 0;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -205,6 +206,11 @@ int geo_load(struct geo *g, char *err, size_t errlen)
 		close(fd);
 		return errf(err, errlen, "[location] database '%s' is not a file (name a MaxMind DB country database, "
 			    "e.g. /var/lib/GeoIP/GeoLite2-Country.mmdb)", g->path);
+	}
+	if (sb.st_size == 0) {
+		close(fd);
+		return errf(err, errlen, "[location] database '%s' is empty (download it again, e.g. with "
+			    "geoipupdate)", g->path);
 	}
 	if (sb.st_size > GEO_MAX_SIZE) {
 		close(fd);

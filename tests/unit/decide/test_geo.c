@@ -142,6 +142,10 @@ START_TEST(a_garbage_database_is_an_error)
 	ck_assert_int_eq(geo_load(g, err, sizeof err), -1);
 	ck_assert_msg(strstr(err, "is not a file"), "%s", err);
 	geo_free(g);
+	g = geo_new(ut_write("empty.mmdb", ""));
+	ck_assert_int_eq(geo_load(g, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "empty.mmdb' is empty (download it again"), "%s", err);
+	geo_free(g);
 }
 END_TEST
 

@@ -37,7 +37,7 @@ CC      ?= gcc
 BUILD   ?= build
 BIN     ?= mailscreen
 
-PKGS    := libpcre2-8 libnftnl libmnl inih libsystemd
+PKGS    := libpcre2-8 libnftnl libmnl inih libsystemd libmaxminddb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -66,15 +66,15 @@ HELPERS   := $(BUILD)/tests/tcpprobe $(BUILD)/bench/gen
 
 # What building needs (contrib/debian/control's Build-Depends says the same
 # for the package); what make deb needs besides; what the tests need besides.
-DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev
+DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev libmaxminddb-dev
 DEBS_DEB   := debhelper dpkg-dev
 DEBS_TEST  := check nftables iproute2 jq curl systemd systemd-journal-remote systemd-container util-linux procps \
               dovecot-core dovecot-imapd \
               dovecot-pop3d postfix python3 clang-14 \
-              libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser
+              libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser libmaxmind-db-writer-perl mmdb-bin
 DEBS_BENCH := fail2ban sshguard time
 
-.PHONY: all deps deps-test deps-deb deps-bench check check-run unit samples netns demo bench asan \
+.PHONY: all deps deps-test deps-deb deps-bench check check-run unit samples netns demo bench geobench asan \
 	asan-build check-asan fuzz fuzz-build deb install uninstall clean
 
 all: $(BIN)
@@ -160,6 +160,17 @@ $(BUILD)/bench/gen: tests/bench/gen.c
 $(BUILD)/bench/ctltime: tests/bench/ctltime.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+
+# what a country lookup costs ([location]): geo.c alone, on a database
+# built with make-country-mmdb.pl --random
+$(BUILD)/bench/geobench: tests/bench/geobench.c $(BUILD)/decide/geo.o $(BUILD)/lib/log.o $(BUILD)/lib/xalloc.o \
+		$(BUILD)/lib/jsonw.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+
+geobench: $(BUILD)/bench/geobench
+	@perl tests/tools/make-country-mmdb.pl $(BUILD)/bench/geo.mmdb --random 100000
+	@$(BUILD)/bench/geobench $(BUILD)/bench/geo.mmdb
 
 # ---- sanitizers: gcc, ASan + UBSan, into build-asan/ ----
 ASAN_DIR  := build-asan

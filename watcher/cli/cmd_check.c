@@ -13,6 +13,7 @@
 #include "duration.h"
 #include "filter.h"
 #include "httpd.h"
+#include "geo.h"
 #include "journal.h"
 #include "keydoc.h"
 #include "log.h"
@@ -24,6 +25,36 @@
 #include <unistd.h>
 #include <libgen.h>
 #include <string.h>
+
+/* [location]: the database opens, and a rule that screens by location
+ * has one to ask. 0 and what was read in info ("" if nothing), or -1 with
+ * the error on stderr. */
+static int location_check(const struct bundle *b, char *info, size_t infolen)
+{
+	const char *file = b->cfg.file ? b->cfg.file : "configuration";
+	char err[ERR_LEN];
+	struct geo *g;
+
+	/* the daemon runs such a rule (it counts nothing): a warning */
+	if (!*b->cfg.geo_database) {
+		for (size_t i = 0; i < b->rules.n; i++)
+			if (rule_is_location(&b->rules.v[i]) && b->rules.v[i].enabled)
+				fprintf(stderr, "%s:%d: warning: rule '%s' screens by location (countries or "
+					"not_countries) but [location] database is not set: it counts nothing (set it to a "
+					"country database: see 'Location screening' in the README)\n", b->rules.v[i].file,
+					b->rules.v[i].lineno, b->rules.v[i].name);
+		return 0;
+	}
+	g = geo_new(b->cfg.geo_database);
+	if (geo_load(g, err, sizeof err) < 0) {
+		fprintf(stderr, "%s: %s\n", file, err);
+		geo_free(g);
+		return -1;
+	}
+	snprintf(info, infolen, "location: %s (%s)", geo_path(g), geo_type(g));
+	geo_free(g);
+	return 0;
+}
 
 static void usage(FILE *fp)
 {
@@ -93,7 +124,7 @@ int cmd_check(int argc, char **argv)
 	const char *cfgpath = NULL, *show = NULL;
 	bool quiet = false, verbose = false;
 	struct bundle b;
-	char err[ERR_LEN];
+	char err[ERR_LEN], location[ERR_LEN] = "";
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "c:qvh", longopts, NULL)) != -1) {
@@ -141,6 +172,10 @@ int cmd_check(int argc, char **argv)
 		fprintf(stderr, "%s: warning: [metrics] listen is not a loopback address: anyone who can reach it "
 			"reads the metrics (rule and source names, counts); prefer 127.0.0.1 or [::1] behind a "
 			"proxy\n", b.cfg.file ? b.cfg.file : "configuration");
+	if (location_check(&b, location, sizeof location) < 0) {
+		bundle_release(&b);
+		return 1;
+	}
 	if (!quiet) {
 		printf("configuration: %s\n", b.cfg.file ? b.cfg.file : "built-in defaults");
 		printf("filters: %zu from %s\n", filterset_nfilters(b.fs), b.filters_dir);
@@ -151,8 +186,14 @@ int cmd_check(int argc, char **argv)
 			char win[32], dur[32];
 			duration_format(r->window_ms, win, sizeof win);
 			duration_format(r->block_ms, dur, sizeof dur);
-			printf("  %-16s %s%u events within %s -> %s\n", r->name, r->enabled ? "" : "(disabled) ",
+			printf("  %-16s %s%u events within %s -> %s", r->name, r->enabled ? "" : "(disabled) ",
 			       r->limit, win, r->log_only ? "log" : dur);
+			for (size_t k = 0; k < r->ncountries; k++) {
+				char cc[3];
+				geo_code_text(r->countries[k], cc);
+				printf("%s%s", k ? " " : r->not_countries ? " (not in " : " (in ", cc);
+			}
+			printf("%s\n", r->ncountries ? ")" : "");
 		}
 		for (size_t i = 0; i < b.cfg.nsources; i++) {
 			const struct source_cfg *s = &b.cfg.sources[i];
@@ -165,6 +206,8 @@ int cmd_check(int argc, char **argv)
 			printf(")\n");
 		}
 		printf("nftables: table inet %s, ports %s\n", b.cfg.table, b.cfg.ports_text);
+		if (*location)
+			printf("%s\n", location);
 		if (verbose)
 			check_show(stdout, &b, NULL);
 		printf("ok\n");

@@ -21,6 +21,7 @@
 #include "ctl_cmds.h"
 #include "daemon.h"
 #include "duration.h"
+#include "geo.h"
 #include "jsonw.h"
 #include "log.h"
 #include "cols.h"
@@ -112,13 +113,15 @@ static void print_block(void *arg, const struct block *b)
 {
 	struct blist *bl = arg;
 	struct cmdctx *c = bl->c;
-	char t[CIDR_STRLEN], since[32], until[32], rem[32];
+	char t[CIDR_STRLEN], since[32], until[32], rem[32], cc[3];
 	long long packets = -1;
 
 	for (size_t i = 0; bl->k && i < bl->k->n; i++)
 		if (bl->k->v[i].has && bl->k->v[i].target.len == b->target.len &&
 		    addr_equal(&bl->k->v[i].target.addr, &b->target.addr))
 			packets = (long long)bl->k->v[i].packets;
+	/* a location rule's block: the country its reason names; "" for others */
+	geo_code_text(geo_block_country(b->origin, b->reason), cc);
 	cidr_format(&b->target, t);
 	when(b->start_ms, since);
 	when(b->expiry_ms, until);
@@ -128,6 +131,11 @@ static void print_block(void *arg, const struct block *b)
 		jkey(c, "target", t);
 		fprintf(c->out, ", ");
 		jkey(c, "origin", b->origin);
+		fprintf(c->out, ", ");
+		if (*cc)
+			jkey(c, "country", cc);
+		else
+			fprintf(c->out, "\"country\": null");
 		fprintf(c->out, ", ");
 		jkey(c, "reason", b->reason);
 		fprintf(c->out, ", \"start\": \"%s\", \"expiry\": %s%s%s, \"times\": %u", since,
@@ -145,7 +153,7 @@ static void print_block(void *arg, const struct block *b)
 		text_escape(reason, sizeof reason, b->reason, strlen(b->reason));
 		when_text(c, b->start_ms, from);
 		when_text(c, b->expiry_ms, to);
-		cols_add(&bl->t, (const char *const[]){ t, from, to, rem, pk, origin, reason });
+		cols_add(&bl->t, (const char *const[]){ t, from, to, rem, pk, origin, *cc ? cc : "-", reason });
 	}
 }
 
@@ -165,8 +173,8 @@ static void list_blocks(struct cmdctx *c)
 	if (c->json)
 		fprintf(c->out, "[");
 	else
-		cols_init(&bl.t, 7, (const char *const[]){ "BLOCK", "SINCE", "UNTIL", "LEFT", "DROPPED", "ORIGIN",
-			  "REASON" }, (const unsigned[]){ 0, 0, 0, 0, COLS_RIGHT, 0, 0 });
+		cols_init(&bl.t, 8, (const char *const[]){ "BLOCK", "SINCE", "UNTIL", "LEFT", "DROPPED", "ORIGIN",
+			  "COUNTRY", "REASON" }, (const unsigned[]){ 0, 0, 0, 0, COLS_RIGHT, 0, 0, 0 });
 	blocks_foreach(d->blocks, print_block, &bl);
 	if (c->json) {
 		fprintf(c->out, "]\n");

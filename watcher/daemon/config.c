@@ -173,6 +173,9 @@ static const struct option_def options[] = {
 	{ "metrics", "listen", OPT_STR, OFF(metrics_listen), "", 0, 0,
 	  "ADDRESS:PORT (127.0.0.1:9154, [::1]:9154) where GET /metrics serves the metrics over HTTP; none: off; "
 	  "check warns if it is not a loopback address" },
+	{ "location", "database", OPT_STR, OFF(geo_database), "", 0, 0,
+	  "MaxMind DB country database (GeoLite2-Country, GeoIP2-Country or DB-IP's country lite) that rules "
+	  "with countries or not_countries ask; a replaced file is read again; none: no location screening" },
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

@@ -68,6 +68,8 @@ struct config {
 	/* [prefix] */
 	int prefix_enabled;
 	uint64_t prefix_threshold, prefix_v4, prefix_v6, prefix_block_ms;
+	/* [location] */
+	char *geo_database;     /* "" = none */
 	/* [nftables] */
 	char *table;
 	char *ports_text;

@@ -235,6 +235,38 @@ static void refuse(struct daemon *d, enum reload_why why, const char *fmt, ...)
 	d->refused = xstrdup(msg);
 }
 
+/* [location]: the country database of the configuration, opened when its
+ * path is new. One that cannot be read leaves location screening off
+ * (said once; the rules that need it count nothing) until the file can be
+ * read: the screen looks at it again as events come (geo.h). */
+static void configure_location(struct daemon *d, const char *path)
+{
+	const struct ruleset *rs = screen_rules(d->screen);
+	size_t nloc = 0;
+	char err[ERR_LEN];
+
+	for (size_t i = 0; i < rs->n; i++)
+		nloc += rs->v[i].enabled && rule_is_location(&rs->v[i]);
+	if (d->geo && strcmp(geo_path(d->geo), path) == 0)
+		return;
+	screen_set_geo(d->screen, NULL);
+	geo_free(d->geo);
+	d->geo = NULL;
+	if (!*path) {
+		if (nloc)
+			log_warnx("location: %zu rules screen by location but [location] database is not set: they "
+				  "count nothing", nloc);
+		return;
+	}
+	d->geo = geo_new(path);
+	screen_set_geo(d->screen, d->geo);
+	if (geo_load(d->geo, err, sizeof err) < 0)
+		log_warnx("location: %s -- location screening is off (%zu rules count nothing) until it can be read",
+			  err, nloc);
+	else
+		log_info("location: database %s (%s)", path, geo_type(d->geo));
+}
+
 /* Load a new bundle and make it current. At start, failure is fatal; on
  * reload, the old configuration stays in force. 0, 1 (RELOAD_CHANGED:
  * nothing changed, nothing done) or -1. */
@@ -290,6 +322,7 @@ static int configure(struct daemon *d, enum reload_why why)
 					  .max_sessions = nb.cfg.max_sessions, .auth_ttl_ms = nb.cfg.authenticated_ttl_ms };
 		screen_configure(d->screen, &nb.rules, &so);
 	}
+	configure_location(d, nb.cfg.geo_database);
 	history_set_max(d->history, nb.cfg.history_max);
 	/* each offender keeps the times of its last blocks: enough to count up
 	 * to permanent_after, and 32 (the factor is capped by max long before) */
@@ -635,6 +668,7 @@ int cmd_run(int argc, char **argv)
 	fw_nft_close(d.nft);
 	daemon_report_free(&d);
 	screen_free(d.screen);
+	geo_free(d.geo);
 	dedup_free(d.dedup);
 	blocks_free(d.blocks);
 	blocks_free(d.allows);

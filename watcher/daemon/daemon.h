@@ -54,6 +54,7 @@ struct daemon {
 	bool cfg_explicit, dry_run_flag, from_start, foreground;
 	bool dry_run, paused;
 	struct screen *screen;
+	struct geo *geo;                /* [location] database; NULL: none */
 	struct dedup *dedup;            /* one attempt, one count, across all sources */
 	uint64_t status_ms;             /* the last STATUS= told to systemd */
 	uint64_t status_timer;          /* a STATUS= due at the end of the second */

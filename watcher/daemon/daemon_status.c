@@ -20,6 +20,7 @@
 #include "daemon_logging.h"
 #include "notify.h"
 #include "event.h"
+#include "geo.h"
 #include "journal.h"
 #include "line.h"
 #include "log.h"
@@ -88,6 +89,10 @@ struct st_view {
 	bool kernel_checked;
 	uint64_t not_enforced, check_ms, repairs, adopted;
 	int64_t checked_s_ago;  /* -1: never */
+	bool has_location;      /* [location] database set */
+	const char *geo_path;
+	bool geo_off;
+	uint64_t geo_lookups, geo_cached, geo_unknown, geo_reopened, located, unlocated;
 	bool has_files;
 	struct tail_stats files;
 	bool has_control;
@@ -172,6 +177,16 @@ static const struct report_row status_rows[] = {
 	REPORT_ROW(U64, "check_ms", " in %sms", V(check_ms)),
 	REPORT_ROW(U64, "repairs", "; %s repairs", V(repairs)),
 	REPORT_ROW(U64, "adopted", ", %s blocks found only in the kernel, since start)", V(adopted)),
+	END,
+	REPORT_GROUP_ROW("location", REPORT_IF, V(has_location)),
+	REPORT_ROW(STR, "database", "location: %s", V(geo_path)),
+	REPORT_ROW(BOOL, "off", " -- cannot be read: location screening is off", V(geo_off)),
+	REPORT_ROW(U64, "lookups", ", %s lookups", V(geo_lookups)),
+	REPORT_ROW(U64, "cached", " (%s from the cache", V(geo_cached)),
+	REPORT_ROW(U64, "unknown", ", %s not placed)", V(geo_unknown)),
+	REPORT_ROW(U64, "reopened", ", read again %s times", V(geo_reopened)),
+	REPORT_ROW(U64, "located_events", "; events counted by location rules: %s", V(located)),
+	REPORT_ROW(U64, "unlocated_events", ", not screened for want of a database: %s", V(unlocated)),
 	END,
 	REPORT_GROUP_ROW("files", REPORT_IF, V(has_files)),
 	REPORT_ROW(U64, "lines", "files: %s lines", V(files.lines)),
@@ -406,6 +421,19 @@ static void gather(struct daemon *d, uint64_t now, struct st_view *v)
 	v->check_ms = d->kcheck.took_ms;
 	v->repairs = d->kcheck.repairs;
 	v->adopted = d->kcheck.adopted;
+	v->located = st.located;
+	v->unlocated = st.unlocated;
+	if (d->geo) {
+		struct geo_stats gs;
+		geo_stats(d->geo, &gs);
+		v->has_location = true;
+		v->geo_path = geo_path(d->geo);
+		v->geo_off = !gs.loaded;
+		v->geo_lookups = gs.lookups;
+		v->geo_cached = gs.cached;
+		v->geo_unknown = gs.unknown;
+		v->geo_reopened = gs.reopened;
+	}
 	if (d->tail) {
 		v->has_files = true;
 		tail_get_stats(d->tail, &v->files);
@@ -458,7 +486,7 @@ static void count_block(void *arg, const struct block *b)
 {
 	struct origin_count *oc = arg;
 
-	oc->n += strcmp(b->origin, oc->name) == 0;
+	oc->n += strcmp(b->origin, oc->name) == 0 || geo_block_of_rule(b->origin, b->reason, oc->name);
 }
 
 static void count_account(void *arg, const struct account_block *a)
@@ -578,7 +606,7 @@ static void detail_block(void *arg, const struct block *b)
 	struct detail_ctx *c = arg;
 	char t[CIDR_STRLEN];
 
-	if (strcmp(b->origin, c->name) != 0)
+	if (strcmp(b->origin, c->name) != 0 && !geo_block_of_rule(b->origin, b->reason, c->name))
 		return;
 	cidr_format(&b->target, t);
 	add_block(c, t, false, b->start_ms, b->expiry_ms, b->reason);

@@ -5,6 +5,7 @@
  */
 #include "judge.h"
 #include "duration.h"
+#include "geo.h"
 #include "jsonw.h"
 #include "log.h"
 #include "policy.h"
@@ -78,6 +79,7 @@ static bool on_decision(void *arg, const struct decision *dc, const struct event
 	struct judge *j = c->j;
 	const struct rule *r = dc->rule;
 	char target[CIDR_STRLEN + 256], win[32], dur[32], line[320], reason[160], err[512], why[320];
+	char stored[sizeof reason + 80];
 	struct policy_verdict v = { false, r->block_ms, 1 };
 	struct cidr tgt = dc->target;
 	struct judge_block jb;
@@ -106,7 +108,14 @@ static bool on_decision(void *arg, const struct decision *dc, const struct event
 			break;
 		}
 	}
-	snprintf(reason, sizeof reason, "%u %s within %s", dc->count, ev_kind_name(ev->kind), win);
+	if (dc->country) {
+		char cc[3];
+		geo_code_text(dc->country, cc);
+		snprintf(reason, sizeof reason, "location %s: %u %s within %s", cc, dc->count, ev_kind_name(ev->kind),
+			 win);
+	} else {
+		snprintf(reason, sizeof reason, "%u %s within %s", dc->count, ev_kind_name(ev->kind), win);
+	}
 	if (r->log_only) {
 		log_info("notice %s%s: rule %s, %s (log only); line: %s", dc->kind == DECIDE_ACCOUNT ? "account " : "",
 			 target, r->name, reason, line);
@@ -119,7 +128,8 @@ static bool on_decision(void *arg, const struct decision *dc, const struct event
 		return false;   /* the count stays: the next event after resume blocks */
 	}
 	if (dc->kind == DECIDE_ADDR)
-		policy_decide(j->cfg, j->blocks, j->offenders, &tgt, r->name, r->block_ms, c->now_ms, &v);
+		policy_decide(j->cfg, j->blocks, j->offenders, &tgt, dc->country ? GEO_ORIGIN : r->name, r->block_ms,
+			      c->now_ms, &v);
 	duration_format(v.dur_ms, dur, sizeof dur);
 	log_info("%s%s %s for %s: rule %s, %s%s; line: %s%s", v.extend ? "extend" : "block",
 		 dc->kind == DECIDE_ACCOUNT ? " account" : "", target, dur, r->name, reason,
@@ -132,6 +142,12 @@ static bool on_decision(void *arg, const struct decision *dc, const struct event
 	jb.rule = r;
 	jb.origin = r->name;
 	jb.reason = reason;
+	if (dc->country) {
+		/* the block's reason names its rule, its origin says location */
+		snprintf(stored, sizeof stored, "%s (rule %s)", reason, r->name);
+		jb.origin = GEO_ORIGIN;
+		jb.reason = stored;
+	}
 	jb.count = dc->count;
 	jb.at_ms = c->now_ms;
 	jb.dur_ms = v.dur_ms;

@@ -13,10 +13,12 @@
  *   ipv6_prefix = 64              ; IPv6 addresses are keyed per /64
  *   users    = any                ; any, bare (no '@') or full
  *   exempt_authenticated = no     ; skip sessions/addresses that logged in
+ *   countries = CN RU             ; only addresses located there ([location])
  */
 #include "rules.h"
 #include "duration.h"
 #include "event.h"
+#include "geo.h"
 #include "inifile.h"
 #include "inilayer.h"
 #include "keydoc.h"
@@ -47,6 +49,11 @@ const struct keydoc rule_keys[] = {
 	  "within authenticated_ttl" },
 	{ "ipv4_prefix", "number, 8 to 32", "32", "IPv4 addresses are counted and blocked per this prefix" },
 	{ "ipv6_prefix", "number, 16 to 128", "64", "IPv6 addresses are counted and blocked per this prefix" },
+	{ "countries", "country codes", "(any)", "only addresses located in these countries (ISO 3166 codes such "
+	  "as CN RU, any case; -- or unknown: addresses the database does not place) by the [location] database; "
+	  "its blocks have origin location" },
+	{ "not_countries", "country codes", "(any)", "only addresses located in none of these countries (the "
+	  "same codes; not with countries)" },
 };
 const size_t rule_nkeys = KEYDOC_N(rule_keys);
 
@@ -66,6 +73,7 @@ static void rule_release(struct rule *r)
 	for (size_t i = 0; r->services && r->services[i]; i++)
 		free(r->services[i]);
 	free(r->services);
+	free(r->countries);
 }
 
 static int finish(struct rload *ld, char *err, size_t errlen)
@@ -84,6 +92,9 @@ static int finish(struct rload *ld, char *err, size_t errlen)
 	if (!r->log_only && !r->block_ms)
 		return errf(err, errlen, "rule '%s' (line %d) has no 'block' (a duration, permanent, or log)",
 			    r->name, r->lineno);
+	if (r->ncountries && r->per == PER_ACCOUNT)
+		return errf(err, errlen, "rule '%s' (line %d): countries and not_countries screen addresses; use "
+			    "per = ip or session", r->name, r->lineno);
 	return 0;
 }
 
@@ -198,6 +209,41 @@ static int key_value(void *arg, const char *section, const char *k, const char *
 			r->ipv6_prefix = (uint8_t)n;
 		else
 			r->ipv4_prefix = (uint8_t)n;
+	} else if (strcmp(k, "countries") == 0 || strcmp(k, "not_countries") == 0) {
+		bool neg = k[0] == 'n';
+		char **w, *st;
+		size_t n = ini_words(v, &w, &st);
+		if (r->ncountries && r->not_countries != neg) {
+			free(w);
+			free(st);
+			return errf(err, errlen, "%s: the rule has %s already; a rule takes one of them", k,
+				    neg ? "countries" : "not_countries");
+		}
+		if (!n) {
+			free(w);
+			free(st);
+			return errf(err, errlen, "%s: name at least one country code (e.g. %s = CN)", k, k);
+		}
+		free(r->countries);
+		r->countries = xcalloc(n, sizeof *r->countries);
+		r->ncountries = 0;
+		r->not_countries = neg;
+		for (size_t i = 0; i < n; i++) {
+			uint16_t code;
+			if (geo_code_parse(w[i], &code) < 0) {
+				errf(err, errlen, "%s: '%s' is not an ISO 3166 country code (two letters such as CN, DE, "
+				     "US; -- or unknown for addresses the database does not place)", k, w[i]);
+				free(w);
+				free(st);
+				free(r->countries);
+				r->countries = NULL;
+				r->ncountries = 0;
+				return -1;
+			}
+			r->countries[r->ncountries++] = code;
+		}
+		free(w);
+		free(st);
 	} else {
 		log_panic("rule key '%s' is in rule_keys but not parsed", k);
 	}
@@ -291,4 +337,13 @@ bool rule_wants_service(const struct rule *r, const char *svc, size_t len)
 		if (strlen(r->services[i]) == len && memcmp(r->services[i], svc, len) == 0)
 			return true;
 	return false;
+}
+
+bool rule_wants_country(const struct rule *r, uint16_t code)
+{
+	bool in = false;
+
+	for (size_t i = 0; i < r->ncountries; i++)
+		in |= r->countries[i] == code;
+	return in != r->not_countries;
 }

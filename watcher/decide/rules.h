@@ -32,6 +32,11 @@ struct rule {
 	bool log_only;
 	uint64_t block_ms;      /* DURATION_PERMANENT for permanent */
 	uint8_t ipv4_prefix, ipv6_prefix;
+	/* location (geo.h): count only addresses of these countries, or with
+	 * not_countries only addresses of none of them; none = any address */
+	uint16_t *countries;
+	size_t ncountries;
+	bool not_countries;
 };
 
 struct ruleset {
@@ -56,5 +61,9 @@ int ruleset_load_layers(struct ruleset *rs, const struct inilayer *doc, char *er
 void ruleset_release(struct ruleset *rs);
 uint64_t ruleset_max_window(const struct ruleset *rs);
 bool rule_wants_service(const struct rule *r, const char *svc, size_t len);
+/* Does the rule screen by location (countries or not_countries)? */
+static inline bool rule_is_location(const struct rule *r) { return r->ncountries > 0; }
+/* Does it count an address of this country (geo.h's code)? */
+bool rule_wants_country(const struct rule *r, uint16_t code);
 
 #endif

@@ -3,7 +3,9 @@
  * screen - see screen.h. Owns the ruleset in force, a window table per
  * rule, the allow list, the NAT exemptions and two small tables built on
  * the same windows: sessions that authenticated (until they disconnect)
- * and addresses that logged in lately (for auth_ttl).
+ * and addresses that logged in lately (for auth_ttl). Location rules ask
+ * the country database (borrowed) once per event, and their hits are
+ * logged, at most LOC_LOG_MAX lines a minute.
  */
 #include "screen.h"
 #include "log.h"
@@ -14,10 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SESSION_TTL_MS (24ULL * 3600 * 1000)    /* a session longer than a day is forgotten */
 #define DEFAULT_MAX_KEYS 100000                 /* without options (the daemon always gives them) */
 #define MAX_PENDING 8
+#define LOC_LOG_MAX 20                          /* location hits logged per minute */
+#define LOC_LOG_MS (60 * 1000)
 
 /* a rule's counters (screen_rule_stats) */
 struct rcount {
@@ -46,6 +51,10 @@ struct screen {
 	void *count_arg;
 	screen_exempt_fn *exempt_fn;
 	void *exempt_arg;
+	struct geo *geo;                /* borrowed; NULL: no location */
+	uint64_t located, unlocated;
+	uint64_t loc_log_start;         /* the minute location hits are logged in */
+	uint32_t loc_logged, loc_quiet; /* lines in it, hits not logged in it */
 };
 
 static const char *const table_names[SCREEN_NTABLES] = { "addresses", "accounts", "sessions" };
@@ -203,6 +212,64 @@ const struct cidrlist *screen_host(const struct screen *s)
 	return &s->host;
 }
 
+void screen_set_geo(struct screen *s, struct geo *g)
+{
+	s->geo = g;
+}
+
+/* The country of ev's address, asked once per event (*code starts as
+ * 0xffff: not asked yet). */
+static uint16_t locate(struct screen *s, const struct event *ev, uint16_t *code)
+{
+	char err[ERR_LEN];
+	struct timespec ts;
+
+	if (*code != 0xffff)
+		return *code;
+	*code = GEO_NONE;
+	if (!s->geo || !ev->has_ip)
+		return GEO_NONE;
+	/* the file is looked at by the monotonic clock, not the event's time:
+	 * catching up (or replaying) a day of log in seconds is not a stat()
+	 * per second of log */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	switch (geo_refresh(s->geo, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000, err, sizeof err)) {
+	case 1:
+		log_info("location: database %s replaced, read again (%s)", geo_path(s->geo), geo_type(s->geo));
+		break;
+	case -1:
+		log_warnx("location: %s; the database read before stays in force", err);
+		break;
+	}
+	*code = geo_lookup(s->geo, &ev->ip);
+	return *code;
+}
+
+/* A location rule counted ev: said in the log, LOC_LOG_MAX lines a minute
+ * at most, and how many were left out. */
+static void log_location(struct screen *s, const struct rule *r, const struct event *ev, uint16_t code,
+			 uint32_t count, uint64_t now)
+{
+	char a[ADDR_STRLEN], cc[3];
+
+	if (!s->loc_log_start || now < s->loc_log_start || now - s->loc_log_start >= LOC_LOG_MS) {
+		if (s->loc_quiet)
+			log_info("location: %u more hits not logged in the last minute", s->loc_quiet);
+		s->loc_log_start = now ? now : 1;
+		s->loc_logged = s->loc_quiet = 0;
+	}
+	if (s->loc_logged >= LOC_LOG_MAX) {
+		s->loc_quiet++;
+		return;
+	}
+	s->loc_logged++;
+	addr_format(&ev->ip, a);
+	geo_code_text(code, cc);
+	log_info("location %s: %s %s (%.*s) counted by rule %s, %u of %u", cc, a, ev_kind_name(ev->kind),
+		 ev->service ? (int)(ev->servicelen > 32 ? 32 : ev->servicelen) : 1, ev->service ? ev->service : "-",
+		 r->name, count, r->limit);
+}
+
 struct allowlist *screen_allowlist(struct screen *s)
 {
 	return &s->allow;
@@ -267,6 +334,7 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 {
 	bool exempt_ip, authd = false, authd_known = false;
 	const struct nat_cfg *nat;
+	uint16_t code = 0xffff;
 	int n = 0;
 
 	s->events[ev->kind]++;
@@ -319,6 +387,15 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 			cnt += ev->dup;
 		if (!cnt)
 			continue;
+		if (rule_is_location(r)) {
+			if (locate(s, ev, &code) == GEO_NONE) {
+				s->unlocated++;
+				continue;
+			}
+			if (!rule_wants_country(r, code))
+				continue;
+			d.country = code;
+		}
 		if (r->exempt_authenticated) {
 			if (!authd_known) {
 				authd = authenticated(s, ev, now_ms);
@@ -373,6 +450,10 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 		}
 		d.count = window_hit(s->win[i], key, klen, now_ms, cnt, &reached);
 		s->rc[i].counted += cnt;
+		if (d.country) {
+			s->located++;
+			log_location(s, r, ev, d.country, d.count, now_ms);
+		}
 		if (s->count_fn)
 			s->count_fn(s->count_arg, r, key, klen, now_ms, ll);
 		if (!reached)
@@ -428,6 +509,8 @@ void screen_stats(const struct screen *s, struct screen_stats *st)
 	st->decisions = s->decisions;
 	st->uncounted = s->uncounted;
 	st->duplicates = s->duplicates;
+	st->located = s->located;
+	st->unlocated = s->unlocated;
 	for (int t = 0; t < SCREEN_NTABLES; t++) {
 		st->table[t].max = s->max[t];
 		st->table[t].evictions = s->evictions_gone[t];

@@ -15,7 +15,11 @@
  * produces a decision and its window starts over. Every table is bounded
  * by the kind of key it holds (max_keys for addresses, max_accounts,
  * max_sessions), drops its least recently seen key beyond that and counts
- * it. Never blocks anything itself.
+ * it. A location rule (countries, not_countries) counts only addresses
+ * the country database (geo.h, borrowed) places in (or outside) its
+ * countries, looked up once per event and only when such a rule would
+ * count it; without a database it counts nothing. Never blocks anything
+ * itself.
  */
 #ifndef MS_SCREEN_H
 #define MS_SCREEN_H
@@ -24,6 +28,7 @@
 #include "allow.h"
 #include "config.h"
 #include "event.h"
+#include "geo.h"
 #include "line.h"
 #include "rules.h"
 
@@ -52,6 +57,7 @@ struct decision {
 	uint32_t count;         /* events within the window (= limit) */
 	const void *key;        /* the rule's key for it (as screen_count_fn got it) */
 	size_t klen;
+	uint16_t country;       /* a location rule's: the address's country (geo.h); else GEO_NONE */
 };
 
 /* Returns whether the decision was carried out: if not (paused), the key
@@ -70,6 +76,8 @@ struct screen_table_stats {
 
 struct screen_stats {
 	uint64_t events[EV_NKINDS];
+	uint64_t located;       /* events counted by location rules */
+	uint64_t unlocated;     /* events location rules could not screen: no database */
 	uint64_t exempt, decisions;
 	uint64_t uncounted;     /* only_if_counted events that found no count to add to */
 	uint64_t duplicates;    /* events whose every attempt an earlier line counted */
@@ -137,6 +145,10 @@ struct allowlist *screen_allowlist(struct screen *s);
 /* This host's own addresses (copied): exempt like loopback. */
 void screen_set_host(struct screen *s, const struct cidrlist *host);
 const struct cidrlist *screen_host(const struct screen *s);
+/* The country database location rules ask (borrowed; NULL: none, and
+ * location rules count nothing). Looked up once per event, only when a
+ * location rule would count it; a replaced file is read again (geo.h). */
+void screen_set_geo(struct screen *s, struct geo *g);
 void screen_expire(struct screen *s, uint64_t now_ms);
 void screen_stats(const struct screen *s, struct screen_stats *st);
 const struct ruleset *screen_rules(const struct screen *s);

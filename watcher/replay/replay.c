@@ -10,6 +10,7 @@
 #include "dedup.h"
 #include "duration.h"
 #include "filter.h"
+#include "geo.h"
 #include "jsonw.h"
 #include "line.h"
 #include "log.h"
@@ -46,6 +47,7 @@ struct replay {
 	struct bundle b;
 	struct matcher *m;
 	struct screen *screen;
+	struct geo *geo;        /* [location] database, as the daemon reads it; NULL: none */
 	struct dedup *dedup;    /* one attempt, one count, as in the daemon */
 	struct blocks *blocks;
 	struct wtable *offenders;       /* repeat history */
@@ -290,7 +292,8 @@ static int sink_block(void *arg, const struct judge_block *jb, char *err, size_t
 				o->blocks++;
 		}
 	}
-	snprintf(blk->rule, sizeof blk->rule, "%s", jb->origin);
+	/* a location rule's block has origin "location": its rule is named */
+	snprintf(blk->rule, sizeof blk->rule, "%s", jb->rule ? jb->rule->name : jb->origin);
 	snprintf(blk->reason, sizeof blk->reason, "%s", jb->reason);
 	blk->count = jb->count;
 	blk->times = jb->times;
@@ -451,6 +454,13 @@ struct replay *replay_new(struct bundle *b, const char *source, size_t evidence,
 		log_warnx("%s; only loopback and the allow list are protected", herr);
 	screen_set_host(r->screen, &r->host);
 	screen_set_count_hook(r->screen, on_count, r);
+	/* location rules ask the database the daemon would */
+	if (*r->b.cfg.geo_database) {
+		r->geo = geo_new(r->b.cfg.geo_database);
+		if (geo_load(r->geo, herr, sizeof herr) < 0)
+			log_warnx("location: %s -- location rules count nothing", herr);
+		screen_set_geo(r->screen, r->geo);
+	}
 	r->blocks = blocks_new(NULL);
 	/* as the daemon sizes it (daemon.c) */
 	r->offenders = window_new(r->b.cfg.repeat_permanent_after > 32 ? (uint32_t)r->b.cfg.repeat_permanent_after : 32,
@@ -501,6 +511,7 @@ void replay_free(struct replay *r)
 	free(r->rs);
 	matcher_free(r->m);
 	screen_free(r->screen);
+	geo_free(r->geo);
 	dedup_free(r->dedup);
 	blocks_free(r->blocks);
 	window_free(r->offenders);

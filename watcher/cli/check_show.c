@@ -96,11 +96,19 @@ static void show_section(FILE *fp, const struct inilayer *doc, size_t sec, const
  * even where no file has them, with their defaults. */
 static size_t show_config(FILE *fp, const struct config *c, const char *name)
 {
-	static const char *const tabled[] = { "daemon", "nftables", "repeat", "prefix" };
+	const char *tabled[32];
+	size_t ntabled = 0;
 	const struct inilayer *doc = c->layers;
 	size_t n = 0;
 
-	for (size_t t = 0; t < sizeof tabled / sizeof tabled[0]; t++) {
+	/* the sections of the option table, in its order */
+	{
+		const char *s, *k, *d;
+		for (size_t i = 0; config_option(i, &s, &k, &d); i++)
+			if ((!ntabled || strcmp(tabled[ntabled - 1], s) != 0) && ntabled < sizeof tabled / sizeof tabled[0])
+				tabled[ntabled++] = s;
+	}
+	for (size_t t = 0; t < ntabled; t++) {
 		struct ini_keydef keys[64];
 		size_t nkeys = 0;
 		const char *s, *k, *d;
@@ -125,7 +133,7 @@ static size_t show_config(FILE *fp, const struct config *c, const char *name)
 		struct ini_section_info si;
 		bool tab = false;
 		inilayer_section(doc, i, &si);
-		for (size_t t = 0; t < sizeof tabled / sizeof tabled[0]; t++)
+		for (size_t t = 0; t < ntabled; t++)
 			tab |= strcmp(si.name, tabled[t]) == 0;
 		if (tab || (name && strcmp(name, si.name) != 0))
 			continue;

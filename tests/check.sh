@@ -32,6 +32,7 @@ for t in "$@"; do
 	grep -h '^[0-9]*%: Checks' "tests/out/unit_$(basename "$t").log" 2>/dev/null | sed 's/^/      /'
 done
 run "docs/options-in-readme" sh tests/options-in-readme.sh
+run "docs/seed-table" sh tests/seed-table.sh
 run "docs/man-pages" sh tests/man.sh
 run "demo" sh contrib/demo.sh
 run "docs/readme-examples" sh tests/readme-examples.sh

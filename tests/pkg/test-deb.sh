@@ -116,7 +116,7 @@ comp=$(bash -c '. /usr/share/bash-completion/completions/mailscreen
 	c mailscreen re; c mailscreen list ""; c mailscreen run --f; c mailscreen list blocks ""
 	_mailscreen_rules | tr "\n" " "') || fail "completion: $comp"
 echo "$comp"
-[ "$(echo "$comp" | sed -n 1p)" = "replay reset resume reload" ] || fail "completion of 're'"
+[ "$(echo "$comp" | sed -n 1p)" = "replay reset resume reload report" ] || fail "completion of 're'"
 echo "$comp" | sed -n 2p | grep -qw accounts || fail "completion of 'list'"
 echo "$comp" | sed -n 3p | grep -qw -- --foreground || fail "completion of 'run --f'"
 [ -z "$(echo "$comp" | sed -n 4p)" ] || fail "completion after 'list blocks'"

@@ -26,7 +26,7 @@ say "off by default: a bare name failing once blocks nothing"
 imap_fail $ATTACKER admin
 barrier 198.51.100.41
 assert_no_element $ATTACKER
-log_has "logon-policy" && fail "the daemon applied logon-policy, which is off by default"
+log_has "rule logon-policy," && fail "the daemon applied logon-policy, which is off by default"
 ok "no logon-policy decision"
 
 say "switched on (enabled = yes, reload)"
@@ -51,5 +51,5 @@ log_mark
 imap_fail 203.0.113.33 bob@example.org 3
 barrier 198.51.100.42
 assert_no_element 203.0.113.33
-log_has "logon-policy" && fail "logon-policy counted full addresses or nameless failures: $(grep logon-policy "$MS_DLOG" | tail -n 1)"
+log_has "rule logon-policy," && fail "logon-policy counted full addresses or nameless failures: $(grep "rule logon-policy," "$MS_DLOG" | tail -n 1)"
 ok "no logon-policy decision for full addresses or nameless failures"

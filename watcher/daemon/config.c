@@ -120,7 +120,7 @@ static const struct option_def options[] = {
 	  "entries of each list logged at start (the rest only counted)" },
 	{ "logging", "allow_hits", OPT_BOOL, OFF(log_allow_hits), "no", 0, 0,
 	  "log each event not counted because its address is exempt: the allow list entry, this host, "
-	  "loopback, a [nat] exemption or a login (exempt_authenticated)" },
+	  "loopback, a [nat] exemption or a login (exempt_authenticated); and [allow] account hits" },
 	{ "logging", "auth_failures", OPT_BOOL, OFF(log_auth_failures), "no", 0, 0,
 	  "log each failed login: address, account, service, filter" },
 	{ "logging", "auth_successes", OPT_BOOL, OFF(log_auth_successes), "no", 0, 0,
@@ -195,7 +195,7 @@ static const struct keydoc source_keys[] = {
 static const struct keydoc allow_keys[] = {
 	{ "address", "ADDRESS[/LEN]", "", "never counted nor blocked; repeatable, IPv4 or IPv6; host bits set are "
 	  "an error" },
-	{ "account", "NAME | *@DOMAIN", "", "an account per-account rules never count (nor block); its failures "
+	{ "account", "NAME or *@DOMAIN", "", "an account per-account rules never count (nor block); its failures "
 	  "still count for per-address rules; repeatable, any case" },
 };
 static const struct keydoc nat_keys[] = {

@@ -19,6 +19,9 @@
 #   - report: the blocks by origin, the top addresses; --json, --html FILE
 #     (no script, escaped), --mail (the report mail, past the cap); the
 #     same counts after a restart.
+#   - run --dry-run: a rule's block is mailed as "would block" with "(dry
+#     run: nothing was blocked)", the program gets "would-block" and
+#     MAILSCREEN_DRY_RUN=1 (0 before), and nothing reaches the kernel.
 # Run by run.sh, which has sourced lib.sh.
 
 ms_listen $SERVER4 25
@@ -152,5 +155,30 @@ say "the report after a restart counts the same"
 ms_stop
 ms_start
 assert_eq "report --json after a restart: blocks made" 503 "$(ctl_json '.blocks_made' report)"
+
+say "run --dry-run: the mail and the program say what would be blocked, and that nothing was"
+ms_stop
+ms_start --dry-run
+nmails=$(wc -l < "$MAILS/log")
+log_mark
+sasl_fail 198.51.100.249 5
+wait_file_line "$MAILS/log" "^done $((nmails + 1))\$"
+msg=$MAILS/$((nmails + 1)).msg
+grep -q '^Subject: mailscreen on .*: dry run: would block 198\.51\.100\.249$' "$msg" ||
+	fail "the dry run's Subject: $(grep '^Subject' "$msg")"
+grep -q -x '(dry run: nothing was blocked)' "$msg" || fail "the body does not say nothing was blocked: $(cat "$msg")"
+grep -q ' 198\.51\.100\.249 would be blocked for 1h by auth-ip (dry run)$' "$msg" ||
+	fail "198.51.100.249 not listed as would be blocked: $(cat "$msg")"
+grep -v ' would be blocked for ' "$msg" | grep -q ' blocked for ' && fail "the dry run's mail says blocked: $(cat "$msg")"
+ok "the mail says: $(grep '^Subject' "$msg")"
+wait_file_line "$PROGS/log" '^done [0-9]+ 198\.51\.100\.249$'
+p=$(grep -l '^arg=198.51.100.249$' "$PROGS"/[0-9]*) || fail "the program never got 198.51.100.249"
+assert_eq "the program's arguments in dry run" "would-block address 198.51.100.249 1h auth-ip" \
+	"$(sed -n 's/^arg=//p' "$p" | head -5 | tr '\n' ' ' | sed 's/ $//')"
+grep -q -x 'MAILSCREEN_DRY_RUN=1' "$p" || fail "no MAILSCREEN_DRY_RUN=1: $(cat "$p")"
+grep -q -x 'MAILSCREEN_EVENT=would-block' "$p" || fail "no MAILSCREEN_EVENT=would-block: $(cat "$p")"
+p=$(grep -l '^arg=198.51.100.50$' "$PROGS"/[0-9]*)
+grep -q -x 'MAILSCREEN_DRY_RUN=0' "$p" || fail "not in dry run, no MAILSCREEN_DRY_RUN=0: $(cat "$p")"
+assert_no_element 198.51.100.249
 
 ms_stop

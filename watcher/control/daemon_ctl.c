@@ -630,6 +630,7 @@ static void cmd_block_account(struct cmdctx *c, const struct ctl_req *q)
 	const char *user = q->arg[0].text;
 	uint64_t dur = q->nargs > 1 ? q->arg[1].ms : DEFAULT_MANUAL_BLOCK_MS;
 	char err[ERR_LEN], dbuf[32], safe[4 * sizeof ((struct account_block *)0)->user + 4];
+	const char *xa;
 
 	if (daemon_block_account(c->d, user, strlen(user), dur, "manual", "manual block", err, sizeof err) < 0) {
 		ctl_error(c->r, "%s", err);
@@ -640,6 +641,9 @@ static void cmd_block_account(struct cmdctx *c, const struct ctl_req *q)
 	duration_format(dur, dbuf, sizeof dbuf);
 	log_info("block account '%s' for %s: manual (uid %u)", safe, dbuf, (unsigned)c->r->peer_uid);
 	fprintf(c->out, "blocked account %s for %s\n", safe, dbuf);
+	if ((xa = screen_account_exempt(c->d->screen, user, strlen(user))))
+		fprintf(c->out, "note: the account is exempt from automatic blocks ([allow] account = %s); this "
+			"manual block holds all the same\n", xa);
 }
 
 static void cmd_unblock_account(struct cmdctx *c, const struct ctl_req *q)

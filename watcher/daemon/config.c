@@ -17,6 +17,7 @@
 #include "line.h"
 #include "xalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <pwd.h>
@@ -119,7 +120,7 @@ static const struct option_def options[] = {
 	  "entries of each list logged at start (the rest only counted)" },
 	{ "logging", "allow_hits", OPT_BOOL, OFF(log_allow_hits), "no", 0, 0,
 	  "log each event not counted because its address is exempt: the allow list entry, this host, "
-	  "loopback, a [nat] exemption or a login (exempt_authenticated)" },
+	  "loopback, a [nat] exemption or a login (exempt_authenticated); and [allow] account hits" },
 	{ "logging", "auth_failures", OPT_BOOL, OFF(log_auth_failures), "no", 0, 0,
 	  "log each failed login: address, account, service, filter" },
 	{ "logging", "auth_successes", OPT_BOOL, OFF(log_auth_successes), "no", 0, 0,
@@ -194,6 +195,8 @@ static const struct keydoc source_keys[] = {
 static const struct keydoc allow_keys[] = {
 	{ "address", "ADDRESS[/LEN]", "", "never counted nor blocked; repeatable, IPv4 or IPv6; host bits set are "
 	  "an error" },
+	{ "account", "NAME or *@DOMAIN", "", "an account per-account rules never count (nor block); its failures "
+	  "still count for per-address rules; repeatable, any case" },
 };
 static const struct keydoc nat_keys[] = {
 	{ "exempt", "ADDRESS[/LEN] DOMAIN", "", "a NAT gateway's range and the mail domain of its users: their "
@@ -385,6 +388,32 @@ static int handler(void *arg, const char *section, const char *key, const char *
 	return rc;
 }
 
+/* [allow] account = NAME or *@DOMAIN, kept in lower case as the
+ * per-account rules count names. */
+static int exempt_account(struct config *c, const char *v, char *err, size_t errlen)
+{
+	size_t n = strlen(v);
+	const char *star = strchr(v, '*');
+	char *low;
+
+	if (n == 0)
+		return errf(err, errlen, "account: give an account name or *@DOMAIN");
+	if (n > 256)
+		return errf(err, errlen, "account: at most 256 bytes");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f)
+			return errf(err, errlen, "account: no spaces or control characters in an account name");
+	if (star && (star != v || v[1] != '@' || !v[2] || strchr(v + 2, '@') || strchr(v + 1, '*')))
+		return errf(err, errlen, "account: '%s': the wildcard goes only in front of a domain, as in *@example.org",
+			    v);
+	low = xstrdup(v);
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)low[i]);
+	XGROW(c->exempt_accounts, c->aexempt_accounts, c->nexempt_accounts + 1);
+	c->exempt_accounts[c->nexempt_accounts++] = low;
+	return 0;
+}
+
 static int handle_value(struct config *c, struct cload *ld, const char *section, const char *key, const char *v,
 			int lineno, char *err, size_t errlen)
 {
@@ -420,7 +449,9 @@ static int handle_value(struct config *c, struct cload *ld, const char *section,
 		struct cidr r;
 		char msg[ERR_LEN];
 		if (!keydoc_find(allow_keys, KEYDOC_N(allow_keys), key))
-			return errf(err, errlen, "unknown key '%s' in [allow] (known: address)", key);
+			return errf(err, errlen, "unknown key '%s' in [allow] (known: address, account)", key);
+		if (strcmp(key, "account") == 0)
+			return exempt_account(c, v, err, errlen);
 		if (cidr_parse(v, &r, msg, sizeof msg) < 0)
 			return errf(err, errlen, "%s", msg);
 		cidrlist_add(&c->allow, &r);
@@ -663,6 +694,9 @@ void config_release(struct config *c)
 	free(c->file);
 	inilayer_free(c->layers);
 	cidrlist_release(&c->allow);
+	for (size_t i = 0; i < c->nexempt_accounts; i++)
+		free(c->exempt_accounts[i]);
+	free(c->exempt_accounts);
 	memset(c, 0, sizeof *c);
 }
 

@@ -87,6 +87,8 @@ struct config {
 	size_t nsources, asources;
 	/* [allow] */
 	struct cidrlist allow;
+	char **exempt_accounts;         /* [allow] account, lower case */
+	size_t nexempt_accounts, aexempt_accounts;
 	/* [nat] */
 	struct nat_cfg *nat;
 	size_t nnat, anat;

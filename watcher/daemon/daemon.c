@@ -318,6 +318,8 @@ static int configure(struct daemon *d, enum reload_why why)
 	daemon_sources_swap(d, v, nb.cfg.nsources);
 	{
 		struct screen_opts so = { .allow = &nb.cfg.allow, .nat = nb.cfg.nat, .nnat = nb.cfg.nnat,
+					  .exempt_accounts = nb.cfg.exempt_accounts,
+					  .nexempt_accounts = nb.cfg.nexempt_accounts,
 					  .max_keys = nb.cfg.max_keys, .max_accounts = nb.cfg.max_accounts,
 					  .max_sessions = nb.cfg.max_sessions, .auth_ttl_ms = nb.cfg.authenticated_ttl_ms };
 		screen_configure(d->screen, &nb.rules, &so);

@@ -128,7 +128,7 @@ void logging_event(struct daemon *d, const struct event *ev)
 static void on_exempt(void *arg, const struct event *ev, const struct screen_exemption *x)
 {
 	struct daemon *d = arg;
-	char desc[512], entry[CIDR_STRLEN], dom[160];
+	char desc[512], entry[CIDR_STRLEN], dom[4 * 256 + 4];
 
 	if (!d->b.cfg.log_allow_hits || ev->kind == EV_DISCONNECT || !budget(d))
 		return;
@@ -153,6 +153,11 @@ static void on_exempt(void *arg, const struct event *ev, const struct screen_exe
 	case EXEMPT_AUTHENTICATED:
 		log_info("exempt %s: %s (rule %s: logged in lately, exempt_authenticated)", ev_kind_name(ev->kind),
 			 desc, x->rule->name);
+		break;
+	case EXEMPT_ACCOUNT:
+		text_sanitize(dom, sizeof dom, x->domain, strlen(x->domain));
+		log_info("exempt %s: %s (rule %s: [allow] account = %s; per-address rules still count it)",
+			 ev_kind_name(ev->kind), desc, x->rule->name, dom);
 		break;
 	}
 }

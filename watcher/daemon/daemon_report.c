@@ -154,7 +154,8 @@ void daemon_report_free(struct daemon *d)
 void daemon_report_block(struct daemon *d, bool account, const char *what, uint64_t dur_ms, const char *origin,
 			 const char *reason)
 {
-	struct mail_block b = { .account = account, .dur_ms = dur_ms, .at_ms = daemon_now_ms() };
+	struct mail_block b = { .account = account, .dur_ms = dur_ms, .at_ms = daemon_now_ms(),
+				.dry_run = d->dry_run };
 
 	if (d->restoring)
 		return;

@@ -81,6 +81,7 @@ struct st_view {
 	const char *config;
 	uint64_t blocks, accounts, allows, tracked;
 	uint64_t lines, old_lines, ended_blocks, cut_lines, decisions, exempt, evictions;
+	uint64_t exempt_account_events;
 	struct st_table *tables;
 	size_t ntables;
 	uint64_t uncounted, duplicates;
@@ -142,6 +143,7 @@ static const struct report_row status_rows[] = {
 	REPORT_ROW(U64, "cut_lines", ", %s cut at max_line and not matched)", V(cut_lines)),
 	REPORT_ROW(U64, "decisions", ", decisions: %s", V(decisions)),
 	REPORT_ROW(U64, "exempt", ", exempt events: %s", V(exempt)),
+	REPORT_ROW(U64, "exempt_account_events", " (%s of [allow] accounts)", V(exempt_account_events)),
 	REPORT_ROW(U64, "evictions", ", evicted keys: %s", V(evictions)),
 	END,
 	/* per kind of table, with the option that bounds it */
@@ -402,6 +404,7 @@ static void gather(struct daemon *d, uint64_t now, struct st_view *v)
 	v->cut_lines = d->cut_lines;
 	v->decisions = st.decisions;
 	v->exempt = st.exempt;
+	v->exempt_account_events = st.exempt_accounts;
 	v->evictions = st.evictions;
 	v->tables = v->table_v;
 	v->ntables = SCREEN_NTABLES;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * screen - see screen.h. Owns the ruleset in force, a window table per
- * rule, the allow list, the NAT exemptions and two small tables built on
+ * rule, the allow list, the NAT exemptions, the exempt accounts and two small tables built on
  * the same windows: sessions that authenticated (until they disconnect)
  * and addresses that logged in lately (for auth_ttl). Location rules ask
  * the country database (borrowed) once per event, and their hits are
@@ -37,6 +37,9 @@ struct screen {
 	struct cidrlist host;           /* this host's own addresses */
 	struct nat_cfg *nat;
 	size_t nnat;
+	char **xacct;                   /* [allow] account, lower case */
+	size_t nxacct;
+	uint64_t xacct_events;
 	struct wtable *auth_sessions;   /* session keys that logged in */
 	struct wtable *auth_ips;        /* addresses that logged in within auth_ttl */
 	uint64_t auth_ttl_ms;
@@ -81,6 +84,20 @@ struct screen *screen_new(void)
 	return s;
 }
 
+static void set_exempt_accounts(struct screen *s, char *const *v, size_t n)
+{
+	for (size_t i = 0; i < s->nxacct; i++)
+		free(s->xacct[i]);
+	free(s->xacct);
+	s->xacct = NULL;
+	s->nxacct = n;
+	if (!n)
+		return;
+	s->xacct = xcalloc(n, sizeof *s->xacct);
+	for (size_t i = 0; i < n; i++)
+		s->xacct[i] = xstrdup(v[i]);
+}
+
 void screen_free(struct screen *s)
 {
 	if (!s)
@@ -93,6 +110,7 @@ void screen_free(struct screen *s)
 	allow_release(&s->allow);
 	cidrlist_release(&s->host);
 	free(s->nat);
+	set_exempt_accounts(s, NULL, 0);
 	window_free(s->auth_sessions);
 	window_free(s->auth_ips);
 	free(s);
@@ -144,6 +162,7 @@ void screen_configure(struct screen *s, struct ruleset *rs, const struct screen_
 		s->nat = xcalloc(s->nnat, sizeof *s->nat);
 		memcpy(s->nat, o->nat, s->nnat * sizeof *s->nat);
 	}
+	set_exempt_accounts(s, o ? o->exempt_accounts : NULL, o ? o->nexempt_accounts : 0);
 	if (o && o->auth_ttl_ms)
 		s->auth_ttl_ms = o->auth_ttl_ms;
 	window_reconfigure(s->auth_ips, 1, s->auth_ttl_ms, s->max[TABLE_ADDRESSES]);
@@ -197,7 +216,26 @@ static void tell_exempt_rule(const struct screen *s, const struct event *ev, enu
 		x.entry = nat->range;
 		x.domain = nat->domain;
 	}
+	if (why == EXEMPT_ACCOUNT)
+		x.domain = screen_account_exempt(s, ev->user, ev->userlen);
 	s->exempt_fn(s->exempt_arg, ev, &x);
+}
+
+const char *screen_account_exempt(const struct screen *s, const char *user, size_t len)
+{
+	for (size_t i = 0; i < s->nxacct; i++) {
+		const char *e = s->xacct[i];
+		size_t el = strlen(e);
+		if (e[0] == '*') {
+			/* "*@domain": the name's last '@' and what follows it */
+			const char *at = user ? memrchr(user, '@', len) : NULL;
+			if (at && (size_t)(user + len - at) == el - 1 && strncasecmp(at, e + 1, el - 1) == 0)
+				return e;
+		} else if (len == el && user && strncasecmp(user, e, el) == 0) {
+			return e;
+		}
+	}
+	return NULL;
 }
 
 void screen_set_host(struct screen *s, const struct cidrlist *host)
@@ -332,8 +370,9 @@ static bool user_form_ok(const struct rule *r, const struct event *ev)
 int screen_event(struct screen *s, const struct event *ev, const struct logline *ll, uint64_t now_ms,
 		 decision_fn *fn, void *arg)
 {
-	bool exempt_ip, authd = false, authd_known = false;
+	bool exempt_ip, authd = false, authd_known = false, xacct_counted = false;
 	const struct nat_cfg *nat;
+	const char *xacct = NULL;
 	uint16_t code = 0xffff;
 	int n = 0;
 
@@ -433,6 +472,15 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 		case PER_ACCOUNT:
 			if (!ev->user || !ev->userlen)
 				continue;
+			if (xacct || (xacct = screen_account_exempt(s, ev->user, ev->userlen))) {
+				if (!xacct_counted) {
+					s->xacct_events++;
+					xacct_counted = true;
+				}
+				s->exempt++;
+				tell_exempt_rule(s, ev, EXEMPT_ACCOUNT, r, NULL);
+				continue;
+			}
 			klen = account_key(ev, acct, sizeof acct);
 			key = acct;
 			d.kind = DECIDE_ACCOUNT;
@@ -506,6 +554,7 @@ void screen_stats(const struct screen *s, struct screen_stats *st)
 	memset(st, 0, sizeof *st);
 	memcpy(st->events, s->events, sizeof st->events);
 	st->exempt = s->exempt;
+	st->exempt_accounts = s->xacct_events;
 	st->decisions = s->decisions;
 	st->uncounted = s->uncounted;
 	st->duplicates = s->duplicates;

@@ -7,8 +7,9 @@
  * exemptions, and what it knows of sessions: which authenticated, and
  * which addresses logged in lately. Exempt events are never counted:
  * loopback, allowed addresses, authenticated sessions and addresses (for
- * rules with exempt_authenticated), and failed logins of a NAT'd office's
- * own domain (for per-address rules); the host's own addresses are exempt
+ * rules with exempt_authenticated), failed logins of a NAT'd office's
+ * own domain (for per-address rules) and, for per-account rules only,
+ * the accounts of [allow] account; the host's own addresses are exempt
  * like loopback. An event marked only_if_counted counts for a rule only
  * when its key already has a counted event in that rule's window: it can
  * add to a count, never start one. A key that reaches its rule's limit
@@ -40,6 +41,10 @@ struct screen_opts {
 	const struct cidrlist *allow;   /* [allow] of the configuration */
 	const struct nat_cfg *nat;      /* failed logins of domain's users from range never count */
 	size_t nnat;
+	/* [allow] account: accounts per-account rules never count, lower case,
+	 * exact names or "*@domain" */
+	char *const *exempt_accounts;
+	size_t nexempt_accounts;
 	size_t max_keys;                /* per table of addresses or prefixes */
 	size_t max_accounts;            /* per table of accounts (0: max_keys) */
 	size_t max_sessions;            /* per table of sessions (0: max_keys) */
@@ -79,6 +84,7 @@ struct screen_stats {
 	uint64_t located;       /* events counted by location rules */
 	uint64_t unlocated;     /* events location rules could not screen: no database */
 	uint64_t exempt, decisions;
+	uint64_t exempt_accounts;       /* events per-account rules left out: [allow] account */
 	uint64_t uncounted;     /* only_if_counted events that found no count to add to */
 	uint64_t duplicates;    /* events whose every attempt an earlier line counted */
 	uint64_t evictions;             /* of every kind */
@@ -129,18 +135,23 @@ void screen_set_count_hook(struct screen *s, screen_count_fn *fn, void *arg);
 bool screen_exempt(const struct screen *s, const struct ipaddr *a, uint64_t now_ms);
 /* Why an event was not counted although its kind was: told to the
  * exempt hook ([logging] allow_hits). */
-enum screen_exempt_why { EXEMPT_LOOPBACK, EXEMPT_HOST, EXEMPT_ALLOW, EXEMPT_NAT, EXEMPT_AUTHENTICATED };
+enum screen_exempt_why { EXEMPT_LOOPBACK, EXEMPT_HOST, EXEMPT_ALLOW, EXEMPT_NAT, EXEMPT_AUTHENTICATED,
+			 EXEMPT_ACCOUNT };
 struct screen_exemption {
 	enum screen_exempt_why why;
 	struct cidr entry;              /* EXEMPT_HOST, EXEMPT_ALLOW, EXEMPT_NAT: the entry that matched */
 	bool manual;                    /* EXEMPT_ALLOW: added at run time (allow command) */
-	const char *domain;             /* EXEMPT_NAT: the [nat] domain */
-	const struct rule *rule;        /* EXEMPT_NAT, EXEMPT_AUTHENTICATED: the rule that did not count it */
+	const char *domain;             /* EXEMPT_NAT: the [nat] domain; EXEMPT_ACCOUNT: the [allow] account */
+	const struct rule *rule;        /* EXEMPT_NAT, EXEMPT_AUTHENTICATED, EXEMPT_ACCOUNT: the rule that did
+					 * not count it */
 };
 /* Told of every exemption (once per event for an exempt address, once
  * per rule for the others). NULL: nobody. */
 typedef void screen_exempt_fn(void *arg, const struct event *ev, const struct screen_exemption *x);
 void screen_set_exempt_hook(struct screen *s, screen_exempt_fn *fn, void *arg);
+/* The [allow] account entry the account (any case) matches, or NULL:
+ * per-account rules never count its events. */
+const char *screen_account_exempt(const struct screen *s, const char *user, size_t len);
 struct allowlist *screen_allowlist(struct screen *s);
 /* This host's own addresses (copied): exempt like loopback. */
 void screen_set_host(struct screen *s, const struct cidrlist *host);

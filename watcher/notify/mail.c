@@ -80,7 +80,16 @@ void mail_write_line(FILE *o, const char *s, size_t n)
 void mail_write_blocks(FILE *o, const struct mail_block *v, size_t n, uint64_t more, bool utc)
 {
 	char line[2048];
+	size_t ndry = 0;
 
+	for (size_t i = 0; i < n; i++)
+		ndry += v[i].dry_run;
+	if (ndry) {
+		snprintf(line, sizeof line, ndry == n ? "(dry run: nothing was blocked)" :
+			 "(dry run for those that \"would be blocked\": they were not blocked)");
+		mail_write_line(o, line, strlen(line));
+		fputs("\n", o);
+	}
 	for (size_t i = 0; i < n; i++) {
 		char when[TIMEFMT_LEN], dur[32], what[sizeof v[i].what * 4 + 16];
 		const struct mail_block *b = &v[i];
@@ -88,7 +97,8 @@ void mail_write_blocks(FILE *o, const struct mail_block *v, size_t n, uint64_t m
 		duration_format(b->dur_ms, dur, sizeof dur);
 		/* made printable once, with the whole line */
 		snprintf(what, sizeof what, "%s%s%s", b->account ? "account '" : "", b->what, b->account ? "'" : "");
-		snprintf(line, sizeof line, "%s  %s blocked for %s by %s", when, what, dur, b->origin);
+		snprintf(line, sizeof line, "%s  %s %s for %s by %s%s", when, what,
+			 b->dry_run ? "would be blocked" : "blocked", dur, b->origin, b->dry_run ? " (dry run)" : "");
 		mail_write_line(o, line, strlen(line));
 		if (*b->reason) {
 			snprintf(line, sizeof line, "    %s", b->reason);

@@ -27,6 +27,7 @@ struct mail_block {
 	char origin[64];
 	char reason[160];
 	uint64_t at_ms, dur_ms; /* dur_ms DURATION_PERMANENT: permanent */
+	bool dry_run;           /* made in dry run: recorded, nothing was blocked */
 };
 
 struct mail_head {
@@ -49,7 +50,9 @@ void mail_write_head(FILE *o, const struct mail_head *h);
  * CRLF-free "\n" (sendmail -i takes local line ends). */
 void mail_write_line(FILE *o, const char *s, size_t n);
 /* The body of a block notification: the blocks listed, then "N more
- * blocks not listed" when more is not 0. */
+ * blocks not listed" when more is not 0. Blocks made in dry run are said
+ * to be what they are ("would be blocked"), after a line that says
+ * nothing was blocked. */
 void mail_write_blocks(FILE *o, const struct mail_block *v, size_t n, uint64_t more, bool utc);
 
 #endif

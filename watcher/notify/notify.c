@@ -414,16 +414,29 @@ static void head(struct notify *n, FILE *o, const char *subject)
 static void send_batch(struct notify *n)
 {
 	struct mail_block *v;
-	size_t cnt, len = 0;
+	size_t cnt, len = 0, ndry = 0;
 	uint64_t more;
 	char *msg = NULL, subject[700];
 	FILE *o;
 
 	notify_batch_take(&n->batch, mono_ms(), &v, &cnt, &more);
 	n->counts.unlisted += more;
-	if (cnt + more == 1)
+	for (size_t i = 0; i < cnt; i++)
+		ndry += v[i].dry_run;
+	if (cnt + more == 1 && ndry)
+		snprintf(subject, sizeof subject, "mailscreen on %s: dry run: would block %s%s%s", n->host,
+			 v[0].account ? "account '" : "", v[0].what, v[0].account ? "'" : "");
+	else if (cnt + more == 1)
 		snprintf(subject, sizeof subject, "mailscreen on %s: %s%s%s blocked", n->host,
 			 v[0].account ? "account '" : "", v[0].what, v[0].account ? "'" : "");
+	else if (ndry && ndry == cnt)
+		/* the unlisted ones of a batch whose listed ones are all dry
+		 * run: the same run (dry_run changes only at a reload) */
+		snprintf(subject, sizeof subject, "mailscreen on %s: dry run: would make %llu blocks", n->host,
+			 (unsigned long long)(cnt + more));
+	else if (ndry)
+		snprintf(subject, sizeof subject, "mailscreen on %s: %llu blocks (%zu of them in dry run, not made)",
+			 n->host, (unsigned long long)(cnt + more), ndry);
 	else
 		snprintf(subject, sizeof subject, "mailscreen on %s: %llu blocks", n->host,
 			 (unsigned long long)(cnt + more));
@@ -535,7 +548,9 @@ static void program_next(struct notify *n)
 	j->path = xstrdup(n->cfg.program);
 	j->argv = xcalloc(8, sizeof *j->argv);
 	j->argv[0] = xstrdup(n->cfg.program);
-	j->argv[1] = xstrdup("block");
+	/* in dry run nothing was blocked: a program that acts on "block"
+	 * must not act on this */
+	j->argv[1] = xstrdup(b->dry_run ? "would-block" : "block");
 	j->argv[2] = xstrdup(b->account ? "account" : "address");
 	j->argv[3] = printable(b->what);
 	j->argv[4] = xstrdup(dur);
@@ -544,13 +559,14 @@ static void program_next(struct notify *n)
 	j->envp = xcalloc(11, sizeof *j->envp);
 	j->envp[0] = xstrdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
 	j->envp[1] = xstrdup("LC_ALL=C.UTF-8");
-	j->envp[2] = xstrdup("MAILSCREEN_EVENT=block");
+	j->envp[2] = xstrdup(b->dry_run ? "MAILSCREEN_EVENT=would-block" : "MAILSCREEN_EVENT=block");
 	j->envp[3] = envvar("MAILSCREEN_KIND", b->account ? "account" : "address");
 	j->envp[4] = envvar("MAILSCREEN_TARGET", b->what);
 	j->envp[5] = envvar("MAILSCREEN_DURATION", dur);
 	j->envp[6] = envvar("MAILSCREEN_ORIGIN", b->origin);
 	j->envp[7] = envvar("MAILSCREEN_REASON", b->reason);
 	j->envp[8] = envvar("MAILSCREEN_TIME", when);
+	j->envp[9] = xstrdup(b->dry_run ? "MAILSCREEN_DRY_RUN=1" : "MAILSCREEN_DRY_RUN=0");
 	j->timeout_ms = n->cfg.timeout_ms;
 	n->runner = child_start(n->loop, run_job, j, program_done, n, err, sizeof err);
 	job_free(j);

@@ -11,7 +11,10 @@
  * block mails leave in any hour (a batch due when the hour's mails are
  * spent waits, gathering more, until one may leave). The program gets
  * each block, one run at a time, at most NOTIFY_PROGRAM_QUEUE waiting;
- * blocks beyond are counted and not told to it.
+ * blocks beyond are counted and not told to it. A block made in dry run
+ * (mail_block.dry_run) is told as what it is: the mail says it would be
+ * blocked and nothing was, the program gets "would-block" and
+ * MAILSCREEN_DRY_RUN=1.
  *
  * sendmail and the program run in a forked child (child.h) that execs
  * them with an argument vector (never a shell) and a clean environment,

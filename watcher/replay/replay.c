@@ -444,6 +444,8 @@ struct replay *replay_new(struct bundle *b, const char *source, size_t evidence,
 		return NULL;
 	}
 	so = (struct screen_opts){ .allow = &r->b.cfg.allow, .nat = r->b.cfg.nat, .nnat = r->b.cfg.nnat,
+				   .exempt_accounts = r->b.cfg.exempt_accounts,
+				   .nexempt_accounts = r->b.cfg.nexempt_accounts,
 				   .max_keys = r->b.cfg.max_keys, .max_accounts = r->b.cfg.max_accounts,
 				   .max_sessions = r->b.cfg.max_sessions, .auth_ttl_ms = r->b.cfg.authenticated_ttl_ms };
 	r->screen = screen_new();

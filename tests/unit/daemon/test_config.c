@@ -92,6 +92,14 @@ START_TEST(errors_name_file_line_and_fix)
 		{ "[nftables]\ntable = Bad Name\n", "table name 'Bad Name'" },
 		{ "[source a]\npath = /l\nfilters = p\n[source b]\npath = /l\nfilters = d\n", "reads '/l' like [source a]" },
 		{ "just words\n", "bad.conf:1: syntax error" },
+		{ "[allow]\n\naccount = *.example.org\n", "bad.conf:3: account: '*.example.org': the wildcard goes only" },
+		{ "[allow]\naccount = bo*@example.org\n", "bad.conf:2: account: 'bo*@example.org': the wildcard" },
+		{ "[allow]\naccount = *@\n", "bad.conf:2: account: '*@': the wildcard" },
+		{ "[allow]\naccount = *@a@example.org\n", "bad.conf:2: account: '*@a@example.org'" },
+		{ "[allow]\naccount = john smith\n", "bad.conf:2: account: no spaces or control characters" },
+		{ "[allow]\naccount = a\x01b\n", "bad.conf:2: account: no spaces or control characters" },
+		{ "[allow]\naccount =\n", "bad.conf:2: account: give an account name or *@DOMAIN" },
+		{ "[allow]\nuser = bob\n", "bad.conf:2: unknown key 'user' in [allow] (known: address, account)" },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -100,6 +108,46 @@ START_TEST(errors_name_file_line_and_fix)
 		ck_assert_int_eq(config_load(&c, ut_write("bad.conf", cases[i].text), true, err, sizeof err), -1);
 		ck_assert_msg(strstr(err, cases[i].expect), "case %zu: '%s' lacks '%s'", i, err, cases[i].expect);
 	}
+}
+END_TEST
+
+START_TEST(allow_account_is_read_in_lower_case_and_overridden_whole)
+{
+	struct config c;
+	char err[512], big[300], text[400];
+
+	ut_write("xa.local", "[allow]\naccount = *@Staff.Example.NET\n");
+	ck_assert_msg(config_load(&c, ut_write("xa.conf", "[allow]\naccount = Boss@Example.org\naddress = 192.0.2.1\n"),
+				  true, err, sizeof err) == 0, "%s", err);
+	/* as for address: the override's lines replace the file's */
+	ck_assert_uint_eq(c.nexempt_accounts, 1);
+	ck_assert_str_eq(c.exempt_accounts[0], "*@staff.example.net");
+	ck_assert_uint_eq(c.allow.n, 1);
+	config_release(&c);
+	ut_write("xa.local", "[allow]\naccount = Boss@Example.org\naccount = *@Staff.Example.NET\n");
+	ck_assert_msg(config_load(&c, ut_write("xa.conf", "[allow]\naccount = x@example.org\n"), true, err,
+				  sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(c.nexempt_accounts, 2);
+	ck_assert_str_eq(c.exempt_accounts[0], "boss@example.org");
+	ck_assert_str_eq(c.exempt_accounts[1], "*@staff.example.net");
+	config_release(&c);
+	/* 256 bytes at most */
+	memset(big, 'a', 256);
+	big[256] = '\0';
+	snprintf(text, sizeof text, "[allow]\naccount = %s\n", big);
+	ut_write("xa.local", "");
+	ck_assert_msg(config_load(&c, ut_write("xa.conf", text), true, err, sizeof err) == 0, "%s", err);
+	ck_assert_uint_eq(c.nexempt_accounts, 1);
+	config_release(&c);
+	big[256] = 'a';
+	big[257] = '\0';
+	snprintf(text, sizeof text, "[allow]\naccount = %s\n", big);
+	ck_assert_int_eq(config_load(&c, ut_write("xa.conf", text), true, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "/xa.conf:2: account: at most 256 bytes"), "%s", err);
+	/* an error in an override names the override's line */
+	ut_write("xa.local", "[allow]\naccount = x*\n");
+	ck_assert_int_eq(config_load(&c, ut_write("xa.conf", "[allow]\n"), true, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, "/xa.local:2: account: 'x*'"), "%s", err);
 }
 END_TEST
 
@@ -248,6 +296,7 @@ int main(void)
 	tcase_add_test(tc, trailing_comments_are_not_values);
 	tcase_add_test(tc, reference_lists_every_option);
 	tcase_add_test(tc, local_overrides_come_after_the_file_in_order);
+	tcase_add_test(tc, allow_account_is_read_in_lower_case_and_overridden_whole);
 	tcase_add_test(tc, peek_finds_a_daemon_key_in_a_broken_file);
 	return ut_run("config", tc);
 }

@@ -32,6 +32,8 @@ static bool on_decision(void *arg, const struct decision *d, const struct event 
 
 static struct nat_cfg *nat;
 static size_t nnat;
+static char *const *xaccts;     /* [allow] account */
+static size_t nxaccts;
 
 static struct screen *screen_with(const char *rules, const char *allow)
 {
@@ -47,7 +49,8 @@ static struct screen *screen_with(const char *rules, const char *allow)
 		cidrlist_add(&al, &c);
 	}
 	{
-		struct screen_opts o = { .allow = &al, .max_keys = 1000, .nat = nat, .nnat = nnat };
+		struct screen_opts o = { .allow = &al, .max_keys = 1000, .nat = nat, .nnat = nnat,
+					 .exempt_accounts = xaccts, .nexempt_accounts = nxaccts };
 		screen_configure(s, &rs, &o);
 	}
 	cidrlist_release(&al);
@@ -399,6 +402,91 @@ START_TEST(nat_exemption_spares_the_office_address_not_the_account)
 	feed_full(s, EV_AUTH_FAIL, "198.51.100.7", "imap", "y@example.net", NULL, 1, 5);
 	ck_assert_int_eq(ndecisions, 2);
 	ck_assert_int_eq(last.kind, DECIDE_ADDR);
+	screen_free(s);
+}
+END_TEST
+
+/* [allow] account: per-account rules leave the account alone, per-address
+ * rules still count the addresses that fail on it. */
+static char *exempt_list[] = { "boss@example.org", "*@staff.example.net" };
+static const char *acct_and_ip = "[ip]\nevents = auth-fail\nlimit = 3\nwindow = 1m\nblock = 1h\n"
+				 "[acct]\nevents = auth-fail\nper = account\nlimit = 2\nwindow = 1m\nblock = 1h\n";
+
+static uint32_t counted(struct screen *s, const char *rule, const char *key, uint64_t now);
+
+static struct screen *screen_exempting(void)
+{
+	struct screen *s;
+
+	xaccts = exempt_list;
+	nxaccts = 2;
+	s = screen_with(acct_and_ip, NULL);
+	xaccts = NULL;
+	nxaccts = 0;
+	return s;
+}
+
+START_TEST(exempt_account_is_not_counted_by_per_account_rules)
+{
+	struct screen *s = screen_exempting();
+	struct screen_stats st;
+	char ip[32];
+
+	/* many addresses, one failure each, on the exempt account (any case) */
+	for (int i = 0; i < 10; i++) {
+		snprintf(ip, sizeof ip, "203.0.113.%d", 10 + i);
+		feed_full(s, EV_AUTH_FAIL, ip, "imap", i % 2 ? "Boss@Example.ORG" : "boss@example.org", NULL, 1,
+			  (uint64_t)i + 1);
+	}
+	ck_assert_int_eq(ndecisions, 0);
+	ck_assert_uint_eq(counted(s, "acct", "boss@example.org", 20), 0);
+	screen_stats(s, &st);
+	ck_assert_uint_eq(st.exempt_accounts, 10);
+	/* another account is counted and blocked as before */
+	feed_full(s, EV_AUTH_FAIL, "198.51.100.1", "imap", "alice@example.org", NULL, 1, 30);
+	feed_full(s, EV_AUTH_FAIL, "198.51.100.2", "imap", "alice@example.org", NULL, 1, 31);
+	ck_assert_int_eq(ndecisions, 1);
+	ck_assert_int_eq(last.kind, DECIDE_ACCOUNT);
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(exempt_account_still_counts_for_per_address_rules)
+{
+	struct screen *s = screen_exempting();
+
+	feed_full(s, EV_AUTH_FAIL, "203.0.113.5", "imap", "boss@example.org", NULL, 1, 1);
+	feed_full(s, EV_AUTH_FAIL, "203.0.113.5", "imap", "BOSS@example.org", NULL, 1, 2);
+	ck_assert_int_eq(ndecisions, 0);
+	feed_full(s, EV_AUTH_FAIL, "203.0.113.5", "imap", "boss@example.org", NULL, 1, 3);
+	ck_assert_int_eq(ndecisions, 1);
+	ck_assert_int_eq(last.kind, DECIDE_ADDR);
+	ck_assert_int_eq(last.rule->per, PER_IP);
+	screen_free(s);
+}
+END_TEST
+
+START_TEST(exempt_account_domain_wildcard)
+{
+	struct screen *s = screen_exempting();
+
+	ck_assert_str_eq(screen_account_exempt(s, "Ann@Staff.Example.NET", 21), "*@staff.example.net");
+	ck_assert_ptr_null(screen_account_exempt(s, "ann@x.staff.example.net", 23));
+	ck_assert_ptr_null(screen_account_exempt(s, "staff.example.net", 17));
+	ck_assert_ptr_null(screen_account_exempt(s, "boss@example.org.evil", 21));
+	ck_assert_ptr_null(screen_account_exempt(s, "boss", 4));
+	for (int i = 0; i < 5; i++) {
+		char ip[32];
+		snprintf(ip, sizeof ip, "198.51.100.%d", 10 + i);
+		feed_full(s, EV_AUTH_FAIL, ip, "imap", i % 2 ? "ann@staff.example.net" : "ANN@STAFF.example.net",
+			  NULL, 1, (uint64_t)i + 1);
+	}
+	ck_assert_int_eq(ndecisions, 0);
+	/* the same name in another domain is not exempt */
+	feed_full(s, EV_AUTH_FAIL, "198.51.100.40", "imap", "ann@example.net", NULL, 1, 10);
+	feed_full(s, EV_AUTH_FAIL, "198.51.100.41", "imap", "ann@example.net", NULL, 1, 11);
+	ck_assert_int_eq(ndecisions, 1);
+	ck_assert_int_eq(last.kind, DECIDE_ACCOUNT);
 	screen_free(s);
 }
 END_TEST
@@ -978,7 +1066,7 @@ static char exempts[1024];
 
 static void on_exempt(void *arg, const struct event *ev, const struct screen_exemption *x)
 {
-	static const char *const why[] = { "loopback", "host", "allow", "nat", "authenticated" };
+	static const char *const why[] = { "loopback", "host", "allow", "nat", "authenticated", "account" };
 	char e[CIDR_STRLEN];
 	size_t n = strlen(exempts);
 
@@ -1022,6 +1110,13 @@ START_TEST(the_exempt_hook_says_why_and_which_entry)
 	ck_assert_str_eq(exempts, "loopback 127.0.0.1;host 203.0.113.1;allow 192.0.2.0/28;"
 			 "allow 198.51.100.64/26 manual;nat 198.51.100.0/28 example.org rule;");
 	screen_free(s);
+	/* an exempt account: said once per per-account rule */
+	s = screen_exempting();
+	screen_set_exempt_hook(s, on_exempt, NULL);
+	exempts[0] = '\0';
+	feed_full(s, EV_AUTH_FAIL, "203.0.113.9", "imap", "Boss@example.org", NULL, 1, 1000);
+	ck_assert_str_eq(exempts, "account ::/0 boss@example.org rule;");
+	screen_free(s);
 }
 END_TEST
 
@@ -1042,6 +1137,9 @@ int main(void)
 	tcase_add_test(tc, session_scoped_logins_and_counted_before_events);
 	tcase_add_test(tc, a_rule_without_auth_counts_what_auth_lines_showed);
 	tcase_add_test(tc, nat_exemption_spares_the_office_address_not_the_account);
+	tcase_add_test(tc, exempt_account_is_not_counted_by_per_account_rules);
+	tcase_add_test(tc, exempt_account_still_counts_for_per_address_rules);
+	tcase_add_test(tc, exempt_account_domain_wildcard);
 	tcase_add_test(tc, logon_policy_counts_bare_user_names_only);
 	tcase_add_test(tc, manual_allow_expires);
 	tcase_add_test(tc, follow_ups_count_after_a_counted_failure_and_block_the_guesser);

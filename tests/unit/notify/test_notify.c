@@ -71,6 +71,38 @@ START_TEST(texts_of_a_block_never_make_a_header)
 }
 END_TEST
 
+START_TEST(dry_run_blocks_are_said_to_be_would_be_blocks)
+{
+	struct mail_block v[2] = {
+		{ .what = "203.0.113.7", .origin = "auth-ip", .at_ms = 1800000000000ULL, .dur_ms = 3600000,
+		  .dry_run = true },
+		{ .account = true, .what = "bob", .origin = "auth-account", .at_ms = 1800000000000ULL,
+		  .dur_ms = 3600000, .dry_run = true },
+	};
+	char *msg = compose(v, 2, 0, "s"), *body = strstr(msg, "\n\n");
+
+	ck_assert_ptr_nonnull(body);
+	ck_assert_msg(strncmp(body + 2, "(dry run: nothing was blocked)\n", 31) == 0, "%s", body);
+	ck_assert_msg(strstr(body, " 203.0.113.7 would be blocked for 1h by auth-ip (dry run)\n"), "%s", body);
+	ck_assert_msg(strstr(body, " account 'bob' would be blocked for 1h by auth-account (dry run)\n"), "%s", body);
+	ck_assert_ptr_null(strstr(body, " blocked for 1h by auth-ip\n"));
+	free(msg);
+	/* a batch that spans a reload out of dry run says which were made */
+	v[1].dry_run = false;
+	msg = compose(v, 2, 0, "s");
+	body = strstr(msg, "\n\n");
+	ck_assert_msg(strstr(body, "(dry run for those that \"would be blocked\": they were not blocked)"), "%s", body);
+	ck_assert_msg(strstr(body, " account 'bob' blocked for 1h by auth-account\n"), "%s", body);
+	free(msg);
+	/* not in dry run: not a word of it */
+	v[0].dry_run = false;
+	msg = compose(v, 2, 0, "s");
+	ck_assert_ptr_null(strstr(msg, "dry run"));
+	ck_assert_ptr_null(strstr(msg, "would"));
+	free(msg);
+}
+END_TEST
+
 START_TEST(body_lines_are_bounded_and_the_rest_is_counted)
 {
 	struct mail_block b = { .origin = "manual", .dur_ms = 60000 };
@@ -182,6 +214,7 @@ int main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, texts_of_a_block_never_make_a_header);
 	tcase_add_test(tc, body_lines_are_bounded_and_the_rest_is_counted);
+	tcase_add_test(tc, dry_run_blocks_are_said_to_be_would_be_blocks);
 	tcase_add_test(tc, a_batch_waits_batch_and_the_hour_caps_the_mails);
 	tcase_add_test(tc, the_configuration_is_checked);
 	tcase_add_test(tc, a_program_runs_without_a_shell_with_its_input_and_is_killed_at_its_timeout);

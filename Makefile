@@ -68,7 +68,7 @@ HELPERS   := $(BUILD)/tests/tcpprobe $(BUILD)/bench/gen
 # for the package); what make deb needs besides; what the tests need besides.
 DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev libmaxminddb-dev
 DEBS_DEB   := debhelper dpkg-dev
-DEBS_TEST  := check nftables iproute2 jq curl systemd systemd-journal-remote systemd-container util-linux procps \
+DEBS_TEST  := check nftables iproute2 jq curl prometheus systemd systemd-journal-remote systemd-container util-linux procps \
               dovecot-core dovecot-imapd \
               dovecot-pop3d postfix python3 clang-14 \
               libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser libmaxmind-db-writer-perl mmdb-bin

@@ -7,8 +7,8 @@
 #     that is not loopback;
 #   - after failures that block an address and a SYN the kernel drops:
 #     GET /metrics answers 200 (text/plain; version=0.0.4) with output that
-#     passes a strict format check (promtool check metrics too, if it is
-#     installed); its numbers are status --json's (lines, events by kind,
+#     passes a strict format check and promtool check metrics (Debian's
+#     prometheus package); its numbers are status --json's (lines, events by kind,
 #     per source, per rule: decisions, blocks, tracked keys), the block is
 #     counted by its origin, the kernel's drop counter is there per set,
 #     state saves and the version are there;
@@ -31,13 +31,13 @@ URL=http://127.0.0.1:$PORT/metrics
 PROM=$MS_TMP/prom/mailscreen.prom
 mkdir -p "$MS_TMP/prom"
 
-# promcheck FILE - the strict checker, and promtool when there is one
+# promcheck FILE - the strict checker, then Prometheus's own promtool
 promcheck() {
 	awk -f "$MS_REPO/tests/promcheck.awk" "$1" || fail "$1: not a valid exposition: $(head -c 2000 "$1")"
 	[ "$(tail -c 1 "$1" | od -An -c | tr -d ' ')" = '\n' ] || fail "$1: does not end with a newline"
-	if command -v promtool > /dev/null; then
-		promtool check metrics < "$1" || fail "promtool check metrics: $1"
-	fi
+	# Debian's prometheus package (make deps-test) ships promtool
+	command -v promtool > /dev/null || fail "promtool not found (make deps-test installs prometheus)"
+	promtool check metrics < "$1" || fail "promtool check metrics: $1"
 }
 
 # metric NAME{LABELS} FILE - the value of one series

@@ -129,15 +129,19 @@ static void on_event(void *arg, const struct event *ev0, const struct logline *l
 	struct event ev = *ev0;
 
 	c->s->events++;
-	{
-		char a[ADDR_STRLEN];
-		if (ev.has_ip)
-			addr_format(&ev.ip, a);
-		stats_event(c->d->stats, c->wall_ms, ev.kind, ev.service, ev.servicelen, ev.has_ip ? a : NULL, ev.user,
-			    ev.userlen);
-	}
 	/* the attempt another line showed is counted there (log time) */
 	dedup_event(c->d->dedup, &ev, (int64_t)(c->now_ms / 1000));
+	/* the summaries count attempts, as the rules do: an event whose
+	 * every attempt an earlier line showed adds nothing; an address is
+	 * formatted only where it can be an offender */
+	if (ev.count) {
+		char a[ADDR_STRLEN];
+		bool named = ev.has_ip && stats_offence(ev.kind);
+		if (named)
+			addr_format(&ev.ip, a);
+		stats_event(c->d->stats, c->wall_ms, ev.kind, ev.service, ev.servicelen, named ? a : NULL, ev.user,
+			    ev.userlen, ev.count);
+	}
 	/* live, an event happens when its line arrives; catching up, at the
 	 * line's stamp */
 	ev.time = (int64_t)(c->now_ms / 1000);

@@ -87,19 +87,18 @@ static struct stats_bucket *slot(struct stats_bucket *ring, size_t n, uint64_t l
 	return b;
 }
 
-static void name_add(struct stats_name *v, size_t *n, const char *name, size_t len, uint64_t dn, uint64_t dm)
+/* name_add with a name already made printable (text_sanitize) */
+static void name_put(struct stats_name *v, size_t *n, const char *buf, uint64_t dn, uint64_t dm)
 {
-	char buf[STATS_NAMELEN];
 	size_t i;
 
-	text_sanitize(buf, sizeof buf, name, len);
 	for (i = 0; i < *n; i++)
 		if (strcmp(v[i].name, buf) == 0)
 			break;
 	if (i == *n) {
 		if (*n == STATS_NAMES - 1 && strcmp(buf, "other") != 0) {
 			/* the last slot is "other" */
-			name_add(v, n, "other", 5, dn, dm);
+			name_put(v, n, "other", dn, dm);
 			return;
 		}
 		if (*n == STATS_NAMES) {
@@ -112,6 +111,14 @@ static void name_add(struct stats_name *v, size_t *n, const char *name, size_t l
 	}
 	v[i].n += dn;
 	v[i].m += dm;
+}
+
+static void name_add(struct stats_name *v, size_t *n, const char *name, size_t len, uint64_t dn, uint64_t dm)
+{
+	char buf[STATS_NAMELEN];
+
+	text_sanitize(buf, sizeof buf, name, len);
+	name_put(v, n, buf, dn, dm);
 }
 
 /* Space-saving: a key not tracked takes the least counted slot when all
@@ -146,30 +153,38 @@ static void both(struct stats *s, uint64_t now_ms, struct stats_bucket *out[2])
 	out[1] = slot(s->hour, STATS_HOURS, STATS_HOUR_MS, now_ms);
 }
 
+bool stats_offence(enum ev_kind kind)
+{
+	return kind != EV_CONNECT && kind != EV_DISCONNECT && kind != EV_AUTH_OK;
+}
+
+/* On the daemon's hot path: each name is made printable once, not once
+ * per bucket. */
 void stats_event(struct stats *s, uint64_t now_ms, enum ev_kind kind, const char *service, size_t slen,
-		 const char *addr, const char *user, size_t ulen)
+		 const char *addr, const char *user, size_t ulen, uint64_t n)
 {
 	struct stats_bucket *b[2];
-	bool offence = kind != EV_CONNECT && kind != EV_DISCONNECT && kind != EV_AUTH_OK;
-	char ubuf[STATS_KEYLEN];
+	bool offence = stats_offence(kind);
+	char ubuf[STATS_KEYLEN], sbuf[STATS_NAMELEN];
 
-	if ((unsigned)kind >= EV_NKINDS)
+	if ((unsigned)kind >= EV_NKINDS || !n)
 		return;
 	if (user && offence)
 		text_sanitize(ubuf, sizeof ubuf, user, ulen);
+	if (service && slen)
+		text_sanitize(sbuf, sizeof sbuf, service, slen);
+	else
+		snprintf(sbuf, sizeof sbuf, "unknown");
 	both(s, now_ms, b);
 	for (int i = 0; i < 2; i++) {
-		b[i]->events[kind]++;
-		if (service && slen)
-			name_add(b[i]->services, &b[i]->nservices, service, slen, 1, 0);
-		else
-			name_add(b[i]->services, &b[i]->nservices, "unknown", 7, 1, 0);
+		b[i]->events[kind] += n;
+		name_put(b[i]->services, &b[i]->nservices, sbuf, n, 0);
 		if (!offence)
 			continue;
 		if (addr)
-			top_add(b[i]->addrs, &b[i]->naddrs, addr, 1);
+			top_add(b[i]->addrs, &b[i]->naddrs, addr, n);
 		if (user)
-			top_add(b[i]->accounts, &b[i]->naccounts, ubuf, 1);
+			top_add(b[i]->accounts, &b[i]->naccounts, ubuf, n);
 	}
 }
 

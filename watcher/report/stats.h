@@ -78,11 +78,13 @@ struct stats;
 struct stats *stats_new(void);
 void stats_free(struct stats *s);
 
-/* One event at now_ms: addr (formatted) and user (any bytes) may be NULL;
- * an address or account counts as an offender for every event but
- * connect, disconnect and auth-ok. */
+/* n events (the attempts an event counts) at now_ms: addr (formatted)
+ * and user (any bytes) may be NULL; an address or account counts as an
+ * offender for every event but connect, disconnect and auth-ok
+ * (stats_offence: the only ones whose address is needed). n 0: nothing. */
 void stats_event(struct stats *s, uint64_t now_ms, enum ev_kind kind, const char *service, size_t slen,
-		 const char *addr, const char *user, size_t ulen);
+		 const char *addr, const char *user, size_t ulen, uint64_t n);
+bool stats_offence(enum ev_kind kind);
 /* A block made (who: the address, range or account, as shown) or lifted,
  * by origin. */
 void stats_block(struct stats *s, uint64_t now_ms, const char *origin);

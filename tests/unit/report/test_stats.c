@@ -25,9 +25,9 @@ START_TEST(a_flood_of_distinct_keys_keeps_the_top_bounded_and_the_frequent_key)
 
 	for (int i = 0; i < 100000; i++) {
 		snprintf(addr, sizeof addr, "198.51.%d.%d", (i / 256) % 256, i % 256);
-		stats_event(s, T0 + 1000, EV_AUTH_FAIL, "smtp", 4, addr, NULL, 0);
+		stats_event(s, T0 + 1000, EV_AUTH_FAIL, "smtp", 4, addr, NULL, 0, 1);
 		if (i % 10 == 0)
-			stats_event(s, T0 + 1000, EV_AUTH_FAIL, "smtp", 4, "203.0.113.7", "bob", 3);
+			stats_event(s, T0 + 1000, EV_AUTH_FAIL, "smtp", 4, "203.0.113.7", "bob", 3, 1);
 	}
 	stats_since(s, T0 + 2000, T0, &b);
 	ck_assert_uint_le(b.naddrs, STATS_TOPCAP);
@@ -43,6 +43,27 @@ START_TEST(a_flood_of_distinct_keys_keeps_the_top_bounded_and_the_frequent_key)
 }
 END_TEST
 
+START_TEST(events_count_their_attempts_and_a_duplicate_nothing)
+{
+	struct stats *s = stats_new();
+	struct stats_bucket b;
+
+	/* a summary line of 3 attempts, an event an earlier line counted */
+	stats_event(s, T0 + 1000, EV_AUTH_FAIL, "imap", 4, "203.0.113.9", "eve", 3, 3);
+	stats_event(s, T0 + 1000, EV_AUTH_FAIL, "imap", 4, "203.0.113.9", "eve", 3, 0);
+	stats_event(s, T0 + 1000, EV_CONNECT, "imap", 4, NULL, NULL, 0, 1);
+	stats_since(s, T0 + 2000, T0, &b);
+	ck_assert_uint_eq(b.events[EV_AUTH_FAIL], 3);
+	ck_assert_uint_eq(b.events[EV_CONNECT], 1);
+	ck_assert_uint_eq(b.naddrs, 1);
+	ck_assert_uint_eq(b.addrs[0].count, 3);
+	ck_assert_uint_eq(b.accounts[0].count, 3);
+	ck_assert_uint_eq(b.nservices, 1);
+	ck_assert_uint_eq(b.services[0].n, 4);
+	stats_free(s);
+}
+END_TEST
+
 START_TEST(services_and_origins_beyond_the_bound_count_as_other)
 {
 	struct stats *s = stats_new();
@@ -51,7 +72,7 @@ START_TEST(services_and_origins_beyond_the_bound_count_as_other)
 
 	for (int i = 0; i < 1000; i++) {
 		snprintf(name, sizeof name, "svc%d", i);
-		stats_event(s, T0, EV_CONNECT, name, strlen(name), NULL, NULL, 0);
+		stats_event(s, T0, EV_CONNECT, name, strlen(name), NULL, NULL, 0, 1);
 		stats_block(s, T0, name);
 	}
 	stats_period(s, T0, STATS_MINUTE_MS, &b);
@@ -166,8 +187,8 @@ START_TEST(saved_lines_restore_the_same_counts)
 	struct stats *s = stats_new(), *r = stats_new();
 	struct stats_bucket a, b;
 
-	stats_event(s, T0 + 5, EV_AUTH_FAIL, "imap", 4, "2001:db8::1", "us er;:%\n", 9);
-	stats_event(s, T0 + 5, EV_CONNECT, "imap", 4, "2001:db8::1", NULL, 0);
+	stats_event(s, T0 + 5, EV_AUTH_FAIL, "imap", 4, "2001:db8::1", "us er;:%\n", 9, 1);
+	stats_event(s, T0 + 5, EV_CONNECT, "imap", 4, "2001:db8::1", NULL, 0, 1);
 	stats_block(s, T0 + 6, "sasl rule");
 	stats_lift(s, T0 + STATS_HOUR_MS + 6, "sasl rule");
 	stats_exempt(s, T0 + 7, 3);
@@ -202,7 +223,7 @@ START_TEST(formats_escape_what_the_attacker_chose)
 	size_t len = 0;
 	FILE *o;
 
-	stats_event(s, T0, EV_AUTH_FAIL, "smtp", 4, "192.0.2.1", "<script>\"x\"\n", 12);
+	stats_event(s, T0, EV_AUTH_FAIL, "smtp", 4, "192.0.2.1", "<script>\"x\"\n", 12, 1);
 	stats_since(s, T0 + 10, T0, &b);
 	report_fmt_line(&b, line, sizeof line);
 	ck_assert_ptr_null(strchr(line, '\n'));
@@ -232,6 +253,7 @@ int main(void)
 	log_init("test_stats", LOG_LVL_ERR);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, a_flood_of_distinct_keys_keeps_the_top_bounded_and_the_frequent_key);
+	tcase_add_test(tc, events_count_their_attempts_and_a_duplicate_nothing);
 	tcase_add_test(tc, services_and_origins_beyond_the_bound_count_as_other);
 	tcase_add_test(tc, buckets_roll_over_at_their_period);
 	tcase_add_test(tc, since_takes_minutes_within_the_hour_and_hours_beyond);

@@ -371,8 +371,10 @@ static int configure(struct daemon *d, enum reload_why why)
 		log_info("source %s: %s%s", sc->name, sc->path ? sc->path : "journal ",
 			 sc->path ? "" : sc->journal[0]);
 	}
-	if (!initial)
+	if (!initial) {
 		metrics_configure(d->metrics);
+		daemon_cluster_configure(d);
+	}
 	return 0;
 }
 
@@ -630,6 +632,8 @@ int cmd_run(int argc, char **argv)
 	/* before privileges go: a port below 1024 can still be bound */
 	d.metrics = metrics_new(&d);
 	metrics_configure(d.metrics);
+	/* the password file is read here, still with every privilege */
+	daemon_cluster_configure(&d);
 	/* least privilege from here on (privs.h): [daemon] user gets the state
 	 * directory, then only CAP_NET_ADMIN and CAP_DAC_READ_SEARCH are kept */
 	{
@@ -652,6 +656,7 @@ int cmd_run(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 	daemon_commit(d.loop, &d);
 	daemon_commit(d.loop, &d);
+	daemon_cluster_free(&d);
 	save_state(&d, true);
 	metrics_stop(d.metrics);
 	metrics_free(d.metrics);

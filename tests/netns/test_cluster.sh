@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# test_cluster.sh - three nodes, each in its own network namespace with its
+# own nftables table, share their decisions through a real redis-server
+# (unix socket, ACL user with a password file): a block made by a rule on
+# node a reaches b's and c's kernel sets (the latency is printed); a
+# manual block and its unblock, an account block and its unblock
+# propagate; an allow is applied by the node that accepts allows and
+# rejected (logged) by one that does not.
+# netns-timeout: 120
+. "$MS_REPO/tests/netns/cluster_lib.sh"
+
+redis_start
+node_setup a "share = blocks allows accounts"
+node_setup b
+node_setup c "accept = blocks allows accounts"
+node_start a
+node_start b
+node_start c
+for n in a b c; do
+	node_wait_log $n 0 'cluster: read the snapshot'
+done
+
+say "a block by a rule on node a"
+sasl_fail 203.0.113.5 5 "$MS_TMP/node.a/mail.log"
+node_wait_element a 203.0.113.5
+t1=$(now_ms)
+node_wait_element b 203.0.113.5 "$t1"
+node_wait_element c 203.0.113.5 "$t1"
+node_ctl b list blocks
+printf '%s\n' "$MS_OUT" | grep -q 'cluster:a' || fail "node b's list does not show origin cluster:a: $MS_OUT"
+ok "node b lists the block with origin cluster:a"
+
+say "a manual block on node b, then its unblock"
+t1=$(now_ms)
+node_ctl b block 198.51.100.0/24 10m
+node_wait_element a 198.51.100.0/24 "$t1"
+node_wait_element c 198.51.100.0/24 "$t1"
+node_ctl b unblock 198.51.100.0/24
+node_wait_no_element a 198.51.100.0/24
+node_wait_no_element c 198.51.100.0/24
+
+say "an account block on node c, then its unblock"
+node_ctl c block-account mallory@example.org 1h
+wait_until "node a denies mallory@example.org" grep -F -x -q mallory@example.org "$MS_TMP/node.a/denied"
+wait_until "node b denies mallory@example.org" grep -F -x -q mallory@example.org "$MS_TMP/node.b/denied"
+node_ctl c unblock-account mallory@example.org
+wait_until "node a lifted mallory@example.org" sh -c "! grep -F -x -q mallory@example.org '$MS_TMP/node.a/denied'"
+
+say "an allow on node a: c accepts allows, b does not"
+off_b=$(node_log_size b)
+off_c=$(node_log_size c)
+node_ctl a allow 203.0.113.77 1h
+node_wait_log c "$off_c" 'cluster: allow 203.0.113.77 from a'
+node_wait_log b "$off_b" 'rejected stream entry .*: a allow, which this node does not accept'
+say "b blocks it: a (its own allow) and c (the allow it took) refuse the block"
+off_a=$(node_log_size a)
+off_c=$(node_log_size c)
+node_ctl b block 203.0.113.77 1h
+node_wait_element b 203.0.113.77
+node_wait_log a "$off_a" 'cluster: block 203.0.113.77 from b not applied: .*allow'
+node_wait_log c "$off_c" 'cluster: block 203.0.113.77 from b not applied: .*allow'
+node_assert_no_element a 203.0.113.77
+node_assert_no_element c 203.0.113.77
+
+node_kill a
+node_kill b
+node_kill c
+redis_stop

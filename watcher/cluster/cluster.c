@@ -515,7 +515,7 @@ static void snapshot_done(redisAsyncContext *ac, void *reply, void *priv)
 	struct cluster *c = k->c;
 	redisReply *r = reply;
 	const char *at = NULL;
-	size_t atlen = 0;
+	size_t atlen = 0, entries = 0;
 
 	if (!reply_in(k, ac, r))
 		return;
@@ -542,10 +542,11 @@ static void snapshot_done(redisAsyncContext *ac, void *reply, void *priv)
 				start = j + 1;
 			}
 		take(c, "(snapshot)", strs, lens, n);
+		entries++;
 	}
 	if (at)
 		set_last(c, at, atlen);
-	log_info("cluster: read the snapshot (%zu entries), following the stream from %s", r->elements / 2,
+	log_info("cluster: read the snapshot (%zu entries), following the stream from %s", entries,
 		 c->last_id[0] ? c->last_id : "its start");
 	xread(c);
 }
@@ -672,7 +673,7 @@ struct cluster *cluster_new(struct loop *l, const struct cluster_opts *o, const 
 	if (o->last_id && cluster_id_cmp(o->last_id, o->last_id) == 0)
 		snprintf(c->last_id, sizeof c->last_id, "%s", o->last_id);
 	c->h = *h;
-	c->rej_log.limit = 5;
+	c->rej_log.limit = 10;
 	c->err_log.limit = 2;
 	c->pub = (struct conn){ .c = c, .name = "publish" };
 	c->rd = (struct conn){ .c = c, .name = "read" };

@@ -304,12 +304,13 @@ int cluster_entry_decode(const char *const *strs, const size_t *lens, size_t n, 
 				vlen[f] = lens[i + 1];
 			}
 	}
-	for (size_t f = 0; f <= F_DURATION; f++)
-		if (!val[f])
+	/* the version first: another version may have other fields */
+	if (!val[F_V] || parse_u64(val[F_V], vlen[F_V], &num) < 0 || num != CLUSTER_VERSION)
+		return errf(err, errlen, "unknown version '%.*s' (this node reads %d)",
+			    !val[F_V] ? 0 : vlen[F_V] > 8 ? 8 : (int)vlen[F_V], val[F_V] ? val[F_V] : "", CLUSTER_VERSION);
+	for (size_t f = 0; f <= F_TS; f++)
+		if (!val[f] && f != F_ORIGIN && f != F_RULE && f != F_REASON)
 			return errf(err, errlen, "no field %s", names[f]);
-	if (parse_u64(val[F_V], vlen[F_V], &num) < 0 || num != CLUSTER_VERSION)
-		return errf(err, errlen, "unknown version '%.*s' (this node reads %d)", vlen[F_V] > 8 ? 8 : (int)vlen[F_V],
-			    val[F_V], CLUSTER_VERSION);
 	if (node_check_n(val[F_NODE], vlen[F_NODE], out->node, msg, sizeof msg) < 0)
 		return errf(err, errlen, "%s", msg);
 	if (self && strcmp(out->node, self) == 0)
@@ -338,7 +339,7 @@ int cluster_entry_decode(const char *const *strs, const size_t *lens, size_t n, 
 	}
 	if ((out->kind == CLUSTER_BLOCK || out->kind == CLUSTER_ACCOUNT_BLOCK) && out->duration_ms == 0)
 		return errf(err, errlen, "a %s of no duration", cluster_kind_name(out->kind));
-	if (val[F_TS] && parse_u64(val[F_TS], vlen[F_TS], &out->ts_ms) < 0)
+	if (parse_u64(val[F_TS], vlen[F_TS], &out->ts_ms) < 0)
 		return errf(err, errlen, "a time stamp that is not a number");
 	if (val[F_ORIGIN])
 		copy_text(out->origin, sizeof out->origin, val[F_ORIGIN], vlen[F_ORIGIN]);

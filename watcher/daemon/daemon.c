@@ -624,6 +624,7 @@ int cmd_run(int argc, char **argv)
 		duration_format(now > d.saved.saved_ms ? now - d.saved.saved_ms : 0, ago, sizeof ago);
 		log_info("restored %zu blocks, %zu blocked accounts and the counts saved %s ago", n, accounts_count(d.accounts), ago);
 	}
+	snprintf(d.cluster_saved_id, sizeof d.cluster_saved_id, "%s", d.saved.cluster_pos);
 	saved_state_release(&d.saved);
 	d.restoring = false;
 	daemon_kernel_check(&d, true);

@@ -106,7 +106,8 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
-#define BASE "v", "1", "node", "mx2"
+#define N(a) (sizeof (a) / sizeof *(a))
+#define BASE "v", "1", "node", "mx2", "ts", "1765000000000"
 
 START_TEST(test_forged_entries_rejected)
 {
@@ -115,51 +116,53 @@ START_TEST(test_forged_entries_rejected)
 	unsigned all = CLUSTER_BLOCKS | CLUSTER_ACCOUNTS;
 
 	{ const char *s[] = { BASE, "kind", "block", "target", "203.0.113.9", "duration", "60000", "x-new", "ignored" };
-	  ck_assert_int_eq(decode(s, 10, all, &e, err), 1); }                 /* unknown field: ignored */
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), 1); }                 /* unknown field: ignored */
+	{ const char *s[] = { "v", "1", "node", "mx2", "kind", "block", "target", "203.0.113.9", "duration", "60000" };
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); ck_assert(strstr(err, "no field ts")); }
 	{ const char *s[] = { "v", "2", "node", "mx2", "kind", "block", "target", "203.0.113.9", "duration", "1" };
-	  ck_assert_int_eq(decode(s, 10, all, &e, err), -1); ck_assert(strstr(err, "version")); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); ck_assert(strstr(err, "version")); }
 	{ const char *s[] = { BASE, "kind", "nuke", "target", "203.0.113.9", "duration", "1" };
-	  ck_assert_int_eq(decode(s, 10, all, &e, err), -1); ck_assert(strstr(err, "unknown kind")); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); ck_assert(strstr(err, "unknown kind")); }
 	{ const char *s[] = { BASE, "kind", "block", "target", "not-an-address", "duration", "1" };
-	  ck_assert_int_eq(decode(s, 10, all, &e, err), -1); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); }
 	{ const char *s[] = { BASE, "kind", "block", "target", "0.0.0.0/0", "duration", "1" };
-	  ck_assert_int_eq(decode(s, 10, all, &e, err), -1); ck_assert(strstr(err, "wider")); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); ck_assert(strstr(err, "wider")); }
 	{ const char *s[] = { BASE, "kind", "block", "target", "2001:db8::/8", "duration", "1" };
-	  ck_assert_int_eq(decode(s, 10, all, &e, err), -1); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); }
 	{ const char *s[] = { BASE, "kind", "block", "target", "203.0.113.9/24", "duration", "1" };
-	  ck_assert_int_eq(decode(s, 10, all, &e, err), -1); }                /* host bits */
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); }                /* host bits */
 	{ const char *s[] = { BASE, "kind", "block", "target", "203.0.113.9", "duration", "99999999999999999999" };
-	  ck_assert_int_eq(decode(s, 10, all, &e, err), -1); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); }
 	{ const char *s[] = { BASE, "kind", "block", "target", "203.0.113.9", "duration", "0" };
-	  ck_assert_int_eq(decode(s, 10, all, &e, err), -1); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); }
 	{ const char *s[] = { BASE, "kind", "block", "target", "203.0.113.9", "duration", "-5" };
-	  ck_assert_int_eq(decode(s, 10, all, &e, err), -1); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); }
 	{ const char *s[] = { BASE, "kind", "block", "target", "203.0.113.9" };
-	  ck_assert_int_eq(decode(s, 8, all, &e, err), -1); ck_assert(strstr(err, "duration")); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); ck_assert(strstr(err, "duration")); }
 	{ const char *s[] = { BASE, "kind", "block", "kind", "allow", "target", "203.0.113.9", "duration", "1" };
-	  ck_assert_int_eq(decode(s, 12, all, &e, err), -1); ck_assert(strstr(err, "twice")); }
-	{ const char *s[] = { "v", "1", "node", "bad node", "kind", "block", "target", "203.0.113.9", "duration", "1" };
-	  ck_assert_int_eq(decode(s, 10, all, &e, err), -1); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); ck_assert(strstr(err, "twice")); }
+	{ const char *s[] = { "v", "1", "node", "bad node", "kind", "block", "target", "203.0.113.9", "duration", "1", "ts", "1" };
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); }
 	{ const char *s[] = { BASE, "kind", "block-account", "target", "al ice", "duration", "1" };
-	  ck_assert_int_eq(decode(s, 10, all, &e, err), -1); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); }
 	/* an allow when allows are not accepted */
 	{ const char *s[] = { BASE, "kind", "allow", "target", "203.0.113.9", "duration", "60000" };
-	  ck_assert_int_eq(decode(s, 10, all, &e, err), -1); ck_assert(strstr(err, "accept"));
-	  ck_assert_int_eq(decode(s, 10, all | CLUSTER_ALLOWS, &e, err), 1); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); ck_assert(strstr(err, "accept"));
+	  ck_assert_int_eq(decode(s, N(s), all | CLUSTER_ALLOWS, &e, err), 1); }
 	/* accounts not accepted */
 	{ const char *s[] = { BASE, "kind", "block-account", "target", "bob", "duration", "60000" };
-	  ck_assert_int_eq(decode(s, 10, CLUSTER_BLOCKS, &e, err), -1); }
+	  ck_assert_int_eq(decode(s, N(s), CLUSTER_BLOCKS, &e, err), -1); }
 	/* a huge field */
 	memset(huge, 'a', sizeof huge - 1);
 	huge[sizeof huge - 1] = '\0';
 	{ const char *s[] = { BASE, "kind", "block", "target", "203.0.113.9", "duration", "1", "reason", huge };
-	  ck_assert_int_eq(decode(s, 12, all, &e, err), -1); ck_assert(strlen(err) < 200); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); ck_assert(strlen(err) < 200); }
 	/* odd count */
 	{ const char *s[] = { BASE, "kind" };
-	  ck_assert_int_eq(decode(s, 5, all, &e, err), -1); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), -1); ck_assert_uint_eq(N(s) % 2, 1); }
 	/* control characters in text fields are replaced */
 	{ const char *s[] = { BASE, "kind", "unblock", "target", "203.0.113.9", "duration", "0", "reason", "a\nb\033" };
-	  ck_assert_int_eq(decode(s, 12, all, &e, err), 1); ck_assert_str_eq(e.reason, "a?b?"); }
+	  ck_assert_int_eq(decode(s, N(s), all, &e, err), 1); ck_assert_str_eq(e.reason, "a?b?"); }
 }
 END_TEST
 

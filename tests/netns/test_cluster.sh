@@ -62,6 +62,18 @@ node_wait_log c "$off_c" 'cluster: block 203.0.113.77 from b not applied: .*allo
 node_assert_no_element a 203.0.113.77
 node_assert_no_element c 203.0.113.77
 
+say "status: connected, counters, the peers and their heartbeats"
+b_sees_peers() {
+	"$MS_BIN" status -s "$MS_TMP/node.b/control" --json |
+		jq -e '.cluster.connected and (.cluster.peers | has("a") and has("c")) and .cluster.rejected >= 1 and
+		       .cluster.applied >= 3 and .cluster.published >= 2' > /dev/null
+}
+wait_until "node b's status: connected, peers a and c, entries applied, published and rejected" b_sees_peers
+node_ctl b status
+printf '%s\n' "$MS_OUT" | grep -E '^cluster: node b, Redis unix:.*, connected; read up to [0-9]+-[0-9]+' > /dev/null ||
+	fail "node b's status text lacks its cluster line: $MS_OUT"
+ok "node b's status: $(printf '%s\n' "$MS_OUT" | grep '^cluster:')"
+
 node_kill a
 node_kill b
 node_kill c

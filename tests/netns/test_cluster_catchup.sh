@@ -47,8 +47,11 @@ node_ctl a block 203.0.113.20 1h
 node_wait_element a 203.0.113.20
 node_ctl a block-account eve@example.org 1h
 wait_until "a denies eve@example.org at once" grep -F -x -q eve@example.org "$MS_TMP/node.a/denied"
-node_ctl a status
-printf '%s\n' "$MS_OUT" | grep -q 'cluster.*queued' || true
+a_queues() {
+	"$MS_BIN" status -s "$MS_TMP/node.a/control" --json |
+		jq -e '.cluster.connected == false and .cluster.queued == 2' > /dev/null
+}
+wait_until "a's status: not connected, 2 decisions queued" a_queues
 redis_start
 node_wait_element b 203.0.113.20
 node_wait_element c 203.0.113.20

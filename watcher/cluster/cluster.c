@@ -30,7 +30,7 @@
 #define READ_BLOCK_MS 2000
 #define READ_COUNT "256"
 #define INFLIGHT_MAX 64
-#define HEARTBEAT_MS 5000
+#define HEARTBEAT_MS 2000
 #define SEP '\x1f'              /* between the strings of a snapshot value */
 
 /* KEYS: stream, snapshot. ARGV: maxlen, snapshot field, set|del, snapshot

@@ -24,7 +24,7 @@ save ""
 appendonly no
 dir $MS_TMP
 user default off
-user mailscreen on >test-secret-7 ~mailscreen:* resetchannels -@all +eval +xadd +xread +xrange +hset +hdel +hgetall
+user mailscreen on >test-secret-7 ~mailscreen:* resetchannels -@all +eval +xadd +xread +xrange +hset +hget +hdel +hgetall
 user admin on >admin-secret ~* &* +@all
 REDISCONF
 	: > "$MS_TMP/redis.log"

@@ -33,10 +33,14 @@ node_wait_element b 203.0.113.11
 node_wait_element b 203.0.113.12
 node_wait_no_element b 203.0.113.10
 
-say "a new node starts from the snapshot"
+say "a new node starts from the snapshot (and removes what is long over from it)"
+stale=$(printf 'v\0371\037node\037x\037kind\037block\037target\037203.0.113.99\037duration\03760000\037ts\0371000')
+rcli HSET mailscreen:current b:203.0.113.99 "$stale" > /dev/null
 node_setup c
 node_start c
-node_wait_log c 0 'cluster: read the snapshot \(2 entries\)'
+node_wait_log c 0 'cluster: read the snapshot \(3 entries\)'
+wait_until "the stale entry is gone from the snapshot" sh -c "[ \"\$(redis-cli -s '$MS_REDIS_SOCK' --user admin --pass admin-secret --no-auth-warning HEXISTS mailscreen:current b:203.0.113.99)\" = 0 ]"
+node_assert_no_element c 203.0.113.99
 node_wait_element c 203.0.113.11
 node_wait_element c 203.0.113.12
 node_assert_no_element c 203.0.113.10

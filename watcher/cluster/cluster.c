@@ -114,6 +114,12 @@ int cluster_id_cmp(const char *a, const char *b)
 	return as < bs ? -1 : as > bs;
 }
 
+/* KEYS: snapshot. ARGV: field, value: the field is deleted only if it
+ * still holds that value (a node may have made it again since). */
+static const char prune_script[] =
+	"if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end "
+	"return 0";
+
 /* ---- connections ---- */
 
 /* A connection's trouble, said at most twice a second. */
@@ -409,6 +415,7 @@ void cluster_publish(struct cluster *c, const struct cluster_entry *e)
 /* ---- reading ---- */
 
 static void xread(struct cluster *c);
+static void ignore_reply(redisAsyncContext *ac, void *reply, void *priv);
 
 static void reject(struct cluster *c, const char *id, const char *why)
 {
@@ -419,23 +426,33 @@ static void reject(struct cluster *c, const char *id, const char *why)
 		log_warnx("cluster: rejected stream entry %s: %s (nothing applied)", id, why);
 }
 
-/* One entry's strings (field, value...) */
-static void take(struct cluster *c, const char *id, const char *const *strs, const size_t *lens, size_t n)
+/* One entry's strings (field, value...). 2: a decision over for an hour
+ * at least (not applied); 1: applied; 0: skipped or rejected. */
+static int take(struct cluster *c, const char *id, const char *const *strs, const size_t *lens, size_t n)
 {
 	struct cluster_entry e;
 	char err[ERR_LEN];
-	int rc = cluster_entry_decode(strs, lens, n, &c->o.limits, c->node, c->o.accept, &e, err, sizeof err);
+	int rc = cluster_entry_decode(strs, lens, n, &c->o.limits, NULL, c->o.accept | CLUSTER_BLOCKS |
+				      CLUSTER_ALLOWS | CLUSTER_ACCOUNTS, &e, err, sizeof err);
+	uint64_t now = wall_ms();
 
+	/* what is long over is dropped whoever made it; then the checks
+	 * with this node's name and accept */
+	if (rc == 1 && e.duration_ms != DURATION_PERMANENT && e.duration_ms && e.ts_ms <= now &&
+	    e.ts_ms + e.duration_ms + 3600 * 1000 < now)
+		return 2;
+	rc = cluster_entry_decode(strs, lens, n, &c->o.limits, c->node, c->o.accept, &e, err, sizeof err);
 	if (rc < 0) {
 		reject(c, id, err);
-		return;
+		return 0;
 	}
 	if (rc == 0) {
 		c->s.skipped_own++;
-		return;
+		return 0;
 	}
 	c->s.applied++;
 	c->h.apply(c->h.arg, &e);
+	return 1;
 }
 
 static void take_reply(struct cluster *c, const char *id, const redisReply *fields)
@@ -541,7 +558,14 @@ static void snapshot_done(redisAsyncContext *ac, void *reply, void *priv)
 				lens[n++] = j - start;
 				start = j + 1;
 			}
-		take(c, "(snapshot)", strs, lens, n);
+		if (take(c, "(snapshot)", strs, lens, n) == 2) {
+			/* over for an hour: out of the snapshot (the
+			 * snapshot would otherwise only grow) */
+			const char *argv[] = { "EVAL", prune_script, "1", c->k_current, f->str, v->str };
+			const size_t alen[] = { 4, sizeof prune_script - 1, 1, strlen(c->k_current), f->len, v->len };
+			send_argv(k, ignore_reply, 6, argv, alen);
+			c->s.pruned++;
+		}
 		entries++;
 	}
 	if (at)

@@ -61,6 +61,7 @@ struct cluster_status {
 	char last_id[CLUSTER_ID_MAX];
 	uint64_t lag_ms;                /* now minus the time of the last entry read, while entries wait */
 	uint64_t queued, dropped, published, applied, rejected, skipped_own, reconnects;
+	uint64_t pruned;                /* snapshot entries over for an hour, removed */
 	const struct cluster_peer *peers;
 	size_t npeers;
 };

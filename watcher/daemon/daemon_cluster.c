@@ -84,7 +84,7 @@ static void apply(void *arg, const struct cluster_entry *e)
 	}
 	d->cluster_mute = false;
 	if (!left && (e->kind == CLUSTER_BLOCK || e->kind == CLUSTER_ALLOW || e->kind == CLUSTER_ACCOUNT_BLOCK))
-		log_info("cluster: %s %s from %s: over already, not applied", cluster_kind_name(e->kind), e->target,
+		log_debug("cluster: %s %s from %s: over already, not applied", cluster_kind_name(e->kind), e->target,
 			 e->node);
 	else if (rc < 0)
 		log_warnx("cluster: %s %s from %s not applied: %s", cluster_kind_name(e->kind), e->target, e->node, err);

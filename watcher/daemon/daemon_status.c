@@ -103,7 +103,7 @@ struct st_view {
 	bool has_cluster;       /* [cluster] redis set */
 	const char *cl_node, *cl_redis, *cl_last_id;
 	bool cl_connected, cl_down;
-	uint64_t cl_lag_ms, cl_queued, cl_dropped, cl_published, cl_applied, cl_rejected, cl_reconnects;
+	uint64_t cl_lag_ms, cl_queued, cl_dropped, cl_published, cl_applied, cl_rejected, cl_reconnects, cl_pruned;
 	struct st_peer *cl_peers;
 	size_t cl_npeers;
 	char cl_id_buf[CLUSTER_ID_MAX];
@@ -217,6 +217,7 @@ static const struct report_row status_rows[] = {
 	REPORT_ROW(U64, "applied", ", applied %s", V(cl_applied)),
 	REPORT_ROW(U64, "rejected", ", rejected %s", V(cl_rejected)),
 	REPORT_ROW(U64, "reconnects", ", reconnects %s", V(cl_reconnects)),
+	REPORT_ROW(U64, "pruned", ", long-ended decisions removed from the snapshot %s", V(cl_pruned)),
 	{ .kind = REPORT_MAP, .key = "peers", .text = "cluster peers:", .off = V(cl_peers), .flags = REPORT_INLINE,
 	  .count = V(cl_npeers), .size = sizeof(struct st_peer), .sep = "," },
 	{ .kind = REPORT_STR, .text = " %s", .off = P(name), .flags = REPORT_NAME },
@@ -611,6 +612,7 @@ static void gather_cluster(struct daemon *d, struct st_view *v)
 	v->cl_applied = cs.applied;
 	v->cl_rejected = cs.rejected;
 	v->cl_reconnects = cs.reconnects;
+	v->cl_pruned = cs.pruned;
 	v->cl_peers = xcalloc(cs.npeers ? cs.npeers : 1, sizeof *v->cl_peers);
 	for (size_t i = 0; i < cs.npeers; i++) {
 		v->cl_peers[i].name = cs.peers[i].node;

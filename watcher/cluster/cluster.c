@@ -396,7 +396,9 @@ void cluster_publish(struct cluster *c, const struct cluster_entry *e)
 		c->s.dropped++;
 		return;
 	}
-	if (c->head && c->n == c->aq && !c->inflight) {
+	/* move what waits (the part sent included: replies find it by head)
+	 * to the front rather than grow */
+	if (c->head && c->n == c->aq) {
 		memmove(c->q, c->q + c->head, (c->n - c->head) * sizeof *c->q);
 		c->n -= c->head;
 		c->head = 0;

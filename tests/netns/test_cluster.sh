@@ -38,6 +38,9 @@ node_wait_element c 198.51.100.0/24 "$t1"
 node_ctl b unblock 198.51.100.0/24
 node_wait_no_element a 198.51.100.0/24
 node_wait_no_element c 198.51.100.0/24
+node_ctl a history 198.51.100.0/24
+printf '%s\n' "$MS_OUT" | grep -q 'cluster:b' || fail "node a's history does not show origin cluster:b: $MS_OUT"
+ok "node a's history shows the ended block with origin cluster:b"
 
 say "an account block on node c, then its unblock"
 node_ctl c block-account mallory@example.org 1h

@@ -3,6 +3,7 @@
  * decision encoded and read back, every kind of bad entry a peer or a
  * forger could write rejected, our own entries skipped, accept honoured,
  * and the reconnection back-off. */
+#include "cluster.h"
 #include "cluster_entry.h"
 #include "duration.h"
 #include "log.h"
@@ -183,6 +184,20 @@ START_TEST(test_backoff)
 }
 END_TEST
 
+/* Stream IDs: by time, then sequence; anything else is no ID. */
+START_TEST(test_stream_ids)
+{
+	ck_assert_int_eq(cluster_id_cmp("1796655297794-0", "1796655297794-0"), 0);
+	ck_assert_int_eq(cluster_id_cmp("1796655297794-1", "1796655297794-0"), 1);
+	ck_assert_int_eq(cluster_id_cmp("1796655297794-9", "1796655297795-0"), -1);
+	ck_assert_int_eq(cluster_id_cmp("99-0", "100-0"), -1);  /* numbers, not text */
+	ck_assert_int_eq(cluster_id_cmp("100", "100-0"), 0);
+	ck_assert_int_eq(cluster_id_cmp("", "1-0"), -2);
+	ck_assert_int_eq(cluster_id_cmp("1-x", "1-0"), -2);
+	ck_assert_int_eq(cluster_id_cmp("1-0 ", "1-0"), -2);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("cluster_entry");
@@ -192,5 +207,6 @@ int main(void)
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_forged_entries_rejected);
 	tcase_add_test(tc, test_backoff);
+	tcase_add_test(tc, test_stream_ids);
 	return ut_run("cluster_entry", tc);
 }

@@ -26,6 +26,9 @@ node_wait_element a 203.0.113.5
 t1=$(now_ms)
 node_wait_element b 203.0.113.5 "$t1"
 node_wait_element c 203.0.113.5 "$t1"
+p0=$(now_ms)
+node_has c 203.0.113.5
+say "one look at a node's set costs $(($(now_ms) - p0)) ms of those; node b read the entry $("$MS_BIN" status -s "$MS_TMP/node.b/control" --json | jq .cluster.lag_ms) ms after Redis stored it"
 node_ctl b list blocks
 printf '%s\n' "$MS_OUT" | grep -q 'cluster:a' || fail "node b's list does not show origin cluster:a: $MS_OUT"
 ok "node b lists the block with origin cluster:a"

@@ -85,6 +85,18 @@ node_ctl b list blocks
 printf '%s\n' "$MS_OUT" | grep -q '0.0.0.0' && fail "b lists a block of everything: $MS_OUT"
 ok "b blocks nothing it was handed by a forged entry"
 
+say "a reload that changes [cluster] remakes the link, which resumes where the old one was"
+off=$(node_log_size b)
+node_setup b "accept = blocks allows accounts"
+kill -HUP "$(node_pid b)"
+node_wait_log b "$off" 'cluster: resuming the stream after [0-9]+-[0-9]+'
+off=$(node_log_size b)
+node_ctl a allow 198.51.100.77 1h
+node_wait_log b "$off" 'cluster: allow 198.51.100.77 from a'
+node_ctl b list allows
+printf '%s\n' "$MS_OUT" | grep -q '198.51.100.77' || fail "b does not list the allow it accepts now: $MS_OUT"
+ok "b lists the allow it accepts since the reload"
+
 node_kill a
 node_kill b
 node_kill c

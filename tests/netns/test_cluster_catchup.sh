@@ -97,6 +97,21 @@ node_ctl b list allows
 printf '%s\n' "$MS_OUT" | grep -q '198.51.100.77' || fail "b does not list the allow it accepts now: $MS_OUT"
 ok "b lists the allow it accepts since the reload"
 
+say "a node with a wrong password: refused by Redis, said, retried; it still blocks on its own"
+printf 'not-the-password\n' > "$MS_TMP/wrong.pw"
+chmod 600 "$MS_TMP/wrong.pw"
+node_setup d "password_file = $MS_TMP/wrong.pw"
+node_start d
+node_wait_log d 0 'cluster: Redis refused AUTH: WRONGPASS'
+node_ctl d block 203.0.113.40 1h
+node_wait_element d 203.0.113.40
+d_down() {
+	"$MS_BIN" status -s "$MS_TMP/node.d/control" --json | jq -e '.cluster.connected == false and .cluster.queued == 1' > /dev/null
+}
+wait_until "d's status: not connected, its block queued" d_down
+node_assert_no_element a 203.0.113.40
+node_kill d
+
 node_kill a
 node_kill b
 node_kill c

@@ -11,7 +11,8 @@
 
 redis_start
 node_setup a "share = blocks allows accounts"
-node_setup b
+node_setup b "[metrics]
+listen = 127.0.0.1:9154"
 node_setup c "accept = blocks allows accounts"
 node_start a
 node_start b
@@ -79,6 +80,18 @@ node_ctl b status
 printf '%s\n' "$MS_OUT" | grep -E '^cluster: node b, Redis unix:.*, connected; read up to [0-9]+-[0-9]+' > /dev/null ||
 	fail "node b's status text lacks its cluster line: $MS_OUT"
 ok "node b's status: $(printf '%s\n' "$MS_OUT" | grep '^cluster:')"
+
+metrics=$(nsenter --net="$MS_TMP/node.b/netns" curl -s http://127.0.0.1:9154/metrics) || fail "node b's metrics"
+for m in 'mailscreen_cluster_connected 1' 'mailscreen_cluster_rejected_total 1' \
+	'mailscreen_cluster_peer_heartbeat_age_seconds{node="a"}'; do
+	printf '%s\n' "$metrics" | grep -F -q "$m" || fail "node b's metrics lack '$m': $(printf '%s\n' "$metrics" | grep cluster)"
+	ok "node b's metrics: $m"
+done
+if command -v promtool > /dev/null; then
+	printf '%s\n' "$metrics" | promtool check metrics > "$MS_TMP/promtool.out" 2>&1 ||
+		fail "promtool check metrics: $(cat "$MS_TMP/promtool.out")"
+	ok "promtool accepts node b's metrics"
+fi
 
 node_kill a
 node_kill b

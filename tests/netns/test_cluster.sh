@@ -53,6 +53,14 @@ wait_until "node b denies mallory@example.org" grep -F -x -q mallory@example.org
 node_ctl c unblock-account mallory@example.org
 wait_until "node a lifted mallory@example.org" sh -c "! grep -F -x -q mallory@example.org '$MS_TMP/node.a/denied'"
 
+say "reset blocks on node a: its blocks and account blocks are lifted everywhere"
+node_ctl a block-account trudy@example.org 1h
+wait_until "node b denies trudy@example.org" grep -F -x -q trudy@example.org "$MS_TMP/node.b/denied"
+node_ctl a reset blocks
+node_wait_no_element b 203.0.113.5
+node_wait_no_element c 203.0.113.5
+wait_until "node b lifted trudy@example.org" sh -c "! grep -F -x -q trudy@example.org '$MS_TMP/node.b/denied'"
+
 say "an allow on node a: c accepts allows, b does not"
 off_b=$(node_log_size b)
 off_c=$(node_log_size c)

@@ -192,7 +192,6 @@ int daemon_unblock_account(struct daemon *d, const char *user, char *err, size_t
 {
 	if (!accounts_remove(d->accounts, user))
 		return errf(err, errlen, "account '%s' is not blocked", user);
-	daemon_cluster_publish(d, CLUSTER_ACCOUNT_UNBLOCK, user, 0, NULL, NULL);
 	return 0;
 }
 
@@ -225,9 +224,11 @@ static void account_ended(struct daemon *d, const struct account_block *ab, bool
 	daemon_report_lift(d, ab->origin);
 }
 
+/* lifted by hand or by a reset (not expired): the others lift it too */
 static void account_removed(void *arg, const struct account_block *ab)
 {
 	account_ended(arg, ab, false);
+	daemon_cluster_publish(arg, CLUSTER_ACCOUNT_UNBLOCK, ab->user, 0, NULL, NULL);
 }
 
 void daemon_account_expired(void *arg, const struct account_block *ab)

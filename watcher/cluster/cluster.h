@@ -11,6 +11,11 @@
  * every command has a timeout; what must be published while Redis is
  * away waits in a bounded queue (the overflow counted).
  *
+ * Shared counting (share = counts, rules with shared = yes) is not here
+ * yet; its place: the publish connection (its own keys under the prefix,
+ * pipelined once per loop turn), CLUSTER_COUNTS in share/accept, and
+ * cluster_get_status for its counters.
+ *
  * Owns the connections, the queue and the read position. Must never:
  * block the loop, publish an entry it was handed by the stream, or hand
  * the caller an entry that failed the checks.

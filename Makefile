@@ -37,7 +37,7 @@ CC      ?= gcc
 BUILD   ?= build
 BIN     ?= mailscreen
 
-PKGS    := libpcre2-8 libnftnl libmnl inih libsystemd libmaxminddb
+PKGS    := libpcre2-8 libnftnl libmnl inih libsystemd libmaxminddb hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -66,9 +66,9 @@ HELPERS   := $(BUILD)/tests/tcpprobe $(BUILD)/bench/gen
 
 # What building needs (contrib/debian/control's Build-Depends says the same
 # for the package); what make deb needs besides; what the tests need besides.
-DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev libmaxminddb-dev
+DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev libmaxminddb-dev libhiredis-dev
 DEBS_DEB   := debhelper dpkg-dev
-DEBS_TEST  := check nftables iproute2 jq curl prometheus systemd systemd-journal-remote systemd-container util-linux procps \
+DEBS_TEST  := check nftables iproute2 jq curl prometheus systemd systemd-journal-remote systemd-container util-linux procps redis-server \
               dovecot-core dovecot-imapd \
               dovecot-pop3d postfix python3 clang-14 \
               libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser libmaxmind-db-writer-perl mmdb-bin

@@ -49,6 +49,7 @@ run "cli/test-cmd-replay" sh tests/cli/test-cmd-replay.sh
 run "cli/test-dedup" sh tests/cli/test-dedup.sh
 run "cli/test-cmd-check" sh tests/cli/test-cmd-check.sh
 run "cli/test-cmd-check-location" sh tests/cli/test-cmd-check-location.sh
+run "cli/test-cmd-check-cluster" sh tests/cli/test-cmd-check-cluster.sh
 run "cli/test-overrides" sh tests/cli/test-overrides.sh
 run "cli/test-cmd-options" sh tests/cli/test-cmd-options.sh
 run "cli/test-cmd-check-journal" sh tests/cli/test-cmd-check-journal.sh

@@ -14,7 +14,7 @@ fail=0
 "$MAILSCREEN" options >"$tmp/plain" 2>"$tmp/err"
 expect "options: exit status" 0 $?
 expect "options: section lines" \
-	"[daemon]|[nftables]|[repeat]|[prefix]|[logging]|[notify]|[metrics]|[location]|[source NAME]|[allow]|[nat]|[RULE] in a rule file|[FILTER] in a filter file" \
+	"[daemon]|[nftables]|[repeat]|[prefix]|[logging]|[notify]|[metrics]|[cluster]|[location]|[source NAME]|[allow]|[nat]|[RULE] in a rule file|[FILTER] in a filter file" \
 	"$(grep -v '^  ' "$tmp/plain" | grep -v '^$' | paste -s -d '|')"
 expect "options: a [daemon] key" \
 	"  control (text; default /run/mailscreen/control): control socket path" \
@@ -31,7 +31,7 @@ expect "options: a filter key" \
 
 "$MAILSCREEN" options --markdown >"$tmp/md"
 expect "--markdown: exit status" 0 $?
-expect "--markdown: one table per section" 13 "$(grep -c '^| `\[.*\]` key.* | type | default | meaning |$' "$tmp/md")"
+expect "--markdown: one table per section" 14 "$(grep -c '^| `\[.*\]` key.* | type | default | meaning |$' "$tmp/md")"
 expect "--markdown: a row" '| `address` | ADDRESS[/LEN] | (none) | never counted nor blocked; repeatable, IPv4 or IPv6; host bits set are an error |' \
 	"$(grep '^| `address` |' "$tmp/md")"
 expect "--markdown: as many keys as the text" "$(grep -c '^  [a-z]' "$tmp/plain")" "$(grep -c '^| `[a-z]' "$tmp/md")"

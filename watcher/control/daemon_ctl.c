@@ -20,6 +20,7 @@
 #include "blockfile.h"
 #include "ctl_cmds.h"
 #include "daemon.h"
+#include "cluster_entry.h"
 #include "duration.h"
 #include "geo.h"
 #include "jsonw.h"
@@ -590,6 +591,7 @@ static void cmd_allow(struct cmdctx *c, const struct ctl_req *q)
 	if (dur != DURATION_PERMANENT && dur != UINT64_MAX)
 		duration_format(dur, dbuf, sizeof dbuf);
 	log_info("allow %s for %s: manual (uid %u)", buf, dbuf, (unsigned)c->r->peer_uid);
+	daemon_cluster_publish(d, CLUSTER_ALLOW, buf, dur == UINT64_MAX ? DURATION_PERMANENT : dur, "manual", "manual allow");
 	fprintf(c->out, "allowed %s for %s\n", buf, dbuf);
 	in.range = *t;
 	blocks_foreach(d->blocks, blocks_inside, &in);
@@ -613,6 +615,7 @@ static void cmd_unallow(struct cmdctx *c, const struct ctl_req *q)
 
 	if (allow_remove(a, t)) {
 		log_info("unallow %s: manual (uid %u)", buf, (unsigned)c->r->peer_uid);
+		daemon_cluster_publish(c->d, CLUSTER_UNALLOW, buf, 0, "manual", NULL);
 		fprintf(c->out, "removed %s from the allow list\n", buf);
 		return;
 	}

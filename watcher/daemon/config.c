@@ -6,6 +6,7 @@
  * file is good.
  */
 #include "config.h"
+#include "cluster_entry.h"
 #include "duration.h"
 #include "httpd.h"
 #include "inifile.h"
@@ -174,6 +175,24 @@ static const struct option_def options[] = {
 	{ "metrics", "listen", OPT_STR, OFF(metrics_listen), "", 0, 0,
 	  "ADDRESS:PORT (127.0.0.1:9154, [::1]:9154) where GET /metrics serves the metrics over HTTP; none: off; "
 	  "check warns if it is not a loopback address" },
+	{ "cluster", "redis", OPT_STR, OFF(cluster_redis), "", 0, 0,
+	  "the Redis server the nodes of a cluster share decisions through: unix:/PATH, HOST:PORT or [ADDRESS]:PORT; "
+	  "none: no cluster, this host alone (the other [cluster] keys are then unused)" },
+	{ "cluster", "user", OPT_STR, OFF(cluster_user), "", 0, 0,
+	  "the Redis ACL user (AUTH USER PASSWORD); none: no AUTH" },
+	{ "cluster", "password_file", OPT_STR, OFF(cluster_password_file), "", 0, 0,
+	  "file holding the user's password (its first line); owned by root or the daemon's user and readable by no "
+	  "one else, or refused" },
+	{ "cluster", "node", OPT_STR, OFF(cluster_node), "", 0, 0,
+	  "this node's name in the cluster, up to 64 of A-Z a-z 0-9 . _ -, unique per node (none: the host name)" },
+	{ "cluster", "prefix", OPT_STR, OFF(cluster_prefix), "mailscreen:", 0, 0,
+	  "the prefix of every Redis key, so several clusters can share one Redis (A-Z a-z 0-9 . _ - :)" },
+	{ "cluster", "share", OPT_STR, OFF(cluster_share_text), "blocks accounts", 0, 0,
+	  "what this node publishes to the others: any of blocks (and unblocks), allows (and unallows), accounts "
+	  "(account blocks and unblocks); counts (shared = yes rules) is not there yet and refused" },
+	{ "cluster", "accept", OPT_STR, OFF(cluster_accept_text), "blocks accounts", 0, 0,
+	  "what this node applies of the others' decisions: any of blocks allows accounts; allows only when listed, "
+	  "so by default a node takes blocks but never an allow from the cluster" },
 	{ "location", "database", OPT_STR, OFF(geo_database), "", 0, 0,
 	  "MaxMind DB country database (GeoLite2-Country, GeoIP2-Country or DB-IP's country lite) that rules "
 	  "with countries or not_countries ask; a replaced file is read again; none: no location screening" },
@@ -468,7 +487,7 @@ static int handle_value(struct config *c, struct cload *ld, const char *section,
 	if (known_section)
 		return errf(err, errlen, "unknown key '%s' in [%s] (see 'mailscreen options')", key, section);
 	return errf(err, errlen, "unknown section [%s] (known: daemon, nftables, logging, notify, metrics, repeat, prefix, "
-		    "source NAME, allow, nat)", section);
+		    "location, cluster, source NAME, allow, nat)", section);
 }
 
 /* "file:line" of the value of [section] key in force, for the checks
@@ -513,6 +532,66 @@ static int metrics_check(const struct config *c, char *at, size_t atlen, char *e
 	return 0;
 }
 
+/* [cluster]: the values' syntax, and the password file's owner and mode
+ * (a secret others may read is refused, as ssh refuses a key). */
+static int cluster_check(struct config *c, char *at, size_t atlen, char *err, size_t errlen)
+{
+	struct cluster_redis r;
+	char msg[ERR_LEN];
+	struct stat st;
+
+	if (cluster_classes_parse(c->cluster_share_text, &c->cluster_share, msg, sizeof msg) < 0)
+		return errf(err, errlen, "%s: share: %s", where(c, "cluster", "share", at, atlen), msg);
+	if (c->cluster_share & CLUSTER_COUNTS)
+		return errf(err, errlen, "%s: share: counts (shared = yes rules) is not there yet; share blocks, allows "
+			    "and accounts", where(c, "cluster", "share", at, atlen));
+	if (cluster_classes_parse(c->cluster_accept_text, &c->cluster_accept, msg, sizeof msg) < 0)
+		return errf(err, errlen, "%s: accept: %s", where(c, "cluster", "accept", at, atlen), msg);
+	if (c->cluster_accept & CLUSTER_COUNTS)
+		return errf(err, errlen, "%s: accept: counts is not there yet; accept blocks, allows and accounts",
+			    where(c, "cluster", "accept", at, atlen));
+	if (cluster_name_check(c->cluster_prefix, true, msg, sizeof msg) < 0)
+		return errf(err, errlen, "%s: %s", where(c, "cluster", "prefix", at, atlen), msg);
+	if (!*c->cluster_node) {
+		char host[256] = "";
+		if (gethostname(host, sizeof host - 1) < 0 || !*host)
+			snprintf(host, sizeof host, "localhost");
+		host[CLUSTER_NAME_MAX] = '\0';
+		free(c->cluster_node);
+		c->cluster_node = xstrdup(host);
+		if (*c->cluster_redis && cluster_name_check(host, false, msg, sizeof msg) < 0)
+			return errf(err, errlen, "%s: the host name is no node name (%s): set node",
+				    where(c, "cluster", "node", at, atlen), msg);
+	} else if (cluster_name_check(c->cluster_node, false, msg, sizeof msg) < 0) {
+		return errf(err, errlen, "%s: %s", where(c, "cluster", "node", at, atlen), msg);
+	}
+	if (!*c->cluster_redis)
+		return 0;
+	if (cluster_redis_parse(c->cluster_redis, &r, msg, sizeof msg) < 0)
+		return errf(err, errlen, "%s: %s", where(c, "cluster", "redis", at, atlen), msg);
+	if (*c->cluster_password_file) {
+		const char *pf = c->cluster_password_file;
+		struct passwd *pw = *c->user ? getpwnam(c->user) : NULL;
+		if (pf[0] != '/')
+			return errf(err, errlen, "%s: password_file '%s' must be an absolute path",
+				    where(c, "cluster", "password_file", at, atlen), pf);
+		if (stat(pf, &st) < 0)
+			return errf(err, errlen, "%s: password_file '%s': %s", where(c, "cluster", "password_file", at, atlen),
+				    pf, strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return errf(err, errlen, "%s: password_file '%s' is not a regular file",
+				    where(c, "cluster", "password_file", at, atlen), pf);
+		if (st.st_mode & 077)
+			return errf(err, errlen, "%s: password_file '%s' may be read by others (mode %04o): chmod 600 it",
+				    where(c, "cluster", "password_file", at, atlen), pf, (unsigned)(st.st_mode & 07777));
+		if (st.st_uid != 0 && !(pw && st.st_uid == pw->pw_uid))
+			return errf(err, errlen, "%s: password_file '%s' is owned by uid %u, neither root nor the daemon's "
+				    "user: chown it", where(c, "cluster", "password_file", at, atlen), pf,
+				    (unsigned)st.st_uid);
+	}
+	return 0;
+}
+
 static int validate(struct config *c, char *err, size_t errlen)
 {
 	const char *f = c->file ? c->file : "(defaults)";
@@ -523,6 +602,8 @@ static int validate(struct config *c, char *err, size_t errlen)
 		return errf(err, errlen, "%s: log_level '%s' is not error, warning, info or debug",
 			    where(c, "daemon", "log_level", at, sizeof at), c->log_level);
 	if (metrics_check(c, at, sizeof at, err, errlen) < 0)
+		return -1;
+	if (cluster_check(c, at, sizeof at, err, errlen) < 0)
 		return -1;
 	if (*c->user && !getpwnam(c->user))
 		return errf(err, errlen, "%s: user '%s' is not a known user (create it, e.g. adduser --system --group "

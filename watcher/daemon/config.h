@@ -68,6 +68,11 @@ struct config {
 	/* [prefix] */
 	int prefix_enabled;
 	uint64_t prefix_threshold, prefix_v4, prefix_v6, prefix_block_ms;
+	/* [cluster] */
+	char *cluster_redis;            /* "" = no cluster */
+	char *cluster_user, *cluster_password_file, *cluster_node, *cluster_prefix;
+	char *cluster_share_text, *cluster_accept_text;
+	unsigned cluster_share, cluster_accept; /* CLUSTER_* (cluster_entry.h) */
 	/* [location] */
 	char *geo_database;     /* "" = none */
 	/* [nftables] */

@@ -371,8 +371,10 @@ static int configure(struct daemon *d, enum reload_why why)
 		log_info("source %s: %s%s", sc->name, sc->path ? sc->path : "journal ",
 			 sc->path ? "" : sc->journal[0]);
 	}
-	if (!initial)
+	if (!initial) {
 		metrics_configure(d->metrics);
+		daemon_cluster_configure(d);
+	}
 	return 0;
 }
 
@@ -622,6 +624,7 @@ int cmd_run(int argc, char **argv)
 		duration_format(now > d.saved.saved_ms ? now - d.saved.saved_ms : 0, ago, sizeof ago);
 		log_info("restored %zu blocks, %zu blocked accounts and the counts saved %s ago", n, accounts_count(d.accounts), ago);
 	}
+	snprintf(d.cluster_saved_id, sizeof d.cluster_saved_id, "%s", d.saved.cluster_pos);
 	saved_state_release(&d.saved);
 	d.restoring = false;
 	daemon_kernel_check(&d, true);
@@ -630,6 +633,8 @@ int cmd_run(int argc, char **argv)
 	/* before privileges go: a port below 1024 can still be bound */
 	d.metrics = metrics_new(&d);
 	metrics_configure(d.metrics);
+	/* the password file is read here, still with every privilege */
+	daemon_cluster_configure(&d);
 	/* least privilege from here on (privs.h): [daemon] user gets the state
 	 * directory, then only CAP_NET_ADMIN and CAP_DAC_READ_SEARCH are kept */
 	{
@@ -652,6 +657,7 @@ int cmd_run(int argc, char **argv)
 	sd_notify(0, "STOPPING=1");
 	daemon_commit(d.loop, &d);
 	daemon_commit(d.loop, &d);
+	daemon_cluster_free(&d);
 	save_state(&d, true);
 	metrics_stop(d.metrics);
 	metrics_free(d.metrics);

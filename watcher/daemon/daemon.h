@@ -127,6 +127,11 @@ struct daemon {
 	size_t ndrops_prev;
 	bool drops_based;               /* drops_prev holds a first check's counters */
 	bool restoring;                 /* starting (the block list file, the saved state): nothing is new */
+	/* [cluster] (daemon_cluster.c): NULL when there is no Redis */
+	struct cluster *cluster;
+	char *cluster_sig;              /* the [cluster] values it was made with */
+	bool cluster_mute;              /* applying another node's decision: not published again */
+	char cluster_saved_id[48];      /* the stream position of the saved state */
 };
 
 uint64_t daemon_now_ms(void);
@@ -177,6 +182,14 @@ void daemon_history_init(struct daemon *d);
 /* daemon_block.c: an account block that expired (accounts_expire's fn;
  * arg is the daemon). */
 void daemon_account_expired(void *arg, const struct account_block *ab);
+/* daemon_cluster.c: start, restart (the [cluster] values changed) or
+ * stop the link to the other nodes, after each configuration. */
+void daemon_cluster_configure(struct daemon *d);
+void daemon_cluster_free(struct daemon *d);
+/* daemon_cluster.c: a decision of this node made (kind: enum cluster_kind),
+ * for the others; nothing while restoring or applying theirs. */
+void daemon_cluster_publish(struct daemon *d, int kind, const char *target, uint64_t dur_ms, const char *origin,
+			    const char *reason);
 /* daemon_block.c: the block list file's changes (blockfile.h callback). */
 void daemon_on_blockfile(void *arg, const struct bf_entry *added, size_t nadded, const struct bf_entry *removed,
 			 size_t nremoved);

@@ -15,6 +15,7 @@
 #include "accounts.h"
 #include "blockfile.h"
 #include "blocks.h"
+#include "cluster_entry.h"
 #include "duration.h"
 #include "protect.h"
 #include "screen.h"
@@ -93,10 +94,10 @@ int daemon_block(struct daemon *d, const struct cidr *c, uint64_t dur_ms, const 
 
 	if (make_block(d, c, daemon_now_ms(), dur_ms, origin, reason, NULL, err, errlen) < 0)
 		return -1;
-	if (!had) {
-		cidr_format(c, what);
+	cidr_format(c, what);
+	if (!had)
 		daemon_report_block(d, false, what, dur_ms, origin, reason);
-	}
+	daemon_cluster_publish(d, CLUSTER_BLOCK, what, dur_ms, origin, reason);
 	return 0;
 }
 
@@ -132,6 +133,8 @@ int daemon_unblock(struct daemon *d, const struct cidr *c, char *err, size_t err
 		}
 		return errf(err, errlen, "%s is not blocked", buf);
 	}
+	cidr_format(c, buf);
+	daemon_cluster_publish(d, CLUSTER_UNBLOCK, buf, 0, NULL, NULL);
 	return 0;
 }
 
@@ -176,6 +179,12 @@ int daemon_block_account(struct daemon *d, const char *user, size_t len, uint64_
 		daemon_report_block(d, true, name, dur_ms, origin, reason);
 		free(name);
 	}
+	if (len <= CLUSTER_TARGET_MAX && !memchr(user, '\0', len)) {
+		char name[CLUSTER_TARGET_MAX + 1];
+		memcpy(name, user, len);
+		name[len] = '\0';
+		daemon_cluster_publish(d, CLUSTER_ACCOUNT_BLOCK, name, dur_ms, origin, reason);
+	}
 	return 0;
 }
 
@@ -215,9 +224,11 @@ static void account_ended(struct daemon *d, const struct account_block *ab, bool
 	daemon_report_lift(d, ab->origin);
 }
 
+/* lifted by hand or by a reset (not expired): the others lift it too */
 static void account_removed(void *arg, const struct account_block *ab)
 {
 	account_ended(arg, ab, false);
+	daemon_cluster_publish(arg, CLUSTER_ACCOUNT_UNBLOCK, ab->user, 0, NULL, NULL);
 }
 
 void daemon_account_expired(void *arg, const struct account_block *ab)

@@ -12,6 +12,7 @@
  */
 #include "daemon_state.h"
 #include "allow.h"
+#include "cluster.h"
 #include "daemon.h"
 #include "log.h"
 #include "stats.h"
@@ -142,6 +143,13 @@ static void view_stats(void *arg, state_stats_fn *fn, void *fnarg)
 	stats_dump(d->stats, fn, fnarg);
 }
 
+static const char *view_cluster_pos(void *arg)
+{
+	const struct daemon *d = arg;
+
+	return d->cluster ? cluster_last_id(d->cluster) : d->cluster_saved_id;
+}
+
 void daemon_state_view(struct daemon *d, struct state_view *v)
 {
 	*v = (struct state_view){
@@ -156,6 +164,7 @@ void daemon_state_view(struct daemon *d, struct state_view *v)
 		.stats = view_stats,
 		.files = view_files,
 		.journals = view_journals,
+		.cluster_pos = view_cluster_pos,
 	};
 }
 

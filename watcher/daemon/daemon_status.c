@@ -18,6 +18,7 @@
  */
 #include "daemon.h"
 #include "daemon_logging.h"
+#include "cluster.h"
 #include "notify.h"
 #include "event.h"
 #include "geo.h"
@@ -75,6 +76,11 @@ struct st_rule {
 	uint64_t in_force, since_start, total;
 };
 
+struct st_peer {
+	const char *name;
+	int64_t heartbeat_s_ago;
+};
+
 struct st_view {
 	int64_t uptime_s;
 	bool paused, dry_run;
@@ -94,6 +100,13 @@ struct st_view {
 	const char *geo_path;
 	bool geo_off;
 	uint64_t geo_lookups, geo_cached, geo_unknown, geo_reopened, located, unlocated;
+	bool has_cluster;       /* [cluster] redis set */
+	const char *cl_node, *cl_redis, *cl_last_id;
+	bool cl_connected, cl_down;
+	uint64_t cl_lag_ms, cl_queued, cl_dropped, cl_published, cl_applied, cl_rejected, cl_reconnects, cl_pruned;
+	struct st_peer *cl_peers;
+	size_t cl_npeers;
+	char cl_id_buf[CLUSTER_ID_MAX];
 	bool has_files;
 	struct tail_stats files;
 	bool has_control;
@@ -117,6 +130,7 @@ struct st_view {
 #define S(m) offsetof(struct st_source, m)
 #define F(m) offsetof(struct st_file, m)
 #define R(m) offsetof(struct st_rule, m)
+#define P(m) offsetof(struct st_peer, m)
 #define LINE REPORT_GROUP_ROW(NULL, 0, 0)
 #define END REPORT_END_ROW
 
@@ -189,6 +203,26 @@ static const struct report_row status_rows[] = {
 	REPORT_ROW(U64, "reopened", ", read again %s times", V(geo_reopened)),
 	REPORT_ROW(U64, "located_events", "; events counted by location rules: %s", V(located)),
 	REPORT_ROW(U64, "unlocated_events", ", not screened for want of a database: %s", V(unlocated)),
+	END,
+	REPORT_GROUP_ROW("cluster", REPORT_IF, V(has_cluster)),
+	REPORT_ROW(STR, "node", "cluster: node %s", V(cl_node)),
+	REPORT_ROW(STR, "redis", ", Redis %s", V(cl_redis)),
+	REPORT_ROW(BOOL, "connected", ", connected", V(cl_connected)),
+	REPORT_ROW(BOOL, NULL, ", NOT connected (blocking alone, queueing what it shares)", V(cl_down)),
+	REPORT_ROW(STR, "last_id", "; read up to %s", V(cl_last_id)),
+	REPORT_ROW(U64, "lag_ms", " (the last entry %sms old when read)", V(cl_lag_ms)),
+	REPORT_ROW(U64, "queued", "; queued %s", V(cl_queued)),
+	REPORT_ROW(U64, "dropped", ", dropped %s", V(cl_dropped)),
+	REPORT_ROW(U64, "published", ", published %s", V(cl_published)),
+	REPORT_ROW(U64, "applied", ", applied %s", V(cl_applied)),
+	REPORT_ROW(U64, "rejected", ", rejected %s", V(cl_rejected)),
+	REPORT_ROW(U64, "reconnects", ", reconnects %s", V(cl_reconnects)),
+	REPORT_ROW(U64, "pruned", ", long-ended decisions removed from the snapshot %s", V(cl_pruned)),
+	{ .kind = REPORT_MAP, .key = "peers", .text = "cluster peers:", .off = V(cl_peers), .flags = REPORT_INLINE,
+	  .count = V(cl_npeers), .size = sizeof(struct st_peer), .sep = "," },
+	{ .kind = REPORT_STR, .text = " %s", .off = P(name), .flags = REPORT_NAME },
+	REPORT_ROW(I64, "heartbeat_s_ago", " (heartbeat %ss ago)", P(heartbeat_s_ago)),
+	END,
 	END,
 	REPORT_GROUP_ROW("files", REPORT_IF, V(has_files)),
 	REPORT_ROW(U64, "lines", "files: %s lines", V(files.lines)),
@@ -548,8 +582,49 @@ static void gather_rules(struct daemon *d, struct st_view *v)
 		gather_rule(d, i, &v->rules[i]);
 }
 
+static uint64_t wall_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* [cluster]: the link's state, its counters and the peers' heartbeats */
+static void gather_cluster(struct daemon *d, struct st_view *v)
+{
+	struct cluster_status cs;
+	uint64_t now = wall_now_ms();
+
+	if (!d->cluster)
+		return;
+	cluster_get_status(d->cluster, &cs);
+	v->has_cluster = true;
+	v->cl_node = d->b.cfg.cluster_node;
+	v->cl_redis = d->b.cfg.cluster_redis;
+	snprintf(v->cl_id_buf, sizeof v->cl_id_buf, "%s", cs.last_id[0] ? cs.last_id : "-");
+	v->cl_last_id = v->cl_id_buf;
+	v->cl_connected = cs.connected;
+	v->cl_down = !cs.connected;
+	v->cl_lag_ms = cs.lag_ms;
+	v->cl_queued = cs.queued;
+	v->cl_dropped = cs.dropped;
+	v->cl_published = cs.published;
+	v->cl_applied = cs.applied;
+	v->cl_rejected = cs.rejected;
+	v->cl_reconnects = cs.reconnects;
+	v->cl_pruned = cs.pruned;
+	v->cl_peers = xcalloc(cs.npeers ? cs.npeers : 1, sizeof *v->cl_peers);
+	for (size_t i = 0; i < cs.npeers; i++) {
+		v->cl_peers[i].name = cs.peers[i].node;
+		v->cl_peers[i].heartbeat_s_ago = now > cs.peers[i].heartbeat_ms ?
+							 (int64_t)((now - cs.peers[i].heartbeat_ms) / 1000) : 0;
+	}
+	v->cl_npeers = cs.npeers;
+}
+
 static void release(struct st_view *v)
 {
+	free(v->cl_peers);
 	free(v->rules);
 	for (size_t i = 0; i < v->nsources; i++) {
 		for (size_t k = 0; k < v->sources[i].nfiles; k++)
@@ -566,6 +641,7 @@ void daemon_status(struct daemon *d, FILE *out, bool json, uint64_t now_ms)
 
 	gather(d, now_ms, &v);
 	gather_rules(d, &v);
+	gather_cluster(d, &v);
 	report_write(out, json, status_rows, sizeof status_rows / sizeof status_rows[0], &v);
 	release(&v);
 }
@@ -576,6 +652,7 @@ void daemon_status_walk(struct daemon *d, uint64_t now_ms, report_visit_fn *fn, 
 
 	gather(d, now_ms, &v);
 	gather_rules(d, &v);
+	gather_cluster(d, &v);
 	report_walk(status_rows, sizeof status_rows / sizeof status_rows[0], &v, fn, arg);
 	release(&v);
 }

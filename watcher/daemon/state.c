@@ -14,6 +14,7 @@
  *   stats LINE         (a bucket of stats.h; a file without them loads)
  *   file SOURCE PATH DEV INO OFFSET FP FP_LEN
  *   journal SOURCE CURSOR
+ *   cluster STREAM_ID  (the cluster's read position; a file without it loads)
  *   end HASH
  *
  * Strings are %-escaped (every byte outside '!'..'~', and '%'); HASH is
@@ -443,6 +444,11 @@ static void format_state(const struct state_view *v, uint64_t now_ms, const stru
 		v->totals(v->arg, dump_total, o);
 	if (v->stats)
 		v->stats(v->arg, dump_stats, o);
+	if (v->cluster_pos && v->cluster_pos(v->arg) && *v->cluster_pos(v->arg)) {
+		put_mem(o, "cluster ", 8);
+		put_cstr(o, v->cluster_pos(v->arg));
+		put_c(o, '\n');
+	}
 	put_mem(o, st->text, st->len);
 	/* the checksum line covers every byte before it */
 	out_flush(o);
@@ -779,7 +785,7 @@ void state_load(const char *state_dir, struct saved_state *s)
 		int n;
 		if (!nl)
 			break;
-		if (strncmp(p, "file ", 5) && strncmp(p, "journal ", 8)) {
+		if (strncmp(p, "file ", 5) && strncmp(p, "journal ", 8) && strncmp(p, "cluster ", 8)) {
 			p = nl + 1;
 			continue;
 		}
@@ -801,6 +807,9 @@ void state_load(const char *state_dir, struct saved_state *s)
 		} else if (n == 3 && strcmp(f[0], "journal") == 0 && get_str(f[1]) >= 0 && get_str(f[2]) >= 0) {
 			XGROW(s->journals, s->ajournals, s->njournals + 1);
 			s->journals[s->njournals++] = (struct saved_journal){ xstrdup(f[1]), xstrdup(f[2]) };
+		} else if (n == 2 && strcmp(f[0], "cluster") == 0 && get_str(f[1]) > 0 &&
+			   strlen(f[1]) < sizeof s->cluster_pos && strspn(f[1], "0123456789-") == strlen(f[1])) {
+			snprintf(s->cluster_pos, sizeof s->cluster_pos, "%s", f[1]);
 		}
 		free(line);
 		p = nl + 1;
@@ -939,7 +948,7 @@ size_t state_apply(const struct saved_state *s, uint64_t now, const struct state
 			}
 			if (to->stats)
 				to->stats(to->arg, f[1]);
-		} else if (n > 0 && strcmp(f[0], "file") && strcmp(f[0], "journal")) {
+		} else if (n > 0 && strcmp(f[0], "file") && strcmp(f[0], "journal") && strcmp(f[0], "cluster")) {
 			bad++;
 		}
 	}

@@ -82,6 +82,8 @@ struct state_view {
 	void (*stats)(void *arg, state_stats_fn *fn, void *fnarg);
 	void (*files)(void *arg, state_file_fn *fn, void *fnarg);
 	void (*journals)(void *arg, state_journal_fn *fn, void *fnarg);
+	/* the cluster's read position (a stream ID), "" or NULL: none */
+	const char *(*cluster_pos)(void *arg);
 };
 
 /* Write STATE_DIR/state from v now, in this process (at start and at
@@ -127,6 +129,7 @@ struct saved_state {
 	size_t nfiles, afiles;
 	struct saved_journal *journals;
 	size_t njournals, ajournals;
+	char cluster_pos[48];   /* the cluster's read position; "": none */
 	char *text;             /* the snapshot's records, applied by state_apply */
 	size_t len;
 };

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * redis_loop - see redis_loop.h. The adapter keeps the events hiredis
+ * wants and mirrors them into one epoll registration. hiredis may free
+ * the context (and call cleanup) from inside redisAsyncHandleRead or
+ * Write: the adapter then only marks itself dead and is freed once the
+ * callback that holds it returns.
+ *
+ * Owns struct rloop. Must never: use ac after cleanup ran.
+ */
+#include "redis_loop.h"
+#include "loop.h"
+#include "xalloc.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+
+struct rloop {
+	struct loop *l;
+	redisAsyncContext *ac;
+	int fd;
+	uint32_t want;          /* EPOLLIN | EPOLLOUT hiredis asked for */
+	bool registered, in_cb, dead;
+};
+
+static void on_fd(struct loop *l, int fd, uint32_t events, void *arg);
+
+static void update(struct rloop *r)
+{
+	if (r->dead)
+		return;
+	if (!r->want) {
+		if (r->registered)
+			loop_del_fd(r->l, r->fd);
+		r->registered = false;
+	} else if (!r->registered) {
+		r->registered = loop_add_fd(r->l, r->fd, r->want, on_fd, r) == 0;
+	} else {
+		loop_mod_fd(r->l, r->fd, r->want);
+	}
+}
+
+static void add_read(void *p) { struct rloop *r = p; r->want |= EPOLLIN; update(r); }
+static void del_read(void *p) { struct rloop *r = p; r->want &= ~(uint32_t)EPOLLIN; update(r); }
+static void add_write(void *p) { struct rloop *r = p; r->want |= EPOLLOUT; update(r); }
+static void del_write(void *p) { struct rloop *r = p; r->want &= ~(uint32_t)EPOLLOUT; update(r); }
+
+static void cleanup(void *p)
+{
+	struct rloop *r = p;
+
+	r->want = 0;
+	update(r);
+	r->dead = true;
+	r->ac = NULL;
+	if (!r->in_cb)
+		free(r);
+}
+
+static void on_fd(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct rloop *r = arg;
+
+	(void)l;
+	(void)fd;
+	r->in_cb = true;
+	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+		redisAsyncHandleRead(r->ac);
+	if (!r->dead && (events & (EPOLLOUT | EPOLLERR)) && (r->want & EPOLLOUT))
+		redisAsyncHandleWrite(r->ac);
+	r->in_cb = false;
+	if (r->dead)
+		free(r);
+}
+
+int redis_loop_attach(struct loop *l, redisAsyncContext *ac)
+{
+	struct rloop *r;
+
+	if (ac->ev.data || ac->c.fd < 0)
+		return -1;
+	r = xcalloc(1, sizeof *r);
+	r->l = l;
+	r->ac = ac;
+	r->fd = ac->c.fd;
+	ac->ev.addRead = add_read;
+	ac->ev.delRead = del_read;
+	ac->ev.addWrite = add_write;
+	ac->ev.delWrite = del_write;
+	ac->ev.cleanup = cleanup;
+	ac->ev.data = r;
+	return 0;
+}

@@ -1,12 +1,26 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # cluster_lib.sh - helpers for the cluster tests (sourced after lib.sh):
-# a real redis-server on a unix socket in MS_TMP (never the host's Redis:
-# no TCP port, no persistence) with an ACL user and its password file, and
+# a real redis-server in a network namespace of its own (never the host's
+# Redis; no persistence) with an ACL user and its password file, and
 # mailscreen nodes, each in a network namespace of its own (so each has
 # its own nftables table), its own state, log, control socket and config.
+#
+# The nodes reach Redis over TCP by default: it listens on
+# $MS_REDIS_ADDR:6379 (an address on its namespace's lo), and node number K
+# (0, 1, ... in the order of node_setup) is joined to the Redis namespace by
+# a veth pair, 192.0.2.(4K+1)/30 on the Redis side and 192.0.2.(4K+2)/30 on
+# the node's, with a route to $MS_REDIS_ADDR through it. A test that sets
+# MS_REDIS_TRANSPORT=unix before sourcing this file has its nodes use the
+# unix socket instead (both transports stay tested). The test's own
+# redis-cli (rcli) always uses the unix socket. Nothing here leaves the
+# namespaces run.sh made for the test.
 
 MS_REDIS_SOCK=$MS_TMP/redis.sock
+MS_REDIS_NS=$MS_TMP/redis.netns
+MS_REDIS_ADDR=192.0.2.100
+MS_REDIS_TRANSPORT=${MS_REDIS_TRANSPORT:-tcp}
 MS_REDIS_PID=
+MS_NODE_COUNT=0
 
 command -v redis-server > /dev/null || { echo "skip: redis-server is missing (make deps-test)"; exit 77; }
 command -v redis-cli > /dev/null || { echo "skip: redis-cli is missing (make deps-test)"; exit 77; }
@@ -14,10 +28,16 @@ command -v redis-cli > /dev/null || { echo "skip: redis-cli is missing (make dep
 # redis_start - the server, with user mailscreen allowed exactly the
 # commands the daemon uses on its own keys, and an admin for the test
 redis_start() {
+	if [ ! -e "$MS_REDIS_NS" ]; then
+		: > "$MS_REDIS_NS" && unshare --net="$MS_REDIS_NS" sh -c "
+			ip link set lo up && ip addr add $MS_REDIS_ADDR/32 dev lo" ||
+			fail "namespace for redis-server"
+	fi
 	printf '%s\n' 'test-secret-7' > "$MS_TMP/redis.pw"
 	chmod 600 "$MS_TMP/redis.pw"
 	cat > "$MS_TMP/redis.conf" <<REDISCONF
-port 0
+port 6379
+bind $MS_REDIS_ADDR
 unixsocket $MS_REDIS_SOCK
 unixsocketperm 700
 save ""
@@ -28,7 +48,7 @@ user mailscreen on >test-secret-7 ~mailscreen:* resetchannels -@all +eval +xadd 
 user admin on >admin-secret ~* &* +@all
 REDISCONF
 	: > "$MS_TMP/redis.log"
-	redis-server "$MS_TMP/redis.conf" >> "$MS_TMP/redis.log" 2>&1 &
+	nsenter --net="$MS_REDIS_NS" redis-server "$MS_TMP/redis.conf" >> "$MS_TMP/redis.log" 2>&1 &
 	MS_REDIS_PID=$!
 	wait_until "redis-server answers" rcli_ping
 }
@@ -53,6 +73,12 @@ node_setup() {
 	[ -e "$nd/daemon.log" ] || : > "$nd/daemon.log"
 	if [ ! -e "$nd/netns" ]; then
 		: > "$nd/netns" && unshare --net="$nd/netns" ip link set lo up || fail "namespace for node $1"
+		node_link "$1"
+	fi
+	if [ "$MS_REDIS_TRANSPORT" = unix ]; then
+		nd_redis=unix:$MS_REDIS_SOCK
+	else
+		nd_redis=$MS_REDIS_ADDR:6379
 	fi
 	cat > "$nd/mailscreen.conf" <<NODECONF
 [daemon]
@@ -66,12 +92,28 @@ blocklist = $nd/blocklist
 path = $nd/mail.log
 filters = $(ms_filter_names)
 [cluster]
-redis = unix:$MS_REDIS_SOCK
+redis = $nd_redis
 user = mailscreen
 password_file = $MS_TMP/redis.pw
 node = $1
 ${2:-}
 NODECONF
+}
+
+# node_link NAME - the veth pair from node NAME's namespace to Redis's
+node_link() {
+	nl_k=$MS_NODE_COUNT
+	MS_NODE_COUNT=$((MS_NODE_COUNT + 1))
+	nl_r=192.0.2.$((4 * nl_k + 1)) nl_n=192.0.2.$((4 * nl_k + 2))
+	nl_nd=$MS_TMP/node.$1
+	# made here (the test's namespace), one end sent to each side
+	ip link add "r$nl_k" type veth peer name "n$nl_k" &&
+		ip link set "r$nl_k" netns "$MS_REDIS_NS" &&
+		ip link set "n$nl_k" netns "$nl_nd/netns" &&
+		nsenter --net="$MS_REDIS_NS" sh -c "ip addr add $nl_r/30 dev r$nl_k && ip link set r$nl_k up" &&
+		nsenter --net="$nl_nd/netns" sh -c "ip addr add $nl_n/30 dev n$nl_k && ip link set n$nl_k up &&
+			ip route add $MS_REDIS_ADDR/32 via $nl_r" ||
+		fail "veth link from node $1 to redis-server"
 }
 
 # node_start NAME - run it in its namespace, wait until it started

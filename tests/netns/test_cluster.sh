@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # test_cluster.sh - three nodes, each in its own network namespace with its
 # own nftables table, share their decisions through a real redis-server
-# (unix socket, ACL user with a password file): a block made by a rule on
+# (TCP over a veth link from each node's namespace to the server's own,
+# ACL user with a password file): a block made by a rule on
 # node a reaches b's and c's kernel sets (the latency is printed); a
 # manual block and its unblock, an account block and its unblock
 # propagate; an allow is applied by the node that accepts allows and
@@ -85,7 +86,7 @@ b_sees_peers() {
 }
 wait_until "node b's status: connected, peers a and c, entries applied, published and rejected" b_sees_peers
 node_ctl b status
-printf '%s\n' "$MS_OUT" | grep -E '^cluster: node b, Redis unix:.*, connected; read up to [0-9]+-[0-9]+' > /dev/null ||
+printf '%s\n' "$MS_OUT" | grep -E '^cluster: node b, Redis 192\.0\.2\.100:6379, connected; read up to [0-9]+-[0-9]+' > /dev/null ||
 	fail "node b's status text lacks its cluster line: $MS_OUT"
 ok "node b's status: $(printf '%s\n' "$MS_OUT" | grep '^cluster:')"
 

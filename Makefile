@@ -11,6 +11,8 @@
 #   make demo       build, then show an attacker blocked inside a private netns
 #   make bench      throughput / memory against fail2ban and sshguard; the live
 #                   daemon's control latency and memory under a spray of keys
+#   make bench-cluster  3 nodes + redis-server: blocks propagated per second,
+#                   propagation latency p50/p99 beside a polling design's
 #   make asan       build with AddressSanitizer + UBSan into build-asan/
 #   make check-asan the unit tests built with ASan + UBSan (build-asan/), run
 #                   with every sanitizer report fatal
@@ -74,7 +76,7 @@ DEBS_TEST  := check nftables iproute2 jq curl prometheus systemd systemd-journal
               libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser libmaxmind-db-writer-perl mmdb-bin
 DEBS_BENCH := fail2ban sshguard time
 
-.PHONY: all deps deps-test deps-deb deps-bench check check-run unit samples netns demo bench geobench asan \
+.PHONY: all deps deps-test deps-deb deps-bench check check-run unit samples netns demo bench bench-cluster geobench asan \
 	asan-build check-asan fuzz fuzz-build deb install uninstall clean
 
 all: $(BIN)
@@ -150,6 +152,12 @@ bench: deps deps-bench
 	@rc=0; BIN=$(BIN) GEN=$(BUILD)/bench/gen sh tests/bench/bench.sh || rc=1; \
 	BIN=$(BIN) CTLTIME=$(BUILD)/bench/ctltime bash tests/bench/spray.sh; s=$$?; \
 	[ $$s -eq 0 ] || [ $$s -eq 77 ] || rc=1; exit $$rc
+
+# a cluster of 3 nodes and redis-server in namespaces: decisions per second
+# propagated and the propagation latency, beside a polling design's
+bench-cluster: deps deps-test
+	@$(MAKE) --no-print-directory mailscreen
+	@BIN=$(BIN) bash tests/bench/cluster.sh
 
 # corpus generator for the benchmark: plain C, no project code or libraries
 $(BUILD)/bench/gen: tests/bench/gen.c

@@ -52,6 +52,8 @@ struct screen {
 	uint64_t evictions_gone[SCREEN_NTABLES];        /* of tables dropped at a reload */
 	screen_count_fn *count_fn;
 	void *count_arg;
+	screen_shared_fn *shared_fn;
+	void *shared_arg;
 	screen_exempt_fn *exempt_fn;
 	void *exempt_arg;
 	struct geo *geo;                /* borrowed; NULL: no location */
@@ -504,6 +506,8 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 		}
 		if (s->count_fn)
 			s->count_fn(s->count_arg, r, key, klen, now_ms, ll);
+		if (r->shared && s->shared_fn && s->shared_fn(s->shared_arg, i, &d, cnt, now_ms))
+			continue;       /* the cluster counts and decides */
 		if (!reached)
 			continue;
 		s->decisions++;
@@ -521,6 +525,12 @@ void screen_set_count_hook(struct screen *s, screen_count_fn *fn, void *arg)
 {
 	s->count_fn = fn;
 	s->count_arg = arg;
+}
+
+void screen_set_shared_hook(struct screen *s, screen_shared_fn *fn, void *arg)
+{
+	s->shared_fn = fn;
+	s->shared_arg = arg;
 }
 
 void screen_end_line(struct screen *s)

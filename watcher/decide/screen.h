@@ -132,6 +132,14 @@ void screen_end_line(struct screen *s);
 typedef void screen_count_fn(void *arg, const struct rule *r, const void *key, size_t klen, uint64_t now_ms,
 			     const struct logline *ll);
 void screen_set_count_hook(struct screen *s, screen_count_fn *fn, void *arg);
+/* Told of every event a shared rule (shared = yes) counted, with what its
+ * decision would be (d: rule, kind, target or account, count; the rule's
+ * index ri). The rule always counts locally too; true: the cluster took
+ * the events, and decides for the key, so the screen makes no decision of
+ * its own for them (the window keeps the count); false (the cluster away,
+ * or no hook): the rule decides alone, as one not shared. */
+typedef bool screen_shared_fn(void *arg, size_t ri, const struct decision *d, unsigned long cnt, uint64_t now_ms);
+void screen_set_shared_hook(struct screen *s, screen_shared_fn *fn, void *arg);
 bool screen_exempt(const struct screen *s, const struct ipaddr *a, uint64_t now_ms);
 /* Why an event was not counted although its kind was: told to the
  * exempt hook ([logging] allow_hits). */

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # test-cmd-check-cluster.sh - "mailscreen check" and [cluster]: a bad
-# Redis address, node or prefix, an unknown share/accept word, share =
-# counts (not there yet), and a password file others may read or that
+# Redis address, node or prefix, an unknown share/accept word, accept =
+# counts (counts are shared in Redis), and a password file others may read or that
 # someone else owns are each refused with the file and line of the key
 # (exit 1); a good section passes. A rule with shared = yes where share
 # has no counts is warned of (it counts alone); shared = maybe is refused.
@@ -42,8 +42,8 @@ conf "prefix = a/b"
 refused "bad prefix" 8 "prefix 'a/b': use only A-Z a-z 0-9 . _ - :"
 conf "share = blocks everything"
 refused "unknown share word" 8 "share: 'everything' is not one of blocks allows accounts counts"
-conf "share = blocks counts"
-refused "counts not yet" 8 "share: counts (shared = yes rules) is not there yet; share blocks, allows and accounts"
+conf "accept = blocks counts"
+refused "counts are not accepted" 8 "accept: counts is shared in Redis, not accepted; accept blocks, allows and accounts"
 conf "accept = blocks allow"
 refused "unknown accept word" 8 "accept: 'allow' is not one of blocks allows accounts counts"
 
@@ -84,4 +84,9 @@ sed -i 's/^shared = yes/shared = maybe/' "$tmp/rules/shared.conf"
 "$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
 expect "shared = maybe: exit status" 1 $?
 expect "shared = maybe: the error" "$tmp/rules/shared.conf:6: shared: 'maybe' is not yes or no" "$(cat "$tmp/err")"
+sed -i 's/^shared = maybe/shared = yes/' "$tmp/rules/shared.conf"
+sed -i 's/^share = .*/share = blocks counts/' "$tmp/a.conf"
+"$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
+expect "a shared rule with share counts: exit status" 0 $?
+expect "a shared rule with share counts: no message" "" "$(cat "$tmp/err")"
 exit $fail

@@ -113,6 +113,8 @@ int cluster_count_batch_add(struct cluster_count_batch *b, const char *prefix, c
 	if (b->n == CLUSTER_COUNT_BATCH_MAX)
 		return 1;
 	it.rule = ri;
+	snprintf(it.rule_name, sizeof it.rule_name, "%s", rule);
+	snprintf(it.text, sizeof it.text, "%s", key);
 	it.window_ms = window_ms;
 	it.limit = limit;
 	it.count = count > limit ? limit : count;

@@ -41,6 +41,8 @@ struct cluster_count_item {
 	char zkey[CLUSTER_COUNT_KEY_MAX];       /* the sorted set of events */
 	char dkey[CLUSTER_COUNT_KEY_MAX];       /* the decided marker */
 	size_t rule;                    /* the caller's index of the rule */
+	char rule_name[CLUSTER_NAME_MAX + 1];
+	char text[CLUSTER_COUNT_KEYTEXT_MAX + 1];       /* the key as given */
 	uint64_t window_ms;
 	uint32_t limit, count;          /* count: events of this batch, at most limit */
 };

@@ -63,6 +63,11 @@ for n in a b; do
 	grep -q '^mailscreen: block 203.0.113.5 ' "$MS_TMP/node.$n/daemon.log" && fail "node $n blocked by its own rule"
 done
 ok "nodes a and b applied the block they were told of"
+rule_stat() { "$MS_BIN" status -s "$MS_TMP/node.$1/control" --json | jq -r ".rules[\"auth-shared\"].$2"; }
+[ "$(rule_stat c shared_decisions)" = 1 ] && [ "$(rule_stat a shared_decisions)" = 0 ] &&
+	[ "$(rule_stat a shared_events_sent)" = 2 ] ||
+	fail "status of the shared rule: $("$MS_BIN" status -s "$MS_TMP/node.c/control" --json | jq -c '.rules')"
+ok "status: node c made the rule's one shared decision, node a sent its 2 events"
 
 say "Redis stopped: each node counts alone"
 redis_stop
@@ -75,6 +80,7 @@ wait_until "node a counted its 4 events alone" fallbacks_at_least a 4
 node_assert_no_element a 198.51.100.7
 fb=$("$MS_BIN" status -s "$MS_TMP/node.b/control" --json | jq -r '.cluster.count_fallbacks')
 [ "$fb" -ge 5 ] || fail "node b counted $fb events alone (expected 5)"
+[ "$(rule_stat b shared_events_alone)" = 5 ] || fail "node b's rule counted $(rule_stat b shared_events_alone) events alone"
 ok "node b counted its 5 events alone and blocked"
 for n in a b c; do
 	node_kill $n

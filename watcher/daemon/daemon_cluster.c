@@ -162,6 +162,7 @@ static void shared_decide(void *arg, const char *rule, const char *key)
 	}
 	log_info("cluster: rule %s: the shared count of %s reached %u within the window; this node decides", r->name,
 		 dc.kind == DECIDE_ACCOUNT ? "an account" : key, r->limit);
+	screen_note_shared_decision(d->screen, r);
 	daemon_shared_decision(d, &dc, &ev, &ll);
 }
 

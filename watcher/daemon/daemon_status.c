@@ -74,6 +74,8 @@ struct st_rule {
 	bool log_only, enabled;
 	uint64_t events, tracked, decisions, evictions;
 	uint64_t in_force, since_start, total;
+	bool shared;
+	uint64_t shared_sent, shared_alone, shared_decisions;
 };
 
 struct st_peer {
@@ -307,6 +309,10 @@ static const struct report_row status_rows[] = {
 	REPORT_ROW(I64, "block_s", NULL, R(block_s)),
 	REPORT_ROW(BOOL, "log_only", NULL, R(log_only)),
 	REPORT_ROW(BOOL, "enabled", NULL, R(enabled)),
+	REPORT_ROW(BOOL, "shared", NULL, R(shared)),
+	REPORT_ROW(U64, "shared_events_sent", NULL, R(shared_sent)),
+	REPORT_ROW(U64, "shared_events_alone", NULL, R(shared_alone)),
+	REPORT_ROW(U64, "shared_decisions", NULL, R(shared_decisions)),
 	END,
 };
 
@@ -568,6 +574,10 @@ static void gather_rule(struct daemon *d, size_t i, struct st_rule *r)
 		.in_force = oc.n,
 		.since_start = rs.blocks,
 		.total = rs.blocks + rs.blocks_before,
+		.shared = rs.rule->shared,
+		.shared_sent = rs.shared_sent,
+		.shared_alone = rs.shared_alone,
+		.shared_decisions = rs.shared_decisions,
 	};
 	duration_format(rs.rule->window_ms, win, sizeof win);
 	if (rs.rule->block_ms == DURATION_PERMANENT)

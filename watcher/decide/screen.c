@@ -27,6 +27,7 @@
 /* a rule's counters (screen_rule_stats) */
 struct rcount {
 	uint64_t counted, decisions, blocks, blocks_before;
+	uint64_t shared_sent, shared_alone, shared_decisions;
 };
 
 struct screen {
@@ -506,8 +507,13 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 		}
 		if (s->count_fn)
 			s->count_fn(s->count_arg, r, key, klen, now_ms, ll);
-		if (r->shared && s->shared_fn && s->shared_fn(s->shared_arg, i, &d, cnt, now_ms))
-			continue;       /* the cluster counts and decides */
+		if (r->shared && s->shared_fn) {
+			if (s->shared_fn(s->shared_arg, i, &d, cnt, now_ms)) {
+				s->rc[i].shared_sent += cnt;
+				continue;       /* the cluster counts and decides */
+			}
+			s->rc[i].shared_alone += cnt;
+		}
 		if (!reached)
 			continue;
 		s->decisions++;
@@ -599,6 +605,9 @@ void screen_rule_stats(const struct screen *s, size_t i, struct screen_rule_stat
 		.blocks = s->rc[i].blocks,
 		.blocks_before = s->rc[i].blocks_before,
 		.evictions = window_evictions(s->win[i]),
+		.shared_sent = s->rc[i].shared_sent,
+		.shared_alone = s->rc[i].shared_alone,
+		.shared_decisions = s->rc[i].shared_decisions,
 	};
 }
 
@@ -608,6 +617,13 @@ long screen_rule_find(const struct screen *s, const char *name)
 		if (strcmp(s->rules.v[i].name, name) == 0)
 			return (long)i;
 	return -1;
+}
+
+void screen_note_shared_decision(struct screen *s, const struct rule *r)
+{
+	for (size_t i = 0; i < s->rules.n; i++)
+		if (&s->rules.v[i] == r)
+			s->rc[i].shared_decisions++;
 }
 
 void screen_note_block(struct screen *s, const struct rule *r)

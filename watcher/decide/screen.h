@@ -103,6 +103,9 @@ struct screen_rule_stats {
 	uint64_t blocks;                /* blocks made for it since start (screen_note_block) */
 	uint64_t blocks_before;         /* blocks made for it before this start (the saved state's) */
 	uint64_t evictions;
+	/* a shared rule's events: taken by the cluster, counted alone (the
+	 * cluster away); decisions the cluster's count made here */
+	uint64_t shared_sent, shared_alone, shared_decisions;
 };
 size_t screen_rule_count(const struct screen *s);
 void screen_rule_stats(const struct screen *s, size_t i, struct screen_rule_stats *rs);
@@ -110,6 +113,8 @@ void screen_rule_stats(const struct screen *s, size_t i, struct screen_rule_stat
 long screen_rule_find(const struct screen *s, const char *name);
 /* A block (or an account block) was made for rule r's decision. */
 void screen_note_block(struct screen *s, const struct rule *r);
+/* The cluster's shared count decided for shared rule r here. */
+void screen_note_shared_decision(struct screen *s, const struct rule *r);
 /* Restoring: the blocks the rule of this name made before (unknown
  * names are skipped). */
 void screen_set_blocks_before(struct screen *s, const char *name, uint64_t n);

@@ -1175,6 +1175,15 @@ START_TEST(shared_rule_hands_its_events_to_the_cluster_or_decides_alone)
 	ck_assert_int_eq(ndecisions, 1);
 	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 1013);
 	ck_assert_int_eq(ndecisions, 2);
+	{
+		struct screen_rule_stats rs;
+		screen_rule_stats(s, 0, &rs);
+		ck_assert_uint_eq(rs.shared_sent, 4);
+		ck_assert_uint_eq(rs.shared_alone, 4);
+		ck_assert_uint_eq(rs.counted, 8);
+		screen_rule_stats(s, 1, &rs);
+		ck_assert_uint_eq(rs.shared_sent + rs.shared_alone, 0);
+	}
 	screen_free(s);
 }
 END_TEST

@@ -3,7 +3,8 @@
 # with shared = yes and limit 5; an attacker failing twice on each node is
 # blocked on all three, the decision made by exactly one node (the one
 # whose events crossed the limit in Redis). With Redis stopped, each node
-# counts alone: five failures on one node block there.
+# counts alone: five failures on one node block there; with Redis back,
+# the nodes count together again.
 # netns-timeout: 120
 . "$MS_REPO/tests/netns/cluster_lib.sh"
 
@@ -82,6 +83,15 @@ fb=$("$MS_BIN" status -s "$MS_TMP/node.b/control" --json | jq -r '.cluster.count
 [ "$fb" -ge 5 ] || fail "node b counted $fb events alone (expected 5)"
 [ "$(rule_stat b shared_events_alone)" = 5 ] || fail "node b's rule counted $(rule_stat b shared_events_alone) events alone"
 ok "node b counted its 5 events alone and blocked"
+say "Redis back: shared counting resumes"
+redis_start
+wait_until "node a reconnected" connected a true
+wait_until "node c reconnected" connected c true
+sasl_fail 192.0.2.9 3 "$MS_TMP/node.a/mail.log"
+wait_until "Redis counts 3" sh -c "[ \"\$(redis-cli -s '$MS_REDIS_SOCK' --user admin --pass admin-secret --no-auth-warning zcard mailscreen:count:auth-shared:192.0.2.9)\" = 3 ]"
+sasl_fail 192.0.2.9 2 "$MS_TMP/node.c/mail.log"
+node_wait_element c 192.0.2.9
+node_wait_element a 192.0.2.9
 for n in a b c; do
 	node_kill $n
 done

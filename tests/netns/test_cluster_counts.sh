@@ -29,9 +29,11 @@ fallbacks_at_least() {
 connected() { [ "$("$MS_BIN" status -s "$MS_TMP/node.$1/control" --json | jq -r '.cluster.connected')" = "$2" ]; }
 
 redis_start
-for n in a b c; do
-	node_setup $n "share = blocks counts"
-done
+node_setup a "share = blocks counts"
+node_setup b "share = blocks counts"
+node_setup c "share = blocks counts
+[metrics]
+listen = 127.0.0.1:9154"
 for n in a b c; do
 	node_start $n
 done
@@ -69,6 +71,13 @@ rule_stat() { "$MS_BIN" status -s "$MS_TMP/node.$1/control" --json | jq -r ".rul
 	[ "$(rule_stat a shared_events_sent)" = 2 ] ||
 	fail "status of the shared rule: $("$MS_BIN" status -s "$MS_TMP/node.c/control" --json | jq -c '.rules')"
 ok "status: node c made the rule's one shared decision, node a sent its 2 events"
+metrics=$(nsenter --net="$MS_TMP/node.c/netns" curl -s http://127.0.0.1:9154/metrics) || fail "node c's metrics"
+for m in 'mailscreen_cluster_count_decisions_total 1' 'mailscreen_cluster_count_events_total 2' \
+	'mailscreen_cluster_count_fallbacks_total 0'; do
+	printf '%s\n' "$metrics" | grep -F -x -q "$m" ||
+		fail "node c's metrics lack '$m': $(printf '%s\n' "$metrics" | grep count)"
+	ok "node c's metrics: $m"
+done
 
 say "Redis stopped: each node counts alone"
 redis_stop

@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "allow.h"
 #include "cluster.h"
+#include "cluster_count.h"
 #include "duration.h"
 #include "event.h"
 #include "line.h"
@@ -114,8 +115,8 @@ static bool shared_count(void *arg, size_t ri, const struct decision *dc, unsign
 	if (!d->cluster || now_ms + 60 * 1000 < daemon_now_ms())
 		return false;
 	if (dc->kind == DECIDE_ACCOUNT) {
-		if (dc->userlen >= sizeof key)
-			return false;
+		if (dc->userlen > CLUSTER_COUNT_KEYTEXT_MAX)
+			return false;   /* an account name that long is counted alone */
 		memcpy(key, dc->user, dc->userlen);
 		key[dc->userlen] = '\0';
 	} else {

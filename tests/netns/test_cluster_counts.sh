@@ -79,6 +79,10 @@ for m in 'mailscreen_cluster_count_decisions_total 1' 'mailscreen_cluster_count_
 	ok "node c's metrics: $m"
 done
 
+rcli info commandstats | grep -q '^cmdstat_evalsha:calls=[1-9]' ||
+	fail "no batch was sent by EVALSHA: $(rcli info commandstats | grep eval)"
+ok "batches after the first go by EVALSHA"
+
 say "Redis stopped: each node counts alone"
 redis_stop
 wait_until "node b sees Redis away" connected b false
@@ -101,6 +105,9 @@ wait_until "Redis counts 3" sh -c "[ \"\$(redis-cli -s '$MS_REDIS_SOCK' --user a
 sasl_fail 192.0.2.9 2 "$MS_TMP/node.c/mail.log"
 node_wait_element c 192.0.2.9
 node_wait_element a 192.0.2.9
+rcli info errorstats | grep -q '^errorstat_NOSCRIPT:count=[1-9]' ||
+	fail "the restarted Redis was never asked for the script by its SHA1: $(rcli info errorstats)"
+ok "the restarted Redis answered NOSCRIPT, and the batch went again with the script"
 for n in a b c; do
 	node_kill $n
 done

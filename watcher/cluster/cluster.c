@@ -77,6 +77,7 @@ struct cluster {
 	struct cluster_count_batch *cb;
 	uint64_t count_timer, count_seq;
 	unsigned count_inflight;
+	bool count_sha;                 /* Redis knows the script: EVALSHA */
 };
 
 #define COUNT_INFLIGHT_MAX 16
@@ -425,8 +426,29 @@ void cluster_publish(struct cluster *c, const struct cluster_entry *e)
 
 struct count_sent {
 	struct cluster *c;
+	uint64_t seq;
+	bool eval;              /* sent with the script (not its SHA1) */
 	struct cluster_count_batch b;
 };
+
+static void count_reply(redisAsyncContext *ac, void *reply, void *priv);
+
+/* Send cs (EVALSHA once Redis knows the script). 0, or -1 (not sent). */
+static int count_submit(struct cluster *c, struct count_sent *cs)
+{
+	const char *argv[CLUSTER_COUNT_ARGV_MAX];
+	size_t lens[CLUSTER_COUNT_ARGV_MAX], argc;
+
+	argc = cluster_count_batch_encode(&cs->b, c->node, cs->seq, !cs->eval, argv, lens);
+	if (c->pub.st != C_READY ||
+	    redisAsyncCommandArgv(c->pub.ac, count_reply, cs, (int)argc, argv, lens) != REDIS_OK)
+		return -1;
+	if (!c->pub.pending)
+		c->pub.since_ms = loop_now_ms();
+	c->pub.pending++;
+	c->count_inflight++;
+	return 0;
+}
 
 static void count_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
@@ -447,6 +469,14 @@ static void count_reply(redisAsyncContext *ac, void *reply, void *priv)
 		for (n = 0; n < r->elements && r->element[n]->type == REDIS_REPLY_INTEGER; n++)
 			vals[n] = r->element[n]->integer;
 	}
+	if (r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "NOSCRIPT", 8) && !cs->eval) {
+		/* Redis does not know the script (restarted, flushed): the
+		 * same batch once more with the script itself */
+		c->count_sha = false;
+		cs->eval = true;
+		if (count_submit(c, cs) == 0)
+			return;
+	}
 	if (r->type == REDIS_REPLY_ERROR || n != r->elements || cluster_count_reply(&cs->b, vals, n, dec) < 0) {
 		errlog(c, "Redis refused a batch of shared counts", r->type == REDIS_REPLY_ERROR ? r->str : "bad reply",
 		       " (lost; check the ACL user's commands)");
@@ -454,6 +484,8 @@ static void count_reply(redisAsyncContext *ac, void *reply, void *priv)
 		free(cs);
 		return;
 	}
+	if (cs->eval)
+		c->count_sha = true;    /* Redis has the script now */
 	for (size_t i = 0; i < n; i++)
 		if (dec[i]) {
 			c->s.count_decisions++;
@@ -466,30 +498,21 @@ static void count_reply(redisAsyncContext *ac, void *reply, void *priv)
 /* Send this turn's batch as one EVAL. */
 static void count_send(struct cluster *c)
 {
-	const char *argv[CLUSTER_COUNT_ARGV_MAX];
-	size_t lens[CLUSTER_COUNT_ARGV_MAX], argc;
 	struct count_sent *cs;
-	uint64_t events = 0;
 
 	if (!c->cb || !c->cb->n)
 		return;
 	cs = xmalloc(sizeof *cs);
 	cs->c = c;
+	cs->seq = c->count_seq++;
+	cs->eval = !c->count_sha;
 	cs->b = *c->cb;
 	cluster_count_batch_reset(c->cb);
-	for (size_t i = 0; i < cs->b.n; i++)
-		events += cs->b.item[i].count;
-	argc = cluster_count_batch_encode(&cs->b, c->node, c->count_seq++, argv, lens);
-	if (c->pub.st != C_READY ||
-	    redisAsyncCommandArgv(c->pub.ac, count_reply, cs, (int)argc, argv, lens) != REDIS_OK) {
+	if (count_submit(c, cs) < 0) {
 		c->s.count_lost++;
 		free(cs);
 		return;
 	}
-	if (!c->pub.pending)
-		c->pub.since_ms = loop_now_ms();
-	c->pub.pending++;
-	c->count_inflight++;
 	c->s.count_batches++;
 }
 

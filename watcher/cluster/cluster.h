@@ -13,7 +13,8 @@
  *
  * Shared counting (share = counts, rules with shared = yes): the events
  * handed to cluster_count are batched (cluster_count.h) and sent once per
- * loop turn as one EVAL on the publish connection; a key the script
+ * loop turn as one EVALSHA (EVAL until Redis knows the script) on the
+ * publish connection; a key the script
  * decides for is handed to the decide hook. While the publish connection
  * is not ready, cluster_count declines (the caller counts alone); a batch
  * whose connection is lost is lost to the shared count (its events stay

@@ -130,15 +130,15 @@ static const char *num(struct cluster_count_batch *b, size_t *k, uint64_t v)
 	return s;
 }
 
-size_t cluster_count_batch_encode(struct cluster_count_batch *b, const char *node, uint64_t seq,
+size_t cluster_count_batch_encode(struct cluster_count_batch *b, const char *node, uint64_t seq, bool sha,
 				  const char **argv, size_t *lens)
 {
 	size_t argc = 0, k = 0;
 
 	if (b->n == 0)
 		return 0;
-	argv[argc++] = "EVAL";
-	argv[argc++] = cluster_count_script;
+	argv[argc++] = sha ? "EVALSHA" : "EVAL";
+	argv[argc++] = sha ? CLUSTER_COUNT_SCRIPT_SHA : cluster_count_script;
 	argv[argc++] = num(b, &k, 2 * (uint64_t)b->n);
 	for (size_t i = 0; i < b->n; i++) {
 		argv[argc++] = b->item[i].zkey;

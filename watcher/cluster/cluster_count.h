@@ -36,6 +36,9 @@
 #define CLUSTER_COUNT_ARGV_MAX (5 + 5 * CLUSTER_COUNT_BATCH_MAX)
 
 extern const char cluster_count_script[];
+/* Its SHA1, as EVALSHA wants it (a unit test checks it against SCRIPT
+ * LOAD: change both together). */
+#define CLUSTER_COUNT_SCRIPT_SHA "733554a5b2fa4752f0b3828a14bb2677a219dea1"
 
 struct cluster_count_item {
 	char zkey[CLUSTER_COUNT_KEY_MAX];       /* the sorted set of events */
@@ -69,10 +72,11 @@ void cluster_count_batch_reset(struct cluster_count_batch *b);
 int cluster_count_batch_add(struct cluster_count_batch *b, const char *prefix, const char *rule, size_t ri,
 			    const char *key, uint64_t window_ms, uint32_t limit, uint32_t count, char *err,
 			    size_t errlen);
-/* The argv of the batch's EVAL (pointing into b and node): node makes the
- * events' members unique with seq, which the caller raises by the
- * batch's events after each send. Returns argc; 0 for an empty batch. */
-size_t cluster_count_batch_encode(struct cluster_count_batch *b, const char *node, uint64_t seq,
+/* The argv of the batch's EVALSHA (sha true: the script by its SHA1,
+ * which Redis knows once any EVAL of it ran) or EVAL (pointing into b and
+ * node): node makes the events' members unique with seq, a number the
+ * node never uses twice. Returns argc; 0 for an empty batch. */
+size_t cluster_count_batch_encode(struct cluster_count_batch *b, const char *node, uint64_t seq, bool sha,
 				  const char **argv, size_t *lens);
 /* The script's reply: n integers, one per item, 1 if this call decided
  * for it, 0 if not; read into decide[]. -1 if the reply does not fit the

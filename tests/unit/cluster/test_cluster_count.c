@@ -55,7 +55,7 @@ START_TEST(test_batch_merge_bounds_encode)
 	char err[ERR_LEN], key[32];
 
 	cluster_count_batch_reset(&b);
-	ck_assert_uint_eq(cluster_count_batch_encode(&b, "mx1", 7, argv, lens), 0);
+	ck_assert_uint_eq(cluster_count_batch_encode(&b, "mx1", 7, false, argv, lens), 0);
 	ck_assert_int_eq(cluster_count_batch_add(&b, "ms:", "auth", 3, "192.0.2.7", 600000, 5, 1, err, sizeof err), 0);
 	ck_assert_int_eq(cluster_count_batch_add(&b, "ms:", "auth", 3, "192.0.2.8", 600000, 5, 1, err, sizeof err), 0);
 	ck_assert_int_eq(cluster_count_batch_add(&b, "ms:", "auth", 3, "192.0.2.7", 600000, 5, 2, err, sizeof err), 0);
@@ -76,7 +76,7 @@ START_TEST(test_batch_merge_bounds_encode)
 	ck_assert_int_eq(cluster_count_batch_add(&b, "ms:", "a b", 3, "k", 600000, 5, 1, err, sizeof err), -1);
 	ck_assert_uint_eq(b.n, 3);
 
-	argc = cluster_count_batch_encode(&b, "mx1", 7, argv, lens);
+	argc = cluster_count_batch_encode(&b, "mx1", 7, false, argv, lens);
 	ck_assert_uint_eq(argc, 5 + 5 * 3);
 	ck_assert_str_eq(argv[0], "EVAL");
 	ck_assert_ptr_eq(argv[1], cluster_count_script);
@@ -103,8 +103,10 @@ START_TEST(test_batch_merge_bounds_encode)
 	ck_assert_int_eq(cluster_count_batch_add(&b, "ms:", "r", 0, "198.51.100.0", 1000, 5, 1, err, sizeof err), 0);
 	ck_assert_uint_eq(b.n, CLUSTER_COUNT_BATCH_MAX);
 	ck_assert_uint_eq(b.item[0].count, 2);
-	argc = cluster_count_batch_encode(&b, "mx1", 8, argv, lens);
+	argc = cluster_count_batch_encode(&b, "mx1", 8, true, argv, lens);
 	ck_assert_uint_eq(argc, CLUSTER_COUNT_ARGV_MAX);
+	ck_assert_str_eq(argv[0], "EVALSHA");
+	ck_assert_str_eq(argv[1], CLUSTER_COUNT_SCRIPT_SHA);
 	ck_assert_str_eq(argv[argc - 1], "1");
 }
 END_TEST
@@ -168,10 +170,11 @@ static void redis_stop(redisContext *rc)
 /* Send one node's batch; decide[] gets the verdicts. */
 static void send_batch(redisContext *rc, const char *node, uint64_t seq, bool *decide)
 {
+	static bool loaded;
 	const char *argv[CLUSTER_COUNT_ARGV_MAX];
 	size_t lens[CLUSTER_COUNT_ARGV_MAX];
 	long long vals[CLUSTER_COUNT_BATCH_MAX];
-	size_t argc = cluster_count_batch_encode(&b, node, seq, argv, lens);
+	size_t argc = cluster_count_batch_encode(&b, node, seq, loaded, argv, lens);
 	redisReply *r = redisCommandArgv(rc, (int)argc, argv, lens);
 
 	ck_assert_ptr_nonnull(r);
@@ -183,6 +186,7 @@ static void send_batch(redisContext *rc, const char *node, uint64_t seq, bool *d
 	}
 	ck_assert_int_eq(cluster_count_reply(&b, vals, r->elements, decide), 0);
 	freeReplyObject(r);
+	loaded = true;  /* EVAL the first time, EVALSHA after */
 }
 
 static void add(const char *key, uint32_t limit, uint32_t count)
@@ -197,6 +201,14 @@ START_TEST(test_script_three_nodes_one_decision)
 	redisContext *rc = redis_start();
 	bool dec[4];
 	redisReply *r;
+
+	/* the SHA1 EVALSHA sends is the script's */
+	r = redisCommand(rc, "SCRIPT LOAD %s", cluster_count_script);
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	ck_assert_str_eq(r->str, CLUSTER_COUNT_SCRIPT_SHA);
+	freeReplyObject(r);
+	r = redisCommand(rc, "SCRIPT FLUSH");
+	freeReplyObject(r);
 
 	/* two failures on each of three nodes, limit 5: the third node's
 	 * batch crosses it and decides; nothing decides again in the window */

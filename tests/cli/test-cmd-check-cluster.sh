@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # test-cmd-check-cluster.sh - "mailscreen check" and [cluster]: a bad
-# Redis address, node or prefix, an unknown share/accept word, share =
-# counts (not there yet), and a password file others may read or that
+# Redis address, node or prefix, an unknown share/accept word, accept =
+# counts (counts are shared in Redis), and a password file others may read or that
 # someone else owns are each refused with the file and line of the key
-# (exit 1); a good section passes.
+# (exit 1); a good section passes. A rule with shared = yes where share
+# has no counts is warned of (it counts alone); shared = maybe is refused.
 MAILSCREEN=${MAILSCREEN:-./mailscreen}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-cmd-check-cluster.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -41,8 +42,8 @@ conf "prefix = a/b"
 refused "bad prefix" 8 "prefix 'a/b': use only A-Z a-z 0-9 . _ - :"
 conf "share = blocks everything"
 refused "unknown share word" 8 "share: 'everything' is not one of blocks allows accounts counts"
-conf "share = blocks counts"
-refused "counts not yet" 8 "share: counts (shared = yes rules) is not there yet; share blocks, allows and accounts"
+conf "accept = blocks counts"
+refused "counts are not accepted" 8 "accept: counts is shared in Redis, not accepted; accept blocks, allows and accounts"
 conf "accept = blocks allow"
 refused "unknown accept word" 8 "accept: 'allow' is not one of blocks allows accounts counts"
 
@@ -69,4 +70,23 @@ accept = blocks"
 "$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
 expect "a good [cluster]: exit status" 0 $?
 expect "a good [cluster]: no message" "" "$(cat "$tmp/err")"
+
+mkdir "$tmp/rules"
+cp rules/*.conf "$tmp/rules/"
+printf '[auth-shared]\nevents = auth-fail\nlimit = 5\nwindow = 10m\nblock = 1h\nshared = yes\n' \
+	> "$tmp/rules/shared.conf"
+sed -i "s|^rules = .*|rules = $tmp/rules|" "$tmp/a.conf"
+"$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
+expect "a shared rule without share counts: exit status" 0 $?
+expect "a shared rule without share counts: the warning" "$tmp/rules/shared.conf:2: warning: rule 'auth-shared' is \
+shared but [cluster] share does not include counts: it counts this node's events alone" "$(cat "$tmp/err")"
+sed -i 's/^shared = yes/shared = maybe/' "$tmp/rules/shared.conf"
+"$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
+expect "shared = maybe: exit status" 1 $?
+expect "shared = maybe: the error" "$tmp/rules/shared.conf:6: shared: 'maybe' is not yes or no" "$(cat "$tmp/err")"
+sed -i 's/^shared = maybe/shared = yes/' "$tmp/rules/shared.conf"
+sed -i 's/^share = .*/share = blocks counts/' "$tmp/a.conf"
+"$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
+expect "a shared rule with share counts: exit status" 0 $?
+expect "a shared rule with share counts: no message" "" "$(cat "$tmp/err")"
 exit $fail

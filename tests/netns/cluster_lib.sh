@@ -44,7 +44,7 @@ save ""
 appendonly no
 dir $MS_TMP
 user default off
-user mailscreen on >test-secret-7 ~mailscreen:* resetchannels -@all +eval +xadd +xread +xrange +hset +hget +hdel +hgetall
+user mailscreen on >test-secret-7 ~mailscreen:* resetchannels -@all +eval +xadd +xread +xrange +hset +hget +hdel +hgetall +evalsha +time +zadd +zremrangebyscore +zremrangebyrank +zcard +pexpire +set
 user admin on >admin-secret ~* &* +@all
 REDISCONF
 	: > "$MS_TMP/redis.log"

@@ -6,6 +6,7 @@
  * network, the logs or nftables.
  */
 #include "bundle.h"
+#include "cluster_entry.h"
 #include "check_show.h"
 #include "cmd.h"
 #include "config.h"
@@ -153,6 +154,13 @@ int cmd_check(int argc, char **argv)
 		return n ? 0 : 1;
 	}
 	filterset_warnings(b.fs, stderr);
+	/* shared = yes counts across the cluster only where it shares counts */
+	if (!(b.cfg.cluster_share & CLUSTER_COUNTS))
+		for (size_t i = 0; i < b.rules.n; i++)
+			if (b.rules.v[i].shared && b.rules.v[i].enabled)
+				fprintf(stderr, "%s:%d: warning: rule '%s' is shared but [cluster] share does not include "
+					"counts: it counts this node's events alone\n", b.rules.v[i].file,
+					b.rules.v[i].lineno, b.rules.v[i].name);
 	/* a path whose directory does not exist either is a typo, not a log
 	 * that has not been written yet (the daemon waits for that) */
 	for (size_t i = 0; i < b.cfg.nsources; i++) {

@@ -13,6 +13,7 @@
  * cluster_entry_decode passed it, or publish what it read.
  */
 #include "cluster.h"
+#include "cluster_count.h"
 #include "duration.h"
 #include "log.h"
 #include "loop.h"
@@ -72,7 +73,14 @@ struct cluster {
 	struct cluster_peer peers[CLUSTER_PEERS_MAX];
 	size_t npeers;
 	struct ratelimit rej_log, err_log;
+	/* shared counting: the batch of this loop turn, the batches sent */
+	struct cluster_count_batch *cb;
+	uint64_t count_timer, count_seq;
+	unsigned count_inflight;
+	bool count_sha;                 /* Redis knows the script: EVALSHA */
 };
+
+#define COUNT_INFLIGHT_MAX 16
 
 static uint64_t wall_ms(void)
 {
@@ -414,6 +422,140 @@ void cluster_publish(struct cluster *c, const struct cluster_entry *e)
 	flush(c);
 }
 
+/* ---- shared counting ---- */
+
+struct count_sent {
+	struct cluster *c;
+	uint64_t seq;
+	bool eval;              /* sent with the script (not its SHA1) */
+	struct cluster_count_batch b;
+};
+
+static void count_reply(redisAsyncContext *ac, void *reply, void *priv);
+
+/* Send cs (EVALSHA once Redis knows the script). 0, or -1 (not sent). */
+static int count_submit(struct cluster *c, struct count_sent *cs)
+{
+	const char *argv[CLUSTER_COUNT_ARGV_MAX];
+	size_t lens[CLUSTER_COUNT_ARGV_MAX], argc;
+
+	argc = cluster_count_batch_encode(&cs->b, c->node, cs->seq, !cs->eval, argv, lens);
+	if (c->pub.st != C_READY ||
+	    redisAsyncCommandArgv(c->pub.ac, count_reply, cs, (int)argc, argv, lens) != REDIS_OK)
+		return -1;
+	if (!c->pub.pending)
+		c->pub.since_ms = loop_now_ms();
+	c->pub.pending++;
+	c->count_inflight++;
+	return 0;
+}
+
+static void count_reply(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct count_sent *cs = priv;
+	struct cluster *c = cs->c;
+	redisReply *r = reply;
+	long long vals[CLUSTER_COUNT_BATCH_MAX];
+	bool dec[CLUSTER_COUNT_BATCH_MAX];
+	size_t n = 0;
+
+	c->count_inflight--;
+	if (!reply_in(&c->pub, ac, r)) {
+		c->s.count_lost++;
+		free(cs);
+		return;
+	}
+	if (r->type == REDIS_REPLY_ARRAY && r->elements <= CLUSTER_COUNT_BATCH_MAX) {
+		for (n = 0; n < r->elements && r->element[n]->type == REDIS_REPLY_INTEGER; n++)
+			vals[n] = r->element[n]->integer;
+	}
+	if (r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "NOSCRIPT", 8) && !cs->eval) {
+		/* Redis does not know the script (restarted, flushed): the
+		 * same batch once more with the script itself */
+		c->count_sha = false;
+		cs->eval = true;
+		if (count_submit(c, cs) == 0)
+			return;
+	}
+	if (r->type == REDIS_REPLY_ERROR || n != r->elements || cluster_count_reply(&cs->b, vals, n, dec) < 0) {
+		errlog(c, "Redis refused a batch of shared counts", r->type == REDIS_REPLY_ERROR ? r->str : "bad reply",
+		       " (lost; check the ACL user's commands)");
+		c->s.count_lost++;
+		free(cs);
+		return;
+	}
+	if (cs->eval)
+		c->count_sha = true;    /* Redis has the script now */
+	for (size_t i = 0; i < n; i++)
+		if (dec[i]) {
+			c->s.count_decisions++;
+			if (c->h.decide && !c->closing)
+				c->h.decide(c->h.arg, cs->b.item[i].rule_name, cs->b.item[i].text);
+		}
+	free(cs);
+}
+
+/* Send this turn's batch as one EVAL. */
+static void count_send(struct cluster *c)
+{
+	struct count_sent *cs;
+
+	if (!c->cb || !c->cb->n)
+		return;
+	cs = xmalloc(sizeof *cs);
+	cs->c = c;
+	cs->seq = c->count_seq++;
+	cs->eval = !c->count_sha;
+	cs->b = *c->cb;
+	cluster_count_batch_reset(c->cb);
+	if (count_submit(c, cs) < 0) {
+		c->s.count_lost++;
+		free(cs);
+		return;
+	}
+	c->s.count_batches++;
+}
+
+static void count_turn(struct loop *l, void *arg)
+{
+	struct cluster *c = arg;
+
+	(void)l;
+	c->count_timer = 0;
+	count_send(c);
+}
+
+bool cluster_count(struct cluster *c, const char *rule, const char *key, uint64_t window_ms, uint32_t limit,
+		   uint32_t cnt)
+{
+	char err[ERR_LEN];
+	int rc;
+
+	if (!c || !(c->o.share & CLUSTER_COUNTS))
+		return false;
+	if (c->pub.st != C_READY || c->count_inflight >= COUNT_INFLIGHT_MAX) {
+		c->s.count_fallbacks += cnt;
+		return false;
+	}
+	if (!c->cb)
+		c->cb = xcalloc(1, sizeof *c->cb);
+	rc = cluster_count_batch_add(c->cb, c->prefix, rule, 0, key, window_ms, limit, cnt, err, sizeof err);
+	if (rc == 1) {
+		count_send(c);
+		rc = cluster_count_batch_add(c->cb, c->prefix, rule, 0, key, window_ms, limit, cnt, err, sizeof err);
+	}
+	if (rc != 0) {
+		if (rc < 0)
+			errlog(c, "a shared count was not sent", err, " (counted alone)");
+		c->s.count_fallbacks += cnt;
+		return false;
+	}
+	c->s.count_events += cnt;
+	if (!c->count_timer)
+		c->count_timer = loop_add_timer(c->l, 0, count_turn, c);
+	return true;
+}
+
 /* ---- reading ---- */
 
 static void xread(struct cluster *c);
@@ -706,6 +848,8 @@ struct cluster *cluster_new(struct loop *l, const struct cluster_opts *o, const 
 	conn_start(&c->pub);
 	conn_start(&c->rd);
 	c->tick_timer = loop_add_timer(l, 1000, tick, c);
+	/* members of the shared counts: unique across restarts */
+	c->count_seq = wall_ms() * 1000;
 	return c;
 }
 
@@ -724,6 +868,9 @@ void cluster_free(struct cluster *c)
 		loop_cancel_timer(c->l, c->rd.retry_timer);
 	if (c->tick_timer)
 		loop_cancel_timer(c->l, c->tick_timer);
+	if (c->count_timer)
+		loop_cancel_timer(c->l, c->count_timer);
+	free(c->cb);
 	if (c->password)
 		explicit_bzero(c->password, strlen(c->password));
 	free(c->password);

@@ -11,10 +11,14 @@
  * every command has a timeout; what must be published while Redis is
  * away waits in a bounded queue (the overflow counted).
  *
- * Shared counting (share = counts, rules with shared = yes) is not here
- * yet; its place: the publish connection (its own keys under the prefix,
- * pipelined once per loop turn), CLUSTER_COUNTS in share/accept, and
- * cluster_get_status for its counters.
+ * Shared counting (share = counts, rules with shared = yes): the events
+ * handed to cluster_count are batched (cluster_count.h) and sent once per
+ * loop turn as one EVALSHA (EVAL until Redis knows the script) on the
+ * publish connection; a key the script
+ * decides for is handed to the decide hook. While the publish connection
+ * is not ready, cluster_count declines (the caller counts alone); a batch
+ * whose connection is lost is lost to the shared count (its events stay
+ * in the local count).
  *
  * Owns the connections, the queue and the read position. Must never:
  * block the loop, publish an entry it was handed by the stream, or hand
@@ -52,6 +56,10 @@ struct cluster_hooks {
 	void (*apply)(void *arg, const struct cluster_entry *e);
 	/* The read position moved (save it with the state). */
 	void (*moved)(void *arg);
+	/* The shared count of rule's key reached its limit, and this node
+	 * decides (no other does in the window). key: as given to
+	 * cluster_count. */
+	void (*decide)(void *arg, const char *rule, const char *key);
 	void *arg;
 };
 
@@ -67,6 +75,10 @@ struct cluster_status {
 	uint64_t lag_ms;                /* now minus the time of the last entry read, while entries wait */
 	uint64_t queued, dropped, published, applied, rejected, skipped_own, reconnects;
 	uint64_t pruned;                /* snapshot entries over for an hour, removed */
+	/* shared counting: events handed over, batches sent, keys decided
+	 * here, events counted alone (Redis away), batches lost with a
+	 * connection or refused */
+	uint64_t count_events, count_batches, count_decisions, count_fallbacks, count_lost;
 	const struct cluster_peer *peers;
 	size_t npeers;
 };
@@ -76,6 +88,12 @@ void cluster_free(struct cluster *c);
 /* Publish a decision of this node, if its class is shared; e->node and
  * e->ts_ms are filled here. Queued while Redis is away. */
 void cluster_publish(struct cluster *c, const struct cluster_entry *e);
+/* Count cnt events of shared rule (window, limit) for key (a formatted
+ * address or account). true: taken for the shared count (sent within the
+ * loop turn); false: not (no counts shared, Redis away, too much in
+ * flight, a key too long): the caller counts alone. */
+bool cluster_count(struct cluster *c, const char *rule, const char *key, uint64_t window_ms, uint32_t limit,
+		   uint32_t cnt);
 /* The position to save; "" before any entry was read. */
 const char *cluster_last_id(const struct cluster *c);
 void cluster_get_status(const struct cluster *c, struct cluster_status *st);

@@ -189,7 +189,7 @@ static const struct option_def options[] = {
 	  "the prefix of every Redis key, so several clusters can share one Redis (A-Z a-z 0-9 . _ - :)" },
 	{ "cluster", "share", OPT_STR, OFF(cluster_share_text), "blocks accounts", 0, 0,
 	  "what this node publishes to the others: any of blocks (and unblocks), allows (and unallows), accounts "
-	  "(account blocks and unblocks); counts (shared = yes rules) is not there yet and refused" },
+	  "(account blocks and unblocks), counts (the events of shared = yes rules, counted in Redis)" },
 	{ "cluster", "accept", OPT_STR, OFF(cluster_accept_text), "blocks accounts", 0, 0,
 	  "what this node applies of the others' decisions: any of blocks allows accounts; allows only when listed, "
 	  "so by default a node takes blocks but never an allow from the cluster" },
@@ -542,13 +542,11 @@ static int cluster_check(struct config *c, char *at, size_t atlen, char *err, si
 
 	if (cluster_classes_parse(c->cluster_share_text, &c->cluster_share, msg, sizeof msg) < 0)
 		return errf(err, errlen, "%s: share: %s", where(c, "cluster", "share", at, atlen), msg);
-	if (c->cluster_share & CLUSTER_COUNTS)
-		return errf(err, errlen, "%s: share: counts (shared = yes rules) is not there yet; share blocks, allows "
-			    "and accounts", where(c, "cluster", "share", at, atlen));
 	if (cluster_classes_parse(c->cluster_accept_text, &c->cluster_accept, msg, sizeof msg) < 0)
 		return errf(err, errlen, "%s: accept: %s", where(c, "cluster", "accept", at, atlen), msg);
 	if (c->cluster_accept & CLUSTER_COUNTS)
-		return errf(err, errlen, "%s: accept: counts is not there yet; accept blocks, allows and accounts",
+		return errf(err, errlen, "%s: accept: counts is shared in Redis, not accepted; accept blocks, allows "
+			    "and accounts",
 			    where(c, "cluster", "accept", at, atlen));
 	if (cluster_name_check(c->cluster_prefix, true, msg, sizeof msg) < 0)
 		return errf(err, errlen, "%s: %s", where(c, "cluster", "prefix", at, atlen), msg);

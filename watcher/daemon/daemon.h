@@ -174,6 +174,12 @@ void daemon_save_state(struct daemon *d);
 void daemon_state_dirty(struct daemon *d);
 /* daemon_pipeline.c: one line from source s. */
 void daemon_handle_line(struct daemon *d, struct src *s, const struct logline *ll);
+/* daemon_pipeline.c: the cluster's shared count decided for a shared
+ * rule's key here: carried out by the judge (ev, ll stand for it). */
+struct decision;
+struct event;
+void daemon_shared_decision(struct daemon *d, const struct decision *dc, const struct event *ev,
+			    const struct logline *ll);
 /* daemon_block.c: the account deny file, if the blocked accounts changed. */
 void daemon_write_deny_file(struct daemon *d);
 /* daemon_block.c: keep the blocks and account blocks that end in

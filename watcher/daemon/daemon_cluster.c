@@ -7,13 +7,22 @@
  * cluster:NODE, so loopback, this host and the allow list stay
  * protected exactly as for a local block.
  *
+ * Shared rules (shared = yes, share = counts): the screen hands their
+ * counted events here (screen_set_shared_hook) and they go to the shared
+ * count while Redis is there; a key the shared count decides for here is
+ * blocked through the judge, as the screen's own decision would be.
+ * Lines read in log time (catching up) are counted alone.
+ *
  * Owns d->cluster and d->cluster_sig. Must never: publish a decision it
  * was given by the cluster, or let Redis hold up local blocking.
  */
 #include "daemon.h"
 #include "allow.h"
 #include "cluster.h"
+#include "cluster_count.h"
 #include "duration.h"
+#include "event.h"
+#include "line.h"
 #include "log.h"
 #include "screen.h"
 #include "xalloc.h"
@@ -94,6 +103,70 @@ static void apply(void *arg, const struct cluster_entry *e)
 	daemon_state_dirty(d);
 }
 
+/* The screen counted cnt events of shared rule ri: for the shared count,
+ * unless Redis is away or the events are of the past (catching up). */
+static bool shared_count(void *arg, size_t ri, const struct decision *dc, unsigned long cnt, uint64_t now_ms)
+{
+	struct daemon *d = arg;
+	const struct rule *r = dc->rule;
+	char key[CIDR_STRLEN + 256];
+
+	(void)ri;
+	if (!d->cluster || now_ms + 60 * 1000 < daemon_now_ms())
+		return false;
+	if (dc->kind == DECIDE_ACCOUNT) {
+		if (dc->userlen > CLUSTER_COUNT_KEYTEXT_MAX)
+			return false;   /* an account name that long is counted alone */
+		memcpy(key, dc->user, dc->userlen);
+		key[dc->userlen] = '\0';
+	} else {
+		cidr_format(&dc->target, key);
+	}
+	return cluster_count(d->cluster, r->name, key, r->window_ms, r->limit,
+			     cnt > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt);
+}
+
+/* The shared count of rule's key reached its limit and this node decides. */
+static void shared_decide(void *arg, const char *rule, const char *key)
+{
+	struct daemon *d = arg;
+	long ri = screen_rule_find(d->screen, rule);
+	const struct rule *r;
+	struct decision dc = { 0 };
+	struct event ev = { .count = 1 };
+	static const char raw[] = "(the cluster's shared count)";
+	struct logline ll = { .raw = raw, .rawlen = sizeof raw - 1 };
+	char err[ERR_LEN];
+
+	if (ri < 0)
+		return;         /* the rule went away with a reload */
+	r = &screen_rules(d->screen)->v[ri];
+	if (!r->enabled || !r->shared || !r->limit)
+		return;
+	dc.rule = r;
+	dc.count = r->limit;
+	for (int k = 0; k < EV_NKINDS; k++)
+		if (r->kinds & (1u << k)) {
+			ev.kind = (enum ev_kind)k;
+			break;
+		}
+	if (r->per == PER_ACCOUNT) {
+		dc.kind = DECIDE_ACCOUNT;
+		dc.user = key;
+		dc.userlen = strlen(key);
+	} else {
+		dc.kind = DECIDE_ADDR;
+		if (cidr_parse(key, &dc.target, err, sizeof err) < 0)
+			return;
+		ev.has_ip = true;
+		ev.ip = dc.target.addr;
+	}
+	log_info("cluster: rule %s: the shared count of %s reached %u within the window; this node decides", r->name,
+		 dc.kind == DECIDE_ACCOUNT ? "an account" : key, r->limit);
+	screen_note_shared_decision(d->screen, r);
+	daemon_shared_decision(d, &dc, &ev, &ll);
+}
+
 static void moved(void *arg)
 {
 	daemon_state_dirty(arg);
@@ -150,10 +223,11 @@ void daemon_cluster_configure(struct daemon *d)
 {
 	const struct config *c = &d->b.cfg;
 	struct cluster_opts o = { .limits = cluster_default_limits };
-	struct cluster_hooks h = { .apply = apply, .moved = moved, .arg = d };
+	struct cluster_hooks h = { .apply = apply, .moved = moved, .decide = shared_decide, .arg = d };
 	char *sig, err[ERR_LEN];
 	size_t len;
 
+	screen_set_shared_hook(d->screen, shared_count, d);
 	len = strlen(c->cluster_redis) + strlen(c->cluster_user) + strlen(c->cluster_password_file) +
 	      strlen(c->cluster_node) + strlen(c->cluster_prefix) + 64;
 	sig = xmalloc(len);

@@ -224,3 +224,22 @@ void daemon_handle_line(struct daemon *d, struct src *s, const struct logline *l
 	}
 }
 
+
+/* The cluster's shared count decided for rule's key here: the block is
+ * made by the judge as if the screen had decided (protect, policy,
+ * published as any other). */
+void daemon_shared_decision(struct daemon *d, const struct decision *dc, const struct event *ev,
+			    const struct logline *ll)
+{
+	static const struct judge_sink sink_ops = { sink_block, sink_host, NULL };
+	struct judge_sink sink = sink_ops;
+	struct evctx c = { .d = d };
+
+	c.wall_ms = c.now_ms = daemon_now_ms();
+	sink.arg = &c;
+	c.j = (struct judge){ .cfg = &d->b.cfg, .screen = d->screen, .blocks = d->blocks, .offenders = d->offenders,
+			      .sink = &sink, .paused = d->paused, .note = d->dry_run ? " (dry run)" : "" };
+	judge_decision(&c.j, dc, ev, ll, c.now_ms);
+	d->paused_decisions += c.j.paused_decisions;
+	daemon_state_dirty(d);
+}

@@ -74,6 +74,8 @@ struct st_rule {
 	bool log_only, enabled;
 	uint64_t events, tracked, decisions, evictions;
 	uint64_t in_force, since_start, total;
+	bool shared;
+	uint64_t shared_sent, shared_alone, shared_decisions;
 };
 
 struct st_peer {
@@ -104,6 +106,7 @@ struct st_view {
 	const char *cl_node, *cl_redis, *cl_last_id;
 	bool cl_connected, cl_down;
 	uint64_t cl_lag_ms, cl_queued, cl_dropped, cl_published, cl_applied, cl_rejected, cl_reconnects, cl_pruned;
+	uint64_t cl_count_events, cl_count_batches, cl_count_decisions, cl_count_fallbacks, cl_count_lost;
 	struct st_peer *cl_peers;
 	size_t cl_npeers;
 	char cl_id_buf[CLUSTER_ID_MAX];
@@ -218,6 +221,11 @@ static const struct report_row status_rows[] = {
 	REPORT_ROW(U64, "rejected", ", rejected %s", V(cl_rejected)),
 	REPORT_ROW(U64, "reconnects", ", reconnects %s", V(cl_reconnects)),
 	REPORT_ROW(U64, "pruned", ", long-ended decisions removed from the snapshot %s", V(cl_pruned)),
+	REPORT_ROW(U64, "count_events", "; shared counts: events sent %s", V(cl_count_events)),
+	REPORT_ROW(U64, "count_batches", " in %s batches", V(cl_count_batches)),
+	REPORT_ROW(U64, "count_decisions", ", decisions made here %s", V(cl_count_decisions)),
+	REPORT_ROW(U64, "count_fallbacks", ", events counted alone (Redis away) %s", V(cl_count_fallbacks)),
+	REPORT_ROW(U64, "count_lost", ", batches lost %s", V(cl_count_lost)),
 	{ .kind = REPORT_MAP, .key = "peers", .text = "cluster peers:", .off = V(cl_peers), .flags = REPORT_INLINE,
 	  .count = V(cl_npeers), .size = sizeof(struct st_peer), .sep = "," },
 	{ .kind = REPORT_STR, .text = " %s", .off = P(name), .flags = REPORT_NAME },
@@ -301,6 +309,10 @@ static const struct report_row status_rows[] = {
 	REPORT_ROW(I64, "block_s", NULL, R(block_s)),
 	REPORT_ROW(BOOL, "log_only", NULL, R(log_only)),
 	REPORT_ROW(BOOL, "enabled", NULL, R(enabled)),
+	REPORT_ROW(BOOL, "shared", NULL, R(shared)),
+	REPORT_ROW(U64, "shared_events_sent", NULL, R(shared_sent)),
+	REPORT_ROW(U64, "shared_events_alone", NULL, R(shared_alone)),
+	REPORT_ROW(U64, "shared_decisions", NULL, R(shared_decisions)),
 	END,
 };
 
@@ -562,6 +574,10 @@ static void gather_rule(struct daemon *d, size_t i, struct st_rule *r)
 		.in_force = oc.n,
 		.since_start = rs.blocks,
 		.total = rs.blocks + rs.blocks_before,
+		.shared = rs.rule->shared,
+		.shared_sent = rs.shared_sent,
+		.shared_alone = rs.shared_alone,
+		.shared_decisions = rs.shared_decisions,
 	};
 	duration_format(rs.rule->window_ms, win, sizeof win);
 	if (rs.rule->block_ms == DURATION_PERMANENT)
@@ -613,6 +629,11 @@ static void gather_cluster(struct daemon *d, struct st_view *v)
 	v->cl_rejected = cs.rejected;
 	v->cl_reconnects = cs.reconnects;
 	v->cl_pruned = cs.pruned;
+	v->cl_count_events = cs.count_events;
+	v->cl_count_batches = cs.count_batches;
+	v->cl_count_decisions = cs.count_decisions;
+	v->cl_count_fallbacks = cs.count_fallbacks;
+	v->cl_count_lost = cs.count_lost;
 	v->cl_peers = xcalloc(cs.npeers ? cs.npeers : 1, sizeof *v->cl_peers);
 	for (size_t i = 0; i < cs.npeers; i++) {
 		v->cl_peers[i].name = cs.peers[i].node;

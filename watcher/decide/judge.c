@@ -170,3 +170,11 @@ int judge_event(struct judge *j, const struct event *ev, const struct logline *l
 
 	return screen_event(j->screen, ev, ll, now_ms, on_decision, &c);
 }
+
+bool judge_decision(struct judge *j, const struct decision *dc, const struct event *ev, const struct logline *ll,
+		    uint64_t now_ms)
+{
+	struct jctx c = { j, now_ms };
+
+	return on_decision(&c, dc, ev, ll);
+}

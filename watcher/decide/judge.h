@@ -74,5 +74,10 @@ struct judge {
  * caller ends the line with screen_end_line(). Returns the screen's
  * decisions. */
 int judge_event(struct judge *j, const struct event *ev, const struct logline *ll, uint64_t now_ms);
+/* A decision made elsewhere (the cluster's shared count reached a
+ * shared rule's limit), carried out as the screen's own would be: ev
+ * and ll stand for what decided. Returns whether it was carried out. */
+bool judge_decision(struct judge *j, const struct decision *dc, const struct event *ev, const struct logline *ll,
+		    uint64_t now_ms);
 
 #endif

@@ -54,6 +54,8 @@ const struct keydoc rule_keys[] = {
 	  "its blocks have origin location" },
 	{ "not_countries", "country codes", "(any)", "only addresses located in none of these countries (the "
 	  "same codes; not with countries)" },
+	{ "shared", "yes/no", "no", "yes: count the events of every node of the cluster in one window per key "
+	  "(needs [cluster] share with counts; while Redis is away the rule counts alone)" },
 };
 const size_t rule_nkeys = KEYDOC_N(rule_keys);
 
@@ -193,6 +195,11 @@ static int key_value(void *arg, const char *section, const char *k, const char *
 		r->log_only = strcmp(v, "log") == 0;
 		if (!r->log_only && duration_parse(v, &r->block_ms, 0, true, msg, sizeof msg) < 0)
 			return errf(err, errlen, "block: %s (or 'log' to only log)", msg);
+	} else if (strcmp(k, "shared") == 0) {
+		int b;
+		if (ini_bool(v, &b) < 0)
+			return errf(err, errlen, "shared: '%s' is not yes or no", v);
+		r->shared = b;
 	} else if (strcmp(k, "enabled") == 0) {
 		int b;
 		if (ini_bool(v, &b) < 0)

@@ -37,6 +37,7 @@ struct rule {
 	uint16_t *countries;
 	size_t ncountries;
 	bool not_countries;
+	bool shared;            /* counted across the cluster (screen_shared_fn) */
 };
 
 struct ruleset {

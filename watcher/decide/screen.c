@@ -27,6 +27,7 @@
 /* a rule's counters (screen_rule_stats) */
 struct rcount {
 	uint64_t counted, decisions, blocks, blocks_before;
+	uint64_t shared_sent, shared_alone, shared_decisions;
 };
 
 struct screen {
@@ -52,6 +53,8 @@ struct screen {
 	uint64_t evictions_gone[SCREEN_NTABLES];        /* of tables dropped at a reload */
 	screen_count_fn *count_fn;
 	void *count_arg;
+	screen_shared_fn *shared_fn;
+	void *shared_arg;
 	screen_exempt_fn *exempt_fn;
 	void *exempt_arg;
 	struct geo *geo;                /* borrowed; NULL: no location */
@@ -504,6 +507,13 @@ int screen_event(struct screen *s, const struct event *ev, const struct logline 
 		}
 		if (s->count_fn)
 			s->count_fn(s->count_arg, r, key, klen, now_ms, ll);
+		if (r->shared && s->shared_fn) {
+			if (s->shared_fn(s->shared_arg, i, &d, cnt, now_ms)) {
+				s->rc[i].shared_sent += cnt;
+				continue;       /* the cluster counts and decides */
+			}
+			s->rc[i].shared_alone += cnt;
+		}
 		if (!reached)
 			continue;
 		s->decisions++;
@@ -521,6 +531,12 @@ void screen_set_count_hook(struct screen *s, screen_count_fn *fn, void *arg)
 {
 	s->count_fn = fn;
 	s->count_arg = arg;
+}
+
+void screen_set_shared_hook(struct screen *s, screen_shared_fn *fn, void *arg)
+{
+	s->shared_fn = fn;
+	s->shared_arg = arg;
 }
 
 void screen_end_line(struct screen *s)
@@ -589,6 +605,9 @@ void screen_rule_stats(const struct screen *s, size_t i, struct screen_rule_stat
 		.blocks = s->rc[i].blocks,
 		.blocks_before = s->rc[i].blocks_before,
 		.evictions = window_evictions(s->win[i]),
+		.shared_sent = s->rc[i].shared_sent,
+		.shared_alone = s->rc[i].shared_alone,
+		.shared_decisions = s->rc[i].shared_decisions,
 	};
 }
 
@@ -598,6 +617,13 @@ long screen_rule_find(const struct screen *s, const char *name)
 		if (strcmp(s->rules.v[i].name, name) == 0)
 			return (long)i;
 	return -1;
+}
+
+void screen_note_shared_decision(struct screen *s, const struct rule *r)
+{
+	for (size_t i = 0; i < s->rules.n; i++)
+		if (&s->rules.v[i] == r)
+			s->rc[i].shared_decisions++;
 }
 
 void screen_note_block(struct screen *s, const struct rule *r)

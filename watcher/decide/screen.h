@@ -103,6 +103,9 @@ struct screen_rule_stats {
 	uint64_t blocks;                /* blocks made for it since start (screen_note_block) */
 	uint64_t blocks_before;         /* blocks made for it before this start (the saved state's) */
 	uint64_t evictions;
+	/* a shared rule's events: taken by the cluster, counted alone (the
+	 * cluster away); decisions the cluster's count made here */
+	uint64_t shared_sent, shared_alone, shared_decisions;
 };
 size_t screen_rule_count(const struct screen *s);
 void screen_rule_stats(const struct screen *s, size_t i, struct screen_rule_stats *rs);
@@ -110,6 +113,8 @@ void screen_rule_stats(const struct screen *s, size_t i, struct screen_rule_stat
 long screen_rule_find(const struct screen *s, const char *name);
 /* A block (or an account block) was made for rule r's decision. */
 void screen_note_block(struct screen *s, const struct rule *r);
+/* The cluster's shared count decided for shared rule r here. */
+void screen_note_shared_decision(struct screen *s, const struct rule *r);
 /* Restoring: the blocks the rule of this name made before (unknown
  * names are skipped). */
 void screen_set_blocks_before(struct screen *s, const char *name, uint64_t n);
@@ -132,6 +137,14 @@ void screen_end_line(struct screen *s);
 typedef void screen_count_fn(void *arg, const struct rule *r, const void *key, size_t klen, uint64_t now_ms,
 			     const struct logline *ll);
 void screen_set_count_hook(struct screen *s, screen_count_fn *fn, void *arg);
+/* Told of every event a shared rule (shared = yes) counted, with what its
+ * decision would be (d: rule, kind, target or account, count; the rule's
+ * index ri). The rule always counts locally too; true: the cluster took
+ * the events, and decides for the key, so the screen makes no decision of
+ * its own for them (the window keeps the count); false (the cluster away,
+ * or no hook): the rule decides alone, as one not shared. */
+typedef bool screen_shared_fn(void *arg, size_t ri, const struct decision *d, unsigned long cnt, uint64_t now_ms);
+void screen_set_shared_hook(struct screen *s, screen_shared_fn *fn, void *arg);
 bool screen_exempt(const struct screen *s, const struct ipaddr *a, uint64_t now_ms);
 /* Why an event was not counted although its kind was: told to the
  * exempt hook ([logging] allow_hits). */

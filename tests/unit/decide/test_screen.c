@@ -1120,11 +1120,80 @@ START_TEST(the_exempt_hook_says_why_and_which_entry)
 }
 END_TEST
 
+/* A shared rule: while the cluster takes its events (the hook says so),
+ * the screen hands each one over, with the decision it would make, and
+ * decides nothing itself; the count stays local too, so that the rule
+ * decides alone as soon as the cluster is away. A rule not shared never
+ * reaches the hook. */
+static bool cluster_up;
+static int nshared;
+static unsigned long shared_cnt;
+static struct decision shared_last;
+
+static bool on_shared(void *arg, size_t ri, const struct decision *d, unsigned long cnt, uint64_t now_ms)
+{
+	(void)arg;
+	(void)now_ms;
+	ck_assert_uint_eq(ri, 0);
+	nshared++;
+	shared_cnt += cnt;
+	shared_last = *d;
+	return cluster_up;
+}
+
+START_TEST(shared_rule_hands_its_events_to_the_cluster_or_decides_alone)
+{
+	struct screen *s = screen_with("[auth-ip]\nevents = auth-fail\nlimit = 3\nwindow = 10m\nblock = 1h\n"
+				       "shared = yes\n[other]\nevents = auth-fail\nlimit = 9\nwindow = 10m\n"
+				       "block = 1h\n", NULL);
+	char buf[CIDR_STRLEN];
+
+	ck_assert(screen_rules(s)->v[0].shared);
+	ck_assert(!screen_rules(s)->v[1].shared);
+	screen_set_shared_hook(s, on_shared, NULL);
+	nshared = 0;
+	shared_cnt = 0;
+	cluster_up = true;
+	for (int i = 0; i < 4; i++)
+		feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 1000 + (uint64_t)i);
+	ck_assert_int_eq(ndecisions, 0);
+	ck_assert_int_eq(nshared, 4);
+	ck_assert_uint_eq(shared_cnt, 4);
+	ck_assert_int_eq(shared_last.kind, DECIDE_ADDR);
+	cidr_format(&shared_last.target, buf);
+	ck_assert_str_eq(buf, "203.0.113.5");
+	ck_assert_str_eq(shared_last.rule->name, "auth-ip");
+	/* the cluster away: the local count (over the limit) decides at once */
+	cluster_up = false;
+	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 1010);
+	ck_assert_int_eq(ndecisions, 1);
+	ck_assert_str_eq(last.rule->name, "auth-ip");
+	ck_assert_int_eq(nshared, 5);
+	/* and afterwards counts alone from zero, as a rule not shared */
+	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 1011);
+	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 1012);
+	ck_assert_int_eq(ndecisions, 1);
+	feed(s, EV_AUTH_FAIL, "203.0.113.5", "smtp", 1013);
+	ck_assert_int_eq(ndecisions, 2);
+	{
+		struct screen_rule_stats rs;
+		screen_rule_stats(s, 0, &rs);
+		ck_assert_uint_eq(rs.shared_sent, 4);
+		ck_assert_uint_eq(rs.shared_alone, 4);
+		ck_assert_uint_eq(rs.counted, 8);
+		screen_rule_stats(s, 1, &rs);
+		ck_assert_uint_eq(rs.shared_sent + rs.shared_alone, 0);
+	}
+	screen_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("screen");
 
 	tcase_add_test(tc, screen_blocks_at_the_limit_and_starts_over);
+	tcase_add_test(tc, shared_rule_hands_its_events_to_the_cluster_or_decides_alone);
 	tcase_add_test(tc, each_rule_counts_its_events_decisions_and_blocks_across_reloads);
 	tcase_add_test(tc, screen_never_counts_loopback_or_allowed);
 	tcase_add_test(tc, screen_keys_ipv6_per_prefix);

@@ -5,7 +5,7 @@
 # ACL user with a password file): a block made by a rule on
 # node a reaches b's and c's kernel sets (the latency is printed); a
 # manual block and its unblock, an account block and its unblock
-# propagate; an allow is applied by the node that accepts allows and
+# propagate; an allow (and its end by reset allows) is applied by the node that accepts allows and
 # rejected (logged) by one that does not.
 # netns-timeout: 120
 . "$MS_REPO/tests/netns/cluster_lib.sh"
@@ -77,8 +77,18 @@ node_wait_log a "$off_a" 'cluster: block 203.0.113.77 from b not applied: .*allo
 node_wait_log c "$off_c" 'cluster: block 203.0.113.77 from b not applied: .*allow'
 node_assert_no_element a 203.0.113.77
 node_assert_no_element c 203.0.113.77
+say "reset allows on node a: c drops the allow it took, and takes b's block"
+off_c=$(node_log_size c)
+node_ctl a reset allows
+node_wait_log c "$off_c" 'cluster: unallow 203.0.113.77 from a'
+node_ctl b unblock 203.0.113.77
+node_wait_no_element b 203.0.113.77
+node_ctl b block 203.0.113.77 1h
+node_wait_element c 203.0.113.77
+node_ctl b unblock 203.0.113.77
+node_wait_no_element c 203.0.113.77
 
-say "status: connected, counters, the peers and their heartbeats"
+say "status: connected, counters (b rejected a's allow and its unallow), the peers and their heartbeats"
 b_sees_peers() {
 	"$MS_BIN" status -s "$MS_TMP/node.b/control" --json |
 		jq -e '.cluster.connected and (.cluster.peers | has("a") and has("c")) and .cluster.rejected >= 1 and
@@ -91,7 +101,7 @@ printf '%s\n' "$MS_OUT" | grep -E '^cluster: node b, Redis 192\.0\.2\.100:6379, 
 ok "node b's status: $(printf '%s\n' "$MS_OUT" | grep '^cluster:')"
 
 metrics=$(nsenter --net="$MS_TMP/node.b/netns" curl -s http://127.0.0.1:9154/metrics) || fail "node b's metrics"
-for m in 'mailscreen_cluster_connected 1' 'mailscreen_cluster_rejected_total 1' \
+for m in 'mailscreen_cluster_connected 1' 'mailscreen_cluster_rejected_total 2' \
 	'mailscreen_cluster_peer_heartbeat_age_seconds{node="a"}'; do
 	printf '%s\n' "$metrics" | grep -F -q "$m" || fail "node b's metrics lack '$m': $(printf '%s\n' "$metrics" | grep cluster)"
 	ok "node b's metrics: $m"

@@ -677,8 +677,17 @@ static void cmd_reset(struct cmdctx *c, const struct ctl_req *q)
 		size_t n = daemon_reset_blocks(d), na = accounts_clear(d->accounts);
 		fprintf(c->out, "%zu blocks and %zu account blocks removed\n", n, na);
 	}
-	if (all || strcmp(what, "allows") == 0)
-		fprintf(c->out, "%zu manual allows removed\n", allow_clear_manual(screen_allowlist(d->screen)));
+	if (all || strcmp(what, "allows") == 0) {
+		struct allowlist *a = screen_allowlist(d->screen);
+		/* each one an unallow for the cluster, as `unallow` says it */
+		for (size_t i = 0; i < a->n; i++)
+			if (a->v[i].origin == ALLOW_MANUAL) {
+				char buf[CIDR_STRLEN];
+				cidr_format(&a->v[i].target, buf);
+				daemon_cluster_publish(d, CLUSTER_UNALLOW, buf, 0, "manual", NULL);
+			}
+		fprintf(c->out, "%zu manual allows removed\n", allow_clear_manual(a));
+	}
 	log_info("reset %s: manual (uid %u)", what, (unsigned)c->r->peer_uid);
 }
 

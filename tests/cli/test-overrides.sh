@@ -96,7 +96,7 @@ printf '[auth-ip]\nlimmit = 3\n' >"$d/rules.d/90-typo.conf"
 "$MAILSCREEN" check -c "$d/mailscreen.conf" >"$tmp/out" 2>"$tmp/err"
 expect "an unknown key in an override is refused" "1" "$?"
 expect "... naming the override's file and line" \
-	"$d/rules.d/90-typo.conf:2: unknown key 'limmit' in rule [auth-ip] (known: events, services, per, limit, window, block, enabled, users, exempt_authenticated, ipv4_prefix, ipv6_prefix, countries, not_countries)" \
+	"$d/rules.d/90-typo.conf:2: unknown key 'limmit' in rule [auth-ip] (known: events, services, per, limit, window, block, enabled, users, exempt_authenticated, ipv4_prefix, ipv6_prefix, countries, not_countries, shared)" \
 	"$(cat "$tmp/err")"
 printf '[auth-ipp]\nlimit = 3\n' >"$d/rules.d/90-typo.conf"
 "$MAILSCREEN" check -c "$d/mailscreen.conf" >"$tmp/out" 2>"$tmp/err"

@@ -42,6 +42,7 @@ struct src {
 	char *path;             /* file glob, or NULL */
 	char *jkey;             /* journal terms + path, for reuse on reload */
 	uint64_t lines, events;
+	uint64_t kind_events[EV_NKINDS];        /* events, by kind */
 	int format;             /* enum logline_format: 0 (auto) or the one [source] names */
 	uint64_t not_format;    /* lines not in it (matched as auto would) */
 };
@@ -119,7 +120,6 @@ struct daemon {
 	struct stats *stats;            /* per minute and hour (stats.h) */
 	struct notify *notify;          /* mails and the program (notify.h) */
 	uint64_t report_timer;          /* the next minute's boundary */
-	uint64_t exempt_seen;           /* the screen's exempt hits already in stats */
 	struct drop_count {             /* the kernel's drop counters at the last check (daemon_guard.c) */
 		struct cidr c;
 		uint64_t packets;

@@ -127,8 +127,10 @@ static void on_event(void *arg, const struct event *ev0, const struct logline *l
 {
 	struct evctx *c = arg;
 	struct event ev = *ev0;
+	uint64_t exempt;
 
 	c->s->events++;
+	c->s->kind_events[ev.kind]++;
 	/* the attempt another line showed is counted there (log time) */
 	dedup_event(c->d->dedup, &ev, (int64_t)(c->now_ms / 1000));
 	/* the summaries count attempts, as the rules do: an event whose
@@ -147,8 +149,14 @@ static void on_event(void *arg, const struct event *ev0, const struct logline *l
 	ev.time = (int64_t)(c->now_ms / 1000);
 	if (ev.count)
 		logging_event(c->d, &ev);
+	exempt = screen_exempt_hits(c->d->screen);
 	if (judge_event(&c->j, &ev, ll, c->now_ms) == 0)
 		daemon_arm_sweep(c->d);
+	/* the allow list's hits count in the summaries with their event, at
+	 * the same time: never in another minute than the event */
+	exempt = screen_exempt_hits(c->d->screen) - exempt;
+	if (exempt)
+		stats_exempt(c->d->stats, c->wall_ms, exempt);
 }
 
 /* A line longer than max_line was cut, and what is left of it may say

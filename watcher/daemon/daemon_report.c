@@ -7,8 +7,7 @@
  * report mail.
  *
  * One timer wakes the daemon at each minute's boundary (wall clock):
- * the allow list's hits since the last are added, then the summary of
- * the minute that ended is logged (nothing if nothing happened), at an
+ * the summary of the minute that ended is logged (nothing if nothing happened), at an
  * hour's boundary the hour's (one short line if nothing happened) and the
  * hourly report mail, at local midnight the day's and the daily report
  * mail.
@@ -43,17 +42,6 @@ static void arm_tick(struct daemon *d)
 	uint64_t now = daemon_now_ms();
 
 	d->report_timer = loop_add_timer(d->loop, STATS_MINUTE_MS - now % STATS_MINUTE_MS + TICK_SLACK_MS, tick, d);
-}
-
-/* the allow list's hits (counted by the screen) since the last look */
-static void sync_exempt(struct daemon *d, uint64_t at_ms)
-{
-	struct screen_stats st;
-
-	screen_stats(d->screen, &st);
-	if (st.exempt > d->exempt_seen)
-		stats_exempt(d->stats, at_ms, st.exempt - d->exempt_seen);
-	d->exempt_seen = st.exempt;
 }
 
 static void log_summary(struct daemon *d, const char *period, uint64_t start, uint64_t len, bool quiet_if_empty)
@@ -106,7 +94,6 @@ static void tick(struct loop *l, void *arg)
 
 	(void)l;
 	d->report_timer = 0;
-	sync_exempt(d, end - 1);
 	if (mask & ending & STATS_PERIOD_MINUTE)
 		log_summary(d, "minute", end - STATS_MINUTE_MS, STATS_MINUTE_MS, true);
 	if (ending & STATS_PERIOD_HOUR) {
@@ -183,7 +170,6 @@ int daemon_report_mail(struct daemon *d, uint64_t since_ms, char *err, size_t er
 	if (!notify_mail_on(d->notify))
 		return errf(err, errlen, "no [notify] mail_to is configured: nobody to mail the report to");
 	b = xmalloc(sizeof *b);
-	sync_exempt(d, now);
 	stats_since(d->stats, now, since_ms > now ? 0 : now - since_ms, b);
 	duration_format(since_ms, dur, sizeof dur);
 	snprintf(what, sizeof what, "last %s", dur);
@@ -197,7 +183,6 @@ void daemon_report_write(struct daemon *d, FILE *out, uint64_t since_ms, enum da
 	uint64_t now = daemon_now_ms();
 	struct stats_bucket *b = xmalloc(sizeof *b);
 
-	sync_exempt(d, now);
 	stats_since(d->stats, now, since_ms > now ? 0 : now - since_ms, b);
 	if (f == REPORT_JSON)
 		report_fmt_json(out, b);

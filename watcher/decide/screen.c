@@ -565,6 +565,11 @@ static void add_table(struct screen_stats *st, enum screen_table t, const struct
 	st->table[t].evictions += window_evictions(w);
 }
 
+uint64_t screen_exempt_hits(const struct screen *s)
+{
+	return s->exempt;
+}
+
 void screen_stats(const struct screen *s, struct screen_stats *st)
 {
 	memset(st, 0, sizeof *st);

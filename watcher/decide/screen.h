@@ -175,6 +175,9 @@ const struct cidrlist *screen_host(const struct screen *s);
 void screen_set_geo(struct screen *s, struct geo *g);
 void screen_expire(struct screen *s, uint64_t now_ms);
 void screen_stats(const struct screen *s, struct screen_stats *st);
+/* The exempt hits so far (screen_stats' exempt), cheaply: read around one
+ * event, it says whether that event was exempt, and how many times. */
+uint64_t screen_exempt_hits(const struct screen *s);
 const struct ruleset *screen_rules(const struct screen *s);
 
 /* What is being counted, for "list failures" and "list accounts":

@@ -84,7 +84,13 @@ st() { jq -r "$1" "$MS_TMP/status.json"; }
 assert_eq "lines" "$(st .lines)" "$(metric mailscreen_lines_total "$MS_TMP/m")"
 assert_eq "auth-fail events" "$(st '.events["auth-fail"]')" "$(metric 'mailscreen_events_total{kind="auth-fail"}' "$MS_TMP/m")"
 assert_eq "source mail: lines" "$(st '.sources[0].lines')" "$(metric 'mailscreen_source_lines_total{source="mail"}' "$MS_TMP/m")"
-assert_eq "source mail: events" "$(st '.sources[0].events')" "$(metric 'mailscreen_source_events_total{source="mail"}' "$MS_TMP/m")"
+for k in auth-fail connect; do
+	assert_eq "source mail: $k events" "$(st ".sources[0].events_by_kind[\"$k\"]")" \
+		"$(metric 'mailscreen_source_events_total{source="mail",kind="'$k'"}' "$MS_TMP/m")"
+done
+[ "$(st '.sources[0].events_by_kind["auth-fail"]')" -ge 3 ] || fail "source mail: fewer than 3 auth-fail events"
+assert_eq "source mail: its kinds add up to its events" "$(st '.sources[0].events')" \
+	"$(grep '^mailscreen_source_events_total{source="mail",' "$MS_TMP/m" | awk '{ n += $2 } END { print n + 0 }')"
 assert_eq "source mail: lag" "$(st '[.sources[0].files[].lag_bytes] | add')" "$(metric 'mailscreen_source_lag_bytes{source="mail"}' "$MS_TMP/m")"
 for f in decisions:mailscreen_rule_decisions_total tracked:mailscreen_rule_tracked_keys \
 	 blocks_in_force:mailscreen_rule_blocks blocks_since_start:mailscreen_rule_blocks_total \

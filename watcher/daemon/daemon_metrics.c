@@ -53,10 +53,10 @@ struct metrics {
 /* ---- status fields ---- */
 
 struct field {
-	const char *path;       /* '/'-separated; '*' an element's name, the first one the label's value */
+	const char *path;       /* '/'-separated; '*' an element's name, the value of label (first), label2 */
 	const char *name;
 	enum expo_type type;
-	const char *label;      /* for the first '*' */
+	const char *label;      /* for the first '*'; "A/B": A for the first, B for the second */
 	double scale;           /* 0: 1 */
 	const char *help;
 };
@@ -124,7 +124,8 @@ static const struct field fields[] = {
 	{ "files/overflows", "mailscreen_inotify_overflows_total", EXPO_COUNTER, NULL, 0, "inotify queue overflows" },
 	{ "events/*/count", "mailscreen_events_total", EXPO_COUNTER, "kind", 0, "events, by kind" },
 	{ "sources/*/lines", "mailscreen_source_lines_total", EXPO_COUNTER, "source", 0, "log lines read, by source" },
-	{ "sources/*/events", "mailscreen_source_events_total", EXPO_COUNTER, "source", 0, "events, by source" },
+	{ "sources/*/events_by_kind/*/count", "mailscreen_source_events_total", EXPO_COUNTER, "source/kind", 0,
+	  "events, by source and kind" },
 	{ "sources/*/files/*/lag_bytes", "mailscreen_source_lag_bytes", EXPO_GAUGE, "source", 0,
 	  "bytes of a file source's files not read yet" },
 	{ "sources/*/lag_s", "mailscreen_source_lag_seconds", EXPO_GAUGE, "source", 0,
@@ -141,19 +142,20 @@ static const struct field fields[] = {
 	  "blocks in force that the rule made" },
 };
 
-static bool matches(const char *pattern, const char *const *path, size_t depth, const char **star)
+static bool matches(const char *pattern, const char *const *path, size_t depth, const char *star[2])
 {
 	const char *p = pattern;
+	int stars = 0;
 
-	*star = NULL;
+	star[0] = star[1] = NULL;
 	for (size_t i = 0; i < depth; i++) {
 		const char *slash = strchr(p, '/');
 		size_t len = slash ? (size_t)(slash - p) : strlen(p);
 		if (!*p)
 			return false;
 		if (len == 1 && *p == '*') {
-			if (!*star)
-				*star = path[i];
+			if (stars < 2)
+				star[stars++] = path[i];
 		} else if (strlen(path[i]) != len || memcmp(path[i], p, len) != 0) {
 			return false;
 		}
@@ -175,13 +177,19 @@ static void on_field(void *arg, const char *const *path, size_t depth, const str
 		return;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		const struct field *f = &fields[i];
-		const char *star;
-		if (!matches(f->path, path, depth, &star))
+		const char *star[2];
+		if (!matches(f->path, path, depth, star))
 			continue;
 		if (f->scale)
 			v *= f->scale;
-		if (f->label)
-			expo_add(e, f->name, (const char *const[]){ f->label, star ? star : "", NULL }, v);
+		if (f->label && strchr(f->label, '/')) {
+			char first[32];
+			const char *second = strchr(f->label, '/') + 1;
+			snprintf(first, sizeof first, "%.*s", (int)(second - 1 - f->label), f->label);
+			expo_add(e, f->name, (const char *const[]){ first, star[0] ? star[0] : "", second,
+								    star[1] ? star[1] : "", NULL }, v);
+		} else if (f->label)
+			expo_add(e, f->name, (const char *const[]){ f->label, star[0] ? star[0] : "", NULL }, v);
 		else
 			expo_add(e, f->name, NULL, v);
 		return;

@@ -53,6 +53,9 @@ struct st_file {
 struct st_source {
 	const char *name;
 	uint64_t lines, events;
+	struct st_count *kinds;         /* events by kind (JSON and metrics only): kind_v */
+	size_t nkinds;
+	struct st_count kind_v[EV_NKINDS];
 	bool has_format;        /* [source] names a format */
 	const char *format;
 	uint64_t not_format;
@@ -269,6 +272,12 @@ static const struct report_row status_rows[] = {
 	{ .kind = REPORT_STR, .key = "name", .text = "  %s", .off = S(name), .flags = REPORT_NAME },
 	REPORT_ROW(U64, "lines", ": %s lines", S(lines)),
 	REPORT_ROW(U64, "events", ", %s events", S(events)),
+	/* its events by kind: "events_by_kind": {"connect": 0, ...} */
+	{ .kind = REPORT_MAP, .key = "events_by_kind", .off = S(kinds), .flags = REPORT_SCALAR, .count = S(nkinds),
+	  .size = sizeof(struct st_count) },
+	{ .kind = REPORT_STR, .off = E(name), .flags = REPORT_NAME },
+	REPORT_ROW(U64, "count", NULL, E(n)),
+	END,
 	/* a file source with a format: its lines of another */
 	REPORT_GROUP_ROW(NULL, REPORT_IF, S(has_format)),
 	REPORT_ROW(STR, "format", ", format %s", S(format)),
@@ -505,6 +514,10 @@ static void gather(struct daemon *d, uint64_t now, struct st_view *v)
 		s->name = src->name;
 		s->lines = src->lines;
 		s->events = src->events;
+		s->kinds = s->kind_v;
+		s->nkinds = EV_NKINDS;
+		for (int k = 0; k < EV_NKINDS; k++)
+			s->kind_v[k] = (struct st_count){ ev_kind_name((enum ev_kind)k), src->kind_events[k] };
 		if (src->format) {
 			s->has_format = true;
 			s->format = logline_format_name((enum logline_format)src->format);

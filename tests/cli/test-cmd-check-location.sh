@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # test-cmd-check-location.sh - "mailscreen check" and [location]: a
-# database that is missing, not a MaxMind DB file, or a directory is an
+# database that is missing, not a MaxMind DB file, a directory, or not
+# readable by the user checking is an
 # error naming the file, what is wrong and what to do (exit 1); a rule
 # with countries and no database is a warning naming the rule's file and
 # line (the daemon runs it; it counts nothing); a bad country code is refused; a database built here
@@ -82,6 +83,23 @@ expect "replay: exit status" 0 $?
 expect "replay: the CN address blocked by rule geo, the DE one not" \
 	"203.0.113.5 geo location CN: 1 connect within 1m (rule geo)" \
 	"$(grep '"type": "block"' "$tmp/out" | sed -n 's/.*"target": "\([^"]*\)", "rule": "\([^"]*\)", "reason": "\([^"]*\)".*/\1 \2 \3/p' | tr '\n' '|' | sed 's/|$//')"
+
+# a database the daemon's user cannot read (here: root's file, mode 0600,
+# checked as nobody; root itself reads any file)
+if command -v setpriv > /dev/null && [ "$(id -u)" = 0 ]; then
+	chmod 755 "$tmp"
+	chmod 644 "$tmp/a.conf" "$tmp/geo.conf" "$tmp/mail.log"
+	chmod 600 "$tmp/country.mmdb"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
+	expect "an unreadable database: exit status" 1 $?
+	expect "an unreadable database: the error" \
+		"$tmp/a.conf: [location] database '$tmp/country.mmdb': cannot read it: Permission denied (make it readable by the daemon)" \
+		"$(grep 'location' "$tmp/err")"
+	chmod 644 "$tmp/country.mmdb"
+else
+	echo "not ok - an unreadable database: needs root and setpriv (util-linux)"
+	fail=1
+fi
 
 sed -i 's/^countries = CN$/countries = CN XX/' "$tmp/geo.conf"
 "$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"

@@ -13,7 +13,17 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +114,77 @@ START_TEST(ipv4_mapped_ipv6_is_looked_up_as_ipv4)
 	ck_assert_int_eq(inet_pton(AF_INET6, "::ffff:198.51.100.1", a.b), 1);
 	ck_assert_str_eq(cc(geo_lookup(g, &a)), "DE");
 	geo_free(g);
+}
+END_TEST
+
+/* In a child: a system call filter that makes memfd_create fail with
+ * ENOSYS, as a unit's SystemCallFilter without it would. 0, or why not. */
+static const char *forbid_memfd(void)
+{
+#if defined(__x86_64__)
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_memfd_create, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof f / sizeof f[0], .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+		return "cannot install the system call filter";
+	errno = 0;
+	if (memfd_create("x", 0) != -1 || errno != ENOSYS)
+		return "memfd_create still works under the filter";
+	return NULL;
+#else
+	return "this test knows only x86_64's system call numbers";
+#endif
+}
+
+/* Without memfd_create (a system call filter, an old kernel) the file
+ * itself is opened, as libmaxminddb maps it: the database still works.
+ * The filter cannot be taken back: it is set in a child of its own (the
+ * tests run unforked), which writes what went wrong to a pipe. */
+START_TEST(without_a_memory_file_the_database_is_mapped_itself)
+{
+	const char *path = mkdb("nomemfd.mmdb", NULL);
+	char why[600] = "";
+	int p[2], st;
+	ssize_t n;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char err[512] = "";
+		const char *e = forbid_memfd();
+		struct geo *g = NULL;
+		struct ipaddr a4 = ip("203.0.113.9"), a6 = ip("2001:db8:2::1");
+		close(p[0]);
+		if (!e) {
+			g = geo_new(path);
+			if (geo_load(g, err, sizeof err) != 0)
+				e = err;
+			else if (strcmp(cc(geo_lookup(g, &a4)), "CN") != 0)
+				e = "203.0.113.9 is not CN";
+			else if (strcmp(cc(geo_lookup(g, &a6)), "DE") != 0)
+				e = "2001:db8:2::1 is not DE";
+		}
+		if (e && write(p[1], e, strlen(e)) < 0)
+			_exit(2);
+		_exit(e ? 1 : 0);
+	}
+	close(p[1]);
+	n = read(p[0], why, sizeof why - 1);
+	close(p[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	if (n > 0)
+		why[n] = 0;
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "without memfd_create: %s", *why ? why : "the child died");
 }
 END_TEST
 
@@ -440,6 +521,7 @@ int main(void)
 	log_init("test_geo", LOG_LVL_WARN);
 	tcase_add_test(tc, countries_come_from_a_built_database);
 	tcase_add_test(tc, ipv4_mapped_ipv6_is_looked_up_as_ipv4);
+	tcase_add_test(tc, without_a_memory_file_the_database_is_mapped_itself);
 	tcase_add_test(tc, a_missing_database_is_an_error_and_answers_nothing);
 	tcase_add_test(tc, a_garbage_database_is_an_error);
 	tcase_add_test(tc, a_replaced_database_is_read_again);

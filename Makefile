@@ -64,7 +64,7 @@ OBJS    := $(SRCS:watcher/%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(UNIT_SRCS))))
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
-HELPERS   := $(BUILD)/tests/tcpprobe $(BUILD)/bench/gen
+HELPERS   := $(BUILD)/tests/tcpprobe $(BUILD)/tests/clockshift.so $(BUILD)/bench/gen
 
 # What building needs (contrib/debian/control's Build-Depends says the same
 # for the package); what make deb needs besides; what the tests need besides.
@@ -104,6 +104,10 @@ $(foreach t,$(UNIT_SRCS),$(eval $(call unit_rule,$(t))))
 
 $(BUILD)/tests/tcpprobe: tests/netns/tcpprobe.c | $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS)
+
+# a preloaded library that moves a test daemon's wall clock (netns tests)
+$(BUILD)/tests/clockshift.so: tests/netns/clockshift.c | $(BUILD)/tests
+	$(CC) -std=c11 $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 # Install only what is missing, so a machine that has everything needs no
 # network; as root and non-interactive.

@@ -7,10 +7,11 @@
  * report mail.
  *
  * One timer wakes the daemon at each minute's boundary (wall clock):
- * the summary of the minute that ended is logged (nothing if nothing happened), at an
- * hour's boundary the hour's (one short line if nothing happened) and the
- * hourly report mail, at local midnight the day's and the daily report
- * mail.
+ * the summary of the minute that ended is logged (nothing if nothing
+ * happened), at an hour's boundary the hour's (one short line if nothing
+ * happened) and the hourly report mail, at local midnight the day's (a
+ * bucket of its own, local midnight to midnight: stats_day) and the daily
+ * report mail.
  *
  * Owns d->stats and d->notify. Must never: count or tell of a block made
  * again at start (the saved state's, the block list file's) as new, or
@@ -44,16 +45,14 @@ static void arm_tick(struct daemon *d)
 	d->report_timer = loop_add_timer(d->loop, STATS_MINUTE_MS - now % STATS_MINUTE_MS + TICK_SLACK_MS, tick, d);
 }
 
-static void log_summary(struct daemon *d, const char *period, uint64_t start, uint64_t len, bool quiet_if_empty)
+static void log_bucket(const char *period, const struct stats_bucket *b, bool quiet_if_empty)
 {
-	struct stats_bucket b;
 	char line[4096], from[TIMEFMT_LEN];
 
-	stats_period(d->stats, start, len, &b);
-	if (quiet_if_empty && stats_bucket_empty(&b))
+	if (quiet_if_empty && stats_bucket_empty(b))
 		return;
-	report_fmt_line(&b, line, sizeof line);
-	timefmt_format((int64_t)(start / 1000), false, from);
+	report_fmt_line(b, line, sizeof line);
+	timefmt_format((int64_t)(b->start_ms / 1000), false, from);
 	log_info("summary of the %s from %s: %s", period, from, line);
 }
 
@@ -75,39 +74,36 @@ static void mail_bucket(struct daemon *d, const char *period, const struct stats
 	free(body);
 }
 
-static void mail_report(struct daemon *d, const char *period, uint64_t start, uint64_t len)
-{
-	struct stats_bucket b;
-
-	if (!notify_mail_on(d->notify))
-		return;
-	stats_period(d->stats, start, len, &b);
-	mail_bucket(d, period, &b);
-}
-
 static void tick(struct loop *l, void *arg)
 {
 	struct daemon *d = arg;
 	uint64_t now = daemon_now_ms(), end = now / STATS_MINUTE_MS * STATS_MINUTE_MS;
 	unsigned mask = d->b.cfg.summary_mask, ending = stats_periods_ending(end);
 	enum notify_report rk = notify_report_kind(d->b.cfg.notify_report);
+	bool mail = notify_mail_on(d->notify);
+	struct stats_bucket *b = xmalloc(sizeof *b);
 
 	(void)l;
 	d->report_timer = 0;
-	if (mask & ending & STATS_PERIOD_MINUTE)
-		log_summary(d, "minute", end - STATS_MINUTE_MS, STATS_MINUTE_MS, true);
+	if (mask & ending & STATS_PERIOD_MINUTE) {
+		stats_period(d->stats, end - STATS_MINUTE_MS, STATS_MINUTE_MS, b);
+		log_bucket("minute", b, true);
+	}
 	if (ending & STATS_PERIOD_HOUR) {
+		stats_period(d->stats, end - STATS_HOUR_MS, STATS_HOUR_MS, b);
 		if (mask & STATS_PERIOD_HOUR)
-			log_summary(d, "hour", end - STATS_HOUR_MS, STATS_HOUR_MS, false);
-		if (rk == NOTIFY_REPORT_HOURLY)
-			mail_report(d, "hour", end - STATS_HOUR_MS, STATS_HOUR_MS);
+			log_bucket("hour", b, false);
+		if (rk == NOTIFY_REPORT_HOURLY && mail)
+			mail_bucket(d, "hour", b);
 	}
 	if (ending & STATS_PERIOD_DAY) {
+		stats_day(d->stats, end, b);
 		if (mask & STATS_PERIOD_DAY)
-			log_summary(d, "day", end - STATS_DAY_MS, STATS_DAY_MS, false);
-		if (rk == NOTIFY_REPORT_DAILY)
-			mail_report(d, "day", end - STATS_DAY_MS, STATS_DAY_MS);
+			log_bucket("day", b, false);
+		if (rk == NOTIFY_REPORT_DAILY && mail)
+			mail_bucket(d, "day", b);
 	}
+	free(b);
 	arm_tick(d);
 }
 

@@ -3,11 +3,14 @@
  * stats - see stats.h. A bucket's slot in its ring is its start divided
  * by its length, modulo the ring's size; a slot whose start is not the
  * period asked for holds an older period and is cleared before use. An
- * event goes into its minute and its hour at once, so the rings never
- * need to be rolled up.
+ * event goes into its minute, its hour and its local day at once, so the
+ * rings never need to be rolled up. The day is a bucket of its own (the
+ * current one and the one before), from local midnight to local
+ * midnight: a day of a zone whose offset is not whole hours, or of 23 or
+ * 25 hours, is not made of the UTC hour buckets.
  *
  * A bucket as a line (stats_dump, stats_restore):
- *   m|h START END e=N,N,... x=EXEMPT d=DROPS b=MADE,LIFTED s=NAME:N;... o=NAME:MADE:LIFTED;...
+ *   m|h|d START END e=N,N,... x=EXEMPT d=DROPS b=MADE,LIFTED s=NAME:N;... o=NAME:MADE:LIFTED;...
  *       a=KEY:COUNT:ERR;... u=KEY:COUNT:ERR;...
  * with every byte of a name or key outside [A-Za-z0-9._@+/-] as %XX.
  */
@@ -25,6 +28,8 @@
 struct stats {
 	struct stats_bucket min[STATS_MINUTES];
 	struct stats_bucket hour[STATS_HOURS];
+	struct stats_bucket day[2];     /* the current local day, the one before */
+	uint64_t day_start, day_end;    /* the local day last asked for (localtime is not free) */
 };
 
 int stats_periods_parse(const char *v, unsigned *mask, char *err, size_t errlen)
@@ -48,18 +53,44 @@ int stats_periods_parse(const char *v, unsigned *mask, char *err, size_t errlen)
 	return 0;
 }
 
+void stats_day_bounds(uint64_t t_ms, uint64_t *start_ms, uint64_t *end_ms)
+{
+	time_t t = (time_t)(t_ms / 1000), a, b;
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm))
+		goto utc;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	a = mktime(&tm);
+	tm.tm_mday++;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	b = mktime(&tm);
+	/* a midnight that does not exist (a change of offset at 00:00) is
+	 * moved by mktime: the day still holds t */
+	if (a == (time_t)-1 || b == (time_t)-1 || (uint64_t)a * 1000 > t_ms || (uint64_t)b * 1000 <= t_ms)
+		goto utc;
+	*start_ms = (uint64_t)a * 1000;
+	*end_ms = (uint64_t)b * 1000;
+	return;
+utc:
+	*start_ms = t_ms / STATS_DAY_MS * STATS_DAY_MS;
+	*end_ms = *start_ms + STATS_DAY_MS;
+}
+
 unsigned stats_periods_ending(uint64_t end_ms)
 {
 	unsigned mask = 0;
-	time_t t = (time_t)(end_ms / 1000);
-	struct tm tm;
+	uint64_t a, b;
 
 	if (end_ms % STATS_MINUTE_MS)
 		return 0;
 	mask |= STATS_PERIOD_MINUTE;
 	if (end_ms % STATS_HOUR_MS == 0)
 		mask |= STATS_PERIOD_HOUR;
-	if (localtime_r(&t, &tm) && tm.tm_hour == 0 && tm.tm_min == 0)
+	stats_day_bounds(end_ms, &a, &b);
+	if (a == end_ms)
 		mask |= STATS_PERIOD_DAY;
 	return mask;
 }
@@ -147,10 +178,37 @@ static void top_add(struct stats_top *v, size_t *n, const char *key, uint64_t w)
 	v[i].count += w;
 }
 
-static void both(struct stats *s, uint64_t now_ms, struct stats_bucket *out[2])
+/* The local day's bucket of now_ms: the current one, moved to day[1]
+ * when a new day begins. */
+static struct stats_bucket *day_slot(struct stats *s, uint64_t now_ms)
+{
+	struct stats_bucket *b;
+
+	if (now_ms < s->day_start || now_ms >= s->day_end)
+		stats_day_bounds(now_ms, &s->day_start, &s->day_end);
+	if (s->day[0].start_ms == s->day_start)
+		return &s->day[0];
+	if (s->day[1].start_ms == s->day_start)
+		return &s->day[1];      /* the clock went back a day */
+	b = &s->day[0];
+	if (s->day[0].start_ms < s->day_start)
+		s->day[1] = s->day[0];
+	else
+		b = &s->day[1];         /* older than the current one */
+	memset(b, 0, sizeof *b);
+	b->start_ms = s->day_start;
+	b->end_ms = s->day_end;
+	return b;
+}
+
+#define NSLOTS 3
+
+/* The buckets an event at now_ms counts in: its minute, hour, day. */
+static void slots(struct stats *s, uint64_t now_ms, struct stats_bucket *out[NSLOTS])
 {
 	out[0] = slot(s->min, STATS_MINUTES, STATS_MINUTE_MS, now_ms);
 	out[1] = slot(s->hour, STATS_HOURS, STATS_HOUR_MS, now_ms);
+	out[2] = day_slot(s, now_ms);
 }
 
 bool stats_offence(enum ev_kind kind)
@@ -163,7 +221,7 @@ bool stats_offence(enum ev_kind kind)
 void stats_event(struct stats *s, uint64_t now_ms, enum ev_kind kind, const char *service, size_t slen,
 		 const char *addr, const char *user, size_t ulen, uint64_t n)
 {
-	struct stats_bucket *b[2];
+	struct stats_bucket *b[NSLOTS];
 	bool offence = stats_offence(kind);
 	char ubuf[STATS_KEYLEN], sbuf[STATS_NAMELEN];
 
@@ -175,8 +233,8 @@ void stats_event(struct stats *s, uint64_t now_ms, enum ev_kind kind, const char
 		text_sanitize(sbuf, sizeof sbuf, service, slen);
 	else
 		snprintf(sbuf, sizeof sbuf, "unknown");
-	both(s, now_ms, b);
-	for (int i = 0; i < 2; i++) {
+	slots(s, now_ms, b);
+	for (int i = 0; i < NSLOTS; i++) {
 		b[i]->events[kind] += n;
 		name_put(b[i]->services, &b[i]->nservices, sbuf, n, 0);
 		if (!offence)
@@ -190,10 +248,10 @@ void stats_event(struct stats *s, uint64_t now_ms, enum ev_kind kind, const char
 
 void stats_block(struct stats *s, uint64_t now_ms, const char *origin)
 {
-	struct stats_bucket *b[2];
+	struct stats_bucket *b[NSLOTS];
 
-	both(s, now_ms, b);
-	for (int i = 0; i < 2; i++) {
+	slots(s, now_ms, b);
+	for (int i = 0; i < NSLOTS; i++) {
 		b[i]->made++;
 		name_add(b[i]->origins, &b[i]->norigins, origin, strlen(origin), 1, 0);
 	}
@@ -201,10 +259,10 @@ void stats_block(struct stats *s, uint64_t now_ms, const char *origin)
 
 void stats_lift(struct stats *s, uint64_t now_ms, const char *origin)
 {
-	struct stats_bucket *b[2];
+	struct stats_bucket *b[NSLOTS];
 
-	both(s, now_ms, b);
-	for (int i = 0; i < 2; i++) {
+	slots(s, now_ms, b);
+	for (int i = 0; i < NSLOTS; i++) {
 		b[i]->lifted++;
 		name_add(b[i]->origins, &b[i]->norigins, origin, strlen(origin), 0, 1);
 	}
@@ -212,23 +270,23 @@ void stats_lift(struct stats *s, uint64_t now_ms, const char *origin)
 
 void stats_exempt(struct stats *s, uint64_t now_ms, uint64_t n)
 {
-	struct stats_bucket *b[2];
+	struct stats_bucket *b[NSLOTS];
 
 	if (!n)
 		return;
-	both(s, now_ms, b);
-	for (int i = 0; i < 2; i++)
+	slots(s, now_ms, b);
+	for (int i = 0; i < NSLOTS; i++)
 		b[i]->exempt += n;
 }
 
 void stats_drops(struct stats *s, uint64_t now_ms, uint64_t packets)
 {
-	struct stats_bucket *b[2];
+	struct stats_bucket *b[NSLOTS];
 
 	if (!packets)
 		return;
-	both(s, now_ms, b);
-	for (int i = 0; i < 2; i++)
+	slots(s, now_ms, b);
+	for (int i = 0; i < NSLOTS; i++)
 		b[i]->drops += packets;
 }
 
@@ -350,6 +408,22 @@ void stats_period(const struct stats *s, uint64_t start_ms, uint64_t len_ms, str
 	out->end_ms = start_ms + len_ms;
 }
 
+void stats_day(const struct stats *s, uint64_t end_ms, struct stats_bucket *out)
+{
+	uint64_t a, b;
+
+	for (int i = 0; i < 2; i++)
+		if (s->day[i].start_ms && s->day[i].end_ms == end_ms) {
+			*out = s->day[i];
+			sort_out(out);
+			return;
+		}
+	memset(out, 0, sizeof *out);
+	stats_day_bounds(end_ms - 1, &a, &b);
+	out->start_ms = a;
+	out->end_ms = end_ms;
+}
+
 /* ---- persistence ---- */
 
 static bool plain(unsigned char c)
@@ -440,6 +514,8 @@ void stats_dump(const struct stats *s, stats_line_fn *fn, void *arg)
 		dump_bucket(&s->min[i], 'm', fn, arg);
 	for (size_t i = 0; i < STATS_HOURS; i++)
 		dump_bucket(&s->hour[i], 'h', fn, arg);
+	for (size_t i = 0; i < 2; i++)
+		dump_bucket(&s->day[i], 'd', fn, arg);
 }
 
 /* %XX-unescape src[0..n) into dst (size len); false if malformed */
@@ -524,15 +600,21 @@ int stats_restore(struct stats *s, const char *line, uint64_t now_ms)
 	uint64_t len;
 	size_t n;
 
-	if ((type != 'm' && type != 'h') || p[1] != ' ')
+	if ((type != 'm' && type != 'h' && type != 'd') || p[1] != ' ')
 		return -1;
 	p += 2;
 	if (!get_num(&p, &b.start_ms) || *p++ != ' ' || !get_num(&p, &b.end_ms))
 		return -1;
 	len = type == 'm' ? STATS_MINUTE_MS : STATS_HOUR_MS;
 	n = type == 'm' ? STATS_MINUTES : STATS_HOURS;
-	if (b.start_ms % len || b.end_ms != b.start_ms + len || !b.start_ms)
+	if (type == 'd') {
+		/* a local day: 22 to 26 hours, on whole seconds */
+		if (!b.start_ms || b.start_ms % 1000 || b.end_ms < b.start_ms + 22 * STATS_HOUR_MS ||
+		    b.end_ms > b.start_ms + 26 * STATS_HOUR_MS)
+			return -1;
+	} else if (b.start_ms % len || b.end_ms != b.start_ms + len || !b.start_ms) {
 		return -1;
+	}
 	while (*p == ' ') {
 		const char *tok = ++p, *end = tok + strcspn(tok, " ");
 		if (end - tok < 2 || tok[1] != '=')
@@ -574,6 +656,24 @@ int stats_restore(struct stats *s, const char *line, uint64_t now_ms)
 	}
 	if (*p)
 		return -1;
+	if (type == 'd') {
+		/* today's or yesterday's (as this zone has them now), else dropped */
+		struct stats_bucket *day = day_slot(s, now_ms);
+		if (b.start_ms == day->start_ms && b.end_ms == day->end_ms) {
+			dst = day;
+		} else if (b.end_ms == day->start_ms) {
+			dst = &s->day[1];
+			if (dst->start_ms != b.start_ms) {
+				memset(dst, 0, sizeof *dst);
+				dst->start_ms = b.start_ms;
+				dst->end_ms = b.end_ms;
+			}
+		} else {
+			return 0;
+		}
+		stats_merge(dst, &b);
+		return 0;
+	}
 	/* older than the ring keeps, or from the future: dropped */
 	if (b.start_ms + (uint64_t)n * len <= now_ms || b.start_ms > now_ms)
 		return 0;

@@ -72,6 +72,10 @@ int stats_periods_parse(const char *v, unsigned *mask, char *err, size_t errlen)
  * minute; the hour at the clock's hour (UTC, as the hour buckets); the
  * day at local midnight (TZ). */
 unsigned stats_periods_ending(uint64_t end_ms);
+/* The local day (TZ) t_ms is in: [*start_ms, *end_ms), from midnight to
+ * midnight (23 or 25 hours on a change of offset); UTC's day if the
+ * local one cannot be had. */
+void stats_day_bounds(uint64_t t_ms, uint64_t *start_ms, uint64_t *end_ms);
 
 struct stats;
 
@@ -99,8 +103,12 @@ void stats_drops(struct stats *s, uint64_t now_ms, uint64_t packets);
  * out->start_ms says where it really starts. */
 void stats_since(const struct stats *s, uint64_t now_ms, uint64_t since_ms, struct stats_bucket *out);
 /* The minute or hour bucket [start_ms, start_ms + len) as it is kept (an
- * empty bucket if it is not), or for a day: the hours in it merged. */
+ * empty bucket if it is not), or the hours in a longer period merged. */
 void stats_period(const struct stats *s, uint64_t start_ms, uint64_t len_ms, struct stats_bucket *out);
+/* The local day that ends at end_ms (a local midnight), kept whole as a
+ * bucket of its own: today's and yesterday's are kept (an empty bucket
+ * from that day's midnight if nothing counted in it). */
+void stats_day(const struct stats *s, uint64_t end_ms, struct stats_bucket *out);
 bool stats_bucket_empty(const struct stats_bucket *b);
 uint64_t stats_bucket_events(const struct stats_bucket *b);
 /* Merge b into acc (top keys summed, the STATS_TOPCAP highest kept). */

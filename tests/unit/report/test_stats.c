@@ -159,6 +159,59 @@ START_TEST(the_periods_that_end_at_a_boundary)
 }
 END_TEST
 
+/* The day's summary is the local day's, whole: in a zone whose offset is
+ * not whole hours (the UTC hour buckets straddle its midnight) and on a
+ * day of 23 hours (a change to summer time), every event from local
+ * midnight to local midnight, and none from either side. */
+START_TEST(a_day_is_the_local_day_whole)
+{
+	struct stats *s = stats_new();
+	struct stats_bucket b;
+	uint64_t mid = T0 - 5 * STATS_HOUR_MS - 30 * STATS_MINUTE_MS, next = mid + STATS_DAY_MS;
+	/* 2026-03-29 00:00 CET, 2026-03-30 00:00 CEST: 23 hours */
+	uint64_t dst0 = 1774738800000ULL, dst1 = 1774821600000ULL;
+
+	setenv("TZ", "IST-5:30", 1);
+	tzset();
+	stats_event(s, mid - 1000, EV_AUTH_FAIL, "imap", 4, "192.0.2.1", NULL, 0, 1);
+	stats_event(s, mid, EV_AUTH_FAIL, "imap", 4, "192.0.2.2", NULL, 0, 1);
+	stats_event(s, mid + STATS_HOUR_MS, EV_AUTH_FAIL, "imap", 4, "192.0.2.2", NULL, 0, 1);
+	stats_event(s, next - 1000, EV_AUTH_FAIL, "imap", 4, "192.0.2.3", NULL, 0, 1);
+	stats_block(s, next - 500, "auth-ip");
+	stats_event(s, next, EV_AUTH_FAIL, "imap", 4, "192.0.2.4", NULL, 0, 1);
+	ck_assert_uint_eq(stats_periods_ending(next), STATS_PERIOD_MINUTE | STATS_PERIOD_DAY);
+	stats_day(s, next, &b);
+	ck_assert_uint_eq(b.start_ms, mid);
+	ck_assert_uint_eq(b.end_ms, next);
+	ck_assert_uint_eq(b.events[EV_AUTH_FAIL], 3);
+	ck_assert_uint_eq(b.made, 1);
+	ck_assert_str_eq(b.addrs[0].key, "192.0.2.2");
+	ck_assert_uint_eq(b.addrs[0].count, 2);
+	ck_assert_uint_eq(b.naddrs, 2);
+	/* the day before is no longer kept: an empty day from its midnight */
+	stats_day(s, mid, &b);
+	ck_assert(stats_bucket_empty(&b));
+	ck_assert_uint_eq(b.start_ms, mid - STATS_DAY_MS);
+
+	stats_free(s);
+	s = stats_new();        /* the clock does not go back a year */
+	setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+	tzset();
+	stats_event(s, dst0 - 1000, EV_CONNECT, "smtp", 4, NULL, NULL, 0, 1);
+	for (uint64_t t = dst0; t < dst1; t += STATS_HOUR_MS)
+		stats_event(s, t, EV_CONNECT, "smtp", 4, NULL, NULL, 0, 1);
+	stats_event(s, dst1 - 1000, EV_CONNECT, "smtp", 4, NULL, NULL, 0, 1);
+	stats_event(s, dst1, EV_CONNECT, "smtp", 4, NULL, NULL, 0, 1);
+	ck_assert(stats_periods_ending(dst1) & STATS_PERIOD_DAY);
+	stats_day(s, dst1, &b);
+	ck_assert_uint_eq(b.start_ms, dst0);
+	ck_assert_uint_eq(b.events[EV_CONNECT], 23 + 1);
+	setenv("TZ", "UTC", 1);
+	tzset();
+	stats_free(s);
+}
+END_TEST
+
 START_TEST(periods_parse)
 {
 	unsigned m;
@@ -173,7 +226,7 @@ START_TEST(periods_parse)
 }
 END_TEST
 
-static char dumped[STATS_MINUTES + STATS_HOURS][16384];
+static char dumped[STATS_MINUTES + STATS_HOURS + 2][16384];
 static int ndumped;
 
 static void keep(void *arg, const char *line)
@@ -195,7 +248,7 @@ START_TEST(saved_lines_restore_the_same_counts)
 	stats_drops(s, T0 + 8, 42);
 	ndumped = 0;
 	stats_dump(s, keep, NULL);
-	ck_assert_int_eq(ndumped, 3);   /* two hours, one minute still in the ring */
+	ck_assert_int_eq(ndumped, 4);   /* two hours, one minute still in the ring, the day */
 	for (int i = 0; i < ndumped; i++)
 		ck_assert_int_eq(stats_restore(r, dumped[i], T0 + STATS_HOUR_MS + 10), 0);
 	stats_since(s, T0 + STATS_HOUR_MS + 10, T0, &a);
@@ -208,6 +261,16 @@ START_TEST(saved_lines_restore_the_same_counts)
 	ck_assert_str_eq(b.addrs[0].key, "2001:db8::1");
 	ck_assert_str_eq(b.accounts[0].key, a.accounts[0].key);
 	ck_assert_str_eq(b.origins[0].name, "sasl rule");
+	/* the day, restored as it was */
+	stats_day(s, T0 + STATS_DAY_MS, &a);
+	stats_day(r, T0 + STATS_DAY_MS, &b);
+	ck_assert_uint_eq(b.start_ms, T0);
+	ck_assert_mem_eq(a.events, b.events, sizeof a.events);
+	ck_assert_uint_eq(b.events[EV_AUTH_FAIL], 1);
+	ck_assert_uint_eq(b.made, 1);
+	ck_assert_uint_eq(b.lifted, 1);
+	/* a day of another length than a local day can have: refused */
+	ck_assert_int_eq(stats_restore(r, "d 1000 3601000 e=1", T0), -1);
 	ck_assert_int_eq(stats_restore(r, "m 12 nonsense", T0), -1);
 	ck_assert_int_eq(stats_restore(r, "h 1 2 e=1", T0), -1);
 	stats_free(s);
@@ -259,6 +322,7 @@ int main(void)
 	tcase_add_test(tc, since_takes_minutes_within_the_hour_and_hours_beyond);
 	tcase_add_test(tc, saved_lines_restore_the_same_counts);
 	tcase_add_test(tc, the_periods_that_end_at_a_boundary);
+	tcase_add_test(tc, a_day_is_the_local_day_whole);
 	tcase_add_test(tc, periods_parse);
 	tcase_add_test(tc, formats_escape_what_the_attacker_chose);
 	return ut_run("stats", tc);

@@ -19,6 +19,28 @@
  * the daemon. Saving reads the daemon's tables through a read-only view
  * (struct state_view) as plain records; restoring hands every record to
  * callbacks (struct state_sink), which put it where it belongs.
+ * state_write.c writes the snapshot, state_read.c reads it back.
+ *
+ * The snapshot is text, one record a line, so that an admin can read it
+ * and a damaged one is easy to recognise:
+ *
+ *   mailscreen-state 1 SAVED_MS
+ *   block CIDR START_MS EXPIRY_MS|- TIMES ORIGIN REASON
+ *   allow CIDR EXPIRY_MS|-
+ *   account USER START_MS EXPIRY_MS|- ORIGIN REASON
+ *   offender HEXKEY T,T,...
+ *   window TABLE HEXKEY T,T,...
+ *   ended addr|account TARGET START_MS END_MS HOW ORIGIN REASON
+ *   total RULE BLOCKS
+ *   stats LINE         (a bucket of stats.h; a file without them loads)
+ *   file SOURCE PATH DEV INO OFFSET FP FP_LEN
+ *   journal SOURCE CURSOR
+ *   cluster STREAM_ID  (the cluster's read position; a file without it loads)
+ *   end HASH
+ *
+ * Strings are %-escaped (every byte outside '!'..'~', and '%'); HASH is
+ * FNV-1a 64 of every byte before the "end" line, so a torn or edited file
+ * is refused.
  */
 #ifndef MS_STATE_H
 #define MS_STATE_H

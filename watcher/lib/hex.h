@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hex - the value of one hexadecimal digit, for every parser that reads
- * hex (TAI64N stamps in logtime.c, escapes and keys in state.c).
+ * hex (TAI64N stamps in logtime.c, escapes and keys in state_read.c).
  *
  * Owns nothing; a pure function.
  *

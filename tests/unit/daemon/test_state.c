@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Unit tests for state.c: writing snapshots in the documented format,
- * reading them back field by field, what ended while the daemon was down,
- * records refused or not understood, writing from a child process, and
- * refusing torn or damaged files (they are set aside, never trusted).
- * state.c sees plain records only, so the tables here are plain arrays
- * (struct tables), saved through a view and restored through a sink. That
- * a crash counts every line once is proven end to end by
- * tests/netns/test_crash.sh. */
+/* Unit tests for state_write.c and state_read.c: writing snapshots in the
+ * documented format, reading them back field by field, what ended while
+ * the daemon was down, records refused or not understood, writing from a
+ * child process, and refusing torn or damaged files (they are set aside,
+ * never trusted). The state module sees plain records only, so the tables
+ * here are plain arrays (struct tables), saved through one view and
+ * restored through one sink that take every kind of record. That a crash
+ * counts every line once is proven end to end by tests/netns/test_crash.sh. */
 #include "unit.h"
 
 #include "blocks.h"
@@ -38,19 +38,35 @@ static void write_state(const char *body)
 	ut_write("state", text);
 }
 
-static int count_bad(void)
+/* Load the snapshot in the test's directory: it must be trusted. */
+static void load_trusted(struct saved_state *s)
+{
+	state_load(ut_dir, s);
+	ck_assert(s->loaded);
+}
+
+/* A snapshot of body (its checksum line added), loaded. */
+static void load_text(const char *body, struct saved_state *s)
+{
+	write_state(body);
+	load_trusted(s);
+}
+
+/* The files of the test's directory whose names start with prefix:
+ * "state.bad-" (set aside), ".state." (temporary). */
+static int count_named(const char *prefix)
 {
 	DIR *d = opendir(ut_dir);
 	struct dirent *de;
 	int n = 0;
 
 	while ((de = readdir(d)))
-		n += strncmp(de->d_name, "state.bad-", 10) == 0;
+		n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
 	closedir(d);
 	return n;
 }
 
-static const char *good =
+static const char good[] =
 	"mailscreen-state 1 1795448304495\n"
 	"block 203.0.113.6 1795448304493 1795451904493 1 auth-ip 5%20auth-fail%20within%2010m\n"
 	"file mail /var/log/mail%20x.log 65024 10953986 1024 15048596620408291903 256\n"
@@ -62,9 +78,7 @@ START_TEST(a_good_snapshot_gives_its_positions)
 	struct saved_state s;
 	struct tail_pos pos[4];
 
-	write_state(good);
-	state_load(ut_dir, &s);
-	ck_assert(s.loaded);
+	load_text(good, &s);
 	ck_assert_uint_eq(s.saved_ms, 1795448304495ULL);
 	ck_assert_uint_eq(state_file_positions(&s, "mail", pos, 4), 2);
 	ck_assert_str_eq(pos[0].path, "/var/log/mail x.log");
@@ -76,7 +90,7 @@ START_TEST(a_good_snapshot_gives_its_positions)
 	ck_assert_uint_eq(state_file_positions(&s, "other", pos, 4), 0);
 	ck_assert_str_eq(state_journal_cursor(&s, "j"), "s=1;i=2");
 	ck_assert_ptr_null(state_journal_cursor(&s, "mail"));
-	ck_assert_int_eq(count_bad(), 0);
+	ck_assert_int_eq(count_named("state.bad-"), 0);
 	saved_state_release(&s);
 }
 END_TEST
@@ -90,7 +104,7 @@ START_TEST(a_missing_snapshot_is_no_error)
 	unlink(path);
 	state_load(ut_dir, &s);
 	ck_assert(!s.loaded);
-	ck_assert_int_eq(count_bad(), 0);
+	ck_assert_int_eq(count_named("state.bad-"), 0);
 }
 END_TEST
 
@@ -110,7 +124,7 @@ START_TEST(damaged_snapshots_are_set_aside)
 		ck_assert_int_eq(access(ut_write("x", ""), F_OK), 0);
 		saved_state_release(&s);
 	}
-	ck_assert_int_ge(count_bad(), 1);
+	ck_assert_int_ge(count_named("state.bad-"), 1);
 }
 END_TEST
 
@@ -134,7 +148,7 @@ START_TEST(a_flipped_byte_is_noticed)
 	state_load(ut_dir, &s);
 	ck_assert(!s.loaded);
 	ck_assert_int_eq(access(path, F_OK), -1);       /* moved aside */
-	ck_assert_int_ge(count_bad(), 1);
+	ck_assert_int_ge(count_named("state.bad-"), 1);
 }
 END_TEST
 
@@ -197,6 +211,9 @@ struct tables {
 		uint64_t n;
 	} totals[MAXR];
 	size_t ntotals;
+	char stats[4][256];
+	size_t nstats;
+	char cluster_pos[48];
 	/* restoring: the block the sink refuses, and why */
 	struct cidr refuse;
 	const char *refuse_why;
@@ -254,6 +271,30 @@ static void add_counts(struct counts *c, const char *table, const void *key, siz
 	c->klen = klen;
 	memcpy(c->times, times, n * sizeof *times);
 	c->n = n;
+}
+
+static void add_ended(struct tables *t, bool account, const char *who, uint64_t start, uint64_t end, const char *how,
+		      const char *origin, const char *reason)
+{
+	struct history_entry *e = &t->ended[t->nended++];
+
+	memset(e, 0, sizeof *e);
+	e->account = account;
+	if (account)
+		snprintf(e->user, sizeof e->user, "%s", who);
+	else
+		e->target = cidr(who);
+	e->start_ms = start;
+	e->end_ms = end;
+	snprintf(e->how, sizeof e->how, "%s", how);
+	snprintf(e->origin, sizeof e->origin, "%s", origin);
+	snprintf(e->reason, sizeof e->reason, "%s", reason);
+}
+
+static void add_stats(struct tables *t, const char *line)
+{
+	ck_assert_uint_lt(t->nstats, 4);
+	snprintf(t->stats[t->nstats++], sizeof t->stats[0], "%s", line);
 }
 
 /* Something of every kind a snapshot holds from memory, with bytes that
@@ -360,11 +401,44 @@ static void view_journals(void *arg, state_journal_fn *fn, void *fnarg)
 		fn(fnarg, t->journals[i].source, t->journals[i].cursor);
 }
 
+static void view_ended(void *arg, state_ended_fn *fn, void *fnarg)
+{
+	struct tables *t = arg;
+
+	for (size_t i = 0; i < t->nended; i++)
+		fn(fnarg, &t->ended[i]);
+}
+
+static void view_totals(void *arg, state_total_fn *fn, void *fnarg)
+{
+	struct tables *t = arg;
+
+	for (size_t i = 0; i < t->ntotals; i++)
+		fn(fnarg, t->totals[i].rule, t->totals[i].n);
+}
+
+static void view_stats(void *arg, state_stats_fn *fn, void *fnarg)
+{
+	const struct tables *t = arg;
+
+	for (size_t i = 0; i < t->nstats; i++)
+		fn(fnarg, t->stats[i]);
+}
+
+static const char *view_cluster_pos(void *arg)
+{
+	const struct tables *t = arg;
+
+	return t->cluster_pos;
+}
+
+/* Every kind of record; an empty table saves nothing of its kind. */
 static struct state_view view(struct tables *t)
 {
 	return (struct state_view){ .arg = t, .blocks = view_blocks, .allows = view_allows, .accounts = view_accounts,
-				    .offenders = view_offenders, .windows = view_windows, .files = view_files,
-				    .journals = view_journals };
+				    .offenders = view_offenders, .windows = view_windows, .ended = view_ended,
+				    .totals = view_totals, .stats = view_stats, .files = view_files,
+				    .journals = view_journals, .cluster_pos = view_cluster_pos };
 }
 
 /* ---- the sink: restoring into the tables ---- */
@@ -427,16 +501,40 @@ static void sink_window(void *arg, const char *table, const void *key, size_t kl
 	add_counts(&t->windows[t->nwindows++], table, key, klen, times, n);
 }
 
+static void sink_ended(void *arg, const struct history_entry *e)
+{
+	struct tables *t = arg;
+
+	ck_assert_uint_lt(t->nended, MAXR);
+	t->ended[t->nended++] = *e;
+}
+
+static void sink_total(void *arg, const char *rule, uint64_t n)
+{
+	struct tables *t = arg;
+
+	ck_assert_uint_lt(t->ntotals, MAXR);
+	snprintf(t->totals[t->ntotals].rule, sizeof t->totals[t->ntotals].rule, "%s", rule);
+	t->totals[t->ntotals++].n = n;
+}
+
+static void sink_stats(void *arg, const char *line)
+{
+	add_stats(arg, line);
+}
+
 static struct state_sink sink(struct tables *t)
 {
 	return (struct state_sink){ .arg = t, .block = sink_block, .expired_block = sink_expired, .allow = sink_allow,
-				    .account = sink_account, .offender = sink_offender, .window = sink_window };
+				    .account = sink_account, .offender = sink_offender, .window = sink_window,
+				    .ended = sink_ended, .total = sink_total, .stats = sink_stats };
 }
 
 /* ---- reading what was written ---- */
 
-/* The snapshot's text; *body is its records: between the first line (the
- * time of saving) and the end line (whose checksum covers that time too). */
+/* The snapshot's text; *body (unless body is NULL) is its records: between
+ * the first line (the time of saving) and the end line (whose checksum
+ * covers that time too). */
 static char *read_state(const char **body)
 {
 	char path[256];
@@ -454,7 +552,8 @@ static char *read_state(const char **body)
 	end = strstr(text, "\nend ");
 	ck_assert_ptr_nonnull(end);
 	snprintf(records, sizeof records, "%.*s", (int)(end + 1 - (strchr(text, '\n') + 1)), strchr(text, '\n') + 1);
-	*body = records;
+	if (body)
+		*body = records;
 	return text;
 }
 
@@ -477,18 +576,6 @@ static void sorted_body(const char *text, char *out, size_t outlen)
 	for (size_t i = 0; i < n; i++)
 		snprintf(out + strlen(out), outlen - strlen(out), "%s\n", lines[i]);
 	free(copy);
-}
-
-static int count_tmp(void)
-{
-	DIR *d = opendir(ut_dir);
-	struct dirent *de;
-	int n = 0;
-
-	while ((de = readdir(d)))
-		n += strncmp(de->d_name, ".state.", 7) == 0;
-	closedir(d);
-	return n;
 }
 
 /* What state_apply logs (warnings) while it runs. */
@@ -522,14 +609,51 @@ static size_t apply_logged(const struct saved_state *s, uint64_t now, const stru
 	return n;
 }
 
+/* ---- a snapshot's way: saved, loaded, restored ---- */
+
+static struct tables *empty(struct tables *t)
+{
+	memset(t, 0, sizeof *t);
+	return t;
+}
+
+/* Save t as a snapshot taken at SAVED, in this process. */
+static void save(struct tables *t)
+{
+	struct state_view v = view(t);
+	char err[256];
+
+	ck_assert_int_eq(state_save(ut_dir, &v, SAVED, err, sizeof err), 0);
+}
+
+/* Hand s's records to t through the sink (what was logged: logged);
+ * returns the blocks restored. */
+static size_t restore(const struct saved_state *s, uint64_t now, struct tables *t)
+{
+	struct state_sink to = sink(t);
+
+	return apply_logged(s, now, &to);
+}
+
+/* A snapshot of body (its checksum line added), loaded and restored. */
+static size_t restore_text(const char *body, uint64_t now, struct tables *t)
+{
+	struct saved_state s;
+	size_t n;
+
+	load_text(body, &s);
+	n = restore(&s, now, t);
+	saved_state_release(&s);
+	return n;
+}
+
 /* ---- writing ---- */
 
 START_TEST(a_snapshot_is_written_as_documented)
 {
 	struct tables t;
-	struct state_view v;
-	char err[256], got[8192];
-	const char *body, *text;
+	char got[8192];
+	const char *text;
 	unsigned long long saved, hash;
 	static const char *const expect =
 		"account bob@example.org 4000000000000 4000003600000 auth-account 10%20auth-fail%20within%2010m\n"
@@ -543,9 +667,8 @@ START_TEST(a_snapshot_is_written_as_documented)
 		"window auth-ip 0220cb007109000000000000000000000000 4000000000000,4000000000005,4000000000007\n";
 
 	fill(&t);
-	v = view(&t);
-	ck_assert_int_eq(state_save(ut_dir, &v, SAVED, err, sizeof err), 0);
-	text = read_state(&body);
+	save(&t);
+	text = read_state(NULL);
 	ck_assert_int_eq(sscanf(text, "mailscreen-state 1 %llu\n", &saved), 1);
 	ck_assert_uint_eq(saved, SAVED);
 	sorted_body(text, got, sizeof got);
@@ -553,7 +676,7 @@ START_TEST(a_snapshot_is_written_as_documented)
 	/* the last line is the checksum of every byte before it */
 	ck_assert_int_eq(sscanf(strstr(text, "\nend ") + 1, "end %16llx\n", &hash), 1);
 	ck_assert_uint_eq(hash, fnv(text, (size_t)(strstr(text, "\nend ") + 1 - text)));
-	ck_assert_int_eq(count_tmp(), 0);
+	ck_assert_int_eq(count_named(".state."), 0);
 }
 END_TEST
 
@@ -567,91 +690,27 @@ static void same_counts(const struct counts *a, const struct counts *b)
 		ck_assert_uint_eq(a->times[i], b->times[i]);
 }
 
-/* ---- the blocks that ended, and each rule's total ---- */
-
-static void view_ended(void *arg, state_ended_fn *fn, void *fnarg)
-{
-	struct tables *t = arg;
-
-	for (size_t i = 0; i < t->nended; i++)
-		fn(fnarg, &t->ended[i]);
-}
-
-static void view_totals(void *arg, state_total_fn *fn, void *fnarg)
-{
-	struct tables *t = arg;
-
-	for (size_t i = 0; i < t->ntotals; i++)
-		fn(fnarg, t->totals[i].rule, t->totals[i].n);
-}
-
-static void sink_ended(void *arg, const struct history_entry *e)
-{
-	struct tables *t = arg;
-
-	ck_assert_uint_lt(t->nended, MAXR);
-	t->ended[t->nended++] = *e;
-}
-
-static void sink_total(void *arg, const char *rule, uint64_t n)
-{
-	struct tables *t = arg;
-
-	ck_assert_uint_lt(t->ntotals, MAXR);
-	snprintf(t->totals[t->ntotals].rule, sizeof t->totals[t->ntotals].rule, "%s", rule);
-	t->totals[t->ntotals++].n = n;
-}
-
-static void add_ended(struct tables *t, bool account, const char *who, uint64_t start, uint64_t end, const char *how,
-		      const char *origin, const char *reason)
-{
-	struct history_entry *e = &t->ended[t->nended++];
-
-	memset(e, 0, sizeof *e);
-	e->account = account;
-	if (account)
-		snprintf(e->user, sizeof e->user, "%s", who);
-	else
-		e->target = cidr(who);
-	e->start_ms = start;
-	e->end_ms = end;
-	snprintf(e->how, sizeof e->how, "%s", how);
-	snprintf(e->origin, sizeof e->origin, "%s", origin);
-	snprintf(e->reason, sizeof e->reason, "%s", reason);
-}
-
 START_TEST(ended_blocks_and_rule_totals_read_back_in_order)
 {
 	static struct tables a, b;
-	struct state_view v;
-	struct state_sink to;
 	struct saved_state s;
-	char err[256];
 	const char *body;
 
-	memset(&a, 0, sizeof a);
+	empty(&a);
 	add_ended(&a, false, "203.0.113.9", T0 - 7200000, T0 - 3600000, "expired", "auth-ip", "5 auth-fail within 10m");
 	add_ended(&a, true, "bob@example.org", T0 - 600000, T0 - 500000, "unblocked", "manual", "manual block");
 	add_ended(&a, false, "2001:db8:1:2::/64", T0 - 400000, T0 - 300000, "removed", "manual", "a 100% bad one");
 	snprintf(a.totals[0].rule, sizeof a.totals[0].rule, "auth-ip");
 	a.totals[0].n = 7;
 	a.ntotals = 1;
-	v = view(&a);
-	v.ended = view_ended;
-	v.totals = view_totals;
-	ck_assert_int_eq(state_save(ut_dir, &v, SAVED, err, sizeof err), 0);
+	save(&a);
 	read_state(&body);
 	ck_assert_ptr_nonnull(strstr(body, "ended addr 203.0.113.9 3999992800000 3999996400000 expired auth-ip "
 				     "5%20auth-fail%20within%2010m\n"));
 	ck_assert_ptr_nonnull(strstr(body, "ended account bob@example.org "));
 	ck_assert_ptr_nonnull(strstr(body, "total auth-ip 7\n"));
-	state_load(ut_dir, &s);
-	ck_assert(s.loaded);
-	memset(&b, 0, sizeof b);
-	to = sink(&b);
-	to.ended = sink_ended;
-	to.total = sink_total;
-	apply_logged(&s, T0, &to);
+	load_trusted(&s);
+	restore(&s, T0, empty(&b));
 	ck_assert_str_eq(logged, "");
 	ck_assert_uint_eq(b.nended, 3);
 	for (size_t i = 0; i < 3; i++) {
@@ -679,62 +738,29 @@ END_TEST
 START_TEST(a_snapshot_without_history_still_loads)
 {
 	static struct tables b;
-	struct state_sink to;
-	struct saved_state s;
+	struct cidr want = cidr("203.0.113.7");
 
-	write_state("mailscreen-state 1 3999999999000\n"
-		    "block 203.0.113.6 3999999990000 4000003600000 1 auth-ip 5%20auth-fail%20within%2010m\n"
-		    "account bob@example.org 3999999990000 4000003600000 auth-account 10%20auth-fail\n"
-		    "window auth-ip 0220cb007109000000000000000000000000 3999999990000\n");
-	state_load(ut_dir, &s);
-	ck_assert(s.loaded);
-	memset(&b, 0, sizeof b);
-	to = sink(&b);
-	to.ended = sink_ended;
-	to.total = sink_total;
-	ck_assert_uint_eq(apply_logged(&s, T0, &to), 1);
+	ck_assert_uint_eq(restore_text("mailscreen-state 1 3999999999000\n"
+				       "block 203.0.113.6 3999999990000 4000003600000 1 auth-ip 5%20auth-fail%20within%2010m\n"
+				       "account bob@example.org 3999999990000 4000003600000 auth-account 10%20auth-fail\n"
+				       "window auth-ip 0220cb007109000000000000000000000000 3999999990000\n",
+				       T0, empty(&b)), 1);
 	ck_assert_str_eq(logged, "");
 	ck_assert_uint_eq(b.nblocks, 1);
 	ck_assert_uint_eq(b.naccounts, 1);
 	ck_assert_uint_eq(b.nwindows, 1);
 	ck_assert_uint_eq(b.nended, 0);
 	ck_assert_uint_eq(b.ntotals, 0);
-	saved_state_release(&s);
 
-	write_state("mailscreen-state 1 3999999999000\n"
-		    "ended addr 203.0.113.999 1 2 expired auth-ip x\n"
-		    "ended addr 203.0.113.7 1 2 expired auth-ip x\n");
-	state_load(ut_dir, &s);
-	memset(&b, 0, sizeof b);
-	to = sink(&b);
-	to.ended = sink_ended;
-	apply_logged(&s, T0, &to);
+	restore_text("mailscreen-state 1 3999999999000\n"
+		     "ended addr 203.0.113.999 1 2 expired auth-ip x\n"
+		     "ended addr 203.0.113.7 1 2 expired auth-ip x\n",
+		     T0, empty(&b));
 	ck_assert_ptr_nonnull(strstr(logged, "1 records not understood"));
 	ck_assert_uint_eq(b.nended, 1);
-	{
-		struct cidr want = cidr("203.0.113.7");
-		ck_assert(same_cidr(&b.ended[0].target, &want));
-	}
-	saved_state_release(&s);
+	ck_assert(same_cidr(&b.ended[0].target, &want));
 }
 END_TEST
-
-static char stats_lines[4][256];
-static int nstats_lines;
-
-static void view_stats(void *arg, state_stats_fn *fn, void *fnarg)
-{
-	(void)arg;
-	fn(fnarg, "h 3999996000000 3999999600000 e=1,2,0,0,0,0,0 x=0 d=3 b=1,0 s=smtp:3; o=auth%20ip:1:0; a= u=");
-	fn(fnarg, "m 1 60001 e=0,0,0,0,0,0,0 x=1 d=0 b=0,0 s= o= a= u=100%");
-}
-
-static void sink_stats(void *arg, const char *line)
-{
-	(void)arg;
-	ck_assert_int_lt(nstats_lines, 4);
-	snprintf(stats_lines[nstats_lines++], sizeof stats_lines[0], "%s", line);
-}
 
 /* The statistics' records (stats.h's lines, spaces and '%' in them) read
  * back as they were written; a snapshot without them loads as before, and
@@ -742,47 +768,30 @@ static void sink_stats(void *arg, const char *line)
 START_TEST(stats_records_read_back_as_written)
 {
 	static struct tables a, b;
-	struct state_view v;
-	struct state_sink to;
 	struct saved_state s;
-	char err[256];
 
-	memset(&a, 0, sizeof a);
-	v = view(&a);
-	v.stats = view_stats;
-	ck_assert_int_eq(state_save(ut_dir, &v, SAVED, err, sizeof err), 0);
-	state_load(ut_dir, &s);
-	ck_assert(s.loaded);
-	memset(&b, 0, sizeof b);
-	to = sink(&b);
-	to.stats = sink_stats;
-	nstats_lines = 0;
-	apply_logged(&s, T0, &to);
+	empty(&a);
+	add_stats(&a, "h 3999996000000 3999999600000 e=1,2,0,0,0,0,0 x=0 d=3 b=1,0 s=smtp:3; o=auth%20ip:1:0; a= u=");
+	add_stats(&a, "m 1 60001 e=0,0,0,0,0,0,0 x=1 d=0 b=0,0 s= o= a= u=100%");
+	save(&a);
+	load_trusted(&s);
+	restore(&s, T0, empty(&b));
 	ck_assert_str_eq(logged, "");
-	ck_assert_int_eq(nstats_lines, 2);
-	ck_assert_str_eq(stats_lines[0], "h 3999996000000 3999999600000 e=1,2,0,0,0,0,0 x=0 d=3 b=1,0 s=smtp:3; "
+	ck_assert_uint_eq(b.nstats, 2);
+	ck_assert_str_eq(b.stats[0], "h 3999996000000 3999999600000 e=1,2,0,0,0,0,0 x=0 d=3 b=1,0 s=smtp:3; "
 			 "o=auth%20ip:1:0; a= u=");
-	ck_assert_str_eq(stats_lines[1], "m 1 60001 e=0,0,0,0,0,0,0 x=1 d=0 b=0,0 s= o= a= u=100%");
+	ck_assert_str_eq(b.stats[1], "m 1 60001 e=0,0,0,0,0,0,0 x=1 d=0 b=0,0 s= o= a= u=100%");
 	saved_state_release(&s);
 
-	write_state("mailscreen-state 1 3999999999000\n"
-		    "stats m%201%2060001%20x=%00\n"
-		    "stats m%201%2060001\n");
-	state_load(ut_dir, &s);
-	nstats_lines = 0;
-	apply_logged(&s, T0, &to);
+	restore_text("mailscreen-state 1 3999999999000\n"
+		     "stats m%201%2060001%20x=%00\n"
+		     "stats m%201%2060001\n",
+		     T0, empty(&b));
 	ck_assert_ptr_nonnull(strstr(logged, "1 records not understood"));
-	ck_assert_int_eq(nstats_lines, 1);
-	ck_assert_str_eq(stats_lines[0], "m 1 60001");
-	saved_state_release(&s);
+	ck_assert_uint_eq(b.nstats, 1);
+	ck_assert_str_eq(b.stats[0], "m 1 60001");
 }
 END_TEST
-
-static const char *view_cluster_pos(void *arg)
-{
-	(void)arg;
-	return "1796655297794-3";
-}
 
 /* The cluster's read position: saved, read back at load (before the
  * sources open), not handed to the sink as a record not understood; a
@@ -790,59 +799,41 @@ static const char *view_cluster_pos(void *arg)
 START_TEST(the_cluster_position_reads_back)
 {
 	static struct tables a, b;
-	struct state_view v;
-	struct state_sink to;
 	struct saved_state s;
-	char err[256];
+	/* without a position, or with a malformed one */
+	const char *const none[] = { good, "mailscreen-state 1 1795448304495\ncluster 12%20x\n" };
 
-	memset(&a, 0, sizeof a);
-	v = view(&a);
-	v.cluster_pos = view_cluster_pos;
-	ck_assert_int_eq(state_save(ut_dir, &v, SAVED, err, sizeof err), 0);
-	state_load(ut_dir, &s);
-	ck_assert(s.loaded);
+	empty(&a);
+	snprintf(a.cluster_pos, sizeof a.cluster_pos, "1796655297794-3");
+	save(&a);
+	load_trusted(&s);
 	ck_assert_str_eq(s.cluster_pos, "1796655297794-3");
-	memset(&b, 0, sizeof b);
-	to = sink(&b);
-	apply_logged(&s, T0, &to);
+	restore(&s, T0, empty(&b));
 	ck_assert_str_eq(logged, "");
 	saved_state_release(&s);
 
-	write_state(good);
-	state_load(ut_dir, &s);
-	ck_assert(s.loaded);
-	ck_assert_str_eq(s.cluster_pos, "");
-	saved_state_release(&s);
-
-	write_state("mailscreen-state 1 1795448304495\ncluster 12%20x\n");
-	state_load(ut_dir, &s);
-	ck_assert(s.loaded);
-	ck_assert_str_eq(s.cluster_pos, "");
-	saved_state_release(&s);
+	for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+		load_text(none[i], &s);
+		ck_assert_msg(strcmp(s.cluster_pos, "") == 0, "case %zu: '%s'", i, s.cluster_pos);
+		saved_state_release(&s);
+	}
 }
 END_TEST
 
 START_TEST(a_snapshot_reads_back_field_by_field)
 {
 	static struct tables a, b;
-	struct state_view v;
-	struct state_sink to;
 	struct saved_state s;
 	struct tail_pos pos[4];
-	char err[256], *first;
-	const char *body;
+	char *first;
 
 	fill(&a);
 	fill_sources(&a);
-	v = view(&a);
-	ck_assert_int_eq(state_save(ut_dir, &v, SAVED, err, sizeof err), 0);
-	first = strdup(read_state(&body));
-	state_load(ut_dir, &s);
-	ck_assert(s.loaded);
+	save(&a);
+	first = strdup(read_state(NULL));
+	load_trusted(&s);
 	ck_assert_uint_eq(s.saved_ms, SAVED);
-	memset(&b, 0, sizeof b);
-	to = sink(&b);
-	ck_assert_uint_eq(apply_logged(&s, T0, &to), 2);
+	ck_assert_uint_eq(restore(&s, T0, empty(&b)), 2);
 	ck_assert_str_eq(logged, "");
 
 	ck_assert_uint_eq(b.nblocks, a.nblocks);
@@ -888,9 +879,8 @@ START_TEST(a_snapshot_reads_back_field_by_field)
 
 	/* and what was restored saves as the very same file */
 	fill_sources(&b);
-	v = view(&b);
-	ck_assert_int_eq(state_save(ut_dir, &v, SAVED, err, sizeof err), 0);
-	ck_assert_str_eq(read_state(&body), first);
+	save(&b);
+	ck_assert_str_eq(read_state(NULL), first);
 	free(first);
 }
 END_TEST
@@ -898,27 +888,21 @@ END_TEST
 START_TEST(what_ended_while_down_is_told_apart)
 {
 	static struct tables t;
-	struct state_sink to = sink(&t);
-	struct saved_state s;
-	struct cidr ended;
+	struct cidr ended = cidr("203.0.113.1");
 
-	write_state("mailscreen-state 1 17\n"
-		    "block 203.0.113.1 1 100 1 r ended\n"
-		    "block 203.0.113.2 1 101 1 r lasts\n"
-		    "block 203.0.113.3 1 - 1 r permanent\n"
-		    "allow 192.0.2.1 100\n"
-		    "allow 192.0.2.2 101\n"
-		    "allow 192.0.2.3 -\n"
-		    "account ended@example.org 1 100 r x\n"
-		    "account lasts@example.org 1 101 r x\n"
-		    "account permanent@example.org 1 - r x\n");
-	state_load(ut_dir, &s);
-	ck_assert(s.loaded);
-	memset(&t, 0, sizeof t);
-	ck_assert_uint_eq(apply_logged(&s, 100, &to), 2);
+	ck_assert_uint_eq(restore_text("mailscreen-state 1 17\n"
+				       "block 203.0.113.1 1 100 1 r ended\n"
+				       "block 203.0.113.2 1 101 1 r lasts\n"
+				       "block 203.0.113.3 1 - 1 r permanent\n"
+				       "allow 192.0.2.1 100\n"
+				       "allow 192.0.2.2 101\n"
+				       "allow 192.0.2.3 -\n"
+				       "account ended@example.org 1 100 r x\n"
+				       "account lasts@example.org 1 101 r x\n"
+				       "account permanent@example.org 1 - r x\n",
+				       100, empty(&t)), 2);
 	ck_assert_str_eq(logged, "");
 	ck_assert_uint_eq(t.nexpired, 1);
-	ended = cidr("203.0.113.1");
 	ck_assert(same_cidr(&t.expired[0], &ended));
 	ck_assert_uint_eq(t.nblocks, 2);
 	ck_assert_str_eq(t.blocks[0].reason, "lasts");
@@ -930,31 +914,26 @@ START_TEST(what_ended_while_down_is_told_apart)
 	ck_assert_uint_eq(t.naccounts, 2);
 	ck_assert_str_eq(t.accounts[0].user, "lasts@example.org");
 	ck_assert_uint_eq(t.accounts[1].expiry, UINT64_MAX);
-	saved_state_release(&s);
 }
 END_TEST
 
 START_TEST(records_refused_or_not_understood_are_reported_and_skipped)
 {
 	static struct tables t;
-	struct state_sink to = sink(&t);
-	struct saved_state s;
 
-	write_state("mailscreen-state 1 17\n"
-		    "block 198.51.100.0/25 1 - 1 manual wide\n"
-		    "block 203.0.113.9 1 - 2 manual%0a x%1b[31m%0dforged\n"
-		    "block 203.0.113.10 1 - 1 manual ok\n"
-		    "block 203.0.113.300 1 - 1 manual bad-address\n"
-		    "account mallory%0aroot@example.org 1 - manual x\n"
-		    "account carol@example.org 1 - manual%1b x\n"
-		    "window auth-ip zz 1\n"
-		    "something new\n");
-	state_load(ut_dir, &s);
-	ck_assert(s.loaded);
-	memset(&t, 0, sizeof t);
+	empty(&t);
 	t.refuse = cidr("198.51.100.0/25");
 	t.refuse_why = "198.51.100.0/25 contains 198.51.100.7 (on the allow list): never blocked";
-	ck_assert_uint_eq(apply_logged(&s, 100, &to), 2);
+	ck_assert_uint_eq(restore_text("mailscreen-state 1 17\n"
+				       "block 198.51.100.0/25 1 - 1 manual wide\n"
+				       "block 203.0.113.9 1 - 2 manual%0a x%1b[31m%0dforged\n"
+				       "block 203.0.113.10 1 - 1 manual ok\n"
+				       "block 203.0.113.300 1 - 1 manual bad-address\n"
+				       "account mallory%0aroot@example.org 1 - manual x\n"
+				       "account carol@example.org 1 - manual%1b x\n"
+				       "window auth-ip zz 1\n"
+				       "something new\n",
+				       100, &t), 2);
 	ck_assert_msg(strstr(logged, "saved block of 198.51.100.0/25 not restored: 198.51.100.0/25 contains "
 				     "198.51.100.7 (on the allow list): never blocked\n"), "%s", logged);
 	ck_assert_msg(strstr(logged, "saved state: 3 records not understood, skipped\n"), "%s", logged);
@@ -969,7 +948,6 @@ START_TEST(records_refused_or_not_understood_are_reported_and_skipped)
 	ck_assert_str_eq(t.blocks[1].reason, "ok");
 	ck_assert_uint_eq(t.naccounts, 1);
 	ck_assert_str_eq(t.accounts[0].origin, "manual\\x1b");
-	saved_state_release(&s);
 }
 END_TEST
 
@@ -987,27 +965,46 @@ static void on_saved(void *arg, int rc, const char *msg)
 	loop_stop(l);
 }
 
+/* A saver on a loop of its own; saved_rc stays 99 until it reports. */
+static struct state_saver *saver_new(struct loop **l)
+{
+	*l = loop_new();
+	saved_rc = 99;
+	return state_saver_new(*l, on_saved, *l);
+}
+
+static void saver_free(struct state_saver *sv, struct loop *l)
+{
+	state_saver_free(sv);
+	loop_free(l);
+}
+
+/* Start a snapshot of t into dir, as at now: 0 or -1 as state_saver_start. */
+static int saver_start(struct state_saver *sv, const char *dir, struct tables *t, uint64_t now)
+{
+	struct state_view v = view(t);
+	char err[256];
+
+	return state_saver_start(sv, dir, &v, now, err, sizeof err);
+}
+
 START_TEST(a_child_writes_the_same_snapshot_while_the_loop_goes_on)
 {
 	static struct tables t;
-	struct state_view v = view(&t);
-	struct loop *l = loop_new();
-	struct state_saver *sv;
-	char err[256], *sync_text;
-	const char *body;
+	struct loop *l;
+	struct state_saver *sv = saver_new(&l);
+	char *sync_text;
 
 	fill(&t);
 	fill_sources(&t);
-	ck_assert_int_eq(state_save(ut_dir, &v, SAVED, err, sizeof err), 0);
-	sync_text = strdup(read_state(&body));
+	save(&t);
+	sync_text = strdup(read_state(NULL));
 	ut_write("state", "");
-	sv = state_saver_new(l, on_saved, l);
 	ck_assert(!state_saver_busy(sv));
-	saved_rc = 99;
-	ck_assert_int_eq(state_saver_start(sv, ut_dir, &v, SAVED, err, sizeof err), 0);
+	ck_assert_int_eq(saver_start(sv, ut_dir, &t, SAVED), 0);
 	ck_assert(state_saver_busy(sv));
 	/* one at a time */
-	ck_assert_int_eq(state_saver_start(sv, ut_dir, &v, SAVED, err, sizeof err), -1);
+	ck_assert_int_eq(saver_start(sv, ut_dir, &t, SAVED), -1);
 	/* what changes after the start is not in this snapshot */
 	t.nblocks = 0;
 	t.nwindows = 0;
@@ -1015,62 +1012,49 @@ START_TEST(a_child_writes_the_same_snapshot_while_the_loop_goes_on)
 	ck_assert_int_eq(loop_run(l), 0);
 	ck_assert_msg(saved_rc == 0, "rc %d: %s", saved_rc, saved_msg);
 	ck_assert(!state_saver_busy(sv));
-	ck_assert_str_eq(read_state(&body), sync_text);
-	ck_assert_int_eq(count_tmp(), 0);
+	ck_assert_str_eq(read_state(NULL), sync_text);
+	ck_assert_int_eq(count_named(".state."), 0);
 	free(sync_text);
-	state_saver_free(sv);
-	loop_free(l);
+	saver_free(sv, l);
 }
 END_TEST
 
 START_TEST(a_child_that_cannot_write_reports_why)
 {
 	static struct tables t;
-	struct state_view v = view(&t);
-	struct loop *l = loop_new();
-	struct state_saver *sv;
-	char err[256];
+	struct loop *l;
+	struct state_saver *sv = saver_new(&l);
 
-	memset(&t, 0, sizeof t);
-	sv = state_saver_new(l, on_saved, l);
-	saved_rc = 99;
-	ck_assert_int_eq(state_saver_start(sv, "/nonexistent/mailscreen-state", &v, SAVED, err, sizeof err), 0);
+	ck_assert_int_eq(saver_start(sv, "/nonexistent/mailscreen-state", empty(&t), SAVED), 0);
 	ck_assert_int_eq(loop_run(l), 0);
 	ck_assert_int_eq(saved_rc, -1);
 	ck_assert_msg(strstr(saved_msg, "cannot create a temporary file in '/nonexistent/mailscreen-state' for "
 				       "'/nonexistent/mailscreen-state/state'"), "%s", saved_msg);
-	state_saver_free(sv);
-	loop_free(l);
+	saver_free(sv, l);
 }
 END_TEST
 
 START_TEST(a_cancelled_child_leaves_the_last_snapshot_and_no_litter)
 {
 	static struct tables t;
-	struct state_view v = view(&t);
-	struct loop *l = loop_new();
-	struct state_saver *sv;
+	struct loop *l;
+	struct state_saver *sv = saver_new(&l);
 	struct saved_state s;
-	char err[256], *before;
-	const char *body;
+	char *before;
 
 	fill(&t);
-	ck_assert_int_eq(state_save(ut_dir, &v, SAVED, err, sizeof err), 0);
-	before = strdup(read_state(&body));
-	sv = state_saver_new(l, on_saved, l);
-	saved_rc = 99;
-	ck_assert_int_eq(state_saver_start(sv, ut_dir, &v, SAVED + 1, err, sizeof err), 0);
+	save(&t);
+	before = strdup(read_state(NULL));
+	ck_assert_int_eq(saver_start(sv, ut_dir, &t, SAVED + 1), 0);
 	state_saver_cancel(sv);
 	ck_assert(!state_saver_busy(sv));
 	ck_assert_int_eq(saved_rc, 99);         /* not called */
-	ck_assert_int_eq(count_tmp(), 0);
-	ck_assert_str_eq(read_state(&body), before);
-	state_load(ut_dir, &s);
-	ck_assert(s.loaded);
+	ck_assert_int_eq(count_named(".state."), 0);
+	ck_assert_str_eq(read_state(NULL), before);
+	load_trusted(&s);
 	saved_state_release(&s);
 	free(before);
-	state_saver_free(sv);
-	loop_free(l);
+	saver_free(sv, l);
 }
 END_TEST
 
@@ -1082,9 +1066,8 @@ START_TEST(temporary_files_of_killed_writers_are_removed_at_start)
 	ut_write(".state.12345.tmp", "mailscreen-state 1 1\nblock");
 	ut_write(".state.tmp", "mailscreen-state 1 1\n");
 	ut_write(".statefile", "not ours");
-	state_load(ut_dir, &s);
-	ck_assert(s.loaded);
-	ck_assert_int_eq(count_tmp(), 0);
+	load_trusted(&s);
+	ck_assert_int_eq(count_named(".state."), 0);
 	ck_assert_int_eq(access(ut_write(".statefile", "x"), F_OK), 0);
 	saved_state_release(&s);
 }

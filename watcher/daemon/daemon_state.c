@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * daemon_state - see daemon_state.h. The glue between struct daemon and
- * the snapshot's encoder: state.c sees plain records only, and this file
- * is where they meet the daemon's tables.
+ * the snapshot's encoder: the state module (state.h) sees plain records
+ * only, and this file is where they meet the daemon's tables.
  *
  * Owns nothing. Must never: change anything while saving (the view's
  * enumerators of memory run in a forked child: no descriptor, no log), or

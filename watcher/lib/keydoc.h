@@ -2,8 +2,8 @@
 /*
  * keydoc - the keys of one INI section as a table: name, type, default
  * and a one-line description. Each concept owns its table (the [source]
- * keys in config.c, rule keys in rules.c, filter keys in filter.c); its
- * parser accepts exactly the keys of its table (keydoc_find, and
+ * keys in config.c, rule keys in rules.c, filter keys in filter_load.c);
+ * its parser accepts exactly the keys of its table (keydoc_find, and
  * keydoc_known for the "unknown key" message), and `mailscreen options`
  * prints the same table (keydoc_print), so the reference cannot drift
  * from what is parsed. Pure: constant data in, text out.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Unit tests for filter.c: loading filter files, program dispatch, named
- * groups, ignore regexes, limits, and hostile captures. */
+/* Unit tests for filter.c and filter_load.c: loading filter files,
+ * program dispatch, named groups, ignore regexes, limits, and hostile
+ * captures. */
 #include "filter.h"
 #include "inilayer.h"
 #include "line.h"

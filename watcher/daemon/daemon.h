@@ -255,6 +255,9 @@ void metrics_configure(struct metrics *m);
 void metrics_stop(struct metrics *m);
 void metrics_free(struct metrics *m);
 char *metrics_render(struct metrics *m, size_t *len);
+/* The metrics server's counters; false when it does not listen. */
+struct httpd_stats;
+bool metrics_http_stats(const struct metrics *m, struct httpd_stats *st);
 /* The fields of status, each with its path (report_walk), for the metrics. */
 void daemon_status_walk(struct daemon *d, uint64_t now_ms, report_visit_fn *fn, void *arg);
 int daemon_status_rule(struct daemon *d, FILE *out, bool json, bool utc, const char *name, uint64_t now_ms,

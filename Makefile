@@ -67,7 +67,8 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 HELPERS   := $(BUILD)/tests/tcpprobe $(BUILD)/tests/clockshift.so $(BUILD)/bench/gen
 
 # What building needs (contrib/debian/control's Build-Depends says the same
-# for the package); what make deb needs besides; what the tests need besides.
+# for the package: tests/build-deps.sh checks it); what make deb needs
+# besides; what the tests need besides.
 DEBS_BUILD := gcc make pkg-config libpcre2-dev libnftnl-dev libmnl-dev libinih-dev libsystemd-dev libmaxminddb-dev libhiredis-dev
 DEBS_DEB   := debhelper dpkg-dev
 DEBS_TEST  := check nftables iproute2 jq curl prometheus systemd systemd-journal-remote systemd-container util-linux procps redis-server \

@@ -33,6 +33,7 @@ for t in "$@"; do
 done
 run "docs/options-in-readme" sh tests/options-in-readme.sh
 run "docs/seed-table" sh tests/seed-table.sh
+run "pkg/build-deps" sh tests/build-deps.sh
 run "docs/man-pages" sh tests/man.sh
 run "demo" sh contrib/demo.sh
 run "docs/readme-examples" sh tests/readme-examples.sh

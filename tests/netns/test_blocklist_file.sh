@@ -16,6 +16,8 @@
 #   - the allow-listed 192.0.2.10 in the file is not blocked (logged);
 #   - removing a line (written in place) unblocks its entry, the others
 #     stay;
+#   - reset blocks lifts a manual block and keeps the file's (they would
+#     come back at the next start), saying how many and where;
 #   - deleting the file unblocks every entry it made, but not a block made
 #     by a rule meanwhile.
 # Run by run.sh, which has sourced lib.sh.
@@ -90,6 +92,18 @@ expect_connect $BYSTANDER $SERVER4 25
 for a in 192.0.2.77 203.0.113.80 203.0.113.81; do
 	wait_for_element $a
 done
+
+say "reset blocks lifts every block but the file's, and says so"
+ctl_ok block 203.0.113.90 1h
+ctl_ok reset blocks
+assert_eq "reset blocks says" "1 blocks and 0 account blocks removed
+3 blocks of the block list file $BL kept (delete their lines there, or 'mailscreen unblock --from-file ADDR')" "$MS_OUT"
+wait_no_element 203.0.113.90
+for a in 192.0.2.77 203.0.113.80 203.0.113.81; do
+	wait_for_element $a
+done
+assert_eq "blocks left: the file's" "192.0.2.77 file 203.0.113.80 file 203.0.113.81 file" \
+	"$(ctl_json '[.[] | "\(.target) \(.origin)"] | sort | join(" ")' list blocks)"
 
 say "deleting the file unblocks its entries, not a rule's block"
 sasl_fail $ATTACKER 5

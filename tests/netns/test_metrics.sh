@@ -183,6 +183,17 @@ curl -sS -o "$MS_TMP/m" --max-time 3 "$URL"
 [ "$(metric 'mailscreen_http_requests_total{result="timeout"}' "$MS_TMP/m")" -ge 16 ] || fail "timeouts not counted"
 [ "$(metric 'mailscreen_http_requests_total{result="busy"}' "$MS_TMP/m")" -ge 1 ] || fail "busy not counted"
 ok "timeouts and busy counted"
+# status first: a request's own answer counts once it is sent
+ctl_ok status --json
+curl -sS -o "$MS_TMP/m" --max-time 3 "$URL"
+for r in ok:ok errors:error timeouts:timeout busy:busy; do
+	assert_eq "status's metrics server ${r%%:*}" "$(printf '%s\n' "$MS_OUT" | jq -r ".metrics_http.${r%%:*}")" \
+		"$(metric "mailscreen_http_requests_total{result=\"${r#*:}\"}" "$MS_TMP/m")"
+done
+ctl_ok status
+printf '%s\n' "$MS_OUT" | grep -E -q '^metrics server: [0-9]+ answered, [0-9]+ refused \(4xx\), [0-9]+ timed out, [0-9]+ busy \(503\)$' ||
+	fail "status does not show the metrics server: $MS_OUT"
+ok "status shows the metrics server's counters"
 ms_alive || fail "the daemon died"
 
 say "reload: the server moves to another port, the textfile goes on"

@@ -52,7 +52,8 @@ const struct ctl_cmd ctl_cmds[CTL_NCMDS] = {
 	    "Lift the block of an account."),
 	ROW(CTL_RESET, "reset", ARGS(CTL_ARG_WORD), 1, "failures blocks allows all", CTL_CHANGES,
 	    "forget failures, blocks, allows, or all",
-	    "Forget counted failures, lift every block, empty the dynamic allow list, or all of these."),
+	    "Forget counted failures, lift every block (but the block list file's), empty the dynamic allow list, or all "
+	    "of these."),
 	ROW(CTL_PAUSE, "pause", ARGS(CTL_ARG_NONE), 0, NULL, CTL_CHANGES,
 	    "stop blocking until resume",
 	    "Stop blocking (events are still counted and logged) until 'resume'."),

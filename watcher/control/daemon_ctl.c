@@ -674,8 +674,12 @@ static void cmd_reset(struct cmdctx *c, const struct ctl_req *q)
 		fprintf(c->out, "failure counts cleared\n");
 	}
 	if (all || strcmp(what, "blocks") == 0) {
-		size_t n = daemon_reset_blocks(d), na = accounts_clear(d->accounts);
+		size_t kept, n = daemon_reset_blocks(d, &kept), na = accounts_clear(d->accounts);
 		fprintf(c->out, "%zu blocks and %zu account blocks removed\n", n, na);
+		/* they would come back at the next start, as with unblock */
+		if (kept)
+			fprintf(c->out, "%zu blocks of the block list file %s kept (delete their lines there, or "
+				"'mailscreen unblock --from-file ADDR')\n", kept, d->bfile_path ? d->bfile_path : "");
 	}
 	if (all || strcmp(what, "allows") == 0) {
 		struct allowlist *a = screen_allowlist(d->screen);

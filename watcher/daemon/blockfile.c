@@ -581,7 +581,9 @@ static void on_inotify(struct loop *l, int fd, uint32_t events, void *arg)
 
 	(void)l;
 	(void)events;
-	for (;;) {
+	/* a bounded number of reads: events that keep coming wait for the
+	 * next turn of the loop (level-triggered), never hold it */
+	for (int reads = 0; reads < 16; reads++) {
 		ssize_t r = read(fd, buf, sizeof buf);
 		if (r < 0 && errno == EINTR)
 			continue;

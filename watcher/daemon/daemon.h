@@ -160,7 +160,9 @@ int daemon_unblock(struct daemon *d, const struct cidr *c, char *err, size_t err
 int daemon_block_account(struct daemon *d, const char *user, size_t len, uint64_t dur_ms, const char *origin,
 			 const char *reason, char *err, size_t errlen);
 int daemon_unblock_account(struct daemon *d, const char *user, char *err, size_t errlen);
-size_t daemon_reset_blocks(struct daemon *d);
+/* Lifts every block but the block list file's (the admin's own list, read
+ * again at each start: *kept counts them). The blocks lifted. */
+size_t daemon_reset_blocks(struct daemon *d, size_t *kept);
 /* Reload the configuration (as SIGHUP does); -1 if refused. */
 int daemon_reload(struct daemon *d);
 /* The same, because the files changed (watch_config): silent if no value
@@ -255,6 +257,9 @@ void metrics_configure(struct metrics *m);
 void metrics_stop(struct metrics *m);
 void metrics_free(struct metrics *m);
 char *metrics_render(struct metrics *m, size_t *len);
+/* The metrics server's counters; false when it does not listen. */
+struct httpd_stats;
+bool metrics_http_stats(const struct metrics *m, struct httpd_stats *st);
 /* The fields of status, each with its path (report_walk), for the metrics. */
 void daemon_status_walk(struct daemon *d, uint64_t now_ms, report_visit_fn *fn, void *arg);
 int daemon_status_rule(struct daemon *d, FILE *out, bool json, bool utc, const char *name, uint64_t now_ms,

@@ -140,21 +140,24 @@ int daemon_unblock(struct daemon *d, const struct cidr *c, char *err, size_t err
 
 struct collect {
 	struct cidr *v;
-	size_t n;
+	size_t n, kept;
 };
 
 static void collect(void *arg, const struct block *blk)
 {
 	struct collect *col = arg;
 
-	col->v[col->n++] = blk->target;
+	if (strcmp(blk->origin, "file") == 0)
+		col->kept++;
+	else
+		col->v[col->n++] = blk->target;
 }
 
-size_t daemon_reset_blocks(struct daemon *d)
+size_t daemon_reset_blocks(struct daemon *d, size_t *kept)
 {
 	size_t n = blocks_count(d->blocks);
 	struct cidr *all = xcalloc(n ? n : 1, sizeof *all);
-	struct collect col = { all, 0 };
+	struct collect col = { all, 0, 0 };
 
 	blocks_foreach(d->blocks, collect, &col);
 	for (size_t i = 0; i < col.n; i++) {
@@ -162,6 +165,7 @@ size_t daemon_reset_blocks(struct daemon *d)
 		daemon_unblock(d, &all[i], err, sizeof err);
 	}
 	free(all);
+	*kept = col.kept;
 	return col.n;
 }
 

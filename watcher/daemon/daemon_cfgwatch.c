@@ -12,9 +12,11 @@
  *
  * Owns the inotify descriptor, its watches and the quiet timer. Watches
  * are made again after each reload (directories may have changed). Must
- * never: reload on every event of a burst, or stop the daemon when a
- * directory cannot be watched (said once at debug level, SIGHUP still
- * works).
+ * never: reload on every event of a burst, wake on every write to a file
+ * of a watched directory (a log file beside the configuration), hold the
+ * loop while events keep coming (a bounded number of reads per wake-up),
+ * or stop the daemon when a directory cannot be watched (said once at
+ * debug level, SIGHUP still works).
  */
 #include "daemon.h"
 #include "daemon_logging.h"
@@ -33,6 +35,7 @@
 #include <unistd.h>
 
 #define QUIET_MS 1000
+#define MAX_READS 16            /* per wake-up: a directory written without pause must not hold the loop */
 #define MAX_DIRS 64
 
 struct cfgwatch {
@@ -52,8 +55,10 @@ static void add_dir(struct cfgwatch *w, const char *dir)
 	for (size_t i = 0; i < w->ndirs; i++)
 		if (strcmp(w->dirs[i], dir) == 0)
 			return;
+	/* no IN_MODIFY: a file is changed once it is closed, and a log file
+	 * written beside the configuration must not wake the daemon per write */
 	if (inotify_add_watch(w->fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
-			      IN_MODIFY | IN_ONLYDIR) < 0) {
+			      IN_ONLYDIR) < 0) {
 		log_debug("watch_config: cannot watch %s: %s (SIGHUP still reloads)", dir, strerror(errno));
 		return;
 	}
@@ -134,9 +139,10 @@ static void on_inotify(struct loop *l, int fd, uint32_t events, void *arg)
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	bool hit = false;
 	ssize_t n;
+	int reads = 0;
 
 	(void)events;
-	while ((n = read(fd, buf, sizeof buf)) > 0) {
+	while (reads++ < MAX_READS && (n = read(fd, buf, sizeof buf)) > 0) {
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)(void *)p;
 			if ((ev->mask & IN_Q_OVERFLOW) || (ev->len && relevant(w, ev->name)))

@@ -283,9 +283,8 @@ char *metrics_render(struct metrics *m, size_t *len)
 		expo_set(&e, "mailscreen_state_save_duration_seconds", NULL, (double)d->saves.last_ms / 1000);
 	if (d->saves.last_at)
 		expo_set(&e, "mailscreen_state_last_save_timestamp_seconds", NULL, (double)d->saves.last_at);
-	if (m->http) {
-		struct httpd_stats hs;
-		httpd_get_stats(m->http, &hs);
+	struct httpd_stats hs;
+	if (metrics_http_stats(m, &hs)) {
 		expo_set(&e, "mailscreen_http_requests_total", (const char *const[]){ "result", "ok", NULL },
 			 (double)hs.requests);
 		expo_set(&e, "mailscreen_http_requests_total", (const char *const[]){ "result", "error", NULL },
@@ -306,6 +305,14 @@ char *metrics_render(struct metrics *m, size_t *len)
 		fatal("open_memstream");
 	expo_release(&e);
 	return buf;
+}
+
+bool metrics_http_stats(const struct metrics *m, struct httpd_stats *st)
+{
+	if (!m || !m->http)
+		return false;
+	httpd_get_stats(m->http, st);
+	return true;
 }
 
 static char *http_body(void *arg, size_t *len)

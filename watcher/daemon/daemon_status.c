@@ -17,6 +17,7 @@
  * text from outside (a file name) is shown escaped.
  */
 #include "daemon.h"
+#include "httpd.h"
 #include "daemon_logging.h"
 #include "cluster.h"
 #include "notify.h"
@@ -117,6 +118,8 @@ struct st_view {
 	struct tail_stats files;
 	bool has_control;
 	struct control_stats control;
+	bool has_http;                  /* [metrics] listen: its server */
+	struct httpd_stats http;
 	bool has_notify;
 	struct notify_counts notify;
 	struct st_count *events;
@@ -252,6 +255,12 @@ static const struct report_row status_rows[] = {
 	REPORT_ROW(U64, "programs", "; program: %s runs", V(notify.programs)),
 	REPORT_ROW(U64, "program_failures", ", %s failed", V(notify.program_failures)),
 	REPORT_ROW(U64, "program_dropped", ", %s blocks not told (queue full)", V(notify.program_dropped)),
+	END,
+	REPORT_GROUP_ROW("metrics_http", REPORT_IF, V(has_http)),
+	REPORT_ROW(U64, "ok", "metrics server: %s answered", V(http.requests)),
+	REPORT_ROW(U64, "errors", ", %s refused (4xx)", V(http.errors)),
+	REPORT_ROW(U64, "timeouts", ", %s timed out", V(http.timeouts)),
+	REPORT_ROW(U64, "busy", ", %s busy (503)", V(http.busy)),
 	END,
 	REPORT_GROUP_ROW("control", REPORT_IF, V(has_control)),
 	REPORT_ROW(U64, "requests", "control: %s requests", V(control.requests)),
@@ -500,6 +509,7 @@ static void gather(struct daemon *d, uint64_t now, struct st_view *v)
 		v->has_control = true;
 		control_get_stats(d->ctl, &v->control);
 	}
+	v->has_http = metrics_http_stats(d->metrics, &v->http);
 	v->has_notify = *d->b.cfg.mail_to || *d->b.cfg.program;
 	notify_get_counts(d->notify, &v->notify);
 	v->events = v->event_v;

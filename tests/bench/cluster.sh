@@ -43,36 +43,16 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PATH=$PATH:/usr/sbin:/sbin
 export LC_ALL=C
+# shellcheck source=tests/bench/lib.sh
+. "$ROOT/tests/bench/lib.sh"
 
 if [ "${1:-}" != --inner ]; then
-	cd "$ROOT" || exit 1
-	BIN=${BIN:-./mailscreen}
-	case $BIN in /*) ;; *) BIN=$ROOT/${BIN#./} ;; esac
-	[ "$(id -u)" = 0 ] || { echo "cluster bench: needs root (namespaces, nftables); skipped"; exit 77; }
-	[ -x "$BIN" ] || { echo "cluster bench: '$BIN' not built (make)"; exit 1; }
-	for tool in unshare nsenter nft ip jq perl stdbuf redis-server redis-cli; do
-		command -v $tool >/dev/null || { echo "cluster bench: '$tool' missing (make deps-test); skipped"; exit 77; }
-	done
-	BENCH_DIR=${BENCH_DIR:-tests/out/bench}
-	mkdir -p "$BENCH_DIR" || exit 1
-	W=$(cd "$BENCH_DIR" && pwd)
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/mailscreen-cbench.XXXXXX") || exit 1
-	trap 'rm -rf "$tmp"' EXIT
-	BIN=$BIN W=$W MS_REPO=$ROOT MS_TMP=$tmp timeout -k 5 300 \
-		unshare --net --mount --pid --fork --kill-child --mount-proc --propagation private \
-		bash "$0" --inner 2>&1 | tee "$W/cluster.txt"
-	rc=${PIPESTATUS[0]}
-	[ "$rc" -eq 124 ] && echo "cluster bench: did not finish in time"
-	exit "$rc"
+	bench_outside cluster "cluster bench" nsenter nft ip jq perl stdbuf redis-server redis-cli
+	bench_ns 300
 fi
 
 # ---- inside the namespaces: PID 1 here, so everything dies with us ----
-trap 'exit 130' INT
-trap 'exit 143' TERM
-ip link set lo up 2>/dev/null
-# shellcheck source=tests/netns/lib.sh
-. "$MS_REPO/tests/netns/lib.sh"
-MS_BIN=$BIN
+bench_inside
 MS_WAIT=30
 # shellcheck source=tests/netns/cluster_lib.sh
 . "$MS_REPO/tests/netns/cluster_lib.sh"

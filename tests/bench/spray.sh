@@ -45,28 +45,18 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PATH=$PATH:/usr/sbin:/sbin
 export LC_ALL=C
+# shellcheck source=tests/bench/lib.sh
+. "$ROOT/tests/bench/lib.sh"
 
 # goals (printed beside the results, never asserted)
 G_SLOWEST_MS=100
 G_RSS_KB=65536
 
 if [ "${1:-}" != --inner ]; then
-	cd "$ROOT" || exit 1
-	BIN=${BIN:-./mailscreen}
-	case $BIN in /*) ;; *) BIN=$ROOT/${BIN#./} ;; esac
+	bench_outside spray spray awk
 	CTLTIME=${CTLTIME:-build/bench/ctltime}
 	case $CTLTIME in /*) ;; *) CTLTIME=$ROOT/${CTLTIME#./} ;; esac
-	[ "$(id -u)" = 0 ] || { echo "spray: needs root (namespaces, nftables); skipped"; exit 77; }
-	[ -x "$BIN" ] || { echo "spray: '$BIN' not built (make)"; exit 1; }
 	[ -x "$CTLTIME" ] || { echo "spray: '$CTLTIME' not built (make $CTLTIME)"; exit 1; }
-	for tool in unshare awk; do
-		command -v $tool >/dev/null || { echo "spray: '$tool' missing; skipped"; exit 77; }
-	done
-	BENCH_DIR=${BENCH_DIR:-tests/out/bench}
-	mkdir -p "$BENCH_DIR" || exit 1
-	W=$(cd "$BENCH_DIR" && pwd)
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/mailscreen-spray.XXXXXX") || exit 1
-	trap 'rm -rf "$tmp"' EXIT
 	# the spray itself, written before the daemon starts (generating it
 	# must not compete with the daemon for the CPUs)
 	LINES=${SPRAY_LINES:-100000}
@@ -85,25 +75,15 @@ if [ "${1:-}" != --inner ]; then
 				printf "%s mx postfix/smtpd[%d]: warning: unknown[%s]: SASL PLAIN authentication failed: authentication failure, sasl_username=%s\n", now, 1000 + i, ip, user
 		}
 	}' >"$tmp/spray.log" || exit 1
-	BIN=$BIN CTLTIME=$CTLTIME W=$W MS_REPO=$ROOT MS_TMP=$tmp timeout -k 5 $((${SPRAY_TIMEOUT:-180} + 30)) \
-		unshare --net --mount --pid --fork --kill-child --mount-proc --propagation private \
-		bash "$0" --inner 2>&1 | tee "$W/spray.txt"
-	rc=${PIPESTATUS[0]}
-	[ "$rc" -eq 124 ] && echo "spray: did not finish in time"
-	exit "$rc"
+	bench_ns $((${SPRAY_TIMEOUT:-180} + 30)) CTLTIME="$CTLTIME"
 fi
 
 # ---- inside the namespaces: PID 1 here, so everything dies with us ----
-trap 'exit 130' INT
-trap 'exit 143' TERM
-ip link set lo up 2>/dev/null
-# shellcheck source=tests/netns/lib.sh
-. "$MS_REPO/tests/netns/lib.sh"
+bench_inside
 LINES=${SPRAY_LINES:-100000}
 ULEN=${SPRAY_USERLEN:-200}
 SAVES=${SPRAY_SAVES:-2}
 TIMEOUT=${SPRAY_TIMEOUT:-180}
-MS_BIN=$BIN
 MS_WAIT=10
 STATE=$MS_TMP/state/state
 

@@ -12,18 +12,8 @@
 # with --journal-path, so neither a running journald nor the host's journal
 # is needed. Exit 77 (skip) only if systemd-journal-remote is missing.
 MAILSCREEN=${MAILSCREEN:-./mailscreen}
-JR=
-for c in /usr/lib/systemd/systemd-journal-remote /lib/systemd/systemd-journal-remote; do
-	[ -x "$c" ] && JR=$c && break
-done
-if [ -z "$JR" ]; then
-	echo "skip: systemd-journal-remote is missing (apt-get install systemd-journal-remote)"
-	exit 77
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-cmd-match-journal.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
 fail=0
-mkdir "$tmp/j"
+. "$(dirname "$0")/lib.sh"
 BOOT=0123456789abcdef0123456789abcdef
 T0=1795341600     # 2026-11-22T10:00:00Z
 
@@ -36,16 +26,13 @@ entry() {
 	printf '_SYSTEMD_UNIT=%s\nSYSLOG_IDENTIFIER=postfix/smtpd\nSYSLOG_PID=%s\n_PID=%s\nMESSAGE=%s\n\n' \
 		"$2" "$3" "$3" "$4"
 }
-{
+entries() {
 	entry 0 postfix@-.service 101 "connect from unknown[192.0.2.1]"
 	entry 1 evil.service 666 "connect from unknown[203.0.113.66]"
 	entry 2 postfix@-.service 102 "lost connection after AUTH from unknown[192.0.2.2]"
 	entry 3600 postfix@-.service 103 "connect from unknown[192.0.2.3]"
-} >"$tmp/export"
-if ! "$JR" -o "$tmp/j/x.journal" - <"$tmp/export" >"$tmp/jr.out" 2>&1; then
-	echo "FAIL: systemd-journal-remote: $(cat "$tmp/jr.out")"
-	exit 1
-fi
+}
+private_journal entries
 cat >"$tmp/t.conf" <<'CONF'
 [t-connect]
 program = postfix/smtpd

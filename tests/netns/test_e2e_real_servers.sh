@@ -65,10 +65,10 @@ done
 
 E=$MS_TMP/e2e
 MAILLOG=/var/log/mail.log       # after the bind mount below: $E/log/mail.log
-# Debian's python3 (python3-minimal) rather than a wrapper found first in PATH
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-CLIENT="$PY $MS_REPO/tests/netns/e2e_client.py"
+# the private /dev, Postfix's private directories, starting and stopping
+# the servers (sets MX_PY: Debian's python3)
+. "$MS_REPO/tests/tools/mailservers.sh"
+CLIENT="$MX_PY $MS_REPO/tests/netns/e2e_client.py"
 # Each attack waits out postscreen's greeting test (6 s) or Dovecot's
 # failure delay (2 s) before it can be counted: waits here are longer than
 # lib.sh's MS_WAIT (which the sanitizer run raises, and so this one too).
@@ -86,38 +86,13 @@ e2e_fail() {
 
 # Dovecot's auth process (user dovecot) and the IMAP process (nobody) reach
 # the users file and the mail homes through MS_TMP.
-chmod 0711 "$MS_TMP" && mkdir -m 0755 "$E" "$E/dev" "$E/log" "$E/pf-etc" "$E/pf-spool" "$E/pf-lib" \
-	"$E/dovecot" "$E/home" "$E/etc" || fail "cannot make $E"
-chown nobody:nogroup "$E/home" && chown postfix:postfix "$E/pf-lib" || fail "cannot chown $E"
+chmod 0711 "$MS_TMP" && mkdir -m 0755 "$E" "$E/log" "$E/dovecot" "$E/home" "$E/etc" ||
+	fail "cannot make $E"
+chown nobody:nogroup "$E/home" || fail "cannot chown $E"
 
-# /dev: the devices the servers and the tools use, and /dev/log
-mount -t tmpfs -o mode=755 tmpfs "$E/dev" || fail "cannot mount a tmpfs on $E/dev"
-for n in null zero full random urandom tty; do
-	: > "$E/dev/$n" && mount --bind "/dev/$n" "$E/dev/$n" || fail "cannot bind /dev/$n"
-done
-ln -s /proc/self/fd "$E/dev/fd"
-for n in 0:stdin 1:stdout 2:stderr; do ln -s "/proc/self/fd/${n%%:*}" "$E/dev/${n#*:}"; done
 mount --bind "$E/log" /var/log && : > "$MAILLOG" || fail "cannot mount $E/log on /var/log"
-mkfifo "$E/syslog.ready" || fail "mkfifo"
-# rsyslog's line for a message "<PRI>MMM dd HH:MM:SS TAG[PID]: MSG"
-$PY - "$E/dev/log" "$MAILLOG" > "$E/syslog.ready" 2> "$E/syslog.err" <<'PY' &
-import os, re, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-os.chmod(sys.argv[1], 0o666)
-out = open(sys.argv[2], 'ab')
-print('ready', flush=True)
-head = re.compile(rb'^<\d+>([A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d) ')
-while True:
-    m = s.recv(65536).rstrip(b'\n\0')
-    h = head.match(m)
-    if h:
-        out.write(h.group(1) + b' mx ' + m[h.end():] + b'\n')
-        out.flush()
-PY
-syslog_pid=$!
-read -r _ < "$E/syslog.ready" || fail "the syslog listener did not start: $(cat "$E/syslog.err")"
-mount --rbind "$E/dev" /dev || fail "cannot mount $E/dev on /dev"
+# /dev: the devices the servers and the tools use, and /dev/log
+mx_dev "$E" "$MAILLOG" || fail "cannot make the private /dev"
 # what systemd makes for a unit (StateDirectory=, RuntimeDirectory=) and
 # for Dovecot, on tmpfs: nothing of the host's /var/lib or /run is seen
 mount -t tmpfs -o mode=755 tmpfs /var/lib && mount -t tmpfs -o mode=755 tmpfs /run &&
@@ -206,44 +181,12 @@ assert_eq "Dovecot's first passdb" /var/lib/mailscreen/denied-accounts "$first"
 
 # ---- Postfix ----
 
-cp -a /etc/postfix/. "$E/pf-etc/" && mount --bind "$E/pf-etc" /etc/postfix &&
-	mount --bind "$E/pf-spool" /var/spool/postfix && mount --bind "$E/pf-lib" /var/lib/postfix ||
-	fail "cannot set up Postfix's private directories"
-: > /etc/postfix/main.cf
-postconf -e compatibility_level=3.6 myhostname=mx.example.org mydomain=example.org \
-	'mydestination=example.org, localhost' 'mynetworks=127.0.0.0/8' inet_protocols=all \
-	'local_recipient_maps=inline:{alice=ok, dave=ok, carol=ok, bob=ok}' alias_maps= alias_database= \
-	local_transport=discard smtpd_sasl_type=dovecot smtpd_sasl_path=private/auth \
-	smtpd_tls_security_level=none || fail "postconf -e failed"
-# every service outside the chroot (the chroot has no /dev/log); smtp behind
-# postscreen, as master.cf's commented lines have it
-postconf -F '*/*/chroot = n' &&
-postconf -Me 'smtp/inet = smtp inet n - n - 1 postscreen' \
-	'smtpd/pass = smtpd pass - - n - - smtpd' \
-	'dnsblog/unix = dnsblog unix - - n - 0 dnsblog' \
-	'tlsproxy/unix = tlsproxy unix - - n - 0 tlsproxy' \
-	'submission/inet = submission inet n - n - - smtpd' || fail "postconf -M failed"
-# the stock submission entry's options, without TLS
-set --
-for o in syslog_name=postfix/submission smtpd_tls_security_level=none smtpd_sasl_auth_enable=yes \
-	smtpd_tls_auth_only=no smtpd_client_restrictions= smtpd_helo_restrictions= smtpd_sender_restrictions= \
-	smtpd_relay_restrictions= smtpd_recipient_restrictions=permit_sasl_authenticated,reject \
-	milter_macro_daemon_name=ORIGINATING; do
-	set -- "$@" "submission/inet/$o"
-done
-postconf -P "$@" || fail "postconf -P failed"
+mx_postfix "$E" 'local_recipient_maps=inline:{alice=ok, dave=ok, carol=ok, bob=ok}' \
+	local_transport=discard smtpd_sasl_path=private/auth || fail "cannot set up Postfix"
 
 # ---- start both ----
 
-mark=$(wc -c < "$MAILLOG")
-# Postfix first: it makes /var/spool/postfix/private, where Dovecot puts
-# the SASL socket
-postfix start > "$E/postfix.out" 2>&1 || e2e_fail "postfix start: $(cat "$E/postfix.out")"
-wait_for_line "$MAILLOG" "$mark" 'postfix/master\[[0-9]+\]: daemon started' ||
-	e2e_fail "Postfix did not log that it started"
-dovecot -c "$E/dovecot/dovecot.conf" || e2e_fail "dovecot did not start"
-wait_for_line "$MAILLOG" "$mark" 'dovecot: master: Dovecot v.* starting up for imap, pop3' ||
-	e2e_fail "Dovecot did not log that it started"
+mx_start "$E/dovecot/dovecot.conf" "$MAILLOG" || e2e_fail "the servers did not start"
 ok "Postfix $(postconf -h mail_version) and $(dovecot --version | cut -d' ' -f1) started, logging to $MAILLOG"
 
 # client SRC CMD ARGS... - one client dialogue from SRC; its output
@@ -392,10 +335,8 @@ expect_connect $COLLEAGUE $SERVER4 143
 expect_connect $BYSTANDER $SERVER4 587
 
 # ---- stop ----
-postfix stop > /dev/null 2>&1
-doveadm -c "$E/dovecot/dovecot.conf" stop 2> /dev/null
+mx_stop "$E/dovecot/dovecot.conf"
 ms_stop
-kill "$syslog_pid" 2> /dev/null
 ok "servers and daemon stopped"
 [ -n "${E2E_KEEP:-}" ] && cp "$MAILLOG" "$E2E_KEEP/mail.log" && cp "$MS_DLOG" "$E2E_KEEP/daemon.log"
 # Whatever is left - after a failure too - dies with run.sh's PID namespace,

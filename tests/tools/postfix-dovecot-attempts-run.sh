@@ -7,8 +7,13 @@ set -eu
 mode=$1 out=$2
 dir=$(mktemp -d /tmp/postfix-attempts.XXXXXX)
 chmod 755 "$dir"
-trap 'postfix stop >/dev/null 2>&1 || true; dovecot -c "$dir/dovecot.conf" stop 2>/dev/null || true
-	[ -s "$dir/syslog.pid" ] && kill "$(cat "$dir/syslog.pid")" 2>/dev/null || true
+here=$(cd "$(dirname "$0")" && pwd)
+# wait_for_line (MS_WAIT seconds), then the servers' set-up: mx_dev,
+# mx_postfix, mx_start, mx_stop
+MS_REPO=$(cd "$here/../.." && pwd) MS_TMP=$dir MS_WAIT=30
+. "$MS_REPO/tests/netns/lib.sh"
+. "$here/mailservers.sh"
+trap 'mx_stop "$dir/dovecot.conf"
 	[ -n "${KEEP_LOG:-}" ] && cp "$dir/mail.log" "$KEEP_LOG"
 	umount -R /dev "$dir/dev" /etc/postfix /var/spool/postfix /var/lib/postfix 2>/dev/null || true; rm -rf "$dir"' EXIT
 
@@ -17,61 +22,14 @@ for a in 1 5 6 7 8 9 10 11 12 13 14; do ip addr add 203.0.113.$a/32 dev lo; done
 for a in 1 bad:1 bad:2 bad:3; do ip addr add 2001:db8::$a/128 dev lo nodad; done
 
 # /dev: a tmpfs with the few devices the daemons use and a log socket
-mkdir "$dir/dev"
-mount -t tmpfs -o mode=755 tmpfs "$dir/dev"
-for n in null zero full random urandom tty; do
-	touch "$dir/dev/$n"
-	mount --bind "/dev/$n" "$dir/dev/$n"
-done
-ln -s /proc/self/fd "$dir/dev/fd"
-# what rsyslog writes to /var/log/mail.log: "MMM dd HH:MM:SS HOST TAG[PID]: MSG"
-mkfifo "$dir/ready"
-python3 - "$dir/dev/log" "$dir/mail.log" > "$dir/ready" <<'PY' &
-import os, re, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-os.chmod(sys.argv[1], 0o666)
-out = open(sys.argv[2], 'ab')
-print('ready', flush=True)
-head = re.compile(rb'^<\d+>([A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d) ')
-while True:
-    m = s.recv(65536).rstrip(b'\n\0')
-    h = head.match(m)
-    if h:
-        out.write(h.group(1) + b' mx ' + m[h.end():] + b'\n')
-        out.flush()
-PY
-echo $! > "$dir/syslog.pid"
-read -r _ < "$dir/ready"
-mount --rbind "$dir/dev" /dev
+# writing what rsyslog writes to /var/log/mail.log
+mx_dev "$dir" "$dir/mail.log"
 
-# Postfix: the package's files, a fresh main.cf, queue and data directories
-mkdir "$dir/etc" "$dir/spool" "$dir/lib"
-cp -a /etc/postfix/. "$dir/etc/"
-chown postfix:postfix "$dir/lib"
-mount --bind "$dir/etc" /etc/postfix
-mount --bind "$dir/spool" /var/spool/postfix
-mount --bind "$dir/lib" /var/lib/postfix
-: > /etc/postfix/main.cf
-postconf -e compatibility_level=3.6 myhostname=mx.example.org mydomain=example.org \
-	'mydestination=example.org, localhost' 'mynetworks=127.0.0.0/8' inet_protocols=all \
-	'local_recipient_maps=inline:{bob=ok}' alias_maps= alias_database= \
-	smtpd_sasl_type=dovecot "smtpd_sasl_path=$dir/run/auth-client" \
-	postscreen_greet_action=enforce smtpd_tls_security_level=none
-# every service outside the chroot (it has no /dev/log), smtp behind postscreen
-postconf -F '*/*/chroot = n'
-postconf -Me 'smtp/inet = smtp inet n - n - 1 postscreen' \
-	'smtpd/pass = smtpd pass - - n - - smtpd' \
-	'dnsblog/unix = dnsblog unix - - n - 0 dnsblog' \
-	'tlsproxy/unix = tlsproxy unix - - n - 0 tlsproxy' \
-	'submission/inet = submission inet n - n - - smtpd'
-# the stock submission entry, without TLS, rejecting unknown recipients
-for o in syslog_name=postfix/submission smtpd_tls_security_level=none smtpd_sasl_auth_enable=yes \
-	smtpd_tls_auth_only=no smtpd_reject_unlisted_recipient=yes smtpd_client_restrictions= \
-	smtpd_helo_restrictions= smtpd_sender_restrictions= smtpd_relay_restrictions= \
-	smtpd_recipient_restrictions=permit_sasl_authenticated,reject milter_macro_daemon_name=ORIGINATING; do
-	postconf -P "submission/inet/$o"
-done
+# Postfix: the package's files, a fresh main.cf, queue and data
+# directories; the stock submission entry, without TLS, rejecting unknown
+# recipients
+mx_postfix "$dir" 'local_recipient_maps=inline:{bob=ok}' "smtpd_sasl_path=$dir/run/auth-client" \
+	postscreen_greet_action=enforce
 
 verbose=no; [ "$mode" = verbose ] && verbose=yes
 mkdir -p "$dir/run" "$dir/home"
@@ -105,8 +63,7 @@ service auth {
   }
 }
 CONF
-dovecot -c "$dir/dovecot.conf"
-postfix start 2>/dev/null
+mx_start "$dir/dovecot.conf" "$dir/mail.log"
 python3 - "$dir/mail.log" <<'PY'
 import base64, re, socket, sys, time
 log = sys.argv[1]

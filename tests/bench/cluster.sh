@@ -56,6 +56,11 @@ bench_inside
 MS_WAIT=30
 # shellcheck source=tests/netns/cluster_lib.sh
 . "$MS_REPO/tests/netns/cluster_lib.sh"
+# quietly CMD... - CMD's "ok" lines kept out of the report; if it fails
+# (fail: what did not happen, the daemon's log), all it said, then exit
+quietly() {
+	( "$@" ) > "$MS_TMP/step.out" 2>&1 || { cat "$MS_TMP/step.out" >&2; exit 1; }
+}
 N=${CLUSTER_N:-2000}
 POLL=${CLUSTER_POLL:-10}
 MAKE=${CLUSTER_MAKE:-log}
@@ -73,7 +78,7 @@ for n in a b c; do
 	node_start $n >/dev/null
 done
 for n in a b c; do
-	node_wait_log $n 0 'cluster: read the snapshot' >/dev/null
+	quietly node_wait_log $n 0 'cluster: read the snapshot'
 done
 
 # the element's /64 index, from any text naming 2001:db8:1:N::/64
@@ -93,7 +98,7 @@ POLLER=$!
 # saw it, they are all listening
 "$MS_BIN" block -s "$MS_TMP/node.a/control" 2001:db8:1:ffff::/64 1h > /dev/null || fail "the probe block on node a"
 probed() { grep -q ' ffff$' "$MS_TMP/mon.a" && grep -q ' ffff$' "$MS_TMP/mon.b" && grep -q ' ffff$' "$MS_TMP/mon.c"; }
-wait_until "every node's monitor saw the probe" probed >/dev/null
+quietly wait_until "every node's monitor saw the probe" probed
 
 say "node a blocks $N /64s ($MAKE)"
 sock=$MS_TMP/node.a/control
@@ -110,11 +115,11 @@ fi
 seen() { awk '$2 != "ffff" && !s[$2]++ { n++ } END { print n + 0 }' "$MS_TMP/mon.$1"; }
 all_arrived() { [ "$(seen a)" -ge "$N" ] && [ "$(seen b)" -ge "$N" ] && [ "$(seen c)" -ge "$N" ]; }
 MS_WAIT=120
-wait_until "all $N elements in every node's kernel" all_arrived >/dev/null
+quietly wait_until "all $N elements in every node's kernel" all_arrived
 t1=$(awk '$1 > m { m = $1 } END { print m }' "$MS_TMP/mon.a")
 poll_done() { [ "$(seen poll)" -ge "$N" ]; }
 MS_WAIT=$((POLL * 2 + 30))
-wait_until "the polling client sees all $N" poll_done >/dev/null
+quietly wait_until "the polling client sees all $N" poll_done
 kill "$POLLER" 2>/dev/null
 
 # lat NODE - latency in ms of each element, NODE's arrival - a's arrival

@@ -89,4 +89,17 @@ sed -i 's/^share = .*/share = blocks counts/' "$tmp/a.conf"
 "$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
 expect "a shared rule with share counts: exit status" 0 $?
 expect "a shared rule with share counts: no message" "" "$(cat "$tmp/err")"
+
+# a host name: looked up at each connection, in the daemon's loop
+sed -i 's/^redis = .*/redis = redis.example.org:6379/' "$tmp/a.conf"
+"$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
+expect "redis as a host name: exit status" 0 $?
+expect "redis as a host name: the warning" "$tmp/a.conf: warning: [cluster] redis 'redis.example.org:6379' names a \
+host: it is looked up at each connection, and the daemon waits on the resolver meanwhile (a slow DNS stalls the logs \
+and the control socket); give its address" "$(cat "$tmp/err")"
+for r in '[2001:db8::7]:6379' "unix:$tmp/redis.sock"; do
+	sed -i "s|^redis = .*|redis = $r|" "$tmp/a.conf"
+	"$MAILSCREEN" check -q -c "$tmp/a.conf" > "$tmp/out" 2> "$tmp/err"
+	expect "redis = $r: no message" "" "$(cat "$tmp/err")"
+done
 exit $fail

@@ -21,6 +21,7 @@
 #include "rules.h"
 
 #include <getopt.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -176,6 +177,19 @@ int cmd_check(int argc, char **argv)
 		free(dir);
 	}
 	journal_warnings(&b.cfg);
+	/* a host name is resolved at each connection, in the daemon's loop */
+	if (*b.cfg.cluster_redis) {
+		struct cluster_redis r;
+		struct in_addr a4;
+		struct in6_addr a6;
+		char e[ERR_LEN];
+		if (cluster_redis_parse(b.cfg.cluster_redis, &r, e, sizeof e) == 0 && !r.is_unix &&
+		    inet_pton(AF_INET, r.path, &a4) != 1 && inet_pton(AF_INET6, r.path, &a6) != 1)
+			fprintf(stderr, "%s: warning: [cluster] redis '%s' names a host: it is looked up at each "
+				"connection, and the daemon waits on the resolver meanwhile (a slow DNS stalls the "
+				"logs and the control socket); give its address\n", b.cfg.file ? b.cfg.file :
+				"configuration", b.cfg.cluster_redis);
+	}
 	if (*b.cfg.metrics_listen && !httpd_is_loopback(b.cfg.metrics_listen))
 		fprintf(stderr, "%s: warning: [metrics] listen is not a loopback address: anyone who can reach it "
 			"reads the metrics (rule and source names, counts); prefer 127.0.0.1 or [::1] behind a "

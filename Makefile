@@ -74,7 +74,7 @@ DEBS_DEB   := debhelper dpkg-dev
 DEBS_TEST  := check nftables iproute2 jq curl prometheus systemd systemd-journal-remote systemd-container util-linux procps redis-server \
               dovecot-core dovecot-imapd \
               dovecot-pop3d postfix python3 clang-14 \
-              libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser libmaxmind-db-writer-perl mmdb-bin
+              libclang-rt-14-dev man-db $(DEBS_DEB) lintian adduser libmaxmind-db-writer-perl mmdb-bin zsh
 DEBS_BENCH := fail2ban sshguard time
 
 .PHONY: all deps deps-test deps-deb deps-bench check check-run unit samples netns demo bench bench-cluster geobench asan \

@@ -9,7 +9,7 @@
 #   environment: DESTDIR PREFIX SYSCONFDIR UNITDIR, MANIFEST (yes|no)
 #
 # install copies the runtime: the binary, the manual pages, the systemd
-# unit (its /usr/local/sbin paths made $PREFIX/sbin), the bash completion,
+# unit (its /usr/local/sbin paths made $PREFIX/sbin), the bash and zsh completions,
 # and the configuration under $SYSCONFDIR/mailscreen. It writes a manifest,
 # $PREFIX/share/mailscreen/installed-files: one line per file ("SHA256
 # PATH") and per directory it created ("- PATH/"). The configuration is
@@ -33,6 +33,9 @@ SYSCONFDIR=${SYSCONFDIR:-/etc}
 UNITDIR=${UNITDIR:-/lib/systemd/system}
 MANIFEST=${MANIFEST:-yes}
 manifest=$PREFIX/share/mailscreen/installed-files
+# zsh: Debian's place for a package's completions, else zsh's own for a
+# local install (both are in zsh's default fpath)
+if [ "$PREFIX" = /usr ]; then zshdir=/usr/share/zsh/vendor-completions; else zshdir=$PREFIX/share/zsh/site-functions; fi
 etc=$SYSCONFDIR/mailscreen
 
 # files: "SOURCE DEST MODE KIND" per line; KIND conf is configuration
@@ -42,6 +45,7 @@ files() {
 	echo "contrib/man/mailscreen.conf.5 $PREFIX/share/man/man5/mailscreen.conf.5 0644 doc"
 	echo "@unit $UNITDIR/mailscreen.service 0644 unit"
 	echo "contrib/completion/mailscreen.bash $PREFIX/share/bash-completion/completions/mailscreen 0644 doc"
+	echo "contrib/completion/_mailscreen $zshdir/_mailscreen 0644 doc"
 	echo "contrib/mailscreen.conf $etc/mailscreen.conf 0644 conf"
 	for f in filters/*.conf; do echo "$f $etc/filters/${f#filters/} 0644 conf"; done
 	for f in rules/*.conf; do echo "$f $etc/rules/${f#rules/} 0644 conf"; done

@@ -27,7 +27,8 @@ make -s install DESTDIR="$d" >"$tmp/out" 2>&1 || { cat "$tmp/out"; fail "make in
 cat "$tmp/out"
 for f in usr/local/sbin/mailscreen usr/local/share/man/man8/mailscreen.8 \
 	usr/local/share/man/man5/mailscreen.conf.5 lib/systemd/system/mailscreen.service \
-	usr/local/share/bash-completion/completions/mailscreen etc/mailscreen/mailscreen.conf \
+	usr/local/share/bash-completion/completions/mailscreen usr/local/share/zsh/site-functions/_mailscreen \
+	etc/mailscreen/mailscreen.conf \
 	etc/mailscreen/rules/auth.conf etc/mailscreen/filters/postfix.conf; do
 	[ -f "$d/$f" ] || fail "make install did not install /$f"
 done

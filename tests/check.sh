@@ -49,7 +49,6 @@ run "cli/test-cmd-match-journal" sh tests/cli/test-cmd-match-journal.sh
 run "cli/test-cmd-replay" sh tests/cli/test-cmd-replay.sh
 run "cli/test-dedup" sh tests/cli/test-dedup.sh
 run "cli/test-completion" sh tests/cli/test-completion.sh
-run "cli/test-completion-zsh" sh tests/cli/test-completion-zsh.sh
 run "cli/test-cmd-check" sh tests/cli/test-cmd-check.sh
 run "cli/test-cmd-check-location" sh tests/cli/test-cmd-check-location.sh
 run "cli/test-cmd-check-cluster" sh tests/cli/test-cmd-check-cluster.sh

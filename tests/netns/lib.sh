@@ -380,6 +380,24 @@ sasl_fail() {
 	done
 }
 
+# ---- notifications ----
+
+# sendmail_standin DIR - $MS_TMP/sendmail: a stand-in for sendmail that
+# records each run in DIR: N.argv (its arguments, one a line), N.msg (its
+# input), then a line "done N" in DIR/log (what a test waits for)
+sendmail_standin() {
+	mkdir -p "$1"
+	: > "$1/log"
+	cat > "$MS_TMP/sendmail" <<EOS
+#!/bin/sh
+n=\$(( \$(wc -l < "$1/log") + 1 ))
+for a in "\$@"; do printf '%s\n' "\$a"; done > "$1/\$n.argv"
+cat > "$1/\$n.msg"
+echo "done \$n" >> "$1/log"
+EOS
+	chmod 755 "$MS_TMP/sendmail"
+}
+
 # ---- the kernel's sets ----
 
 # set_elements SET - one line per element: "ADDR[/LEN] TIMEOUT_SECONDS"

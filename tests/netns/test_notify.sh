@@ -27,24 +27,16 @@
 ms_listen $SERVER4 25
 MAILS=$MS_TMP/mails
 PROGS=$MS_TMP/progs
-mkdir -p "$MAILS" "$PROGS"
-: > "$MAILS/log"
+sendmail_standin "$MAILS"
+mkdir -p "$PROGS"
 : > "$PROGS/log"
-cat > "$MS_TMP/sendmail" <<EOS
-#!/bin/sh
-# a sendmail stand-in: its arguments one a line, its input, then "done N"
-n=\$(( \$(wc -l < "$MAILS/log") + 1 ))
-for a in "\$@"; do printf '%s\n' "\$a"; done > "$MAILS/\$n.argv"
-cat > "$MAILS/\$n.msg"
-echo "done \$n" >> "$MAILS/log"
-EOS
 cat > "$MS_TMP/program" <<EOS
 #!/bin/sh
 n=\$(( \$(wc -l < "$PROGS/log") + 1 ))
 { for a in "\$@"; do printf 'arg=%s\n' "\$a"; done; env | grep '^MAILSCREEN_' | sort; } > "$PROGS/\$n"
 echo "done \$n \$3" >> "$PROGS/log"
 EOS
-chmod 755 "$MS_TMP/sendmail" "$MS_TMP/program"
+chmod 755 "$MS_TMP/program"
 
 # wait_file_line FILE ERE - FILE gets a line matching ERE
 wait_file_line() {

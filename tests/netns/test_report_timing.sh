@@ -17,17 +17,7 @@
 SHIFT_LIB=$MS_REPO/build/tests/clockshift.so
 [ -e "$SHIFT_LIB" ] || fail "$SHIFT_LIB is not built (make build/tests/clockshift.so)"
 MAILS=$MS_TMP/mails
-mkdir -p "$MAILS"
-: > "$MAILS/log"
-cat > "$MS_TMP/sendmail" <<EOS
-#!/bin/sh
-# a sendmail stand-in: its arguments one a line, its input, then "done N"
-n=\$(( \$(wc -l < "$MAILS/log") + 1 ))
-for a in "\$@"; do printf '%s\n' "\$a"; done > "$MAILS/\$n.argv"
-cat > "$MAILS/\$n.msg"
-echo "done \$n" >> "$MAILS/log"
-EOS
-chmod 755 "$MS_TMP/sendmail"
+sendmail_standin "$MAILS"
 REAL_BIN=$MS_BIN
 
 # at TZ TIME - the daemon (ms_start) starts with its wall clock at TIME,

@@ -2,6 +2,8 @@
 #
 # lib.sh - what the CLI tests share; sourced, with fail=0 set by the test.
 
+. "$(dirname "$0")/../tools/journal-remote.sh"
+
 # expect WHAT WANT GOT - "ok - WHAT", or "not ok - ..." and fail=1
 expect() {
 	if [ "$2" = "$3" ]; then
@@ -20,11 +22,7 @@ expect() {
 # store the entries; kept in $tmp/export). Exits 77 (skip) if
 # systemd-journal-remote is missing, 1 if it fails.
 private_journal() {
-	JR=
-	for c in /usr/lib/systemd/systemd-journal-remote /lib/systemd/systemd-journal-remote; do
-		[ -x "$c" ] && JR=$c && break
-	done
-	if [ -z "$JR" ]; then
+	if ! find_journal_remote; then
 		echo "skip: systemd-journal-remote is missing (apt-get install systemd-journal-remote)"
 		exit 77
 	fi

@@ -30,6 +30,7 @@
 set -u
 export LC_ALL=C
 
+. "$MS_REPO/tests/tools/journal-remote.sh"
 MS_BIN=${MS_BIN:-$MS_REPO/mailscreen}
 MS_PROBE=${MS_PROBE:-$MS_REPO/build/tests/tcpprobe}
 MS_LOG=$MS_TMP/mail.log                 # the mail log the daemon follows

@@ -23,10 +23,7 @@
 # Run by run.sh, which has sourced lib.sh.
 
 MAX=256
-JR=
-for c in /usr/lib/systemd/systemd-journal-remote /lib/systemd/systemd-journal-remote; do
-	[ -x "$c" ] && JR=$c && break
-done
+find_journal_remote
 JDIR=$MS_TMP/journal
 JFILE=$JDIR/x.journal
 mkdir "$JDIR" || fail "cannot make $JDIR"

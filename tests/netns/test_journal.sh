@@ -15,11 +15,7 @@
 #     also proves the first 5 were read before - and ignored.
 # Run by run.sh, which has sourced lib.sh.
 
-JR=
-for c in /usr/lib/systemd/systemd-journal-remote /lib/systemd/systemd-journal-remote; do
-	[ -x "$c" ] && JR=$c && break
-done
-if [ -z "$JR" ]; then
+if ! find_journal_remote; then
 	echo "skip: systemd-journal-remote is missing (apt-get install systemd-journal-remote)"
 	exit 77
 fi

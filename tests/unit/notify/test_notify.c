@@ -119,6 +119,27 @@ START_TEST(body_lines_are_bounded_and_the_rest_is_counted)
 }
 END_TEST
 
+/* An account name of hostile or merely non-ASCII bytes grows fourfold as
+ * \xNN: the Subject that holds it must still be a line a mail server
+ * takes (RFC 5322: at most 998 characters), cut with "...". */
+START_TEST(a_long_escaped_subject_stays_within_the_line_limit)
+{
+	struct mail_block b = { .account = true, .origin = "auth-account", .dur_ms = 60000 };
+	char subject[700], *msg, *p;
+
+	memset(b.what, 0xff, sizeof b.what - 1);
+	b.what[sizeof b.what - 1] = '\0';
+	snprintf(subject, sizeof subject, "mailscreen on mx.example.org: account '%s' blocked", b.what);
+	msg = compose(&b, 1, 0, subject);
+	for (p = msg; *p; p = strchr(p, '\n') + 1)
+		ck_assert_msg(strcspn(p, "\n") <= 998, "a line of %zu characters: %.40s", strcspn(p, "\n"), p);
+	ck_assert_ptr_nonnull(strstr(msg, "Subject: mailscreen on mx.example.org: account '\\xff\\xff"));
+	ck_assert_ptr_nonnull(strstr(msg, "...\n"));
+	ck_assert_int_eq(count_headers_named(msg, "Subject"), 1);
+	free(msg);
+}
+END_TEST
+
 START_TEST(a_batch_waits_batch_and_the_hour_caps_the_mails)
 {
 	struct notify_batch b;
@@ -214,6 +235,7 @@ int main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, texts_of_a_block_never_make_a_header);
 	tcase_add_test(tc, body_lines_are_bounded_and_the_rest_is_counted);
+	tcase_add_test(tc, a_long_escaped_subject_stays_within_the_line_limit);
 	tcase_add_test(tc, dry_run_blocks_are_said_to_be_would_be_blocks);
 	tcase_add_test(tc, a_batch_waits_batch_and_the_hour_caps_the_mails);
 	tcase_add_test(tc, the_configuration_is_checked);

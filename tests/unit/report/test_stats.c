@@ -325,7 +325,8 @@ START_TEST(formats_escape_what_the_attacker_chose)
 	report_fmt_html(o, &b);
 	fclose(o);
 	ck_assert_ptr_null(strstr(buf, "<script"));
-	ck_assert_ptr_nonnull(strstr(buf, "&lt;script&gt;&quot;x&quot;\\x5cx0a"));
+	/* the same text as the other formats show, not escaped twice */
+	ck_assert_msg(strstr(buf, "&lt;script&gt;&quot;x&quot;\\x0a<"), "%s", buf);
 	free(buf);
 	o = open_memstream(&buf, &len);
 	report_fmt_json(o, &b);

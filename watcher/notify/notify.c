@@ -21,12 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define HOUR_MS 3600000ULL
 #define BUSY_RETRY_MS 1000
+#define EXIT_POLL_MS 100        /* without a pidfd: how often its exit is looked for */
 
 /* ---- the configuration's values ---- */
 
@@ -184,10 +186,32 @@ static void first_line(const char *buf, size_t n, char *dst, size_t len)
 	text_sanitize(dst, len, buf, k);
 }
 
+/* Reads what is there of its output, keeping the first bytes in buf;
+ * false when nothing more is there now (*eof: nor ever). */
+static bool read_output(int fd, char *buf, size_t len, size_t *got, bool *eof)
+{
+	char tmp[4096];
+	ssize_t r = read(fd, tmp, sizeof tmp);
+
+	if (r < 0 && errno == EINTR)
+		return true;
+	if (r <= 0) {
+		if (!(r < 0 && errno == EAGAIN))
+			*eof = true;
+		return false;
+	}
+	if (*got < len) {
+		size_t k = (size_t)r < len - *got ? (size_t)r : len - *got;
+		memcpy(buf + *got, tmp, k);
+		*got += k;
+	}
+	return true;
+}
+
 int notify_exec(const char *path, char *const argv[], char *const envp[], const char *input, size_t inlen,
 		uint64_t timeout_ms, char *err, size_t errlen)
 {
-	int in[2], out[2], status = 0;
+	int in[2], out[2], status = 0, pfd;
 	pid_t pid;
 	uint64_t deadline = mono_ms() + timeout_ms;
 	char buf[512], line[300];
@@ -214,14 +238,28 @@ int notify_exec(const char *path, char *const argv[], char *const envp[], const 
 	}
 	setpgid(pid, pid);      /* whichever of the two runs first */
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	/* readable when it exits (else its exit is looked for every
+	 * EXIT_POLL_MS) */
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (!inlen) {
 		close(in[1]);
 		in[1] = -1;
 	}
 	while (!eof || in[1] >= 0) {
-		struct pollfd p[2];
+		struct pollfd p[3];
 		int np = 0, left;
 		uint64_t now = mono_ms();
+		/* it exited: what it left behind (a "cmd &" of a script's)
+		 * may hold its output, it has ended all the same */
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			reaped = true;
+			/* what it wrote before (a pipe holds 64 KiB): bounded,
+			 * as the job may write on */
+			for (int k = 0; k < 16 && !eof && read_output(out[0], buf, sizeof buf, &got, &eof); k++)
+				;
+			break;
+		}
 		if (now >= deadline)
 			break;
 		left = (int)(deadline - now);
@@ -229,19 +267,15 @@ int notify_exec(const char *path, char *const argv[], char *const envp[], const 
 			p[np++] = (struct pollfd){ .fd = out[0], .events = POLLIN };
 		if (in[1] >= 0)
 			p[np++] = (struct pollfd){ .fd = in[1], .events = POLLOUT };
+		if (pfd >= 0)
+			p[np++] = (struct pollfd){ .fd = pfd, .events = POLLIN };
+		else if (left > EXIT_POLL_MS)
+			left = EXIT_POLL_MS;
 		if (poll(p, (nfds_t)np, left) < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < np; i++) {
 			if (p[i].fd == out[0] && p[i].revents) {
-				char tmp[4096];
-				ssize_t r = read(out[0], tmp, sizeof tmp);
-				if (r <= 0 && !(r < 0 && (errno == EINTR || errno == EAGAIN))) {
-					eof = true;
-				} else if (r > 0 && got < sizeof buf) {
-					size_t k = (size_t)r < sizeof buf - got ? (size_t)r : sizeof buf - got;
-					memcpy(buf + got, tmp, k);
-					got += k;
-				}
+				read_output(out[0], buf, sizeof buf, &got, &eof);
 			} else if (p[i].fd == in[1] && p[i].revents) {
 				ssize_t w = write(in[1], input + done, inlen - done);
 				if (w < 0 && errno != EINTR && errno != EAGAIN) {
@@ -257,6 +291,8 @@ int notify_exec(const char *path, char *const argv[], char *const envp[], const 
 	if (in[1] >= 0)
 		close(in[1]);
 	close(out[0]);
+	if (pfd >= 0)
+		close(pfd);
 	/* it closed its output: wait for its end, up to the deadline */
 	while (!reaped) {
 		pid_t r = waitpid(pid, &status, WNOHANG);

@@ -10,9 +10,12 @@
 #include "unit.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static char *compose(const struct mail_block *v, size_t n, uint64_t more, const char *subject)
 {
@@ -227,6 +230,37 @@ START_TEST(a_program_runs_without_a_shell_with_its_input_and_is_killed_at_its_ti
 }
 END_TEST
 
+/* A program that leaves a job of its own behind, holding its output (a
+ * script's "cmd &"), has ended when it exits: the run does not wait for
+ * that job to the timeout, one block after the other. The job here waits
+ * on a FIFO the test opens only once the run returned: were the run to
+ * wait for the end of its output, it would return at its timeout, long
+ * after the test case's. */
+START_TEST(a_program_that_exits_has_ended_even_if_its_job_holds_its_output)
+{
+	char err[256], fifo[300], script[700];
+	char *const env[] = { "PATH=/usr/bin:/bin", NULL };
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	int fd;
+
+	snprintf(fifo, sizeof fifo, "%s/job.fifo", ut_dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	snprintf(script, sizeof script, "echo started; timeout 60 cat '%s' > /dev/null & exit 0", fifo);
+	ck_assert_int_eq(notify_exec("/bin/sh", argv, env, "", 0, 600000, err, sizeof err), 0);
+	/* the job ends: it reads the end of the FIFO */
+	fd = open(fifo, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* and one that fails says so the same */
+	snprintf(script, sizeof script, "timeout 60 cat '%s' > /dev/null & echo 'no way' >&2; exit 4", fifo);
+	ck_assert_int_eq(notify_exec("/bin/sh", argv, env, "", 0, 600000, err, sizeof err), -1);
+	ck_assert_str_eq(err, "exit status 4: no way");
+	fd = open(fifo, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+END_TEST
+
 int main(void)
 {
 	TCase *tc = tcase_create("notify");
@@ -240,5 +274,6 @@ int main(void)
 	tcase_add_test(tc, a_batch_waits_batch_and_the_hour_caps_the_mails);
 	tcase_add_test(tc, the_configuration_is_checked);
 	tcase_add_test(tc, a_program_runs_without_a_shell_with_its_input_and_is_killed_at_its_timeout);
+	tcase_add_test(tc, a_program_that_exits_has_ended_even_if_its_job_holds_its_output);
 	return ut_run("notify", tc);
 }

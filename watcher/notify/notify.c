@@ -119,6 +119,25 @@ bool notify_batch_add(struct notify_batch *b, const struct mail_block *blk, uint
 	return began;
 }
 
+void notify_batch_resize(struct notify_batch *b, size_t max_listed, size_t max_mails)
+{
+	struct notify_batch nb;
+	size_t k;
+
+	notify_batch_init(&nb, max_listed, max_mails);
+	for (size_t i = 0; i < b->n; i++)
+		notify_batch_add(&nb, &b->v[i], b->first_ms);
+	nb.more += b->more;
+	/* the hour's mails still count: the newest of them, oldest first */
+	k = b->nsent < nb.maxsent ? b->nsent : nb.maxsent;
+	for (size_t i = 0; i < k; i++)
+		nb.sent[i] = b->sent[(b->next + b->maxsent - k + i) % b->maxsent];
+	nb.nsent = k;
+	nb.next = k % nb.maxsent;
+	notify_batch_release(b);
+	*b = nb;
+}
+
 uint64_t notify_batch_due(const struct notify_batch *b, uint64_t batch_ms, uint64_t now_ms)
 {
 	uint64_t due;
@@ -656,16 +675,8 @@ void notify_configure(struct notify *n, const struct notify_cfg *c)
 	n->nto = k;
 	free(w);
 	free(st);
-	if (n->batch.max != c->max_listed || n->batch.maxsent != c->max_mails) {
-		/* the bounds changed: what waits is kept, to the new bound */
-		struct notify_batch nb;
-		notify_batch_init(&nb, c->max_listed, c->max_mails);
-		for (size_t i = 0; i < n->batch.n; i++)
-			notify_batch_add(&nb, &n->batch.v[i], n->batch.first_ms);
-		nb.more += n->batch.more;
-		notify_batch_release(&n->batch);
-		n->batch = nb;
-	}
+	if (n->batch.max != c->max_listed || n->batch.maxsent != c->max_mails)
+		notify_batch_resize(&n->batch, c->max_listed, c->max_mails);
 	arm(n);
 }
 

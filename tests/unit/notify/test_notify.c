@@ -179,6 +179,41 @@ START_TEST(a_batch_waits_batch_and_the_hour_caps_the_mails)
 }
 END_TEST
 
+/* A reload that changes the bounds keeps the hour's count: the mails
+ * already sent in the hour still count against the cap. */
+START_TEST(new_bounds_keep_the_hours_mails)
+{
+	struct notify_batch b;
+	struct mail_block blk = { .what = "192.0.2.9" }, *v;
+	size_t n;
+	uint64_t more, t = 1000000;
+
+	notify_batch_init(&b, 3, 2);
+	for (int i = 0; i < 2; i++) {
+		notify_batch_add(&b, &blk, t + (uint64_t)i * 60000);
+		notify_batch_take(&b, t + (uint64_t)i * 60000 + 60000, &v, &n, &more);
+		free(v);
+	}
+	/* the hour's two mails are sent; a reload lists more per mail */
+	notify_batch_resize(&b, 50, 2);
+	ck_assert(notify_batch_add(&b, &blk, t + 200000));
+	ck_assert_uint_eq(notify_batch_due(&b, 60000, t + 200000), t + 60000 + 3600000);
+	/* and one with a cap of 3: one more may leave, then the hour waits
+	 * for the oldest of the three */
+	notify_batch_resize(&b, 50, 3);
+	ck_assert_uint_eq(b.n, 1);
+	ck_assert_uint_eq(notify_batch_due(&b, 60000, t + 200000), t + 260000);
+	notify_batch_take(&b, t + 260000, &v, &n, &more);
+	free(v);
+	notify_batch_add(&b, &blk, t + 300000);
+	ck_assert_uint_eq(notify_batch_due(&b, 60000, t + 300000), t + 60000 + 3600000);
+	/* a cap of 1: the newest mail is the one that counts */
+	notify_batch_resize(&b, 50, 1);
+	ck_assert_uint_eq(notify_batch_due(&b, 60000, t + 300000), t + 260000 + 3600000);
+	notify_batch_release(&b);
+}
+END_TEST
+
 START_TEST(the_configuration_is_checked)
 {
 	const char *key = NULL;
@@ -272,6 +307,7 @@ int main(void)
 	tcase_add_test(tc, a_long_escaped_subject_stays_within_the_line_limit);
 	tcase_add_test(tc, dry_run_blocks_are_said_to_be_would_be_blocks);
 	tcase_add_test(tc, a_batch_waits_batch_and_the_hour_caps_the_mails);
+	tcase_add_test(tc, new_bounds_keep_the_hours_mails);
 	tcase_add_test(tc, the_configuration_is_checked);
 	tcase_add_test(tc, a_program_runs_without_a_shell_with_its_input_and_is_killed_at_its_timeout);
 	tcase_add_test(tc, a_program_that_exits_has_ended_even_if_its_job_holds_its_output);

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -232,7 +233,10 @@ int notify_exec(const char *path, char *const argv[], char *const envp[], const 
 {
 	int in[2], out[2], status = 0, pfd;
 	pid_t pid;
-	uint64_t deadline = mono_ms() + timeout_ms;
+	uint64_t start = mono_ms();
+	/* timeout = permanent (UINT64_MAX): never, not a deadline wrapped
+	 * into the past */
+	uint64_t deadline = timeout_ms > UINT64_MAX - start ? UINT64_MAX : start + timeout_ms;
 	char buf[512], line[300];
 	size_t got = 0, done = 0;
 	bool eof = false, reaped = false;
@@ -281,7 +285,7 @@ int notify_exec(const char *path, char *const argv[], char *const envp[], const 
 		}
 		if (now >= deadline)
 			break;
-		left = (int)(deadline - now);
+		left = deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now);
 		if (!eof)
 			p[np++] = (struct pollfd){ .fd = out[0], .events = POLLIN };
 		if (in[1] >= 0)

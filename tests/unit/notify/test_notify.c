@@ -6,6 +6,7 @@
 #include "mail.h"
 #include "notify.h"
 
+#include "duration.h"
 #include "log.h"
 #include "unit.h"
 
@@ -262,6 +263,9 @@ START_TEST(a_program_runs_without_a_shell_with_its_input_and_is_killed_at_its_ti
 	ck_assert_str_eq(err, "killed after 200ms (timeout)");
 	ck_assert_int_eq(notify_exec("/nonexistent/program", none, env, "", 0, 5000, err, sizeof err), -1);
 	ck_assert_str_eq(err, "exit status 127: cannot run /nonexistent/program: No such file or directory");
+	/* timeout = permanent (every duration option takes it): never
+	 * killed, not killed at once */
+	ck_assert_int_eq(notify_exec("/bin/sh", argv, env, "hello\n", 6, DURATION_PERMANENT, err, sizeof err), 0);
 }
 END_TEST
 

@@ -22,11 +22,16 @@ void mail_header_text(char *dst, size_t len, const char *s)
 	text_sanitize(dst, len, s, strlen(s));
 }
 
+/* RFC 5322 2.1.1: a line holds at most 998 characters; an escaped value
+ * (a hostile account name grows fourfold) is cut to fit "NAME: " */
+#define MAIL_HEADER_LINE_MAX 998
+
 static void header(FILE *o, const char *name, const char *value)
 {
-	char v[1024];
+	char v[MAIL_HEADER_LINE_MAX + 1];
+	size_t room = MAIL_HEADER_LINE_MAX - strlen(name) - 2;
 
-	mail_header_text(v, sizeof v, value);
+	mail_header_text(v, room + 1, value);
 	fprintf(o, "%s: %s\n", name, v);
 }
 

@@ -16,17 +16,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define HOUR_MS 3600000ULL
 #define BUSY_RETRY_MS 1000
+#define EXIT_POLL_MS 100        /* without a pidfd: how often its exit is looked for */
 
 /* ---- the configuration's values ---- */
 
@@ -117,6 +120,25 @@ bool notify_batch_add(struct notify_batch *b, const struct mail_block *blk, uint
 	return began;
 }
 
+void notify_batch_resize(struct notify_batch *b, size_t max_listed, size_t max_mails)
+{
+	struct notify_batch nb;
+	size_t k;
+
+	notify_batch_init(&nb, max_listed, max_mails);
+	for (size_t i = 0; i < b->n; i++)
+		notify_batch_add(&nb, &b->v[i], b->first_ms);
+	nb.more += b->more;
+	/* the hour's mails still count: the newest of them, oldest first */
+	k = b->nsent < nb.maxsent ? b->nsent : nb.maxsent;
+	for (size_t i = 0; i < k; i++)
+		nb.sent[i] = b->sent[(b->next + b->maxsent - k + i) % b->maxsent];
+	nb.nsent = k;
+	nb.next = k % nb.maxsent;
+	notify_batch_release(b);
+	*b = nb;
+}
+
 uint64_t notify_batch_due(const struct notify_batch *b, uint64_t batch_ms, uint64_t now_ms)
 {
 	uint64_t due;
@@ -184,12 +206,37 @@ static void first_line(const char *buf, size_t n, char *dst, size_t len)
 	text_sanitize(dst, len, buf, k);
 }
 
+/* Reads what is there of its output, keeping the first bytes in buf;
+ * false when nothing more is there now (*eof: nor ever). */
+static bool read_output(int fd, char *buf, size_t len, size_t *got, bool *eof)
+{
+	char tmp[4096];
+	ssize_t r = read(fd, tmp, sizeof tmp);
+
+	if (r < 0 && errno == EINTR)
+		return true;
+	if (r <= 0) {
+		if (!(r < 0 && errno == EAGAIN))
+			*eof = true;
+		return false;
+	}
+	if (*got < len) {
+		size_t k = (size_t)r < len - *got ? (size_t)r : len - *got;
+		memcpy(buf + *got, tmp, k);
+		*got += k;
+	}
+	return true;
+}
+
 int notify_exec(const char *path, char *const argv[], char *const envp[], const char *input, size_t inlen,
 		uint64_t timeout_ms, char *err, size_t errlen)
 {
-	int in[2], out[2], status = 0;
+	int in[2], out[2], status = 0, pfd;
 	pid_t pid;
-	uint64_t deadline = mono_ms() + timeout_ms;
+	uint64_t start = mono_ms();
+	/* timeout = permanent (UINT64_MAX): never, not a deadline wrapped
+	 * into the past */
+	uint64_t deadline = timeout_ms > UINT64_MAX - start ? UINT64_MAX : start + timeout_ms;
 	char buf[512], line[300];
 	size_t got = 0, done = 0;
 	bool eof = false, reaped = false;
@@ -214,34 +261,44 @@ int notify_exec(const char *path, char *const argv[], char *const envp[], const 
 	}
 	setpgid(pid, pid);      /* whichever of the two runs first */
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	/* readable when it exits (else its exit is looked for every
+	 * EXIT_POLL_MS) */
+	pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (!inlen) {
 		close(in[1]);
 		in[1] = -1;
 	}
 	while (!eof || in[1] >= 0) {
-		struct pollfd p[2];
+		struct pollfd p[3];
 		int np = 0, left;
 		uint64_t now = mono_ms();
+		/* it exited: what it left behind (a "cmd &" of a script's)
+		 * may hold its output, it has ended all the same */
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			reaped = true;
+			/* what it wrote before (a pipe holds 64 KiB): bounded,
+			 * as the job may write on */
+			for (int k = 0; k < 16 && !eof && read_output(out[0], buf, sizeof buf, &got, &eof); k++)
+				;
+			break;
+		}
 		if (now >= deadline)
 			break;
-		left = (int)(deadline - now);
+		left = deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now);
 		if (!eof)
 			p[np++] = (struct pollfd){ .fd = out[0], .events = POLLIN };
 		if (in[1] >= 0)
 			p[np++] = (struct pollfd){ .fd = in[1], .events = POLLOUT };
+		if (pfd >= 0)
+			p[np++] = (struct pollfd){ .fd = pfd, .events = POLLIN };
+		else if (left > EXIT_POLL_MS)
+			left = EXIT_POLL_MS;
 		if (poll(p, (nfds_t)np, left) < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < np; i++) {
 			if (p[i].fd == out[0] && p[i].revents) {
-				char tmp[4096];
-				ssize_t r = read(out[0], tmp, sizeof tmp);
-				if (r <= 0 && !(r < 0 && (errno == EINTR || errno == EAGAIN))) {
-					eof = true;
-				} else if (r > 0 && got < sizeof buf) {
-					size_t k = (size_t)r < sizeof buf - got ? (size_t)r : sizeof buf - got;
-					memcpy(buf + got, tmp, k);
-					got += k;
-				}
+				read_output(out[0], buf, sizeof buf, &got, &eof);
 			} else if (p[i].fd == in[1] && p[i].revents) {
 				ssize_t w = write(in[1], input + done, inlen - done);
 				if (w < 0 && errno != EINTR && errno != EAGAIN) {
@@ -257,6 +314,8 @@ int notify_exec(const char *path, char *const argv[], char *const envp[], const 
 	if (in[1] >= 0)
 		close(in[1]);
 	close(out[0]);
+	if (pfd >= 0)
+		close(pfd);
 	/* it closed its output: wait for its end, up to the deadline */
 	while (!reaped) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
@@ -620,16 +679,8 @@ void notify_configure(struct notify *n, const struct notify_cfg *c)
 	n->nto = k;
 	free(w);
 	free(st);
-	if (n->batch.max != c->max_listed || n->batch.maxsent != c->max_mails) {
-		/* the bounds changed: what waits is kept, to the new bound */
-		struct notify_batch nb;
-		notify_batch_init(&nb, c->max_listed, c->max_mails);
-		for (size_t i = 0; i < n->batch.n; i++)
-			notify_batch_add(&nb, &n->batch.v[i], n->batch.first_ms);
-		nb.more += n->batch.more;
-		notify_batch_release(&n->batch);
-		n->batch = nb;
-	}
+	if (n->batch.max != c->max_listed || n->batch.maxsent != c->max_mails)
+		notify_batch_resize(&n->batch, c->max_listed, c->max_mails);
 	arm(n);
 }
 

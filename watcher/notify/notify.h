@@ -70,6 +70,9 @@ bool notify_batch_add(struct notify_batch *b, const struct mail_block *blk, uint
 /* When the batch may leave, batch_ms after it began and when the hour
  * allows a mail: 0 if nothing waits. */
 uint64_t notify_batch_due(const struct notify_batch *b, uint64_t batch_ms, uint64_t now_ms);
+/* New bounds (a reload): what waits is kept, to the new max_listed, and
+ * so are the send times of the hour's mails (the newest max_mails). */
+void notify_batch_resize(struct notify_batch *b, size_t max_listed, size_t max_mails);
 /* The batch leaves now: it is counted in the hour and emptied (what was
  * in it is handed to the caller: *v to free, *n, *more). */
 void notify_batch_take(struct notify_batch *b, uint64_t now_ms, struct mail_block **v, size_t *n, uint64_t *more);

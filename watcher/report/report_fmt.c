@@ -162,10 +162,33 @@ void report_fmt_json(FILE *o, const struct stats_bucket *b)
 	fputs("}\n", o);
 }
 
+/* A name or key of the bucket, printable already (stats.h): its HTML
+ * metacharacters as entities and nothing escaped again ("\x0a" as the
+ * text and JSON reports show it, not "\x5cx0a"); anything else (never
+ * made by stats) made printable first. */
+static void html_text(FILE *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!text_printable(s, n, NULL)) {
+		replay_html_text(o, s, n);
+		return;
+	}
+	for (; *s; s++)
+		switch (*s) {
+		case '&': fputs("&amp;", o); break;
+		case '<': fputs("&lt;", o); break;
+		case '>': fputs("&gt;", o); break;
+		case '"': fputs("&quot;", o); break;
+		case '\'': fputs("&#39;", o); break;
+		default: fputc(*s, o);
+		}
+}
+
 static void html_row(FILE *o, const char *name, unsigned long long v)
 {
 	fputs("<tr><td>", o);
-	replay_html_text(o, name, strlen(name));
+	html_text(o, name);
 	fprintf(o, "</td><td class=\"n\">%llu</td></tr>\n", v);
 }
 
@@ -193,7 +216,7 @@ void report_fmt_html(FILE *o, const struct stats_bucket *b)
 		"<th>lifted</th></tr>\n", (unsigned long long)b->made, (unsigned long long)b->lifted);
 	for (size_t i = 0; i < b->norigins; i++) {
 		fputs("<tr><td>", o);
-		replay_html_text(o, b->origins[i].name, strlen(b->origins[i].name));
+		html_text(o, b->origins[i].name);
 		fprintf(o, "</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td></tr>\n",
 			(unsigned long long)b->origins[i].n, (unsigned long long)b->origins[i].m);
 	}

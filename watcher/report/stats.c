@@ -356,12 +356,12 @@ void stats_merge(struct stats_bucket *acc, const struct stats_bucket *b)
 		acc->end_ms = b->end_ms;
 	for (int k = 0; k < EV_NKINDS; k++)
 		acc->events[k] += b->events[k];
+	/* a bucket's names are printable already: escaped again, "\x01"
+	 * would read "\x5cx01" */
 	for (size_t i = 0; i < b->nservices; i++)
-		name_add(acc->services, &acc->nservices, b->services[i].name, strlen(b->services[i].name),
-			 b->services[i].n, b->services[i].m);
+		name_put(acc->services, &acc->nservices, b->services[i].name, b->services[i].n, b->services[i].m);
 	for (size_t i = 0; i < b->norigins; i++)
-		name_add(acc->origins, &acc->norigins, b->origins[i].name, strlen(b->origins[i].name), b->origins[i].n,
-			 b->origins[i].m);
+		name_put(acc->origins, &acc->norigins, b->origins[i].name, b->origins[i].n, b->origins[i].m);
 	acc->made += b->made;
 	acc->lifted += b->lifted;
 	acc->exempt += b->exempt;
@@ -564,6 +564,20 @@ static void top_set(struct stats_top *v, size_t *n, const char *key, uint64_t co
 	v[(*n)++].err = err;
 }
 
+/* A saved name was made printable (ASCII) when it was counted: kept as
+ * it is; one that is not (a damaged state) is made so. */
+static void name_restore(struct stats_name *v, size_t *n, const char *name, uint64_t dn, uint64_t dm)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)name[i] < 0x20 || (unsigned char)name[i] >= 0x7f) {
+			name_add(v, n, name, len, dn, dm);
+			return;
+		}
+	name_put(v, n, name, dn, dm);
+}
+
 /* "NAME:N;" or "NAME:N:M;" items up to the end of the token */
 static bool items(const char *p, const char *end, int nums, struct stats_bucket *b, char what)
 {
@@ -581,9 +595,9 @@ static bool items(const char *p, const char *end, int nums, struct stats_bucket 
 		if (*p++ != ';')
 			return false;
 		if (what == 's')
-			name_add(b->services, &b->nservices, name, strlen(name), n, 0);
+			name_restore(b->services, &b->nservices, name, n, 0);
 		else if (what == 'o')
-			name_add(b->origins, &b->norigins, name, strlen(name), n, m);
+			name_restore(b->origins, &b->norigins, name, n, m);
 		else if (what == 'a')
 			top_set(b->addrs, &b->naddrs, name, n, m);
 		else if (what == 'u')

@@ -6,13 +6,17 @@
 #include "mail.h"
 #include "notify.h"
 
+#include "duration.h"
 #include "log.h"
 #include "unit.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static char *compose(const struct mail_block *v, size_t n, uint64_t more, const char *subject)
 {
@@ -119,6 +123,27 @@ START_TEST(body_lines_are_bounded_and_the_rest_is_counted)
 }
 END_TEST
 
+/* An account name of hostile or merely non-ASCII bytes grows fourfold as
+ * \xNN: the Subject that holds it must still be a line a mail server
+ * takes (RFC 5322: at most 998 characters), cut with "...". */
+START_TEST(a_long_escaped_subject_stays_within_the_line_limit)
+{
+	struct mail_block b = { .account = true, .origin = "auth-account", .dur_ms = 60000 };
+	char subject[700], *msg, *p;
+
+	memset(b.what, 0xff, sizeof b.what - 1);
+	b.what[sizeof b.what - 1] = '\0';
+	snprintf(subject, sizeof subject, "mailscreen on mx.example.org: account '%s' blocked", b.what);
+	msg = compose(&b, 1, 0, subject);
+	for (p = msg; *p; p = strchr(p, '\n') + 1)
+		ck_assert_msg(strcspn(p, "\n") <= 998, "a line of %zu characters: %.40s", strcspn(p, "\n"), p);
+	ck_assert_ptr_nonnull(strstr(msg, "Subject: mailscreen on mx.example.org: account '\\xff\\xff"));
+	ck_assert_ptr_nonnull(strstr(msg, "...\n"));
+	ck_assert_int_eq(count_headers_named(msg, "Subject"), 1);
+	free(msg);
+}
+END_TEST
+
 START_TEST(a_batch_waits_batch_and_the_hour_caps_the_mails)
 {
 	struct notify_batch b;
@@ -151,6 +176,41 @@ START_TEST(a_batch_waits_batch_and_the_hour_caps_the_mails)
 	notify_batch_take(&b, t + 3660000, &v, &n, &more);
 	ck_assert_uint_eq(n + more, 1001);
 	free(v);
+	notify_batch_release(&b);
+}
+END_TEST
+
+/* A reload that changes the bounds keeps the hour's count: the mails
+ * already sent in the hour still count against the cap. */
+START_TEST(new_bounds_keep_the_hours_mails)
+{
+	struct notify_batch b;
+	struct mail_block blk = { .what = "192.0.2.9" }, *v;
+	size_t n;
+	uint64_t more, t = 1000000;
+
+	notify_batch_init(&b, 3, 2);
+	for (int i = 0; i < 2; i++) {
+		notify_batch_add(&b, &blk, t + (uint64_t)i * 60000);
+		notify_batch_take(&b, t + (uint64_t)i * 60000 + 60000, &v, &n, &more);
+		free(v);
+	}
+	/* the hour's two mails are sent; a reload lists more per mail */
+	notify_batch_resize(&b, 50, 2);
+	ck_assert(notify_batch_add(&b, &blk, t + 200000));
+	ck_assert_uint_eq(notify_batch_due(&b, 60000, t + 200000), t + 60000 + 3600000);
+	/* and one with a cap of 3: one more may leave, then the hour waits
+	 * for the oldest of the three */
+	notify_batch_resize(&b, 50, 3);
+	ck_assert_uint_eq(b.n, 1);
+	ck_assert_uint_eq(notify_batch_due(&b, 60000, t + 200000), t + 260000);
+	notify_batch_take(&b, t + 260000, &v, &n, &more);
+	free(v);
+	notify_batch_add(&b, &blk, t + 300000);
+	ck_assert_uint_eq(notify_batch_due(&b, 60000, t + 300000), t + 60000 + 3600000);
+	/* a cap of 1: the newest mail is the one that counts */
+	notify_batch_resize(&b, 50, 1);
+	ck_assert_uint_eq(notify_batch_due(&b, 60000, t + 300000), t + 260000 + 3600000);
 	notify_batch_release(&b);
 }
 END_TEST
@@ -203,6 +263,40 @@ START_TEST(a_program_runs_without_a_shell_with_its_input_and_is_killed_at_its_ti
 	ck_assert_str_eq(err, "killed after 200ms (timeout)");
 	ck_assert_int_eq(notify_exec("/nonexistent/program", none, env, "", 0, 5000, err, sizeof err), -1);
 	ck_assert_str_eq(err, "exit status 127: cannot run /nonexistent/program: No such file or directory");
+	/* timeout = permanent (every duration option takes it): never
+	 * killed, not killed at once */
+	ck_assert_int_eq(notify_exec("/bin/sh", argv, env, "hello\n", 6, DURATION_PERMANENT, err, sizeof err), 0);
+}
+END_TEST
+
+/* A program that leaves a job of its own behind, holding its output (a
+ * script's "cmd &"), has ended when it exits: the run does not wait for
+ * that job to the timeout, one block after the other. The job here waits
+ * on a FIFO the test opens only once the run returned: were the run to
+ * wait for the end of its output, it would return at its timeout, long
+ * after the test case's. */
+START_TEST(a_program_that_exits_has_ended_even_if_its_job_holds_its_output)
+{
+	char err[256], fifo[300], script[700];
+	char *const env[] = { "PATH=/usr/bin:/bin", NULL };
+	char *argv[] = { "/bin/sh", "-c", script, NULL };
+	int fd;
+
+	snprintf(fifo, sizeof fifo, "%s/job.fifo", ut_dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	snprintf(script, sizeof script, "echo started; timeout 60 cat '%s' > /dev/null & exit 0", fifo);
+	ck_assert_int_eq(notify_exec("/bin/sh", argv, env, "", 0, 600000, err, sizeof err), 0);
+	/* the job ends: it reads the end of the FIFO */
+	fd = open(fifo, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* and one that fails says so the same */
+	snprintf(script, sizeof script, "timeout 60 cat '%s' > /dev/null & echo 'no way' >&2; exit 4", fifo);
+	ck_assert_int_eq(notify_exec("/bin/sh", argv, env, "", 0, 600000, err, sizeof err), -1);
+	ck_assert_str_eq(err, "exit status 4: no way");
+	fd = open(fifo, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
 }
 END_TEST
 
@@ -214,9 +308,12 @@ int main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, texts_of_a_block_never_make_a_header);
 	tcase_add_test(tc, body_lines_are_bounded_and_the_rest_is_counted);
+	tcase_add_test(tc, a_long_escaped_subject_stays_within_the_line_limit);
 	tcase_add_test(tc, dry_run_blocks_are_said_to_be_would_be_blocks);
 	tcase_add_test(tc, a_batch_waits_batch_and_the_hour_caps_the_mails);
+	tcase_add_test(tc, new_bounds_keep_the_hours_mails);
 	tcase_add_test(tc, the_configuration_is_checked);
 	tcase_add_test(tc, a_program_runs_without_a_shell_with_its_input_and_is_killed_at_its_timeout);
+	tcase_add_test(tc, a_program_that_exits_has_ended_even_if_its_job_holds_its_output);
 	return ut_run("notify", tc);
 }

@@ -185,7 +185,8 @@ void daemon_cluster_publish(struct daemon *d, int kind, const char *target, uint
 	cluster_publish(d->cluster, &e);
 }
 
-/* The first line of the password file. */
+/* The first line of the password file; NULL if it cannot be read (errno
+ * says why). */
 static char *read_password(const char *path)
 {
 	FILE *fp = fopen(path, "re");
@@ -193,10 +194,8 @@ static char *read_password(const char *path)
 	size_t cap = 0;
 	ssize_t n;
 
-	if (!fp) {
-		log_warn("cluster: cannot read password_file '%s'; connecting without a password", path);
+	if (!fp)
 		return NULL;
-	}
 	n = getline(&line, &cap, fp);
 	fclose(fp);
 	if (n < 0) {
@@ -215,8 +214,18 @@ void daemon_cluster_free(struct daemon *d)
 		cluster_free(d->cluster);
 	}
 	d->cluster = NULL;
+	if (d->cluster_sig)             /* it holds the password */
+		explicit_bzero(d->cluster_sig, strlen(d->cluster_sig));
 	free(d->cluster_sig);
 	d->cluster_sig = NULL;
+}
+
+static void free_secret(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
 }
 
 void daemon_cluster_configure(struct daemon *d)
@@ -224,41 +233,53 @@ void daemon_cluster_configure(struct daemon *d)
 	const struct config *c = &d->b.cfg;
 	struct cluster_opts o = { .limits = cluster_default_limits };
 	struct cluster_hooks h = { .apply = apply, .moved = moved, .decide = shared_decide, .arg = d };
-	char *sig, err[ERR_LEN];
-	size_t len;
+	char *sig, *pw = NULL, err[ERR_LEN];
+	size_t len, base;
 
 	screen_set_shared_hook(d->screen, shared_count, d);
+	/* the password read at each reload: one rotated in the same file
+	 * makes the link again, with it */
+	if (*c->cluster_redis && *c->cluster_password_file) {
+		pw = read_password(c->cluster_password_file);
+		if (!pw)
+			log_warn("cluster: cannot read password_file '%s'%s", c->cluster_password_file,
+				 d->cluster ? "; the link keeps the password it has" : "; connecting without a password");
+	}
 	len = strlen(c->cluster_redis) + strlen(c->cluster_user) + strlen(c->cluster_password_file) +
-	      strlen(c->cluster_node) + strlen(c->cluster_prefix) + 64;
+	      strlen(c->cluster_node) + strlen(c->cluster_prefix) + (pw ? strlen(pw) : 0) + 64;
 	sig = xmalloc(len);
-	snprintf(sig, len, "%s|%s|%s|%s|%s|%u|%u", c->cluster_redis, c->cluster_user, c->cluster_password_file,
-		 c->cluster_node, c->cluster_prefix, c->cluster_share, c->cluster_accept);
-	if (d->cluster_sig && strcmp(sig, d->cluster_sig) == 0) {
-		free(sig);
+	base = (size_t)snprintf(sig, len, "%s|%s|%s|%s|%s|%u|%u\n", c->cluster_redis, c->cluster_user,
+				c->cluster_password_file, c->cluster_node, c->cluster_prefix, c->cluster_share,
+				c->cluster_accept);
+	snprintf(sig + base, len - base, "%s", pw ? pw : "");
+	/* the same link: nothing to do (a password file that cannot be read
+	 * now leaves the link as it is) */
+	if (d->cluster_sig && (pw || !*c->cluster_password_file ? strcmp(sig, d->cluster_sig) == 0
+								 : strncmp(sig, d->cluster_sig, base) == 0)) {
+		free_secret(sig);
+		free_secret(pw);
 		return;
 	}
 	daemon_cluster_free(d);
 	if (!*c->cluster_redis) {
-		free(sig);
+		free_secret(sig);
 		return;
 	}
 	if (cluster_redis_parse(c->cluster_redis, &o.redis, err, sizeof err) < 0) {
 		log_warnx("cluster: %s", err);
-		free(sig);
+		free_secret(sig);
+		free_secret(pw);
 		return;
 	}
 	o.user = c->cluster_user;
-	o.password = *c->cluster_password_file ? read_password(c->cluster_password_file) : NULL;
+	o.password = pw;
 	o.node = c->cluster_node;
 	o.prefix = c->cluster_prefix;
 	o.share = c->cluster_share;
 	o.accept = c->cluster_accept;
 	o.last_id = d->cluster_saved_id;
 	d->cluster = cluster_new(d->loop, &o, &h);
-	if (o.password) {
-		explicit_bzero((char *)(uintptr_t)o.password, strlen(o.password));
-		free((char *)(uintptr_t)o.password);
-	}
+	free_secret(pw);
 	d->cluster_sig = sig;
 	log_info("cluster: node %s, Redis %s, prefix %s", c->cluster_node, c->cluster_redis, c->cluster_prefix);
 }

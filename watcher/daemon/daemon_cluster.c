@@ -233,7 +233,7 @@ void daemon_cluster_configure(struct daemon *d)
 	const struct config *c = &d->b.cfg;
 	struct cluster_opts o = { .limits = cluster_default_limits };
 	struct cluster_hooks h = { .apply = apply, .moved = moved, .decide = shared_decide, .arg = d };
-	char *sig, *pw = NULL, err[ERR_LEN];
+	char *sig, *pw = NULL, err[ERR_LEN], stream[sizeof d->cluster_saved_stream];
 	size_t len, base;
 
 	screen_set_shared_hook(d->screen, shared_count, d);
@@ -277,6 +277,16 @@ void daemon_cluster_configure(struct daemon *d)
 	o.prefix = c->cluster_prefix;
 	o.share = c->cluster_share;
 	o.accept = c->cluster_accept;
+	/* a position is one in the stream it was read from: of another
+	 * (prefix or Redis changed) it would skip that stream's entries
+	 * older than it, and its snapshot */
+	snprintf(stream, sizeof stream, "%sdecisions@%s", c->cluster_prefix, c->cluster_redis);
+	if (*d->cluster_saved_id && *d->cluster_saved_stream && strcmp(stream, d->cluster_saved_stream) != 0) {
+		log_info("cluster: the saved read position is one of %s, not of %s: starting from the snapshot",
+			 d->cluster_saved_stream, stream);
+		d->cluster_saved_id[0] = '\0';
+	}
+	snprintf(d->cluster_saved_stream, sizeof d->cluster_saved_stream, "%s", stream);
 	o.last_id = d->cluster_saved_id;
 	d->cluster = cluster_new(d->loop, &o, &h);
 	free_secret(pw);

@@ -5,8 +5,8 @@
  * script, atomic) and the heartbeats; "read" follows the stream with
  * XREAD BLOCK, so a blocking read never holds a publication back.
  *
- * Start of reading: a saved position still in the stream is resumed;
- * otherwise the snapshot (PREFIX:current, whose field "@id" is the
+ * Start of reading: a saved position the stream still holds (the entry
+ * of that ID) is resumed; otherwise the snapshot (PREFIX:current, whose field "@id" is the
  * stream ID it reflects) is applied, then the stream is read from that ID.
  *
  * Owns struct cluster. Must never: block, trust an entry before
@@ -730,7 +730,7 @@ static void first_done(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
 	    r->element[0]->elements == 2 && r->element[0]->element[0]->type == REDIS_REPLY_STRING &&
-	    cluster_id_cmp(c->last_id, r->element[0]->element[0]->str) >= 0) {
+	    cluster_id_cmp(c->last_id, r->element[0]->element[0]->str) == 0) {
 		log_info("cluster: resuming the stream after %s", c->last_id);
 		xread(c);
 		return;
@@ -740,6 +740,12 @@ static void first_done(redisAsyncContext *ac, void *reply, void *priv)
 		redisAsyncDisconnect(ac);
 		return;
 	}
+	/* the stream does not hold the position (trimmed past it, or made
+	 * again: a Redis restarted empty, a promoted replica): not kept, or
+	 * the read would wait for IDs past it, which a new stream may reach
+	 * late or never */
+	log_info("cluster: the stream does not hold the read position %s; reading the snapshot", c->last_id);
+	c->last_id[0] = '\0';
 	send_argv(k, snapshot_done, 2, argv, NULL);
 }
 
@@ -754,7 +760,8 @@ static void after_ready(struct conn *k)
 		return;
 	}
 	if (c->last_id[0]) {
-		const char *argv[] = { "XRANGE", c->k_stream, "-", "+", "COUNT", "1" };
+		/* does the stream still hold the position? */
+		const char *argv[] = { "XRANGE", c->k_stream, c->last_id, c->last_id, "COUNT", "1" };
 		send_argv(k, first_done, 6, argv, NULL);
 	} else {
 		const char *argv[] = { "HGETALL", c->k_current };

@@ -2,12 +2,15 @@
 /*
  * cluster - see cluster.h. Two connections: "publish" runs the publish
  * script (XADD to the stream and the snapshot's HSET/HDEL in one Lua
- * script, atomic) and the heartbeats; "read" follows the stream with
- * XREAD BLOCK, so a blocking read never holds a publication back.
+ * script, atomic), the heartbeats and, when it is made and every hour,
+ * the snapshot's decisions over for an hour removed; "read" follows the
+ * stream with XREAD BLOCK, so a blocking read never holds a publication
+ * back.
  *
  * Start of reading: a saved position the stream still holds (the entry
- * of that ID) is resumed; otherwise the snapshot (PREFIX:current, whose field "@id" is the
- * stream ID it reflects) is applied, then the stream is read from that ID.
+ * of that ID) is resumed; otherwise the snapshot (PREFIX:current, whose
+ * field "@id" is the stream ID it reflects) is applied, then the stream
+ * is read from that ID.
  *
  * Owns struct cluster. Must never: block, trust an entry before
  * cluster_entry_decode passed it, or publish what it read.
@@ -32,6 +35,7 @@
 #define READ_COUNT "256"
 #define INFLIGHT_MAX 64
 #define HEARTBEAT_MS 2000
+#define PRUNE_MS (3600 * 1000)  /* the snapshot looked over for what is long over */
 #define SEP '\x1f'              /* between the strings of a snapshot value */
 
 /* KEYS: stream, snapshot. ARGV: maxlen, snapshot field, set|del, snapshot
@@ -65,7 +69,7 @@ struct cluster {
 	struct conn pub, rd;
 	bool closing, reading;
 	char last_id[CLUSTER_ID_MAX];
-	uint64_t tick_timer, last_beat_ms;
+	uint64_t tick_timer, last_beat_ms, next_prune_ms;
 	/* the queue: [head, n) waits, [head, head + inflight) is sent */
 	struct cluster_entry *q;
 	size_t head, n, aq, inflight;
@@ -570,20 +574,31 @@ static void reject(struct cluster *c, const char *id, const char *why)
 		log_warnx("cluster: rejected stream entry %s: %s (nothing applied)", id, why);
 }
 
+/* Whether an entry's strings are a decision over for an hour at least
+ * (whoever made it). */
+static bool long_over(const struct cluster *c, const char *const *strs, const size_t *lens, size_t n)
+{
+	struct cluster_entry e;
+	char err[ERR_LEN];
+	int rc = cluster_entry_decode(strs, lens, n, &c->o.limits, NULL, CLUSTER_BLOCKS | CLUSTER_ALLOWS |
+				      CLUSTER_ACCOUNTS, &e, err, sizeof err);
+	uint64_t now = wall_ms();
+
+	return rc == 1 && e.duration_ms != DURATION_PERMANENT && e.duration_ms && e.ts_ms <= now &&
+	       e.ts_ms + e.duration_ms + 3600 * 1000 < now;
+}
+
 /* One entry's strings (field, value...). 2: a decision over for an hour
  * at least (not applied); 1: applied; 0: skipped or rejected. */
 static int take(struct cluster *c, const char *id, const char *const *strs, const size_t *lens, size_t n)
 {
 	struct cluster_entry e;
 	char err[ERR_LEN];
-	int rc = cluster_entry_decode(strs, lens, n, &c->o.limits, NULL, c->o.accept | CLUSTER_BLOCKS |
-				      CLUSTER_ALLOWS | CLUSTER_ACCOUNTS, &e, err, sizeof err);
-	uint64_t now = wall_ms();
+	int rc;
 
 	/* what is long over is dropped whoever made it; then the checks
 	 * with this node's name and accept */
-	if (rc == 1 && e.duration_ms != DURATION_PERMANENT && e.duration_ms && e.ts_ms <= now &&
-	    e.ts_ms + e.duration_ms + 3600 * 1000 < now)
+	if (long_over(c, strs, lens, n))
 		return 2;
 	rc = cluster_entry_decode(strs, lens, n, &c->o.limits, c->node, c->o.accept, &e, err, sizeof err);
 	if (rc < 0) {
@@ -670,6 +685,39 @@ static void xread(struct cluster *c)
 		c->rd.extra_ms = READ_BLOCK_MS;
 }
 
+/* A snapshot value split into its strings (at most CLUSTER_FIELDS_MAX * 2). */
+static size_t snapshot_split(const redisReply *v, const char **strs, size_t *lens)
+{
+	size_t n = 0, start = 0;
+
+	for (size_t j = 0; j <= v->len && n < CLUSTER_FIELDS_MAX * 2; j++)
+		if (j == v->len || v->str[j] == SEP) {
+			strs[n] = v->str + start;
+			lens[n++] = j - start;
+			start = j + 1;
+		}
+	return n;
+}
+
+static void prune_reply(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct conn *k = priv;
+	redisReply *r = reply;
+
+	if (reply_in(k, ac, r) && r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+		k->c->s.pruned++;
+}
+
+/* Field f of the snapshot, of value v, out of it on k if it still holds v
+ * (a node may have made that decision again since). */
+static void prune(struct cluster *c, struct conn *k, const redisReply *f, const redisReply *v)
+{
+	const char *argv[] = { "EVAL", prune_script, "1", c->k_current, f->str, v->str };
+	const size_t alen[] = { 4, sizeof prune_script - 1, 1, strlen(c->k_current), f->len, v->len };
+
+	send_argv(k, prune_reply, 6, argv, alen);
+}
+
 static void snapshot_done(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct conn *k = priv;
@@ -688,7 +736,7 @@ static void snapshot_done(redisAsyncContext *ac, void *reply, void *priv)
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
 		const redisReply *f = r->element[i], *v = r->element[i + 1];
 		const char *strs[CLUSTER_FIELDS_MAX * 2];
-		size_t lens[CLUSTER_FIELDS_MAX * 2], n = 0, start = 0;
+		size_t lens[CLUSTER_FIELDS_MAX * 2], n;
 		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
 			continue;
 		if (f->len == 3 && memcmp(f->str, "@id", 3) == 0) {
@@ -696,20 +744,11 @@ static void snapshot_done(redisAsyncContext *ac, void *reply, void *priv)
 			atlen = v->len;
 			continue;
 		}
-		for (size_t j = 0; j <= v->len && n < CLUSTER_FIELDS_MAX * 2; j++)
-			if (j == v->len || v->str[j] == SEP) {
-				strs[n] = v->str + start;
-				lens[n++] = j - start;
-				start = j + 1;
-			}
-		if (take(c, "(snapshot)", strs, lens, n) == 2) {
-			/* over for an hour: out of the snapshot (the
-			 * snapshot would otherwise only grow) */
-			const char *argv[] = { "EVAL", prune_script, "1", c->k_current, f->str, v->str };
-			const size_t alen[] = { 4, sizeof prune_script - 1, 1, strlen(c->k_current), f->len, v->len };
-			send_argv(k, ignore_reply, 6, argv, alen);
-			c->s.pruned++;
-		}
+		n = snapshot_split(v, strs, lens);
+		/* over for an hour: out of the snapshot (the snapshot would
+		 * otherwise only grow) */
+		if (take(c, "(snapshot)", strs, lens, n) == 2)
+			prune(c, k, f, v);
 		entries++;
 	}
 	if (at)
@@ -717,6 +756,29 @@ static void snapshot_done(redisAsyncContext *ac, void *reply, void *priv)
 	log_info("cluster: read the snapshot (%zu entries), following the stream from %s", entries,
 		 c->last_id[0] ? c->last_id : "its start");
 	xread(c);
+}
+
+/* The snapshot looked over on the publish connection (when it is made,
+ * then every hour): what is over for an hour leaves it even while every
+ * node follows the stream and none reads the snapshot. */
+static void prune_done(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct conn *k = priv;
+	redisReply *r = reply;
+
+	if (!reply_in(k, ac, r) || r->type != REDIS_REPLY_ARRAY)
+		return;
+	for (size_t i = 0; i + 1 < r->elements; i += 2) {
+		const redisReply *f = r->element[i], *v = r->element[i + 1];
+		const char *strs[CLUSTER_FIELDS_MAX * 2];
+		size_t lens[CLUSTER_FIELDS_MAX * 2], n;
+		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+		    (f->len == 3 && memcmp(f->str, "@id", 3) == 0))
+			continue;
+		n = snapshot_split(v, strs, lens);
+		if (long_over(k->c, strs, lens, n))
+			prune(k->c, k, f, v);
+	}
 }
 
 static void first_done(redisAsyncContext *ac, void *reply, void *priv)
@@ -756,6 +818,7 @@ static void after_ready(struct conn *k)
 	log_info("cluster: %s connection to Redis ready", k->name);
 	if (k == &c->pub) {
 		c->last_beat_ms = 0;
+		c->next_prune_ms = loop_now_ms();
 		flush(c);
 		return;
 	}
@@ -822,6 +885,11 @@ static void tick(struct loop *l, void *arg)
 		c->last_beat_ms = now;
 		send_argv(&c->pub, ignore_reply, 4, hset, NULL);
 		send_argv(&c->pub, peers_done, 2, hget, NULL);
+	}
+	if (c->pub.st == C_READY && now >= c->next_prune_ms) {
+		const char *argv[] = { "HGETALL", c->k_current };
+		c->next_prune_ms = now + PRUNE_MS;
+		send_argv(&c->pub, prune_done, 2, argv, NULL);
 	}
 }
 

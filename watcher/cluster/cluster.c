@@ -435,6 +435,16 @@ struct count_sent {
 	struct cluster_count_batch b;
 };
 
+/* A batch that did not reach the shared count: counted lost, its keys
+ * handed back to the caller's own count, and freed. */
+static void count_lost(struct cluster *c, struct count_sent *cs)
+{
+	c->s.count_lost++;
+	for (size_t i = 0; i < cs->b.n && c->h.lost && !c->closing; i++)
+		c->h.lost(c->h.arg, cs->b.item[i].rule_name, cs->b.item[i].text);
+	free(cs);
+}
+
 static void count_reply(redisAsyncContext *ac, void *reply, void *priv);
 
 /* Send cs (EVALSHA once Redis knows the script). 0, or -1 (not sent). */
@@ -465,8 +475,7 @@ static void count_reply(redisAsyncContext *ac, void *reply, void *priv)
 
 	c->count_inflight--;
 	if (!reply_in(&c->pub, ac, r)) {
-		c->s.count_lost++;
-		free(cs);
+		count_lost(c, cs);
 		return;
 	}
 	if (r->type == REDIS_REPLY_ARRAY && r->elements <= CLUSTER_COUNT_BATCH_MAX) {
@@ -483,9 +492,8 @@ static void count_reply(redisAsyncContext *ac, void *reply, void *priv)
 	}
 	if (r->type == REDIS_REPLY_ERROR || n != r->elements || cluster_count_reply(&cs->b, vals, n, dec) < 0) {
 		errlog(c, "Redis refused a batch of shared counts", r->type == REDIS_REPLY_ERROR ? r->str : "bad reply",
-		       " (lost; check the ACL user's commands)");
-		c->s.count_lost++;
-		free(cs);
+		       " (lost; counted alone; check the ACL user's commands)");
+		count_lost(c, cs);
 		return;
 	}
 	if (cs->eval)
@@ -513,8 +521,7 @@ static void count_send(struct cluster *c)
 	cs->b = *c->cb;
 	cluster_count_batch_reset(c->cb);
 	if (count_submit(c, cs) < 0) {
-		c->s.count_lost++;
-		free(cs);
+		count_lost(c, cs);
 		return;
 	}
 	c->s.count_batches++;

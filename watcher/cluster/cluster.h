@@ -17,8 +17,9 @@
  * publish connection; a key the script
  * decides for is handed to the decide hook. While the publish connection
  * is not ready, cluster_count declines (the caller counts alone); a batch
- * whose connection is lost is lost to the shared count (its events stay
- * in the local count).
+ * whose connection is lost, or that Redis refuses, is lost to the shared
+ * count: its keys are handed to the lost hook (the caller's own count
+ * judges them).
  *
  * Owns the connections, the queue and the read position. Must never:
  * block the loop, publish an entry it was handed by the stream, or hand
@@ -60,6 +61,10 @@ struct cluster_hooks {
 	 * decides (no other does in the window). key: as given to
 	 * cluster_count. */
 	void (*decide)(void *arg, const char *rule, const char *key);
+	/* The events of rule's key handed to cluster_count did not reach
+	 * the shared count after all (Redis refused the batch, or it was
+	 * lost with the connection): the caller's own count judges them. */
+	void (*lost)(void *arg, const char *rule, const char *key);
 	void *arg;
 };
 

@@ -10,8 +10,10 @@
  * Shared rules (shared = yes, share = counts): the screen hands their
  * counted events here (screen_set_shared_hook) and they go to the shared
  * count while Redis is there; a key the shared count decides for here is
- * blocked through the judge, as the screen's own decision would be.
- * Lines read in log time (catching up) are counted alone.
+ * blocked through the judge, as the screen's own decision would be; the
+ * keys of a batch the shared count lost (refused, or the connection gone)
+ * are judged by the screen's own count (screen_local_reached). Lines read
+ * in log time (catching up) are counted alone.
  *
  * Owns d->cluster and d->cluster_sig. Must never: publish a decision it
  * was given by the cluster, or let Redis hold up local blocking.
@@ -126,11 +128,10 @@ static bool shared_count(void *arg, size_t ri, const struct decision *dc, unsign
 			     cnt > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt);
 }
 
-/* The shared count of rule's key reached its limit and this node decides. */
-static void shared_decide(void *arg, const char *rule, const char *key)
+/* Decide for shared rule ri's key here, as the screen would (why: what
+ * the log says of it). */
+static void decide_here(struct daemon *d, long ri, const char *key, const char *why)
 {
-	struct daemon *d = arg;
-	long ri = screen_rule_find(d->screen, rule);
 	const struct rule *r;
 	struct decision dc = { 0 };
 	struct event ev = { .count = 1 };
@@ -161,10 +162,35 @@ static void shared_decide(void *arg, const char *rule, const char *key)
 		ev.has_ip = true;
 		ev.ip = dc.target.addr;
 	}
-	log_info("cluster: rule %s: the shared count of %s reached %u within the window; this node decides", r->name,
-		 dc.kind == DECIDE_ACCOUNT ? "an account" : key, r->limit);
-	screen_note_shared_decision(d->screen, r);
+	if (!why) {
+		/* the shared count lost these events: this node's own count
+		 * judges them, as while Redis is away */
+		if (!screen_local_reached(d->screen, (size_t)ri, &dc, daemon_now_ms()))
+			return;
+		log_info("cluster: rule %s: the shared count lost events of %s; this node's own count reached %u", r->name,
+			 dc.kind == DECIDE_ACCOUNT ? "an account" : key, r->limit);
+	} else {
+		log_info("cluster: rule %s: the shared count of %s reached %u within the window; %s", r->name,
+			 dc.kind == DECIDE_ACCOUNT ? "an account" : key, r->limit, why);
+		screen_note_shared_decision(d->screen, r);
+	}
 	daemon_shared_decision(d, &dc, &ev, &ll);
+}
+
+/* The shared count of rule's key reached its limit and this node decides. */
+static void shared_decide(void *arg, const char *rule, const char *key)
+{
+	struct daemon *d = arg;
+
+	decide_here(d, screen_rule_find(d->screen, rule), key, "this node decides");
+}
+
+/* The shared count did not take rule's key's events after all. */
+static void shared_lost(void *arg, const char *rule, const char *key)
+{
+	struct daemon *d = arg;
+
+	decide_here(d, screen_rule_find(d->screen, rule), key, NULL);
 }
 
 static void moved(void *arg)
@@ -232,7 +258,8 @@ void daemon_cluster_configure(struct daemon *d)
 {
 	const struct config *c = &d->b.cfg;
 	struct cluster_opts o = { .limits = cluster_default_limits };
-	struct cluster_hooks h = { .apply = apply, .moved = moved, .decide = shared_decide, .arg = d };
+	struct cluster_hooks h = { .apply = apply, .moved = moved, .decide = shared_decide, .lost = shared_lost,
+				   .arg = d };
 	char *sig, *pw = NULL, err[ERR_LEN], stream[sizeof d->cluster_saved_stream];
 	size_t len, base;
 

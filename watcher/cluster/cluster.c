@@ -435,13 +435,21 @@ struct count_sent {
 	struct cluster_count_batch b;
 };
 
+/* Item i of a batch the shared count did not decide for: to the caller's
+ * own count. */
+static void count_alone(struct cluster *c, const struct count_sent *cs, size_t i)
+{
+	if (c->h.alone && !c->closing)
+		c->h.alone(c->h.arg, cs->b.item[i].rule_name, cs->b.item[i].text);
+}
+
 /* A batch that did not reach the shared count: counted lost, its keys
  * handed back to the caller's own count, and freed. */
 static void count_lost(struct cluster *c, struct count_sent *cs)
 {
 	c->s.count_lost++;
-	for (size_t i = 0; i < cs->b.n && c->h.lost && !c->closing; i++)
-		c->h.lost(c->h.arg, cs->b.item[i].rule_name, cs->b.item[i].text);
+	for (size_t i = 0; i < cs->b.n; i++)
+		count_alone(c, cs, i);
 	free(cs);
 }
 
@@ -503,6 +511,8 @@ static void count_reply(redisAsyncContext *ac, void *reply, void *priv)
 			c->s.count_decisions++;
 			if (c->h.decide && !c->closing)
 				c->h.decide(c->h.arg, cs->b.item[i].rule_name, cs->b.item[i].text);
+		} else {
+			count_alone(c, cs, i);
 		}
 	free(cs);
 }

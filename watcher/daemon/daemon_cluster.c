@@ -10,9 +10,10 @@
  * Shared rules (shared = yes, share = counts): the screen hands their
  * counted events here (screen_set_shared_hook) and they go to the shared
  * count while Redis is there; a key the shared count decides for here is
- * blocked through the judge, as the screen's own decision would be; the
- * keys of a batch the shared count lost (refused, or the connection gone)
- * are judged by the screen's own count (screen_local_reached). Lines read
+ * blocked through the judge, as the screen's own decision would be; a key
+ * the shared count did not decide for, or whose batch it lost (refused,
+ * the connection gone), is judged by the screen's own count
+ * (screen_local_reached): a shared rule never blocks less than alone. Lines read
  * in log time (catching up) are counted alone.
  *
  * Owns d->cluster and d->cluster_sig. Must never: publish a decision it
@@ -163,12 +164,12 @@ static void decide_here(struct daemon *d, long ri, const char *key, const char *
 		ev.ip = dc.target.addr;
 	}
 	if (!why) {
-		/* the shared count lost these events: this node's own count
-		 * judges them, as while Redis is away */
+		/* the shared count did not decide (or lost the events): this
+		 * node's own count judges them, as while Redis is away */
 		if (!screen_local_reached(d->screen, (size_t)ri, &dc, daemon_now_ms()))
 			return;
-		log_info("cluster: rule %s: the shared count lost events of %s; this node's own count reached %u", r->name,
-			 dc.kind == DECIDE_ACCOUNT ? "an account" : key, r->limit);
+		log_info("cluster: rule %s: this node's own count of %s reached %u (the shared count did not decide)",
+			 r->name, dc.kind == DECIDE_ACCOUNT ? "an account" : key, r->limit);
 	} else {
 		log_info("cluster: rule %s: the shared count of %s reached %u within the window; %s", r->name,
 			 dc.kind == DECIDE_ACCOUNT ? "an account" : key, r->limit, why);
@@ -185,8 +186,8 @@ static void shared_decide(void *arg, const char *rule, const char *key)
 	decide_here(d, screen_rule_find(d->screen, rule), key, "this node decides");
 }
 
-/* The shared count did not take rule's key's events after all. */
-static void shared_lost(void *arg, const char *rule, const char *key)
+/* The shared count did not decide for rule's key (or lost its events). */
+static void shared_alone(void *arg, const char *rule, const char *key)
 {
 	struct daemon *d = arg;
 
@@ -258,7 +259,7 @@ void daemon_cluster_configure(struct daemon *d)
 {
 	const struct config *c = &d->b.cfg;
 	struct cluster_opts o = { .limits = cluster_default_limits };
-	struct cluster_hooks h = { .apply = apply, .moved = moved, .decide = shared_decide, .lost = shared_lost,
+	struct cluster_hooks h = { .apply = apply, .moved = moved, .decide = shared_decide, .alone = shared_alone,
 				   .arg = d };
 	char *sig, *pw = NULL, err[ERR_LEN], stream[sizeof d->cluster_saved_stream];
 	size_t len, base;

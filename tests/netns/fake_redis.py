@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""fake_redis.py PATH MODE - a hostile "Redis" on the unix socket PATH, for
-test_cluster_hostile_redis.sh: it answers the first command of every
-connection with a reply that never ends, sent as fast as the client takes
-it. MODE array: an array of 2**31-1 empty strings; MODE nested: an array
-of 1,000,000 arrays of 100,000 empty strings each; MODE string: one bulk
-string of 2**31-1 bytes. Each connection is served
-until the client closes it."""
+#
+# fake_redis.py PATH MODE - a hostile "Redis" on the unix socket PATH, for
+# test_cluster_hostile_redis.sh: it answers the first command of every
+# connection with a reply that never ends, sent as fast as the client takes
+# it. MODE array: an array of 2**31-1 empty strings; MODE nested: an array
+# of 1,000,000 arrays of 100,000 empty strings each; MODE string: one bulk
+# string of 2**31-1 bytes. Each connection is served until the client
+# closes it.
 import socket
 import sys
 import threading

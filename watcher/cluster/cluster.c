@@ -208,7 +208,6 @@ static void auth_done(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	}
 	k->st = C_READY;
-	k->backoff_base = 0;
 	after_ready(k);
 }
 
@@ -235,7 +234,6 @@ static void on_connect(const redisAsyncContext *cac, int status)
 		return;
 	}
 	k->st = C_READY;
-	k->backoff_base = 0;
 	after_ready(k);
 }
 
@@ -296,11 +294,17 @@ static int send_argv(struct conn *k, redisCallbackFn *fn, int argc, const char *
 	return 0;
 }
 
-/* A reply arrived on k (r NULL: the connection went away). */
+/* A reply arrived on k (r NULL: the connection went away). The back-off
+ * starts again once the connection does its work: the publish one
+ * answered a command, the read one a read of the stream (not once Redis
+ * took the connection or AUTH: one that then refuses what it is asked is
+ * retried ever less often). */
 static bool reply_in(struct conn *k, redisAsyncContext *ac, redisReply *r)
 {
 	if (!r || k->ac != ac)
 		return false;
+	if (r->type != REDIS_REPLY_ERROR && k == &k->c->pub)
+		k->backoff_base = 0;
 	if (k->pending)
 		k->pending--;
 	k->since_ms = loop_now_ms();
@@ -674,6 +678,7 @@ static void xread_done(redisAsyncContext *ac, void *reply, void *priv)
 		redisAsyncDisconnect(ac);
 		return;
 	}
+	k->backoff_base = 0;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
 	    r->element[0]->elements == 2 && r->element[0]->element[1]->type == REDIS_REPLY_ARRAY) {
 		const redisReply *list = r->element[0]->element[1];

@@ -11,7 +11,8 @@
 # netns-timeout: 90
 command -v python3 > /dev/null || { echo "skip: python3 is missing"; exit 77; }
 
-# run_against MODE - the daemon against the fake server; its peak RSS (kB)
+# run_against MODE WHAT - the daemon against the fake server, which it
+# drops, saying it sent a WHAT too large; its peak RSS (kB) in peak
 run_against() {
 	rm -f "$MS_TMP/fake.sock"
 	python3 "$MS_REPO/tests/netns/fake_redis.py" "$MS_TMP/fake.sock" "$1" &
@@ -34,7 +35,8 @@ CONF
 	: > "$MS_TMP/hostile.log"
 	"$MS_BIN" run -c "$MS_TMP/hostile.conf" --foreground 2> "$MS_TMP/hostile.log" &
 	daemon=$!
-	wait_for_line "$MS_TMP/hostile.log" 0 'cluster: lost the read connection to Redis' "$daemon" ||
+	wait_for_line "$MS_TMP/hostile.log" 0 "Redis sent a $2 of more than" "$daemon" &&
+		wait_for_line "$MS_TMP/hostile.log" 0 'cluster: lost the read connection to Redis' "$daemon" ||
 		fail "the daemon did not drop the read connection: $(tail -n 5 "$MS_TMP/hostile.log")"
 	ok "$1: the daemon dropped the read connection to the hostile server"
 	peak=$(awk '/^VmHWM:/ { print $2 }' "/proc/$daemon/status")
@@ -46,7 +48,7 @@ CONF
 
 for mode in array nested string; do
 	say "a reply of endless $mode"
-	run_against $mode
+	run_against $mode "$([ $mode = string ] && echo string || echo reply)"
 	[ "$peak" -lt 600000 ] || fail "$mode: the daemon's memory reached ${peak} kB"
 	ok "$mode: the daemon's memory peaked at ${peak} kB"
 done

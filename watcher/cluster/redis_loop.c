@@ -9,6 +9,7 @@
  * Owns struct rloop. Must never: use ac after cleanup ran.
  */
 #include "redis_loop.h"
+#include "log.h"
 #include "loop.h"
 #include "xalloc.h"
 
@@ -41,8 +42,12 @@ static bool take_room(const redisReadTask *task, size_t cost)
 		return false;
 	if (!task->parent)
 		r->used = 0;
-	if (cost > REDIS_LOOP_REPLY_MAX - r->used)
-		return false;   /* NULL: hiredis fails the reply (out of memory) */
+	if (cost > REDIS_LOOP_REPLY_MAX - r->used) {
+		/* NULL: hiredis fails the reply (out of memory), and the
+		 * connection with it */
+		log_warnx("Redis sent a reply of more than %u MB; dropping the connection", REDIS_LOOP_REPLY_MAX >> 20);
+		return false;
+	}
 	r->used += cost;
 	return true;
 }
@@ -124,8 +129,10 @@ static void on_fd(struct loop *l, int fd, uint32_t events, void *arg)
 	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
 		redisAsyncHandleRead(r->ac);
 		/* an unfinished string that never ends: failed, not kept */
-		if (!r->dead && r->ac->c.reader && r->ac->c.reader->len - r->ac->c.reader->pos > REDIS_LOOP_BUF_MAX)
+		if (!r->dead && r->ac->c.reader && r->ac->c.reader->len - r->ac->c.reader->pos > REDIS_LOOP_BUF_MAX) {
+			log_warnx("Redis sent a string of more than %u MB; dropping the connection", REDIS_LOOP_BUF_MAX >> 20);
 			redisAsyncFree(r->ac);
+		}
 	}
 	if (!r->dead && (events & (EPOLLOUT | EPOLLERR)) && (r->want & EPOLLOUT))
 		redisAsyncHandleWrite(r->ac);

@@ -26,7 +26,7 @@ node_kill b
 node_ctl a block 203.0.113.11 1h
 node_ctl a block 203.0.113.12 1h
 node_ctl a unblock 203.0.113.10
-grep -q '^cluster [0-9]*-[0-9]*$' "$MS_TMP/node.b/state/state" || fail "b's state holds no cluster position"
+grep -q '^cluster [0-9]*-[0-9]* mailscreen:decisions@unix:' "$MS_TMP/node.b/state/state" || fail "b's state holds no cluster position"
 ok "b's state holds its stream position: $(grep '^cluster ' "$MS_TMP/node.b/state/state")"
 off=$(node_log_size b)
 node_start b

@@ -2,12 +2,15 @@
 /*
  * cluster - see cluster.h. Two connections: "publish" runs the publish
  * script (XADD to the stream and the snapshot's HSET/HDEL in one Lua
- * script, atomic) and the heartbeats; "read" follows the stream with
- * XREAD BLOCK, so a blocking read never holds a publication back.
+ * script, atomic), the heartbeats and, when it is made and every hour,
+ * the snapshot's decisions over for an hour removed; "read" follows the
+ * stream with XREAD BLOCK, so a blocking read never holds a publication
+ * back.
  *
- * Start of reading: a saved position still in the stream is resumed;
- * otherwise the snapshot (PREFIX:current, whose field "@id" is the
- * stream ID it reflects) is applied, then the stream is read from that ID.
+ * Start of reading: a saved position the stream still holds (the entry
+ * of that ID) is resumed; otherwise the snapshot (PREFIX:current, whose
+ * field "@id" is the stream ID it reflects) is applied, then the stream
+ * is read from that ID.
  *
  * Owns struct cluster. Must never: block, trust an entry before
  * cluster_entry_decode passed it, or publish what it read.
@@ -32,6 +35,7 @@
 #define READ_COUNT "256"
 #define INFLIGHT_MAX 64
 #define HEARTBEAT_MS 2000
+#define PRUNE_MS (3600 * 1000)  /* the snapshot looked over for what is long over */
 #define SEP '\x1f'              /* between the strings of a snapshot value */
 
 /* KEYS: stream, snapshot. ARGV: maxlen, snapshot field, set|del, snapshot
@@ -65,7 +69,7 @@ struct cluster {
 	struct conn pub, rd;
 	bool closing, reading;
 	char last_id[CLUSTER_ID_MAX];
-	uint64_t tick_timer, last_beat_ms;
+	uint64_t tick_timer, last_beat_ms, next_prune_ms;
 	/* the queue: [head, n) waits, [head, head + inflight) is sent */
 	struct cluster_entry *q;
 	size_t head, n, aq, inflight;
@@ -204,7 +208,6 @@ static void auth_done(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	}
 	k->st = C_READY;
-	k->backoff_base = 0;
 	after_ready(k);
 }
 
@@ -231,7 +234,6 @@ static void on_connect(const redisAsyncContext *cac, int status)
 		return;
 	}
 	k->st = C_READY;
-	k->backoff_base = 0;
 	after_ready(k);
 }
 
@@ -292,11 +294,17 @@ static int send_argv(struct conn *k, redisCallbackFn *fn, int argc, const char *
 	return 0;
 }
 
-/* A reply arrived on k (r NULL: the connection went away). */
+/* A reply arrived on k (r NULL: the connection went away). The back-off
+ * starts again once the connection does its work: the publish one
+ * answered a command, the read one a read of the stream (not once Redis
+ * took the connection or AUTH: one that then refuses what it is asked is
+ * retried ever less often). */
 static bool reply_in(struct conn *k, redisAsyncContext *ac, redisReply *r)
 {
 	if (!r || k->ac != ac)
 		return false;
+	if (r->type != REDIS_REPLY_ERROR && k == &k->c->pub)
+		k->backoff_base = 0;
 	if (k->pending)
 		k->pending--;
 	k->since_ms = loop_now_ms();
@@ -431,6 +439,24 @@ struct count_sent {
 	struct cluster_count_batch b;
 };
 
+/* Item i of a batch the shared count did not decide for: to the caller's
+ * own count. */
+static void count_alone(struct cluster *c, const struct count_sent *cs, size_t i)
+{
+	if (c->h.alone && !c->closing)
+		c->h.alone(c->h.arg, cs->b.item[i].rule_name, cs->b.item[i].text);
+}
+
+/* A batch that did not reach the shared count: counted lost, its keys
+ * handed back to the caller's own count, and freed. */
+static void count_lost(struct cluster *c, struct count_sent *cs)
+{
+	c->s.count_lost++;
+	for (size_t i = 0; i < cs->b.n; i++)
+		count_alone(c, cs, i);
+	free(cs);
+}
+
 static void count_reply(redisAsyncContext *ac, void *reply, void *priv);
 
 /* Send cs (EVALSHA once Redis knows the script). 0, or -1 (not sent). */
@@ -461,8 +487,7 @@ static void count_reply(redisAsyncContext *ac, void *reply, void *priv)
 
 	c->count_inflight--;
 	if (!reply_in(&c->pub, ac, r)) {
-		c->s.count_lost++;
-		free(cs);
+		count_lost(c, cs);
 		return;
 	}
 	if (r->type == REDIS_REPLY_ARRAY && r->elements <= CLUSTER_COUNT_BATCH_MAX) {
@@ -479,9 +504,8 @@ static void count_reply(redisAsyncContext *ac, void *reply, void *priv)
 	}
 	if (r->type == REDIS_REPLY_ERROR || n != r->elements || cluster_count_reply(&cs->b, vals, n, dec) < 0) {
 		errlog(c, "Redis refused a batch of shared counts", r->type == REDIS_REPLY_ERROR ? r->str : "bad reply",
-		       " (lost; check the ACL user's commands)");
-		c->s.count_lost++;
-		free(cs);
+		       " (lost; counted alone; check the ACL user's commands)");
+		count_lost(c, cs);
 		return;
 	}
 	if (cs->eval)
@@ -491,6 +515,8 @@ static void count_reply(redisAsyncContext *ac, void *reply, void *priv)
 			c->s.count_decisions++;
 			if (c->h.decide && !c->closing)
 				c->h.decide(c->h.arg, cs->b.item[i].rule_name, cs->b.item[i].text);
+		} else {
+			count_alone(c, cs, i);
 		}
 	free(cs);
 }
@@ -509,8 +535,7 @@ static void count_send(struct cluster *c)
 	cs->b = *c->cb;
 	cluster_count_batch_reset(c->cb);
 	if (count_submit(c, cs) < 0) {
-		c->s.count_lost++;
-		free(cs);
+		count_lost(c, cs);
 		return;
 	}
 	c->s.count_batches++;
@@ -570,20 +595,31 @@ static void reject(struct cluster *c, const char *id, const char *why)
 		log_warnx("cluster: rejected stream entry %s: %s (nothing applied)", id, why);
 }
 
+/* Whether an entry's strings are a decision over for an hour at least
+ * (whoever made it). */
+static bool long_over(const struct cluster *c, const char *const *strs, const size_t *lens, size_t n)
+{
+	struct cluster_entry e;
+	char err[ERR_LEN];
+	int rc = cluster_entry_decode(strs, lens, n, &c->o.limits, NULL, CLUSTER_BLOCKS | CLUSTER_ALLOWS |
+				      CLUSTER_ACCOUNTS, &e, err, sizeof err);
+	uint64_t now = wall_ms();
+
+	return rc == 1 && e.duration_ms != DURATION_PERMANENT && e.duration_ms && e.ts_ms <= now &&
+	       e.ts_ms + e.duration_ms + 3600 * 1000 < now;
+}
+
 /* One entry's strings (field, value...). 2: a decision over for an hour
  * at least (not applied); 1: applied; 0: skipped or rejected. */
 static int take(struct cluster *c, const char *id, const char *const *strs, const size_t *lens, size_t n)
 {
 	struct cluster_entry e;
 	char err[ERR_LEN];
-	int rc = cluster_entry_decode(strs, lens, n, &c->o.limits, NULL, c->o.accept | CLUSTER_BLOCKS |
-				      CLUSTER_ALLOWS | CLUSTER_ACCOUNTS, &e, err, sizeof err);
-	uint64_t now = wall_ms();
+	int rc;
 
 	/* what is long over is dropped whoever made it; then the checks
 	 * with this node's name and accept */
-	if (rc == 1 && e.duration_ms != DURATION_PERMANENT && e.duration_ms && e.ts_ms <= now &&
-	    e.ts_ms + e.duration_ms + 3600 * 1000 < now)
+	if (long_over(c, strs, lens, n))
 		return 2;
 	rc = cluster_entry_decode(strs, lens, n, &c->o.limits, c->node, c->o.accept, &e, err, sizeof err);
 	if (rc < 0) {
@@ -642,6 +678,7 @@ static void xread_done(redisAsyncContext *ac, void *reply, void *priv)
 		redisAsyncDisconnect(ac);
 		return;
 	}
+	k->backoff_base = 0;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
 	    r->element[0]->elements == 2 && r->element[0]->element[1]->type == REDIS_REPLY_ARRAY) {
 		const redisReply *list = r->element[0]->element[1];
@@ -670,6 +707,39 @@ static void xread(struct cluster *c)
 		c->rd.extra_ms = READ_BLOCK_MS;
 }
 
+/* A snapshot value split into its strings (at most CLUSTER_FIELDS_MAX * 2). */
+static size_t snapshot_split(const redisReply *v, const char **strs, size_t *lens)
+{
+	size_t n = 0, start = 0;
+
+	for (size_t j = 0; j <= v->len && n < CLUSTER_FIELDS_MAX * 2; j++)
+		if (j == v->len || v->str[j] == SEP) {
+			strs[n] = v->str + start;
+			lens[n++] = j - start;
+			start = j + 1;
+		}
+	return n;
+}
+
+static void prune_reply(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct conn *k = priv;
+	redisReply *r = reply;
+
+	if (reply_in(k, ac, r) && r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+		k->c->s.pruned++;
+}
+
+/* Field f of the snapshot, of value v, out of it on k if it still holds v
+ * (a node may have made that decision again since). */
+static void prune(struct cluster *c, struct conn *k, const redisReply *f, const redisReply *v)
+{
+	const char *argv[] = { "EVAL", prune_script, "1", c->k_current, f->str, v->str };
+	const size_t alen[] = { 4, sizeof prune_script - 1, 1, strlen(c->k_current), f->len, v->len };
+
+	send_argv(k, prune_reply, 6, argv, alen);
+}
+
 static void snapshot_done(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct conn *k = priv;
@@ -688,7 +758,7 @@ static void snapshot_done(redisAsyncContext *ac, void *reply, void *priv)
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
 		const redisReply *f = r->element[i], *v = r->element[i + 1];
 		const char *strs[CLUSTER_FIELDS_MAX * 2];
-		size_t lens[CLUSTER_FIELDS_MAX * 2], n = 0, start = 0;
+		size_t lens[CLUSTER_FIELDS_MAX * 2], n;
 		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
 			continue;
 		if (f->len == 3 && memcmp(f->str, "@id", 3) == 0) {
@@ -696,20 +766,11 @@ static void snapshot_done(redisAsyncContext *ac, void *reply, void *priv)
 			atlen = v->len;
 			continue;
 		}
-		for (size_t j = 0; j <= v->len && n < CLUSTER_FIELDS_MAX * 2; j++)
-			if (j == v->len || v->str[j] == SEP) {
-				strs[n] = v->str + start;
-				lens[n++] = j - start;
-				start = j + 1;
-			}
-		if (take(c, "(snapshot)", strs, lens, n) == 2) {
-			/* over for an hour: out of the snapshot (the
-			 * snapshot would otherwise only grow) */
-			const char *argv[] = { "EVAL", prune_script, "1", c->k_current, f->str, v->str };
-			const size_t alen[] = { 4, sizeof prune_script - 1, 1, strlen(c->k_current), f->len, v->len };
-			send_argv(k, ignore_reply, 6, argv, alen);
-			c->s.pruned++;
-		}
+		n = snapshot_split(v, strs, lens);
+		/* over for an hour: out of the snapshot (the snapshot would
+		 * otherwise only grow) */
+		if (take(c, "(snapshot)", strs, lens, n) == 2)
+			prune(c, k, f, v);
 		entries++;
 	}
 	if (at)
@@ -717,6 +778,29 @@ static void snapshot_done(redisAsyncContext *ac, void *reply, void *priv)
 	log_info("cluster: read the snapshot (%zu entries), following the stream from %s", entries,
 		 c->last_id[0] ? c->last_id : "its start");
 	xread(c);
+}
+
+/* The snapshot looked over on the publish connection (when it is made,
+ * then every hour): what is over for an hour leaves it even while every
+ * node follows the stream and none reads the snapshot. */
+static void prune_done(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct conn *k = priv;
+	redisReply *r = reply;
+
+	if (!reply_in(k, ac, r) || r->type != REDIS_REPLY_ARRAY)
+		return;
+	for (size_t i = 0; i + 1 < r->elements; i += 2) {
+		const redisReply *f = r->element[i], *v = r->element[i + 1];
+		const char *strs[CLUSTER_FIELDS_MAX * 2];
+		size_t lens[CLUSTER_FIELDS_MAX * 2], n;
+		if (f->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
+		    (f->len == 3 && memcmp(f->str, "@id", 3) == 0))
+			continue;
+		n = snapshot_split(v, strs, lens);
+		if (long_over(k->c, strs, lens, n))
+			prune(k->c, k, f, v);
+	}
 }
 
 static void first_done(redisAsyncContext *ac, void *reply, void *priv)
@@ -730,7 +814,7 @@ static void first_done(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_ARRAY &&
 	    r->element[0]->elements == 2 && r->element[0]->element[0]->type == REDIS_REPLY_STRING &&
-	    cluster_id_cmp(c->last_id, r->element[0]->element[0]->str) >= 0) {
+	    cluster_id_cmp(c->last_id, r->element[0]->element[0]->str) == 0) {
 		log_info("cluster: resuming the stream after %s", c->last_id);
 		xread(c);
 		return;
@@ -740,6 +824,12 @@ static void first_done(redisAsyncContext *ac, void *reply, void *priv)
 		redisAsyncDisconnect(ac);
 		return;
 	}
+	/* the stream does not hold the position (trimmed past it, or made
+	 * again: a Redis restarted empty, a promoted replica): not kept, or
+	 * the read would wait for IDs past it, which a new stream may reach
+	 * late or never */
+	log_info("cluster: the stream does not hold the read position %s; reading the snapshot", c->last_id);
+	c->last_id[0] = '\0';
 	send_argv(k, snapshot_done, 2, argv, NULL);
 }
 
@@ -750,11 +840,13 @@ static void after_ready(struct conn *k)
 	log_info("cluster: %s connection to Redis ready", k->name);
 	if (k == &c->pub) {
 		c->last_beat_ms = 0;
+		c->next_prune_ms = loop_now_ms();
 		flush(c);
 		return;
 	}
 	if (c->last_id[0]) {
-		const char *argv[] = { "XRANGE", c->k_stream, "-", "+", "COUNT", "1" };
+		/* does the stream still hold the position? */
+		const char *argv[] = { "XRANGE", c->k_stream, c->last_id, c->last_id, "COUNT", "1" };
 		send_argv(k, first_done, 6, argv, NULL);
 	} else {
 		const char *argv[] = { "HGETALL", c->k_current };
@@ -815,6 +907,11 @@ static void tick(struct loop *l, void *arg)
 		c->last_beat_ms = now;
 		send_argv(&c->pub, ignore_reply, 4, hset, NULL);
 		send_argv(&c->pub, peers_done, 2, hget, NULL);
+	}
+	if (c->pub.st == C_READY && now >= c->next_prune_ms) {
+		const char *argv[] = { "HGETALL", c->k_current };
+		c->next_prune_ms = now + PRUNE_MS;
+		send_argv(&c->pub, prune_done, 2, argv, NULL);
 	}
 }
 

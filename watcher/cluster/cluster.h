@@ -17,8 +17,9 @@
  * publish connection; a key the script
  * decides for is handed to the decide hook. While the publish connection
  * is not ready, cluster_count declines (the caller counts alone); a batch
- * whose connection is lost is lost to the shared count (its events stay
- * in the local count).
+ * whose connection is lost, or that Redis refuses, is lost to the shared
+ * count: its keys are handed to the alone hook (the caller's own count
+ * judges them), as are those the shared count did not decide for.
  *
  * Owns the connections, the queue and the read position. Must never:
  * block the loop, publish an entry it was handed by the stream, or hand
@@ -60,6 +61,12 @@ struct cluster_hooks {
 	 * decides (no other does in the window). key: as given to
 	 * cluster_count. */
 	void (*decide)(void *arg, const char *rule, const char *key);
+	/* The shared count did not decide for rule's key handed to
+	 * cluster_count (not reached there, or decided by another node, or
+	 * the batch refused by Redis or lost with the connection): the
+	 * caller's own count judges it (what it reached alone, it decides,
+	 * so a forged decided marker shields no key). */
+	void (*alone)(void *arg, const char *rule, const char *key);
 	void *arg;
 };
 

@@ -625,6 +625,7 @@ int cmd_run(int argc, char **argv)
 		log_info("restored %zu blocks, %zu blocked accounts and the counts saved %s ago", n, accounts_count(d.accounts), ago);
 	}
 	snprintf(d.cluster_saved_id, sizeof d.cluster_saved_id, "%s", d.saved.cluster_pos);
+	snprintf(d.cluster_saved_stream, sizeof d.cluster_saved_stream, "%s", d.saved.cluster_stream);
 	saved_state_release(&d.saved);
 	d.restoring = false;
 	daemon_kernel_check(&d, true);

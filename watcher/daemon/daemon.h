@@ -132,6 +132,7 @@ struct daemon {
 	char *cluster_sig;              /* the [cluster] values it was made with */
 	bool cluster_mute;              /* applying another node's decision: not published again */
 	char cluster_saved_id[48];      /* the stream position of the saved state */
+	char cluster_saved_stream[256]; /* the stream it is a position in ("": not known) */
 };
 
 uint64_t daemon_now_ms(void);

@@ -10,8 +10,11 @@
  * Shared rules (shared = yes, share = counts): the screen hands their
  * counted events here (screen_set_shared_hook) and they go to the shared
  * count while Redis is there; a key the shared count decides for here is
- * blocked through the judge, as the screen's own decision would be.
- * Lines read in log time (catching up) are counted alone.
+ * blocked through the judge, as the screen's own decision would be; a key
+ * the shared count did not decide for, or whose batch it lost (refused,
+ * the connection gone), is judged by the screen's own count
+ * (screen_local_reached): a shared rule never blocks less than alone. Lines read
+ * in log time (catching up) are counted alone.
  *
  * Owns d->cluster and d->cluster_sig. Must never: publish a decision it
  * was given by the cluster, or let Redis hold up local blocking.
@@ -126,11 +129,10 @@ static bool shared_count(void *arg, size_t ri, const struct decision *dc, unsign
 			     cnt > UINT32_MAX ? UINT32_MAX : (uint32_t)cnt);
 }
 
-/* The shared count of rule's key reached its limit and this node decides. */
-static void shared_decide(void *arg, const char *rule, const char *key)
+/* Decide for shared rule ri's key here, as the screen would (why: what
+ * the log says of it). */
+static void decide_here(struct daemon *d, long ri, const char *key, const char *why)
 {
-	struct daemon *d = arg;
-	long ri = screen_rule_find(d->screen, rule);
 	const struct rule *r;
 	struct decision dc = { 0 };
 	struct event ev = { .count = 1 };
@@ -161,10 +163,35 @@ static void shared_decide(void *arg, const char *rule, const char *key)
 		ev.has_ip = true;
 		ev.ip = dc.target.addr;
 	}
-	log_info("cluster: rule %s: the shared count of %s reached %u within the window; this node decides", r->name,
-		 dc.kind == DECIDE_ACCOUNT ? "an account" : key, r->limit);
-	screen_note_shared_decision(d->screen, r);
+	if (!why) {
+		/* the shared count did not decide (or lost the events): this
+		 * node's own count judges them, as while Redis is away */
+		if (!screen_local_reached(d->screen, (size_t)ri, &dc, daemon_now_ms()))
+			return;
+		log_info("cluster: rule %s: this node's own count of %s reached %u (the shared count did not decide)",
+			 r->name, dc.kind == DECIDE_ACCOUNT ? "an account" : key, r->limit);
+	} else {
+		log_info("cluster: rule %s: the shared count of %s reached %u within the window; %s", r->name,
+			 dc.kind == DECIDE_ACCOUNT ? "an account" : key, r->limit, why);
+		screen_note_shared_decision(d->screen, r);
+	}
 	daemon_shared_decision(d, &dc, &ev, &ll);
+}
+
+/* The shared count of rule's key reached its limit and this node decides. */
+static void shared_decide(void *arg, const char *rule, const char *key)
+{
+	struct daemon *d = arg;
+
+	decide_here(d, screen_rule_find(d->screen, rule), key, "this node decides");
+}
+
+/* The shared count did not decide for rule's key (or lost its events). */
+static void shared_alone(void *arg, const char *rule, const char *key)
+{
+	struct daemon *d = arg;
+
+	decide_here(d, screen_rule_find(d->screen, rule), key, NULL);
 }
 
 static void moved(void *arg)
@@ -185,7 +212,8 @@ void daemon_cluster_publish(struct daemon *d, int kind, const char *target, uint
 	cluster_publish(d->cluster, &e);
 }
 
-/* The first line of the password file. */
+/* The first line of the password file; NULL if it cannot be read (errno
+ * says why). */
 static char *read_password(const char *path)
 {
 	FILE *fp = fopen(path, "re");
@@ -193,10 +221,8 @@ static char *read_password(const char *path)
 	size_t cap = 0;
 	ssize_t n;
 
-	if (!fp) {
-		log_warn("cluster: cannot read password_file '%s'; connecting without a password", path);
+	if (!fp)
 		return NULL;
-	}
 	n = getline(&line, &cap, fp);
 	fclose(fp);
 	if (n < 0) {
@@ -215,50 +241,83 @@ void daemon_cluster_free(struct daemon *d)
 		cluster_free(d->cluster);
 	}
 	d->cluster = NULL;
+	if (d->cluster_sig)             /* it holds the password */
+		explicit_bzero(d->cluster_sig, strlen(d->cluster_sig));
 	free(d->cluster_sig);
 	d->cluster_sig = NULL;
+}
+
+static void free_secret(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
 }
 
 void daemon_cluster_configure(struct daemon *d)
 {
 	const struct config *c = &d->b.cfg;
 	struct cluster_opts o = { .limits = cluster_default_limits };
-	struct cluster_hooks h = { .apply = apply, .moved = moved, .decide = shared_decide, .arg = d };
-	char *sig, err[ERR_LEN];
-	size_t len;
+	struct cluster_hooks h = { .apply = apply, .moved = moved, .decide = shared_decide, .alone = shared_alone,
+				   .arg = d };
+	char *sig, *pw = NULL, err[ERR_LEN], stream[sizeof d->cluster_saved_stream];
+	size_t len, base;
 
 	screen_set_shared_hook(d->screen, shared_count, d);
+	/* the password read at each reload: one rotated in the same file
+	 * makes the link again, with it */
+	if (*c->cluster_redis && *c->cluster_password_file) {
+		pw = read_password(c->cluster_password_file);
+		if (!pw)
+			log_warn("cluster: cannot read password_file '%s'%s", c->cluster_password_file,
+				 d->cluster ? "; the link keeps the password it has" : "; connecting without a password");
+	}
 	len = strlen(c->cluster_redis) + strlen(c->cluster_user) + strlen(c->cluster_password_file) +
-	      strlen(c->cluster_node) + strlen(c->cluster_prefix) + 64;
+	      strlen(c->cluster_node) + strlen(c->cluster_prefix) + (pw ? strlen(pw) : 0) + 64;
 	sig = xmalloc(len);
-	snprintf(sig, len, "%s|%s|%s|%s|%s|%u|%u", c->cluster_redis, c->cluster_user, c->cluster_password_file,
-		 c->cluster_node, c->cluster_prefix, c->cluster_share, c->cluster_accept);
-	if (d->cluster_sig && strcmp(sig, d->cluster_sig) == 0) {
-		free(sig);
+	base = (size_t)snprintf(sig, len, "%s|%s|%s|%s|%s|%u|%u\n", c->cluster_redis, c->cluster_user,
+				c->cluster_password_file, c->cluster_node, c->cluster_prefix, c->cluster_share,
+				c->cluster_accept);
+	snprintf(sig + base, len - base, "%s", pw ? pw : "");
+	/* the same link: nothing to do (a password file that cannot be read
+	 * now leaves the link as it is) */
+	if (d->cluster_sig && (pw || !*c->cluster_password_file ? strcmp(sig, d->cluster_sig) == 0
+								 : strncmp(sig, d->cluster_sig, base) == 0)) {
+		free_secret(sig);
+		free_secret(pw);
 		return;
 	}
 	daemon_cluster_free(d);
 	if (!*c->cluster_redis) {
-		free(sig);
+		free_secret(sig);
 		return;
 	}
 	if (cluster_redis_parse(c->cluster_redis, &o.redis, err, sizeof err) < 0) {
 		log_warnx("cluster: %s", err);
-		free(sig);
+		free_secret(sig);
+		free_secret(pw);
 		return;
 	}
 	o.user = c->cluster_user;
-	o.password = *c->cluster_password_file ? read_password(c->cluster_password_file) : NULL;
+	o.password = pw;
 	o.node = c->cluster_node;
 	o.prefix = c->cluster_prefix;
 	o.share = c->cluster_share;
 	o.accept = c->cluster_accept;
+	/* a position is one in the stream it was read from: of another
+	 * (prefix or Redis changed) it would skip that stream's entries
+	 * older than it, and its snapshot */
+	snprintf(stream, sizeof stream, "%sdecisions@%s", c->cluster_prefix, c->cluster_redis);
+	if (*d->cluster_saved_id && *d->cluster_saved_stream && strcmp(stream, d->cluster_saved_stream) != 0) {
+		log_info("cluster: the saved read position is one of %s, not of %s: starting from the snapshot",
+			 d->cluster_saved_stream, stream);
+		d->cluster_saved_id[0] = '\0';
+	}
+	snprintf(d->cluster_saved_stream, sizeof d->cluster_saved_stream, "%s", stream);
 	o.last_id = d->cluster_saved_id;
 	d->cluster = cluster_new(d->loop, &o, &h);
-	if (o.password) {
-		explicit_bzero((char *)(uintptr_t)o.password, strlen(o.password));
-		free((char *)(uintptr_t)o.password);
-	}
+	free_secret(pw);
 	d->cluster_sig = sig;
 	log_info("cluster: node %s, Redis %s, prefix %s", c->cluster_node, c->cluster_redis, c->cluster_prefix);
 }

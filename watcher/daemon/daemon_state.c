@@ -150,6 +150,13 @@ static const char *view_cluster_pos(void *arg)
 	return d->cluster ? cluster_last_id(d->cluster) : d->cluster_saved_id;
 }
 
+static const char *view_cluster_stream(void *arg)
+{
+	const struct daemon *d = arg;
+
+	return d->cluster_saved_stream;
+}
+
 void daemon_state_view(struct daemon *d, struct state_view *v)
 {
 	*v = (struct state_view){
@@ -165,6 +172,7 @@ void daemon_state_view(struct daemon *d, struct state_view *v)
 		.files = view_files,
 		.journals = view_journals,
 		.cluster_pos = view_cluster_pos,
+		.cluster_stream = view_cluster_stream,
 	};
 }
 

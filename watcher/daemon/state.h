@@ -35,7 +35,8 @@
  *   stats LINE         (a bucket of stats.h; a file without them loads)
  *   file SOURCE PATH DEV INO OFFSET FP FP_LEN
  *   journal SOURCE CURSOR
- *   cluster STREAM_ID  (the cluster's read position; a file without it loads)
+ *   cluster STREAM_ID [STREAM]  (the cluster's read position, in STREAM:
+ *                      PREFIXdecisions@REDIS; a file without it loads)
  *   end HASH
  *
  * Strings are %-escaped (every byte outside '!'..'~', and '%'); HASH is
@@ -106,6 +107,8 @@ struct state_view {
 	void (*journals)(void *arg, state_journal_fn *fn, void *fnarg);
 	/* the cluster's read position (a stream ID), "" or NULL: none */
 	const char *(*cluster_pos)(void *arg);
+	/* the stream it is a position in, "" or NULL: not known */
+	const char *(*cluster_stream)(void *arg);
 };
 
 /* Write STATE_DIR/state from v now, in this process (at start and at
@@ -152,6 +155,7 @@ struct saved_state {
 	struct saved_journal *journals;
 	size_t njournals, ajournals;
 	char cluster_pos[48];   /* the cluster's read position; "": none */
+	char cluster_stream[256];       /* the stream it is a position in; "": not known */
 	char *text;             /* the snapshot's records, applied by state_apply */
 	size_t len;
 };

@@ -248,9 +248,11 @@ void state_load(const char *state_dir, struct saved_state *s)
 		} else if (n == 3 && strcmp(f[0], "journal") == 0 && get_str(f[1]) >= 0 && get_str(f[2]) >= 0) {
 			XGROW(s->journals, s->ajournals, s->njournals + 1);
 			s->journals[s->njournals++] = (struct saved_journal){ xstrdup(f[1]), xstrdup(f[2]) };
-		} else if (n == 2 && strcmp(f[0], "cluster") == 0 && get_str(f[1]) > 0 &&
-			   strlen(f[1]) < sizeof s->cluster_pos && strspn(f[1], "0123456789-") == strlen(f[1])) {
+		} else if ((n == 2 || n == 3) && strcmp(f[0], "cluster") == 0 && get_str(f[1]) > 0 &&
+			   strlen(f[1]) < sizeof s->cluster_pos && strspn(f[1], "0123456789-") == strlen(f[1]) &&
+			   (n == 2 || (get_str(f[2]) > 0 && strlen(f[2]) < sizeof s->cluster_stream))) {
 			snprintf(s->cluster_pos, sizeof s->cluster_pos, "%s", f[1]);
+			snprintf(s->cluster_stream, sizeof s->cluster_stream, "%s", n == 3 ? f[2] : "");
 		}
 		free(line);
 		p = nl + 1;

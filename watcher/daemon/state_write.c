@@ -399,6 +399,10 @@ static void format_state(const struct state_view *v, uint64_t now_ms, const stru
 	if (v->cluster_pos && v->cluster_pos(v->arg) && *v->cluster_pos(v->arg)) {
 		put_mem(o, "cluster ", 8);
 		put_cstr(o, v->cluster_pos(v->arg));
+		if (v->cluster_stream && v->cluster_stream(v->arg) && *v->cluster_stream(v->arg)) {
+			put_c(o, ' ');
+			put_cstr(o, v->cluster_stream(v->arg));
+		}
 		put_c(o, '\n');
 	}
 	put_mem(o, st->text, st->len);

@@ -624,6 +624,32 @@ long screen_rule_find(const struct screen *s, const char *name)
 	return -1;
 }
 
+bool screen_local_reached(struct screen *s, size_t ri, const struct decision *d, uint64_t now_ms)
+{
+	unsigned char ipk[CIDR_KEY_LEN];
+	const void *key;
+	size_t klen;
+	const struct rule *r;
+
+	if (ri >= s->rules.n)
+		return false;
+	r = &s->rules.v[ri];
+	if (r->per == PER_IP && d->kind == DECIDE_ADDR) {
+		cidr_key(&d->target, ipk);
+		key = ipk;
+		klen = sizeof ipk;
+	} else if (r->per == PER_ACCOUNT && d->kind == DECIDE_ACCOUNT) {
+		key = d->user;
+		klen = d->userlen;
+	} else {
+		return false;
+	}
+	if (!r->limit || window_count(s->win[ri], key, klen, now_ms) < r->limit)
+		return false;
+	window_forget(s->win[ri], key, klen);
+	return true;
+}
+
 void screen_note_shared_decision(struct screen *s, const struct rule *r)
 {
 	for (size_t i = 0; i < s->rules.n; i++)

@@ -145,6 +145,12 @@ void screen_set_count_hook(struct screen *s, screen_count_fn *fn, void *arg);
  * or no hook): the rule decides alone, as one not shared. */
 typedef bool screen_shared_fn(void *arg, size_t ri, const struct decision *d, unsigned long cnt, uint64_t now_ms);
 void screen_set_shared_hook(struct screen *s, screen_shared_fn *fn, void *arg);
+/* A key of events the shared count took but did not decide for (or lost:
+ * Redis refused them, the connection went): whether rule ri's own count of d's key (an address
+ * of a rule per ip, or an account of a rule per account) reached its
+ * limit; if so the key is forgotten and the caller decides, as the
+ * screen would have for a rule not shared. */
+bool screen_local_reached(struct screen *s, size_t ri, const struct decision *d, uint64_t now_ms);
 bool screen_exempt(const struct screen *s, const struct ipaddr *a, uint64_t now_ms);
 /* Why an event was not counted although its kind was: told to the
  * exempt hook ([logging] allow_hits). */

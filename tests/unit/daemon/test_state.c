@@ -213,7 +213,7 @@ struct tables {
 	size_t ntotals;
 	char stats[4][256];
 	size_t nstats;
-	char cluster_pos[48];
+	char cluster_pos[48], cluster_stream[256];
 	/* restoring: the block the sink refuses, and why */
 	struct cidr refuse;
 	const char *refuse_why;
@@ -432,13 +432,21 @@ static const char *view_cluster_pos(void *arg)
 	return t->cluster_pos;
 }
 
+static const char *view_cluster_stream(void *arg)
+{
+	const struct tables *t = arg;
+
+	return t->cluster_stream;
+}
+
 /* Every kind of record; an empty table saves nothing of its kind. */
 static struct state_view view(struct tables *t)
 {
 	return (struct state_view){ .arg = t, .blocks = view_blocks, .allows = view_allows, .accounts = view_accounts,
 				    .offenders = view_offenders, .windows = view_windows, .ended = view_ended,
 				    .totals = view_totals, .stats = view_stats, .files = view_files,
-				    .journals = view_journals, .cluster_pos = view_cluster_pos };
+				    .journals = view_journals, .cluster_pos = view_cluster_pos,
+				    .cluster_stream = view_cluster_stream };
 }
 
 /* ---- the sink: restoring into the tables ---- */
@@ -794,8 +802,10 @@ START_TEST(stats_records_read_back_as_written)
 END_TEST
 
 /* The cluster's read position: saved, read back at load (before the
- * sources open), not handed to the sink as a record not understood; a
- * file without it (older) loads with none; a malformed one is ignored. */
+ * sources open) with the stream it is a position in, not handed to the
+ * sink as a record not understood; a file without it (older) loads with
+ * none, one without the stream (older) with the position alone; a
+ * malformed one is ignored. */
 START_TEST(the_cluster_position_reads_back)
 {
 	static struct tables a, b;
@@ -808,6 +818,14 @@ START_TEST(the_cluster_position_reads_back)
 	save(&a);
 	load_trusted(&s);
 	ck_assert_str_eq(s.cluster_pos, "1796655297794-3");
+	ck_assert_str_eq(s.cluster_stream, "");
+	saved_state_release(&s);
+
+	snprintf(a.cluster_stream, sizeof a.cluster_stream, "mailscreen:decisions@unix:/run/redis/a b.sock");
+	save(&a);
+	load_trusted(&s);
+	ck_assert_str_eq(s.cluster_pos, "1796655297794-3");
+	ck_assert_str_eq(s.cluster_stream, "mailscreen:decisions@unix:/run/redis/a b.sock");
 	restore(&s, T0, empty(&b));
 	ck_assert_str_eq(logged, "");
 	saved_state_release(&s);

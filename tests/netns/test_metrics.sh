@@ -100,6 +100,20 @@ done
 assert_eq "decisions" "$(st .decisions)" "$(metric mailscreen_decisions_total "$MS_TMP/m")"
 assert_eq "tracked keys" "$(st .tracked_keys)" "$(metric mailscreen_tracked_keys "$MS_TMP/m")"
 assert_eq "blocks of auth-ip by origin" 1 "$(metric 'mailscreen_blocks{origin="auth-ip",kind="address"}' "$MS_TMP/m")"
+ctl_ok block 198.51.100.71 1h
+ctl_ok block 198.51.100.72 1h
+ctl_ok block 2001:db8::73 1h
+ctl_ok block-account carol@example.org 1h
+curl -sS -o "$MS_TMP/m2" --max-time 3 "$URL" || fail "curl $URL failed"
+assert_eq "blocks by origin: manual addresses" 3 "$(metric 'mailscreen_blocks{origin="manual",kind="address"}' "$MS_TMP/m2")"
+assert_eq "blocks by origin: manual accounts" 1 "$(metric 'mailscreen_blocks{origin="manual",kind="account"}' "$MS_TMP/m2")"
+assert_eq "blocks by origin: auth-ip still" 1 "$(metric 'mailscreen_blocks{origin="auth-ip",kind="address"}' "$MS_TMP/m2")"
+assert_eq "blocks by origin add up to status's blocks" "$(ctl_json .blocks status)" \
+	"$(grep '^mailscreen_blocks{.*kind="address"' "$MS_TMP/m2" | awk '{ n += $2 } END { print n + 0 }')"
+ctl_ok unblock 198.51.100.71
+ctl_ok unblock 198.51.100.72
+ctl_ok unblock 2001:db8::73
+ctl_ok unblock-account carol@example.org
 metric 'mailscreen_build_info{version="'"$(cat "$MS_REPO/VERSION")"'"}' "$MS_TMP/m" > /dev/null || fail "no build_info with the version"
 [ "$(metric 'mailscreen_state_saves_total{result="ok"}' "$MS_TMP/m")" -ge 1 ] || fail "no state save counted"
 metric mailscreen_start_time_seconds "$MS_TMP/m" > /dev/null || fail "no start time"

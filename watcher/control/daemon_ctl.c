@@ -104,6 +104,33 @@ static void collect_counter(void *arg, const struct fw_nft_elem *e)
 	k->v[k->n++] = (struct kcount){ e->target, e->packets, e->has_counter };
 }
 
+/* by family, address, length: sorted once, looked up per block */
+static int kcount_cmp(const void *a, const void *b)
+{
+	const struct cidr *x = &((const struct kcount *)a)->target, *y = &((const struct kcount *)b)->target;
+	int r;
+
+	if (x->addr.family != y->addr.family)
+		return x->addr.family < y->addr.family ? -1 : 1;
+	r = memcmp(x->addr.b, y->addr.b, sizeof x->addr.b);
+	if (r)
+		return r;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* The kernel's packets for target, or -1 if its element has no counter
+ * or is not there. */
+static long long kcount_find(const struct kcounts *k, const struct cidr *target)
+{
+	struct kcount key = { .target = *target };
+	const struct kcount *e;
+
+	if (!k || !k->n)
+		return -1;
+	e = bsearch(&key, k->v, k->n, sizeof *k->v, kcount_cmp);
+	return e && e->has ? (long long)e->packets : -1;
+}
+
 struct blist {
 	struct cmdctx *c;
 	struct kcounts *k;
@@ -115,12 +142,8 @@ static void print_block(void *arg, const struct block *b)
 	struct blist *bl = arg;
 	struct cmdctx *c = bl->c;
 	char t[CIDR_STRLEN], since[32], until[32], rem[32], cc[3];
-	long long packets = -1;
+	long long packets = kcount_find(bl->k, &b->target);
 
-	for (size_t i = 0; bl->k && i < bl->k->n; i++)
-		if (bl->k->v[i].has && bl->k->v[i].target.len == b->target.len &&
-		    addr_equal(&bl->k->v[i].target.addr, &b->target.addr))
-			packets = (long long)bl->k->v[i].packets;
 	/* a location rule's block: the country its reason names; "" for others */
 	geo_code_text(geo_block_country(b->origin, b->reason), cc);
 	cidr_format(&b->target, t);
@@ -166,9 +189,12 @@ static void list_blocks(struct cmdctx *c)
 	char err[ERR_LEN];
 
 	if (d->nft && !d->dry_run) {
-		if (fw_nft_list(d->nft, d->b.cfg.table, collect_counter, &k, err, sizeof err) == 0)
+		if (fw_nft_list(d->nft, d->b.cfg.table, collect_counter, &k, err, sizeof err) == 0) {
+			/* one search per block, not a scan: 100,000 blocks took 30 s */
+			if (k.n > 1)
+				qsort(k.v, k.n, sizeof *k.v, kcount_cmp);
 			bl.k = &k;
-		else
+		} else
 			log_warnx("list blocks: cannot read the kernel's counters: %s", err);
 	}
 	if (c->json)

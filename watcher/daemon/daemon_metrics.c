@@ -198,14 +198,73 @@ static void on_field(void *arg, const char *const *path, size_t depth, const str
 
 /* ---- from the daemon ---- */
 
+/* Blocks in force by origin and kind: counted here first (origins are few:
+ * the rules, manual, file, prefix, kernel, location, cluster:NODE), then
+ * one series each, so that a scrape costs a comparison per block, not a
+ * series lookup. */
+#define ORIGINS_MAX 256
+
+struct origin_count {
+	const char *origin;     /* the block's own string: valid during the render */
+	uint64_t n[2];          /* addresses, accounts */
+};
+
+struct origins {
+	struct origin_count v[ORIGINS_MAX];
+	size_t n;
+	uint64_t other[2];      /* past ORIGINS_MAX distinct origins */
+	size_t last;            /* blocks come in runs of one origin */
+};
+
+static void count_origin(struct origins *o, const char *origin, int kind)
+{
+	if (o->n && strcmp(o->v[o->last].origin, origin) == 0) {
+		o->v[o->last].n[kind]++;
+		return;
+	}
+	for (size_t i = 0; i < o->n; i++)
+		if (strcmp(o->v[i].origin, origin) == 0) {
+			o->v[i].n[kind]++;
+			o->last = i;
+			return;
+		}
+	if (o->n == ORIGINS_MAX) {
+		o->other[kind]++;
+		return;
+	}
+	o->v[o->n] = (struct origin_count){ .origin = origin };
+	o->v[o->n].n[kind] = 1;
+	o->last = o->n++;
+}
+
 static void count_block(void *arg, const struct block *b)
 {
-	expo_add(arg, "mailscreen_blocks", (const char *const[]){ "origin", b->origin, "kind", "address", NULL }, 1);
+	count_origin(arg, b->origin, 0);
 }
 
 static void count_account(void *arg, const struct account_block *a)
 {
-	expo_add(arg, "mailscreen_blocks", (const char *const[]){ "origin", a->origin, "kind", "account", NULL }, 1);
+	count_origin(arg, a->origin, 1);
+}
+
+static void add_blocks(struct daemon *d, struct expo *e)
+{
+	static const char *const kinds[] = { "address", "account" };
+	struct origins *o = xcalloc(1, sizeof *o);
+
+	blocks_foreach(d->blocks, count_block, o);
+	accounts_foreach(d->accounts, count_account, o);
+	for (size_t i = 0; i < o->n; i++)
+		for (int k = 0; k < 2; k++)
+			if (o->v[i].n[k])
+				expo_set(e, "mailscreen_blocks",
+					 (const char *const[]){ "origin", o->v[i].origin, "kind", kinds[k], NULL },
+					 (double)o->v[i].n[k]);
+	for (int k = 0; k < 2; k++)
+		if (o->other[k])
+			expo_set(e, "mailscreen_blocks", (const char *const[]){ "origin", "other", "kind", kinds[k], NULL },
+				 (double)o->other[k]);
+	free(o);
 }
 
 static void add_drops(void *arg, const struct fw_nft_elem *el)
@@ -267,8 +326,7 @@ char *metrics_render(struct metrics *m, size_t *len)
 	expo_init(&e);
 	declare(&e);
 	daemon_status_walk(d, daemon_now_ms(), on_field, &e);
-	blocks_foreach(d->blocks, count_block, &e);
-	accounts_foreach(d->accounts, count_account, &e);
+	add_blocks(d, &e);
 	if (m->has_drops)
 		for (int v6 = 0; v6 < 2; v6++) {
 			const char *const set[] = { "set", v6 ? "block6" : "block4", NULL };

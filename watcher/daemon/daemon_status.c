@@ -549,36 +549,59 @@ static void gather(struct daemon *d, uint64_t now, struct st_view *v)
 
 static const char *const per_names[] = { [PER_IP] = "ip", [PER_ACCOUNT] = "account", [PER_SESSION] = "session" };
 
-struct origin_count {
-	const char *name;
-	uint64_t n;
+/* The blocks in force of every rule, counted in one walk of the blocks
+ * (one walk per rule made status 8 walks of 100,000 blocks: 150 ms). */
+struct rule_counts {
+	const char **names;     /* the rules' names */
+	uint64_t *n;
+	size_t nrules;
 };
 
 static void count_block(void *arg, const struct block *b)
 {
-	struct origin_count *oc = arg;
+	struct rule_counts *rc = arg;
 
-	oc->n += strcmp(b->origin, oc->name) == 0 || geo_block_of_rule(b->origin, b->reason, oc->name);
+	for (size_t i = 0; i < rc->nrules; i++)
+		if (strcmp(b->origin, rc->names[i]) == 0 || geo_block_of_rule(b->origin, b->reason, rc->names[i])) {
+			rc->n[i]++;
+			return;
+		}
 }
 
 static void count_account(void *arg, const struct account_block *a)
 {
-	struct origin_count *oc = arg;
+	struct rule_counts *rc = arg;
 
-	oc->n += strcmp(a->origin, oc->name) == 0;
+	for (size_t i = 0; i < rc->nrules; i++)
+		if (strcmp(a->origin, rc->names[i]) == 0) {
+			rc->n[i]++;
+			return;
+		}
 }
 
-/* Rule i of the screen, with the blocks in force it made. */
-static void gather_rule(struct daemon *d, size_t i, struct st_rule *r)
+/* n[i]: the blocks in force that rule i made (n holds every rule's). */
+static void count_rule_blocks(struct daemon *d, uint64_t *n)
+{
+	struct rule_counts rc = { .nrules = screen_rule_count(d->screen), .n = n };
+
+	rc.names = xcalloc(rc.nrules ? rc.nrules : 1, sizeof *rc.names);
+	for (size_t i = 0; i < rc.nrules; i++) {
+		struct screen_rule_stats rs;
+		screen_rule_stats(d->screen, i, &rs);
+		rc.names[i] = rs.rule->name;
+		n[i] = 0;
+	}
+	blocks_foreach(d->blocks, count_block, &rc);
+	accounts_foreach(d->accounts, count_account, &rc);
+	free(rc.names);
+}
+
+static void gather_rule(struct daemon *d, size_t i, uint64_t in_force, struct st_rule *r)
 {
 	struct screen_rule_stats rs;
-	struct origin_count oc;
 	char win[32], blk[32];
 
 	screen_rule_stats(d->screen, i, &rs);
-	oc = (struct origin_count){ rs.rule->name, 0 };
-	blocks_foreach(d->blocks, count_block, &oc);
-	accounts_foreach(d->accounts, count_account, &oc);
 	*r = (struct st_rule){
 		.name = rs.rule->name,
 		.file = rs.rule->file,
@@ -594,7 +617,7 @@ static void gather_rule(struct daemon *d, size_t i, struct st_rule *r)
 		.tracked = rs.keys,
 		.decisions = rs.decisions,
 		.evictions = rs.evictions,
-		.in_force = oc.n,
+		.in_force = in_force,
 		.since_start = rs.blocks,
 		.total = rs.blocks + rs.blocks_before,
 		.shared = rs.rule->shared,
@@ -615,10 +638,15 @@ static void gather_rule(struct daemon *d, size_t i, struct st_rule *r)
 
 static void gather_rules(struct daemon *d, struct st_view *v)
 {
+	uint64_t *n;
+
 	v->nrules = screen_rule_count(d->screen);
 	v->rules = xcalloc(v->nrules ? v->nrules : 1, sizeof *v->rules);
+	n = xcalloc(v->nrules ? v->nrules : 1, sizeof *n);
+	count_rule_blocks(d, n);
 	for (size_t i = 0; i < v->nrules; i++)
-		gather_rule(d, i, &v->rules[i]);
+		gather_rule(d, i, n[i], &v->rules[i]);
+	free(n);
 }
 
 static uint64_t wall_now_ms(void)
@@ -800,7 +828,12 @@ int daemon_status_rule(struct daemon *d, FILE *out, bool json, bool utc, const c
 	}
 	memset(&dt, 0, sizeof dt);
 	dt.keys = dt.keys_v;
-	gather_rule(d, (size_t)i, &dt.r);
+	{
+		uint64_t *n = xcalloc(screen_rule_count(d->screen), sizeof *n);
+		count_rule_blocks(d, n);
+		gather_rule(d, (size_t)i, n[i], &dt.r);
+		free(n);
+	}
 	dt.where = xasprintf("%s:%lld", dt.r.file ? dt.r.file : "?", (long long)dt.r.line);
 	blocks_foreach(d->blocks, detail_block, &c);
 	accounts_foreach(d->accounts, detail_account, &c);

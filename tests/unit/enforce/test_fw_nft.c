@@ -10,6 +10,7 @@
  * unless CI=true. MS_DEBUG=1 shows the module's debug log.
  */
 #include "fw_nft.h"
+#include "fw_nft_int.h"
 #include "log.h"
 #include "loop.h"
 
@@ -214,6 +215,54 @@ static char *capture_end(void)
 }
 
 /* ---- tests ------------------------------------------------------------- */
+
+/* fw_nft_widest_prefix against the plain search it replaced (every length
+ * from 0), on aligned and unaligned ranges of both families, and the
+ * edges: a single address, everything, an address of all zero bits. */
+static void widest_by_search(const struct ipaddr *first, const struct ipaddr *last, struct cidr *out)
+{
+	for (int len = 0; len < addr_bits(first); len++) {
+		struct ipaddr l;
+		cidr_from_addr(out, first, len);
+		cidr_last(out, &l);
+		if (addr_equal(&out->addr, first) && addr_cmp(&l, last) <= 0)
+			return;
+	}
+	cidr_from_addr(out, first, addr_bits(first));
+}
+
+START_TEST(widest_prefix_is_the_one_a_search_finds)
+{
+	unsigned seed = 7;
+
+	for (int n = 0; n < 20000; n++) {
+		struct ipaddr first = { .family = n % 2 ? AF_INET6 : AF_INET }, last;
+		struct cidr got, want, span;
+		int bits = addr_bits(&first), len;
+		char a[CIDR_STRLEN], b[CIDR_STRLEN];
+
+		for (int i = 0; i < bits / 8; i++)
+			first.b[i] = (uint8_t)rand_r(&seed);
+		/* a prefix's first address, then a last address inside or
+		 * beyond its span: aligned and unaligned ranges */
+		len = n % 7 == 0 ? bits : rand_r(&seed) % (bits + 1);
+		cidr_from_addr(&span, &first, len);
+		first = span.addr;
+		if (n % 11 == 0)
+			memset(first.b, 0, sizeof first.b);
+		cidr_from_addr(&span, &first, rand_r(&seed) % (bits + 1));
+		cidr_last(&span, &last);
+		if (addr_cmp(&last, &first) < 0)
+			last = first;
+		fw_nft_widest_prefix(&first, &last, &got);
+		widest_by_search(&first, &last, &want);
+		cidr_format(&got, a);
+		cidr_format(&want, b);
+		ck_assert_msg(got.len == want.len && addr_equal(&got.addr, &want.addr), "case %d: %s, the search: %s",
+			      n, a, b);
+	}
+}
+END_TEST
 
 START_TEST(setup_creates_table_sets_and_chain)
 {
@@ -1171,6 +1220,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, empty_ruleset, NULL);
+	tcase_add_test(tc, widest_prefix_is_the_one_a_search_finds);
 	tcase_add_test(tc, setup_creates_table_sets_and_chain);
 	tcase_add_test(tc, second_setup_keeps_elements_and_does_not_duplicate_rules);
 	tcase_add_test(tc, setup_adopts_existing_sets_and_refuses_wrong_ones);

@@ -40,7 +40,9 @@ stale=$(printf 'v\0371\037node\037x\037kind\037block\037target\037203.0.113.99\0
 rcli HSET mailscreen:current b:203.0.113.99 "$stale" > /dev/null
 node_setup c
 node_start c
-node_wait_log c 0 'cluster: read the snapshot \(3 entries\)'
+# 3 entries, or 2 when the publish connection's pruning (it removes what is
+# long over, as the reader does) came first
+node_wait_log c 0 'cluster: read the snapshot \([23] entries\)'
 wait_until "the stale entry is gone from the snapshot" sh -c "[ \"\$(redis-cli -s '$MS_REDIS_SOCK' --user admin --pass admin-secret --no-auth-warning HEXISTS mailscreen:current b:203.0.113.99)\" = 0 ]"
 node_assert_no_element c 203.0.113.99
 node_wait_element c 203.0.113.11

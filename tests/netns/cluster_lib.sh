@@ -197,3 +197,30 @@ node_assert_no_element() {
 	node_has "$1" "$2" && fail "$2 must not be in node $1's set"
 	ok "$2 is not in node $1's kernel set"
 }
+
+# two_nodes - Redis started, nodes a and b set up and started, each having
+# read the snapshot
+two_nodes() {
+	redis_start
+	node_setup a
+	node_setup b
+	node_start a
+	node_start b
+	node_wait_log a 0 'cluster: read the snapshot'
+	node_wait_log b 0 'cluster: read the snapshot'
+}
+
+# shared_rule - the rules the nodes read (MS_RULES): auth-shared alone, 5
+# failures in 10m block for 1h, counted across the cluster (shared = yes)
+shared_rule() {
+	mkdir -p "$MS_TMP/rules"
+	cat > "$MS_TMP/rules/shared.conf" <<'RULES'
+[auth-shared]
+events = auth-fail
+limit = 5
+window = 10m
+block = 1h
+shared = yes
+RULES
+	MS_RULES=$MS_TMP/rules
+}

@@ -8,16 +8,7 @@
 # netns-timeout: 120
 . "$MS_REPO/tests/netns/cluster_lib.sh"
 
-mkdir -p "$MS_TMP/rules"
-cat > "$MS_TMP/rules/shared.conf" <<'RULES'
-[auth-shared]
-events = auth-fail
-limit = 5
-window = 10m
-block = 1h
-shared = yes
-RULES
-MS_RULES=$MS_TMP/rules
+shared_rule
 
 # sent_events NAME - the events node NAME sent to the shared count
 sent_events() { "$MS_BIN" status -s "$MS_TMP/node.$1/control" --json | jq -r '.cluster.count_events'; }

@@ -12,16 +12,7 @@
 MS_REDIS_TRANSPORT=unix
 . "$MS_REPO/tests/netns/cluster_lib.sh"
 
-mkdir -p "$MS_TMP/rules"
-cat > "$MS_TMP/rules/shared.conf" <<'RULES'
-[auth-shared]
-events = auth-fail
-limit = 5
-window = 10m
-block = 1h
-shared = yes
-RULES
-MS_RULES=$MS_TMP/rules
+shared_rule
 
 redis_start
 rcli ACL SETUSER mailscreen -zadd > /dev/null || fail "ACL SETUSER"

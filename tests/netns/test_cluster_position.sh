@@ -11,13 +11,7 @@
 MS_REDIS_TRANSPORT=unix
 . "$MS_REPO/tests/netns/cluster_lib.sh"
 
-redis_start
-node_setup a
-node_setup b
-node_start a
-node_start b
-node_wait_log a 0 'cluster: read the snapshot'
-node_wait_log b 0 'cluster: read the snapshot'
+two_nodes
 
 say "an entry with an ID far in the future moves the nodes' position there"
 rcli XADD mailscreen:decisions 9999999999999-0 v 1 node x kind nuke > /dev/null || fail "XADD"

@@ -10,13 +10,7 @@
 MS_REDIS_TRANSPORT=unix
 . "$MS_REPO/tests/netns/cluster_lib.sh"
 
-redis_start
-node_setup a
-node_setup b
-node_start a
-node_start b
-node_wait_log a 0 'cluster: read the snapshot'
-node_wait_log b 0 'cluster: read the snapshot'
+two_nodes
 node_ctl a block 203.0.113.80 1h
 node_wait_element b 203.0.113.80
 

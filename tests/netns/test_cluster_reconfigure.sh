@@ -11,13 +11,7 @@
 MS_REDIS_TRANSPORT=unix
 . "$MS_REPO/tests/netns/cluster_lib.sh"
 
-redis_start
-node_setup a
-node_setup b
-node_start a
-node_start b
-node_wait_log a 0 'cluster: read the snapshot'
-node_wait_log b 0 'cluster: read the snapshot'
+two_nodes
 
 say "the password rotated in the same file, then a reload: b connects with the new one"
 rcli ACL SETUSER mailscreen resetpass '>rotated-secret-9' > /dev/null || fail "ACL SETUSER"
